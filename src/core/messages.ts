@@ -1,0 +1,82 @@
+/**
+ * Every sentence a user can read comes from here, so wording stays consistent (sharp's style:
+ * "Expected number between 0 and 1 for epsilon but received 1.5") and the CLI and the library say
+ * the same thing for the same mistake.
+ */
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+// ---- options ----
+export const messages = {
+  expectedNumberBetween: (name: string, min: number, max: number, received: unknown) =>
+    `Expected number between ${min} and ${max} for ${name} but received ${show(received)}`,
+  expectedIntegerBetween: (name: string, min: number, max: number, received: unknown) =>
+    `Expected integer between ${min} and ${max} for ${name} but received ${show(received)}`,
+  expectedOneOf: (name: string, choices: readonly string[], received: unknown) =>
+    `Expected one of ${choices.join(', ')} for ${name} but received ${show(received)}`,
+  expectedBoolean: (name: string, received: unknown) => `Expected boolean for ${name} but received ${show(received)}`,
+  expectedString: (name: string, received: unknown) => `Expected string for ${name} but received ${show(received)}`,
+  expectedFramesOrSeconds: (name: string, received: unknown) =>
+    `Expected a whole number of frames (15) or seconds with an s suffix (0.6s) for ${name} but received ${show(received)}`,
+  expectedNumberList: (name: string, length: number, received: unknown) =>
+    `Expected ${length} numbers for ${name} but received ${show(received)}`,
+  unknownOption: (name: string, known: readonly string[]) => `Unknown option ${name}; known options are ${known.join(', ')}`,
+
+  // ---- ffmpeg ----
+  ffmpegNotFound: (tool: 'ffmpeg' | 'ffprobe') =>
+    `${tool} was not found: install it (apt-get install ffmpeg, brew install ffmpeg, or https://ffmpeg.org/download.html), set ${tool === 'ffmpeg' ? 'FFMPEG_PATH' : 'FFPROBE_PATH'} to its path, or run npm install so the bundled @${tool}-installer/${tool} package is used`,
+  ffmpegPathInvalid: (variable: string, path: string) => `${variable} is set to ${path}, which is not an executable file: fix the path or unset ${variable}`,
+  inputNotFound: (path: string) => `Input not found: ${path}: check the path`,
+  inputIsDirectory: (path: string) => `Expected a video file but ${path} is a directory: use -d ${path} for a folder of images`,
+  inputNotDirectory: (path: string) => `Expected a folder of images but ${path} is not a directory: use -v ${path} for a video`,
+  inputEmpty: (path: string) => `${path} is empty (0 bytes): nothing to read`,
+  videoProbeFailed: (path: string, reason: string) => `Cannot read ${path} as a video: ${reason}`,
+  videoHasNoVideoStream: (path: string) => `${path} has no video stream: give a file with video in it`,
+  videoDecodeFailed: (path: string, reason: string) => `ffmpeg failed while decoding ${path}: ${reason}`,
+  keyframeExtractFailed: (path: string, frame: number, reason: string) =>
+    `Could not extract frame ${frame} of ${path}: ${reason}`,
+
+  // ---- images ----
+  imageSkipped: (path: string, reason: string) => `Skipped ${path}: cannot decode it as an image (${reason})`,
+  noImagesFound: (path: string) => `No images found in ${path}: give a folder that contains image files sharp can decode (jpg, png, webp, gif, tiff, avif, svg)`,
+
+  // ---- models ----
+  modelNotFound: (pathOrId: string, knownIds: readonly string[]) =>
+    `Unknown model ${pathOrId}: give a path to an .onnx file or one of ${knownIds.join(', ')}`,
+  modelLoadFailed: (path: string, reason: string) => `Cannot load the ONNX model ${path}: ${reason}`,
+  modelInputUnsupported: (path: string, detail: string) =>
+    `${path} does not look like an image encoder (${detail}): give a model whose input is an image tensor [N, 3, H, W]`,
+  modelOutputAmbiguous: (path: string, outputs: readonly string[]) =>
+    `${path} has several outputs (${outputs.join(', ')}) and none is named like an embedding: choose one with --model-output NAME`,
+  modelOutputMissing: (path: string, name: string, outputs: readonly string[]) =>
+    `${path} has no output named ${name}; its outputs are ${outputs.join(', ')}`,
+  modelOffline: (id: string, url: string, destination: string, reason: string) =>
+    `Cannot download model ${id} from ${url} (${reason}): download it yourself and put it at ${destination}, or pass -m PATH.onnx`,
+  modelChecksumMismatch: (id: string, expected: string, actual: string) =>
+    `Downloaded model ${id} is corrupt (sha256 ${actual}, expected ${expected}); it was not kept: run the command again`,
+  modelDownloadFailed: (id: string, url: string, reason: string) => `Downloading model ${id} from ${url} failed: ${reason}`,
+  inferenceFailed: (path: string, reason: string) => `Inference with ${path} failed: ${reason}`,
+
+  // ---- outputs ----
+  outputInsideInput: (output: string, input: string) =>
+    `The output folder ${output} is inside the input folder ${input}: choose an output folder outside it`,
+  outputNotWritable: (path: string, reason: string) => `Cannot write to ${path}: ${reason}`,
+
+  // ---- cli ----
+  missingInput: () => 'Give a video with -v VIDEO or a folder of images with -d DIR (see piaggio --help)',
+  bothInputs: () => 'Give either -v VIDEO or -d DIR, not both',
+  missingOutput: () => 'Give an output folder with -o DIR',
+  interrupted: (signal: string) => `Interrupted by ${signal}: nothing was written`,
+  unexpected: (reason: string) => `Unexpected error: ${reason} (run again with --verbose for details)`,
+  warning: (text: string) => `warning: ${text}`,
+} as const;
+
+export type Messages = typeof messages;

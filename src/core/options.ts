@@ -1,0 +1,217 @@
+import { PiaggioError, USAGE_EXIT_CODE } from './errors.js';
+import { messages } from './messages.js';
+
+/**
+ * Options are declared once, next to the operator that uses them. The library validates calls with
+ * {@link resolveOptions}; the CLI builds its yargs flags from the same declarations
+ * (src/cli/yargsOptions.ts) and validates with the same function, so both reject a bad value with
+ * the same sentence.
+ */
+
+interface OptionBase {
+  /** One line for --help and the README. */
+  readonly description: string;
+  /** Single-letter CLI alias, e.g. 'e' for epsilon. */
+  readonly alias?: string;
+  /** CLI flag name when it is not the kebab-case of the key (e.g. 'metric' for key 'metric'). */
+  readonly flag?: string;
+}
+
+export interface NumberOption extends OptionBase {
+  readonly type: 'number';
+  readonly default?: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface IntegerOption extends OptionBase {
+  readonly type: 'integer';
+  readonly default?: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface ChoiceOption<Choice extends string = string> extends OptionBase {
+  readonly type: 'choice';
+  readonly choices: readonly Choice[];
+  readonly default?: Choice;
+}
+
+export interface StringOption extends OptionBase {
+  readonly type: 'string';
+  readonly default?: string;
+}
+
+export interface BooleanOption extends OptionBase {
+  readonly type: 'boolean';
+  readonly default?: boolean;
+}
+
+/** A length of video given in frames (`15`) or seconds (`0.6s`), PySceneDetect's min-scene-len form. */
+export type FramesOrSeconds = { readonly frames: number } | { readonly seconds: number };
+
+export interface FramesOrSecondsOption extends OptionBase {
+  readonly type: 'framesOrSeconds';
+  readonly default?: FramesOrSeconds;
+}
+
+export type OptionDeclaration =
+  | NumberOption
+  | IntegerOption
+  | ChoiceOption
+  | StringOption
+  | BooleanOption
+  | FramesOrSecondsOption;
+
+export type OptionDeclarations = Readonly<Record<string, OptionDeclaration>>;
+
+type ValueOf<D extends OptionDeclaration> = D extends NumberOption | IntegerOption
+  ? number
+  : D extends ChoiceOption<infer Choice>
+    ? Choice
+    : D extends StringOption
+      ? string
+      : D extends BooleanOption
+        ? boolean
+        : D extends FramesOrSecondsOption
+          ? FramesOrSeconds
+          : never;
+
+/** Resolved values: an option with a default is always present, one without may be undefined. */
+export type OptionValues<D extends OptionDeclarations> = {
+  -readonly [K in keyof D]: D[K] extends { default: unknown } ? ValueOf<D[K]> : ValueOf<D[K]> | undefined;
+};
+
+/** What a caller may pass: any subset, each value of its declared type. */
+export type OptionInput<D extends OptionDeclarations> = { [K in keyof D]?: ValueOf<D[K]> };
+
+function usageError(message: string): PiaggioError {
+  return new PiaggioError('EINVALIDOPTION', message, { exitCode: USAGE_EXIT_CODE });
+}
+
+/** Parses `15` as frames and `0.6s` as seconds; returns undefined when the text is neither. */
+export function parseFramesOrSeconds(value: unknown): FramesOrSeconds | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? { frames: value } : undefined;
+  if (typeof value === 'object' && value !== null) {
+    const candidate = value as { frames?: unknown; seconds?: unknown };
+    if (typeof candidate.frames === 'number' && Number.isInteger(candidate.frames) && candidate.frames >= 0) return { frames: candidate.frames };
+    if (typeof candidate.seconds === 'number' && Number.isFinite(candidate.seconds) && candidate.seconds >= 0) return { seconds: candidate.seconds };
+    return undefined;
+  }
+  if (typeof value !== 'string') return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return { frames: Number(text) };
+  const seconds = /^(\d+(?:\.\d*)?|\.\d+)s$/.exec(text);
+  if (seconds) return { seconds: Number(seconds[1]) };
+  return undefined;
+}
+
+/** Converts a frames-or-seconds length to frames at a frame rate (rounded, as PySceneDetect does). */
+export function framesAt(length: FramesOrSeconds, fps: number): number {
+  return 'frames' in length ? length.frames : Math.round(length.seconds * fps);
+}
+
+function coerceNumber(value: unknown, fromCommandLine: boolean): unknown {
+  if (fromCommandLine && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  return value;
+}
+
+function validateOne(name: string, declaration: OptionDeclaration, raw: unknown, fromCommandLine: boolean): unknown {
+  switch (declaration.type) {
+    case 'number': {
+      const value = coerceNumber(raw, fromCommandLine);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < declaration.min || value > declaration.max) {
+        throw usageError(messages.expectedNumberBetween(name, declaration.min, declaration.max, raw));
+      }
+      return value;
+    }
+    case 'integer': {
+      const value = coerceNumber(raw, fromCommandLine);
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < declaration.min || value > declaration.max) {
+        throw usageError(messages.expectedIntegerBetween(name, declaration.min, declaration.max, raw));
+      }
+      return value;
+    }
+    case 'choice': {
+      if (typeof raw !== 'string' || !declaration.choices.includes(raw)) throw usageError(messages.expectedOneOf(name, declaration.choices, raw));
+      return raw;
+    }
+    case 'string': {
+      if (typeof raw !== 'string') throw usageError(messages.expectedString(name, raw));
+      return raw;
+    }
+    case 'boolean': {
+      if (fromCommandLine && (raw === 'true' || raw === 'false')) return raw === 'true';
+      if (typeof raw !== 'boolean') throw usageError(messages.expectedBoolean(name, raw));
+      return raw;
+    }
+    case 'framesOrSeconds': {
+      const value = parseFramesOrSeconds(raw);
+      if (!value) throw usageError(messages.expectedFramesOrSeconds(name, raw));
+      return value;
+    }
+  }
+}
+
+/**
+ * Validates `given` against `declarations`, fills defaults, and returns the complete values.
+ * Unknown keys are an error (a typo must not be silently ignored). With `fromCommandLine`, numeric
+ * strings are accepted for numeric options, since flags arrive as text.
+ */
+export function resolveOptions<D extends OptionDeclarations>(
+  declarations: D,
+  given: Record<string, unknown> = {},
+  settings: { fromCommandLine?: boolean } = {},
+): OptionValues<D> {
+  const known = Object.keys(declarations);
+  for (const key of Object.keys(given)) {
+    if (!(key in declarations) && given[key] !== undefined) throw usageError(messages.unknownOption(key, known));
+  }
+  const resolved: Record<string, unknown> = {};
+  for (const [name, declaration] of Object.entries(declarations)) {
+    const raw = given[name];
+    if (raw === undefined) {
+      resolved[name] = declaration.default;
+      continue;
+    }
+    resolved[name] = validateOne(name, declaration, raw, settings.fromCommandLine ?? false);
+  }
+  return resolved as OptionValues<D>;
+}
+
+/** The subset of `given` that `declarations` knows, for passing one bag of flags to several stages. */
+export function pickOptions<D extends OptionDeclarations>(declarations: D, given: Record<string, unknown>): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of Object.keys(declarations)) if (given[key] !== undefined) picked[key] = given[key];
+  return picked;
+}
+
+/** The CLI flag of an option: its explicit `flag`, else the key in kebab-case. */
+export function flagNameOf(key: string, declaration: OptionDeclaration): string {
+  return declaration.flag ?? key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+/** A human description of a declaration's range and default, for --help and README tables. */
+export function describeRange(declaration: OptionDeclaration): string {
+  switch (declaration.type) {
+    case 'number':
+      return `number ${declaration.min}..${declaration.max}`;
+    case 'integer':
+      return `integer ${declaration.min}..${declaration.max}`;
+    case 'choice':
+      return declaration.choices.join('|');
+    case 'string':
+      return 'text';
+    case 'boolean':
+      return 'flag';
+    case 'framesOrSeconds':
+      return 'frames (15) or seconds (0.6s)';
+  }
+}
+
+export function describeDefault(declaration: OptionDeclaration): string | undefined {
+  const value = declaration.default;
+  if (value === undefined) return undefined;
+  if (typeof value === 'object') return 'frames' in value ? String(value.frames) : `${value.seconds}s`;
+  return String(value);
+}

@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * One shot of a generated test video: an ffmpeg lavfi source expression (without size, rate or
+ * duration, which are added here) and its length in frames. Different sources differ strongly in
+ * hue, saturation and value, so concatenating them gives hard cuts at known frames.
+ */
+export interface Shot {
+  readonly source: string;
+  readonly frames: number;
+}
+
+/** Textured, slowly moving lavfi sources that are far apart in HSV (and none is black, white or uniform). */
+export const SHOT_SOURCES = [
+  'testsrc2',
+  'mandelbrot',
+  'smptehdbars',
+  'cellauto=rule=110',
+  'rgbtestsrc',
+  'life=mold=10:life_color=#00ff00:death_color=#aa0000',
+] as const;
+
+export function makeTemporaryDirectory(prefix = 'piaggio-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * Writes an H.264 (or other codec) video made of `shots`, cut hard from one to the next, and returns
+ * the 0-based frames where each new shot starts (PySceneDetect's cut convention).
+ */
+export function generateVideo(
+  outputPath: string,
+  shots: readonly Shot[],
+  settings: { width?: number; height?: number; fps?: number; codec?: string; extraOutputArgs?: string[] } = {},
+): number[] {
+  const width = settings.width ?? 320;
+  const height = settings.height ?? 240;
+  const fps = settings.fps ?? 25;
+  const inputs: string[] = [];
+  const labels: string[] = [];
+  shots.forEach((shot, index) => {
+    const separator = shot.source.includes('=') ? ':' : '=';
+    inputs.push('-f', 'lavfi', '-i', `${shot.source}${separator}size=${width}x${height}:rate=${fps}`);
+    labels.push(`[v${index}]`);
+  });
+  const trims = shots
+    .map((shot, index) => `[${index}:v]trim=end_frame=${shot.frames},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[v${index}]`)
+    .join(';');
+  const filter = `${trims};${labels.join('')}concat=n=${shots.length}:v=1:a=0[out]`;
+  execFileSync(
+    'ffmpeg',
+    [
+      '-hide_banner', '-loglevel', 'error', '-y',
+      ...inputs,
+      '-filter_complex', filter,
+      '-map', '[out]',
+      '-c:v', settings.codec ?? 'libx264',
+      ...(settings.codec && settings.codec !== 'libx264' ? [] : ['-preset', 'veryfast', '-pix_fmt', 'yuv420p']),
+      ...(settings.extraOutputArgs ?? []),
+      outputPath,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const cuts: number[] = [];
+  let start = 0;
+  for (const shot of shots.slice(0, -1)) {
+    start += shot.frames;
+    cuts.push(start);
+  }
+  return cuts;
+}
