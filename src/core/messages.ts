@@ -28,7 +28,11 @@ export const messages = {
     `Expected a whole number of frames (15) or seconds with an s suffix (0.6s) for ${name} but received ${show(received)}`,
   expectedNumberList: (name: string, length: number, received: unknown) =>
     `Expected ${length} numbers for ${name} but received ${show(received)}`,
+  expectedPositiveNumberList: (name: string, length: number, received: unknown) =>
+    `Expected ${length} positive numbers for ${name} but received ${show(received)}`,
   unknownOption: (name: string, known: readonly string[]) => `Unknown option ${name}; known options are ${known.join(', ')}`,
+  minSceneLengthNeedsFps: (seconds: number) =>
+    `min-scene-len is ${seconds}s but the frame rate is unknown: pass fps to detectSceneCuts, or give the length in frames (15)`,
 
   // ---- ffmpeg ----
   ffmpegNotFound: (tool: 'ffmpeg' | 'ffprobe') =>
@@ -64,6 +68,16 @@ export const messages = {
     `Downloaded model ${id} is corrupt (sha256 ${actual}, expected ${expected}); it was not kept: run the command again`,
   modelDownloadFailed: (id: string, url: string, reason: string) => `Downloading model ${id} from ${url} failed: ${reason}`,
   inferenceFailed: (path: string, reason: string) => `Inference with ${path} failed: ${reason}`,
+  modelUnverified: (id: string, path: string) =>
+    `model ${id} has no published sha256, so ${path} could not be verified: pass -m PATH.onnx with a file you trust to silence this`,
+  modelCachedCorrupt: (id: string, path: string, actual: string, expected: string) =>
+    `the cached model ${id} at ${path} is corrupt (sha256 ${actual}, expected ${expected}); downloading it again`,
+  modelOutputNotFloat: (path: string, output: string, type: string) =>
+    `${path}: output ${output} is ${type}, not float32: choose a float32 output with --model-output NAME`,
+
+  // ---- clustering ----
+  embeddingDimensionsMismatch: (path: string, expected: number, received: number) =>
+    `The embedding of ${path} has ${received} values but earlier ones have ${expected}: every picture must be embedded by the same model`,
 
   // ---- outputs ----
   outputInsideInput: (output: string, input: string) =>
@@ -74,6 +88,7 @@ export const messages = {
   missingInput: () => 'Give a video with -v VIDEO or a folder of images with -d DIR (see piaggio --help)',
   bothInputs: () => 'Give either -v VIDEO or -d DIR, not both',
   missingOutput: () => 'Give an output folder with -o DIR',
+  plotsNotImplemented: () => 'plots (-p, -i) are not implemented yet: the run continues without them',
   interrupted: (signal: string) => `Interrupted by ${signal}: nothing was written`,
   unexpected: (reason: string) => `Unexpected error: ${reason} (run again with --verbose for details)`,
   warning: (text: string) => `warning: ${text}`,

@@ -1,0 +1,166 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { from, lastValueFrom, throwError } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { type Clustering, clusterDbscan, clusterDbscanOptions } from '../../operators/clusterDbscan.js';
+import type { EmbeddedCandidate } from '../../src/core/frame.js';
+import { PiaggioError } from '../../src/core/errors.js';
+
+function item(index: number, embedding: readonly number[], extra: { sharpness?: number; scene?: number } = {}): EmbeddedCandidate {
+  return {
+    info: { sourcePath: `/pictures/${index}.png`, index, width: 4, height: 4 },
+    ...extra,
+    embedding: Float32Array.from(embedding),
+  };
+}
+
+function scheduler(): TestScheduler {
+  return new TestScheduler((actual, expected) => assert.deepStrictEqual(actual, expected));
+}
+
+function clustering(
+  items: EmbeddedCandidate[],
+  labels: number[],
+  clusterOf: number[],
+  clusters: { id: number; members: number[]; representative: number }[],
+): Clustering {
+  return { items, labels: Int32Array.from(labels), clusterOf: Int32Array.from(clusterOf), clusters };
+}
+
+// Cosine, eps 0.1, minSamples 2: a and d are copies of (1,0), c and e copies of (0,1); b = (0.6,0.8)
+// is 0.4 and 0.2 away from them: noise. DBSCAN labels: a, d -> 0; c, e -> 1; b -> -1.
+const a = item(0, [1, 0], { scene: 0, sharpness: 3 });
+const b = item(1, [0.6, 0.8], { scene: 0, sharpness: 9 });
+const c = item(2, [0, 1], { scene: 1 });
+const d = item(3, [1, 0], { scene: 1, sharpness: 8 });
+const e = item(4, [0, 1], { scene: 2 });
+const pictures = { a, b, c, d, e };
+const options = { epsilon: 0.1, minSamples: 2, metric: 'cosine' } as const;
+
+describe('clusterDbscan', () => {
+  test('emits exactly one Clustering, when the input completes; noise kept as clusters of one', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-c-d-e-|', pictures);
+      // Ids by earliest member: {a, d} first (item 0), then b alone (item 1), then {c, e} (item 2).
+      // a and d are duplicates, so their sums tie and d, the sharper, stands for the cluster.
+      const expected = clustering([a, b, c, d, e], [0, -1, 1, 0, 1], [0, 1, 2, 0, 2], [
+        { id: 0, members: [0, 3], representative: 3 },
+        { id: 1, members: [1], representative: 1 },
+        { id: 2, members: [2, 4], representative: 2 },
+      ]);
+      expectObservable(source.pipe(clusterDbscan(options))).toBe('-----------(x|)', { x: expected });
+      expectSubscriptions(source.subscriptions).toBe('^----------!');
+    });
+  });
+
+  test('noise drop leaves noise points out of every cluster', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const source = cold('-a-b-c-d-e-|', pictures);
+      const expected = clustering([a, b, c, d, e], [0, -1, 1, 0, 1], [0, -1, 1, 0, 1], [
+        { id: 0, members: [0, 3], representative: 3 },
+        { id: 1, members: [2, 4], representative: 2 },
+      ]);
+      expectObservable(source.pipe(clusterDbscan({ ...options, noise: 'drop' }))).toBe('-----------(x|)', { x: expected });
+    });
+  });
+
+  test('final ids follow each cluster\'s earliest member, not the DBSCAN label', () => {
+    // Euclidean, eps 1, minSamples 3. Item 0 (0,0) is a border point of the cluster whose first
+    // core point is item 3 (1,0); item 1 (10,0) is the first core point overall, so DBSCAN labels
+    // its cluster 0 and the other 1. Final ids put the cluster holding item 0 first.
+    const points = [[0, 0], [10, 0], [10, 0.5], [1, 0], [1.5, 0], [2, 0], [10.5, 0]].map((point, index) => item(index, point));
+    const values = Object.fromEntries(points.map((point, index) => [String(index), point]));
+    scheduler().run(({ cold, expectObservable }) => {
+      const source = cold('0123456|', values);
+      const expected = clustering(points, [1, 0, 0, 1, 1, 1, 0], [0, 1, 1, 0, 0, 0, 1], [
+        // Sums of distances: x = 1 and x = 1.5 both 2.5 (a tie, no sharpness: the earlier, item 3);
+        // (10,0) 0.5 + 0.5 = 1 beats 0.5 + 0.707 for the other two: item 1.
+        { id: 0, members: [0, 3, 4, 5], representative: 3 },
+        { id: 1, members: [1, 2, 6], representative: 1 },
+      ]);
+      expectObservable(source.pipe(clusterDbscan({ epsilon: 1, minSamples: 3, metric: 'euclidean' }))).toBe('-------(x|)', { x: expected });
+    });
+  });
+
+  test('an empty input gives a Clustering with no items', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      expectObservable(cold<EmbeddedCandidate>('--|').pipe(clusterDbscan())).toBe('--(x|)', {
+        x: clustering([], [], [], []),
+      });
+    });
+  });
+
+  test('an error passes through, emits no Clustering and unsubscribes from the source', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-#', pictures, new Error('decoder failed'));
+      expectObservable(source.pipe(clusterDbscan(options))).toBe('-----#', undefined, new Error('decoder failed'));
+      expectSubscriptions(source.subscriptions).toBe('^----!');
+    });
+  });
+
+  test('unsubscribing before completion emits nothing', () => {
+    scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-c-d-e-|', pictures);
+      expectObservable(source.pipe(clusterDbscan(options)), '^---!').toBe('-----');
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+    });
+  });
+
+  test('an embedding of another length is a PiaggioError naming the picture', async () => {
+    const odd = item(5, [1, 0, 0]);
+    await assert.rejects(lastValueFrom(from([a, b, odd]).pipe(clusterDbscan(options))), (error: unknown) => {
+      assert.ok(error instanceof PiaggioError);
+      assert.equal(error.code, 'EEMBEDDINGDIMENSIONS');
+      assert.match(error.message, /\/pictures\/5\.png has 3 values but earlier ones have 2/);
+      return true;
+    });
+  });
+
+  test('keeps vectors in one growing buffer, not the input arrays, and keeps every item\'s metadata', async () => {
+    // 200 items (the buffer starts at 64 rows, so it grows twice), in 20 groups of 10 identical
+    // directions: 20 clusters, ids in input order of each group's first item.
+    const groups = 20;
+    const inputs = Array.from({ length: 200 }, (_, index) => {
+      const group = index % groups;
+      const angle = (group * Math.PI) / groups;
+      return item(index, [Math.cos(angle), Math.sin(angle), 0.5], { scene: group, sharpness: index });
+    });
+    const result = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001 })));
+    assert.equal(result.items.length, 200);
+    assert.equal(result.clusters.length, groups);
+    for (let index = 0; index < 200; index++) {
+      const output = result.items[index];
+      assert.notEqual(output.embedding, inputs[index].embedding, 'the input array is not retained');
+      assert.deepEqual(Array.from(output.embedding), Array.from(inputs[index].embedding));
+      assert.equal(output.info, inputs[index].info);
+      assert.equal(output.scene, inputs[index].scene);
+      assert.equal(output.sharpness, inputs[index].sharpness);
+      assert.equal(result.clusterOf[index], index % groups);
+    }
+    const shared = result.items[0].embedding.buffer;
+    assert.ok(result.items.every((output) => output.embedding.buffer === shared), 'all embeddings view one buffer');
+    // Each cluster's members are identical, so the sharpest (here the latest) stands for it.
+    assert.deepEqual(
+      result.clusters.map((cluster) => cluster.representative),
+      Array.from({ length: groups }, (_, group) => group + 180),
+    );
+  });
+
+  test('validates its options with the shared sentences', () => {
+    assert.throws(() => clusterDbscan({ epsilon: -1 }), /Expected number between 0 and 1000000 for epsilon but received -1/);
+    assert.throws(() => clusterDbscan({ minSamples: 0 }), /Expected integer between 1 and 1000000 for minSamples but received 0/);
+    assert.throws(() => clusterDbscan({ metric: 'manhattan' as 'cosine' }), /Expected one of cosine, euclidean for metric/);
+    assert.throws(() => clusterDbscan({ noise: 'ignore' as 'keep' }), /Expected one of keep, drop for noise/);
+  });
+
+  test('declares the original tool\'s flags and defaults', () => {
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(clusterDbscanOptions).map(([key, option]) => [key, [option.default, 'alias' in option ? option.alias : undefined]])),
+      { epsilon: [0.2, 'e'], minSamples: [2, 's'], metric: ['cosine', 't'], noise: ['keep', undefined] },
+    );
+  });
+});
+
+test('an error thrown before any item still propagates', async () => {
+  await assert.rejects(lastValueFrom(throwError(() => new Error('no input')).pipe(clusterDbscan())), /no input/);
+});
