@@ -1,0 +1,57 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
+import { messages } from '../src/core/messages.js';
+import { resolveOptions } from '../src/core/options.js';
+import { downloadModel, type DownloadSettings } from './download.js';
+import { ImageEncoder, imageEncoderOptions, imageEncoderSettingsFrom, type ImageEncoderOptions, type ImageEncoderSettings } from './ImageEncoder.js';
+import { findModel, modelIds, type ModelEntry } from './registry.js';
+
+export interface ResolvedModel {
+  /** Absolute path of the .onnx file to load. */
+  readonly path: string;
+  /** The registry entry, when `--model` named one (its input, output and normalisation apply). */
+  readonly entry?: ModelEntry;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Turns the value of `--model` into a file on disk: a path to an existing file (or any value ending
+ * in .onnx) is used as it is; a registry id or alias is downloaded into the cache on first use
+ * (see {@link downloadModel}, whose `onProgress` drives the CLI's progress bar).
+ */
+export async function resolveModel(idOrPath: string, settings: DownloadSettings = {}): Promise<ResolvedModel> {
+  const asPath = resolve(idOrPath);
+  if (await isFile(asPath)) return { path: asPath };
+  if (/\.onnx$/i.test(idOrPath)) throw new PiaggioError('EMODELNOTFOUND', messages.inputNotFound(asPath), { exitCode: USAGE_EXIT_CODE });
+  const entry = findModel(idOrPath);
+  if (!entry) throw new PiaggioError('EMODELNOTFOUND', messages.modelNotFound(idOrPath, modelIds()), { exitCode: USAGE_EXIT_CODE });
+  return { path: await downloadModel(entry, settings), entry };
+}
+
+export interface LoadedImageEncoder extends ResolvedModel {
+  readonly encoder: ImageEncoder;
+}
+
+/**
+ * One call from flags to a ready encoder: validates {@link imageEncoderOptions}, resolves (and if
+ * needed downloads) the model, and loads it with the registry's or the flags' input settings.
+ * The caller owns the encoder and must `release()` it.
+ */
+export async function loadImageEncoder(
+  options: ImageEncoderOptions = {},
+  settings: DownloadSettings & { readonly executionProviders?: ImageEncoderSettings['executionProviders'] } = {},
+): Promise<LoadedImageEncoder> {
+  const values = resolveOptions(imageEncoderOptions, options);
+  const { executionProviders, ...downloadSettings } = settings;
+  const resolved = await resolveModel(values.model, downloadSettings);
+  const encoder = await ImageEncoder.load(resolved.path, { ...imageEncoderSettingsFrom(values, resolved.entry), executionProviders });
+  return { ...resolved, encoder };
+}

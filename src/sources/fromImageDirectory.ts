@@ -1,0 +1,264 @@
+import type { Dirent } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { extname, join, resolve, sep } from 'node:path';
+import { Observable } from 'rxjs';
+import sharp from 'sharp';
+import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
+import type { Frame } from '../core/frame.js';
+import { messages } from '../core/messages.js';
+import { resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
+
+/** Options of {@link fromImageDirectory} that the CLI exposes as flags. */
+export const fromImageDirectoryOptions = {
+  imageAnalysisSize: {
+    type: 'integer',
+    min: 32,
+    max: 4096,
+    default: 256,
+    description: 'shorter side in pixels of the analysis picture decoded from each image (never enlarged); the embedder resizes it to its own input',
+  },
+} as const satisfies OptionDeclarations;
+
+/** Settings for library callers; not command-line flags. */
+export interface FromImageDirectorySettings {
+  /** Decoded pictures alive at once (emitted and not yet released, or being decoded). Default 32. */
+  readonly framePoolSize?: number;
+  /** Images decoded in parallel at most (sharp runs each in its thread pool). Default min(4, framePoolSize). */
+  readonly decodeConcurrency?: number;
+  /** Told about each file that has an image extension but cannot be decoded, and each unreadable folder. */
+  readonly onSkipped?: (path: string, reason: string) => void;
+  /** Absolute paths of folders not to walk into (e.g. the output folder). */
+  readonly exclude?: readonly string[];
+}
+
+export type FromImageDirectoryOptions = OptionInput<typeof fromImageDirectoryOptions> & FromImageDirectorySettings;
+
+/** Extensions of files handed to sharp; anything else in the folder is ignored silently. */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif', '.heic', '.heif', '.bmp', '.svg',
+]);
+
+const DEFAULT_FRAME_POOL_SIZE = 32;
+
+function reasonOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text;
+}
+
+function byName(first: Dirent, second: Dirent): number {
+  return first.name < second.name ? -1 : first.name > second.name ? 1 : 0;
+}
+
+/**
+ * Checks that `directory` is a folder, throwing the user-facing error when it is not there or is a
+ * file, and returns its absolute path.
+ */
+async function checkDirectory(directory: string): Promise<string> {
+  const absolute = resolve(directory);
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(absolute)).isDirectory();
+  } catch {
+    throw new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(absolute), { exitCode: USAGE_EXIT_CODE });
+  }
+  if (!isDirectory) throw new PiaggioError('EINPUTNOTDIRECTORY', messages.inputNotDirectory(absolute), { exitCode: USAGE_EXIT_CODE });
+  return absolute;
+}
+
+/**
+ * Every file with an image extension under `directory`, depth first with each folder's entries in
+ * code-point order, so the order (and the frame indices) is the same on every run and platform.
+ * Symbolic links are followed, but a folder reached twice (a link loop) is walked once.
+ */
+export async function listImageFiles(
+  directory: string,
+  settings: { readonly exclude?: readonly string[]; readonly onSkipped?: (path: string, reason: string) => void; readonly isCancelled?: () => boolean } = {},
+): Promise<string[]> {
+  const root = await checkDirectory(directory);
+  const excluded = (settings.exclude ?? []).map((path) => resolve(path));
+  const isExcluded = (path: string) => excluded.some((folder) => path === folder || path.startsWith(folder + sep));
+  const visited = new Set<string>();
+  const files: string[] = [];
+
+  const visit = async (folder: string): Promise<void> => {
+    let entries: Dirent[];
+    try {
+      const real = await realpath(folder);
+      if (visited.has(real)) return;
+      visited.add(real);
+      entries = await readdir(folder, { withFileTypes: true });
+    } catch (error) {
+      if (folder === root) throw new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(root), { cause: error, exitCode: USAGE_EXIT_CODE });
+      settings.onSkipped?.(folder, reasonOf(error));
+      return;
+    }
+    entries.sort(byName);
+    for (const entry of entries) {
+      if (settings.isCancelled?.()) return;
+      const path = join(folder, entry.name);
+      if (isExcluded(path)) continue;
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          const target = await stat(path);
+          isDirectory = target.isDirectory();
+          isFile = target.isFile();
+        } catch {
+          continue; // A dangling link points at nothing to decode.
+        }
+      }
+      if (isDirectory) await visit(path);
+      else if (isFile && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(path);
+    }
+  };
+  await visit(root);
+  return files;
+}
+
+interface DecodedImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * Decodes one file to packed RGB with its shorter side at most `size`: EXIF orientation applied,
+ * transparency flattened onto white (what a viewer shows), any colour space converted to sRGB,
+ * 16-bit samples reduced to 8. The first page of an animation or multi-page file is used.
+ */
+async function decodeImage(path: string, size: number): Promise<DecodedImage> {
+  const { data, info } = await sharp(path)
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .resize({ width: size, height: size, fit: 'outside', withoutEnlargement: true })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`it decodes to ${info.channels} channels, not RGB`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+interface DecodeSlot {
+  readonly path: string;
+  result?: DecodedImage;
+  failure?: string;
+  settled: boolean;
+}
+
+/**
+ * Emits the images under `directory` (recursively, in {@link listImageFiles} order) as packed-RGB
+ * analysis frames whose shorter side is `imageAnalysisSize` (smaller images keep their size), with
+ * `sourcePath` the absolute file path and `index` counting emitted frames from 0.
+ *
+ * Files with an image extension that sharp cannot decode are reported through `onSkipped` and left
+ * out; they never error the stream. Errors: a missing path (`EINPUTNOTFOUND`), a file instead of a
+ * folder (`EINPUTNOTDIRECTORY`), and a folder without a single decodable image (`ENOIMAGES`).
+ *
+ * Backpressure: each frame holds one of `framePoolSize` credits from the moment its decode starts
+ * until it is released, and the next file is decoded only when a credit is free; so at most
+ * `framePoolSize` decoded pictures exist at once and a consumer that never releases frames stalls
+ * the source. Decodes run a few at a time in sharp's thread pool; frames are emitted in file order.
+ *
+ * Resources: none beyond the pixel buffers (one per frame, sized to the picture, dropped when the
+ * frame is released and unreferenced). Unsubscribing stops the folder walk and starts no decode.
+ */
+export function fromImageDirectory(directory: string, options: FromImageDirectoryOptions = {}): Observable<Frame> {
+  const { framePoolSize = DEFAULT_FRAME_POOL_SIZE, decodeConcurrency, onSkipped, exclude, ...flags } = options;
+  const { imageAnalysisSize } = resolveOptions(fromImageDirectoryOptions, flags);
+  if (!Number.isInteger(framePoolSize) || framePoolSize < 1) throw new RangeError(`framePoolSize must be a positive integer, got ${framePoolSize}`);
+  const concurrency = decodeConcurrency ?? Math.min(4, framePoolSize);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`decodeConcurrency must be a positive integer, got ${concurrency}`);
+
+  return new Observable<Frame>((subscriber) => {
+    let closed = false;
+    let files: string[] = [];
+    let nextFile = 0;
+    let creditsInUse = 0;
+    let decoding = 0;
+    let emitted = 0;
+    const root = resolve(directory);
+    const queue: DecodeSlot[] = [];
+
+    const release = (): void => {
+      creditsInUse -= 1;
+      startDecodes();
+    };
+
+    const emitReady = (): void => {
+      while (!closed && queue.length > 0 && queue[0].settled) {
+        const slot = queue.shift()!;
+        if (slot.failure !== undefined || !slot.result) {
+          creditsInUse -= 1;
+          onSkipped?.(slot.path, slot.failure ?? 'no pixels');
+          continue;
+        }
+        const { data, width, height } = slot.result;
+        let released = false;
+        const frame: Frame = {
+          sourcePath: slot.path,
+          index: emitted,
+          width,
+          height,
+          data,
+          release: () => {
+            if (released) return;
+            released = true;
+            release();
+          },
+        };
+        emitted += 1;
+        subscriber.next(frame);
+      }
+      if (closed || queue.length > 0 || nextFile < files.length) return;
+      closed = true;
+      if (emitted === 0) subscriber.error(new PiaggioError('ENOIMAGES', messages.noImagesFound(root), { exitCode: USAGE_EXIT_CODE }));
+      else subscriber.complete();
+    };
+
+    const startDecodes = (): void => {
+      while (!closed && nextFile < files.length && creditsInUse < framePoolSize && decoding < concurrency) {
+        const slot: DecodeSlot = { path: files[nextFile], settled: false };
+        nextFile += 1;
+        creditsInUse += 1;
+        decoding += 1;
+        queue.push(slot);
+        decodeImage(slot.path, imageAnalysisSize).then(
+          (result) => {
+            slot.result = result;
+          },
+          (error: unknown) => {
+            slot.failure = reasonOf(error);
+          },
+        ).finally(() => {
+          slot.settled = true;
+          decoding -= 1;
+          if (closed) return;
+          emitReady();
+          startDecodes();
+        });
+      }
+    };
+
+    listImageFiles(directory, { exclude, onSkipped, isCancelled: () => closed })
+      .then((found) => {
+        if (closed) return;
+        files = found;
+        if (files.length === 0) {
+          closed = true;
+          subscriber.error(new PiaggioError('ENOIMAGES', messages.noImagesFound(root), { exitCode: USAGE_EXIT_CODE }));
+          return;
+        }
+        startDecodes();
+      })
+      .catch((error: unknown) => {
+        if (closed) return;
+        closed = true;
+        subscriber.error(error);
+      });
+
+    return () => {
+      closed = true;
+    };
+  });
+}
