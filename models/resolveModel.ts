@@ -30,7 +30,7 @@ async function isFile(path: string): Promise<boolean> {
 export async function resolveModel(idOrPath: string, settings: DownloadSettings = {}): Promise<ResolvedModel> {
   const asPath = resolve(idOrPath);
   if (await isFile(asPath)) return { path: asPath };
-  if (/\.onnx$/i.test(idOrPath)) throw new PiaggioError('EMODELNOTFOUND', messages.inputNotFound(asPath), { exitCode: USAGE_EXIT_CODE });
+  if (/\.onnx$/i.test(idOrPath)) throw new PiaggioError('EMODELNOTFOUND', messages.inputNotFound(asPath));
   const entry = findModel(idOrPath);
   if (!entry) throw new PiaggioError('EMODELNOTFOUND', messages.modelNotFound(idOrPath, modelIds()), { exitCode: USAGE_EXIT_CODE });
   return { path: await downloadModel(entry, settings), entry };

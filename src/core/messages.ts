@@ -88,6 +88,8 @@ export const messages = {
   missingInput: () => 'Give a video with -v VIDEO or a folder of images with -d DIR (see piaggio --help)',
   bothInputs: () => 'Give either -v VIDEO or -d DIR, not both',
   missingOutput: () => 'Give an output folder with -o DIR',
+  framesHeldTooMany: (needed: number, limit: number) =>
+    `These settings hold up to ${needed} frames at once (min scene length + middle samples + 2 batches), more than the ${limit} the frame pool allows: lower --min-scene-len or --batch-size`,
   plotsNotImplemented: () => 'plots (-p, -i) are not implemented yet: the run continues without them',
   interrupted: (signal: string) => `Interrupted by ${signal}: nothing was written`,
   unexpected: (reason: string) => `Unexpected error: ${reason} (run again with --verbose for details)`,

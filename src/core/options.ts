@@ -121,14 +121,14 @@ function validateOne(name: string, declaration: OptionDeclaration, raw: unknown,
     case 'number': {
       const value = coerceNumber(raw, fromCommandLine);
       if (typeof value !== 'number' || !Number.isFinite(value) || value < declaration.min || value > declaration.max) {
-        throw usageError(messages.expectedNumberBetween(name, declaration.min, declaration.max, raw));
+        throw usageError(messages.expectedNumberBetween(name, declaration.min, declaration.max, value));
       }
       return value;
     }
     case 'integer': {
       const value = coerceNumber(raw, fromCommandLine);
       if (typeof value !== 'number' || !Number.isInteger(value) || value < declaration.min || value > declaration.max) {
-        throw usageError(messages.expectedIntegerBetween(name, declaration.min, declaration.max, raw));
+        throw usageError(messages.expectedIntegerBetween(name, declaration.min, declaration.max, value));
       }
       return value;
     }

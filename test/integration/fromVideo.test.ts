@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { firstValueFrom, lastValueFrom, map, take, toArray } from 'rxjs';
-import { analysisDimensions } from '../../src/core/analysisSize.js';
+import { analysisDimensions, analysisFilter } from '../../src/core/analysisSize.js';
 import { PiaggioError } from '../../src/core/errors.js';
 import type { Frame } from '../../src/core/frame.js';
 import { FramePool } from '../../src/core/FramePool.js';
@@ -34,7 +34,7 @@ function isAlive(pid: number): boolean {
 function referenceFrames(path: string, width: number, height: number): Buffer {
   return execFileSync(
     'ffmpeg',
-    ['-v', 'error', '-i', path, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', `scale=${width}:${height}:flags=bilinear,format=rgb24`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    ['-v', 'error', '-i', path, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', analysisFilter(width, height), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
     { maxBuffer: 512 * 1024 * 1024 },
   );
 }

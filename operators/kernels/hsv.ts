@@ -1,0 +1,66 @@
+/**
+ * RGB to HSV exactly as OpenCV's `cv2.cvtColor(image, cv2.COLOR_BGR2HSV)` computes it for 8-bit
+ * images (color_hsv.simd.hpp, `RGB2HSV_b`), so content scores match PySceneDetect's to the last
+ * bit: H is in 0..179 (degrees / 2), S and V in 0..255.
+ *
+ * OpenCV does not divide per pixel: it multiplies by fixed-point reciprocals with 12 fractional
+ * bits, read from two 256-entry tables, then rounds by adding half and shifting. A plain
+ * floating-point formula rounds differently for a few percent of colours, which moves scores.
+ */
+
+const FIXED_POINT_SHIFT = 12;
+const FIXED_POINT_HALF = 1 << (FIXED_POINT_SHIFT - 1);
+/** OpenCV's 8-bit hue range: degrees halved so that hue fits a byte. */
+export const HUE_RANGE = 180;
+
+/** `round((255 << 12) / v)`: multiplying by it divides by V when computing saturation. */
+const saturationReciprocal = new Int32Array(256);
+/** `round((180 << 12) / (6 * d))`: multiplying by it divides by 6 * (max - min) and scales to 0..180. */
+const hueReciprocal = new Int32Array(256);
+for (let value = 1; value < 256; value += 1) {
+  // OpenCV rounds with saturate_cast<int>(double) (round half to even); none of these quotients
+  // is exactly halfway between two integers, so Math.round gives the same table.
+  saturationReciprocal[value] = Math.round((255 << FIXED_POINT_SHIFT) / value);
+  hueReciprocal[value] = Math.round((HUE_RANGE << FIXED_POINT_SHIFT) / (6 * value));
+}
+
+/** The HSV of one colour, for tests and diagnostics (the per-frame path is {@link rgbToHsvPlanes}). */
+export function rgbToHsv(red: number, green: number, blue: number): [hue: number, saturation: number, value: number] {
+  const planes = { hue: new Uint8Array(1), saturation: new Uint8Array(1), value: new Uint8Array(1) };
+  rgbToHsvPlanes(Uint8Array.of(red, green, blue), planes.hue, planes.saturation, planes.value);
+  return [planes.hue[0], planes.saturation[0], planes.value[0]];
+}
+
+/**
+ * Converts packed RGB (`3 * pixels` bytes) into three caller-owned planes of `pixels` bytes each.
+ * Allocates nothing, so a detector can reuse the same planes for every frame.
+ */
+export function rgbToHsvPlanes(rgb: Uint8Array, hue: Uint8Array, saturation: Uint8Array, value: Uint8Array): void {
+  const pixels = hue.length;
+  if (rgb.length < pixels * 3 || saturation.length < pixels || value.length < pixels) {
+    throw new RangeError(`rgbToHsvPlanes: ${rgb.length} RGB bytes and planes of ${hue.length}, ${saturation.length}, ${value.length} do not describe the same image`);
+  }
+  for (let pixel = 0, offset = 0; pixel < pixels; pixel += 1, offset += 3) {
+    const red = rgb[offset];
+    const green = rgb[offset + 1];
+    const blue = rgb[offset + 2];
+    let maximum = blue;
+    if (green > maximum) maximum = green;
+    if (red > maximum) maximum = red;
+    let minimum = blue;
+    if (green < minimum) minimum = green;
+    if (red < minimum) minimum = red;
+    const difference = maximum - minimum;
+    // OpenCV tests red first, then green: on ties (e.g. yellow) the red formula wins.
+    let hueNumerator: number;
+    if (maximum === red) hueNumerator = green - blue;
+    else if (maximum === green) hueNumerator = blue - red + 2 * difference;
+    else hueNumerator = red - green + 4 * difference;
+    // `>>` is an arithmetic shift in JavaScript as in C, so negative hues round the same way.
+    let hueValue = (hueNumerator * hueReciprocal[difference] + FIXED_POINT_HALF) >> FIXED_POINT_SHIFT;
+    if (hueValue < 0) hueValue += HUE_RANGE;
+    hue[pixel] = hueValue;
+    saturation[pixel] = (difference * saturationReciprocal[maximum] + FIXED_POINT_HALF) >> FIXED_POINT_SHIFT;
+    value[pixel] = maximum;
+  }
+}

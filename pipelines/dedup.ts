@@ -1,0 +1,128 @@
+import { copyFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { map, tap } from 'rxjs';
+import { fromImageDirectory, fromImageDirectoryOptions } from '../src/sources/fromImageDirectory.js';
+import { dropTechnicalFrames } from '../operators/dropTechnicalFrames.js';
+import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
+import { clusterDbscan, clusterDbscanOptions, type Clustering } from '../operators/clusterDbscan.js';
+import { OutputDirectory, isInside } from '../src/sinks/OutputDirectory.js';
+import { UniqueNames, sanitizeFileName } from '../src/sinks/fileNames.js';
+import { writeManifest, type Manifest, type ManifestItem } from '../src/sinks/manifest.js';
+import { pickOptions, resolveOptions } from '../src/core/options.js';
+import { runObservable } from '../src/core/runObservable.js';
+import { PiaggioError } from '../src/core/errors.js';
+import { messages } from '../src/core/messages.js';
+import { toolVersion } from '../src/core/version.js';
+import { loadEncoder, encoderOptions } from './loadEncoder.js';
+import { serializable } from './keyframes.js';
+import type { RunSettings } from './scenes.js';
+import type { Candidate } from '../src/core/frame.js';
+
+/** Everything the dedup preset accepts. */
+export const dedupPipelineOptions = {
+  ...fromImageDirectoryOptions,
+  ...encoderOptions,
+  ...embedBatchesOptions,
+  ...clusterDbscanOptions,
+} as const;
+
+export interface DedupResult {
+  readonly manifest: Manifest;
+  readonly outputDirectory: string;
+}
+
+/**
+ * The dedup preset: walk a folder, embed every decodable image, cluster with DBSCAN, copy one
+ * representative per cluster into the output folder and write manifest.json. Undecodable files are
+ * reported (warning + `skipped` in the manifest), never fatal. Images are not removed for being
+ * dark or plain: in a data set those are content, unlike a fade to black in a video.
+ */
+export async function runDedup(directory: string, outputPath: string, options: Record<string, unknown> = {}, settings: RunSettings = {}): Promise<DedupResult> {
+  const values = resolveOptions(dedupPipelineOptions, options);
+  const onProgress = settings.onProgress;
+  const inputDirectory = resolve(directory);
+  const finalOutput = resolve(outputPath);
+  if (isInside(finalOutput, inputDirectory)) {
+    throw new PiaggioError('EOUTPUTINSIDEINPUT', messages.outputInsideInput(finalOutput, inputDirectory));
+  }
+  const { encoder, model } = await loadEncoder(pickOptions(encoderOptions, values), settings);
+  let output: OutputDirectory | undefined;
+  try {
+    output = await OutputDirectory.create(finalOutput);
+    const skipped: Manifest['skipped'] = [];
+    let seen = 0;
+    onProgress?.({ kind: 'stage', stage: 'Embedding images' });
+    const pipeline = fromImageDirectory(inputDirectory, {
+      ...pickOptions(fromImageDirectoryOptions, values),
+      framePoolSize: 2 * values.batchSize + 2,
+      onSkipped: (path: string, reason: string) => {
+        skipped.push({ path, reason });
+        onProgress?.({ kind: 'warning', message: messages.imageSkipped(path, reason) });
+      },
+    }).pipe(
+      map((frame): Candidate => ({ frame })),
+      // Keeps every image; runs only to measure sharpness, the tie-break between representatives.
+      dropTechnicalFrames({ keepTechnicalFrames: true }),
+      tap(() => {
+        seen += 1;
+        if (onProgress && seen % 8 === 0) onProgress({ kind: 'frames', done: seen });
+      }),
+      embedBatches(encoder, pickOptions(embedBatchesOptions, values)),
+      clusterDbscan(pickOptions(clusterDbscanOptions, values)),
+    );
+    const clustering = await runObservable(pipeline, settings.signal);
+    if (!clustering) throw new Error('the clustering stage emitted nothing');
+
+    onProgress?.({ kind: 'stage', stage: 'Copying representatives' });
+    const items = await copyRepresentatives(clustering, output);
+    settings.signal?.throwIfAborted();
+    const manifest: Manifest = {
+      tool: { name: 'piaggio', version: toolVersion() },
+      createdAt: new Date().toISOString(),
+      input: { type: 'images', path: inputDirectory, imageCount: clustering.items.length, skippedCount: skipped.length },
+      settings: serializable(values),
+      model,
+      items,
+      clusters: clustering.clusters.map((cluster) => ({
+        id: cluster.id,
+        size: cluster.members.length,
+        representative: cluster.representative,
+        representativePath: items[cluster.representative].path,
+      })),
+      dropped: [],
+      skipped,
+    };
+    await writeManifest(output.pathFor('manifest.json'), manifest);
+    await output.commit();
+    return { manifest, outputDirectory: output.finalPath };
+  } catch (error) {
+    await output?.abandon();
+    throw error;
+  } finally {
+    await encoder.release();
+  }
+}
+
+async function copyRepresentatives(clustering: Clustering, output: OutputDirectory): Promise<ManifestItem[]> {
+  const representatives = new Set(clustering.clusters.map((cluster) => cluster.representative));
+  const names = new UniqueNames();
+  names.take('manifest.json');
+  const items: ManifestItem[] = [];
+  for (const [index, item] of clustering.items.entries()) {
+    const representative = representatives.has(index);
+    const entry: ManifestItem = {
+      path: item.info.sourcePath,
+      cluster: clustering.clusterOf[index],
+      representative,
+      dbscanLabel: clustering.labels[index],
+      ...(item.sharpness === undefined ? {} : { sharpness: item.sharpness }),
+    };
+    if (representative) {
+      const name = names.take(sanitizeFileName(basename(item.info.sourcePath), 'image'));
+      await copyFile(item.info.sourcePath, output.pathFor(name));
+      entry.output = name;
+    }
+    items.push(entry);
+  }
+  return items;
+}

@@ -1,0 +1,167 @@
+import { tap } from 'rxjs';
+import { fromVideo, fromVideoOptions } from '../src/sources/fromVideo.js';
+import { probeVideo, type VideoProbe } from '../src/sources/probeVideo.js';
+import { detectSceneCuts, detectSceneCutsOptions } from '../operators/detectSceneCuts.js';
+import { selectCandidateFrames, selectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
+import { dropTechnicalFrames, dropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
+import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
+import { clusterDbscan, clusterDbscanOptions, type Clustering } from '../operators/clusterDbscan.js';
+import { extractFrames } from '../src/sinks/extractFrames.js';
+import { OutputDirectory } from '../src/sinks/OutputDirectory.js';
+import { keyframeFileName } from '../src/sinks/fileNames.js';
+import { writeManifest, type Manifest, type ManifestItem } from '../src/sinks/manifest.js';
+import { SceneListBuilder } from '../src/core/SceneListBuilder.js';
+import { pickOptions, resolveOptions } from '../src/core/options.js';
+import { runObservable } from '../src/core/runObservable.js';
+import { loadEncoder, encoderOptions } from './loadEncoder.js';
+import { toolVersion } from '../src/core/version.js';
+import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
+import { messages } from '../src/core/messages.js';
+import type { RunSettings } from './scenes.js';
+
+/** Everything the keyframes preset accepts, stage by stage. */
+export const keyframesPipelineOptions = {
+  ...fromVideoOptions,
+  ...detectSceneCutsOptions,
+  ...selectCandidateFramesOptions,
+  ...dropTechnicalFramesOptions,
+  ...encoderOptions,
+  ...embedBatchesOptions,
+  ...clusterDbscanOptions,
+} as const;
+
+/**
+ * Frames the pipeline may hold at once: the detector's delay ring (min scene length), the
+ * candidate selector's samples, and the embedder's batch. The pool must exceed their sum or the
+ * source would wait for a release that never comes.
+ */
+function framesHeld(values: Record<string, unknown>, fps: number): number {
+  const length = values.minSceneLength as { frames: number } | { seconds: number };
+  const delay = 'frames' in length ? length.frames : Math.ceil(length.seconds * fps);
+  return delay + (values.middleSamples as number) + 3 + 2 * (values.batchSize as number) + 4;
+}
+
+/** fromVideo's largest pool; a pipeline that must hold more frames than this would stall. */
+const MAX_FRAME_POOL = fromVideoOptions.framePoolSize.max;
+
+export interface KeyframesResult {
+  readonly manifest: Manifest;
+  readonly outputDirectory: string;
+}
+
+/**
+ * The keyframes preset (DESIGN.md "Data flow for a video"): probe, decode once, cut scenes, pick
+ * candidates per scene, drop black/white/uniform frames, embed in batches, cluster with DBSCAN,
+ * then write one full-resolution keyframe per cluster and manifest.json. The output folder appears
+ * complete or not at all.
+ */
+export async function runKeyframes(videoPath: string, outputPath: string, options: Record<string, unknown> = {}, settings: RunSettings = {}): Promise<KeyframesResult> {
+  const values = resolveOptions(keyframesPipelineOptions, options);
+  const onProgress = settings.onProgress;
+  const probe = await probeVideo(videoPath);
+  const { encoder, model } = await loadEncoder(pickOptions(encoderOptions, values), settings);
+  let output: OutputDirectory | undefined;
+  try {
+    output = await OutputDirectory.create(outputPath);
+    const sceneList = new SceneListBuilder(probe.fps);
+    const dropped: Manifest['dropped'] = [];
+    const needed = framesHeld(values, probe.fps);
+    if (needed > MAX_FRAME_POOL) throw new PiaggioError('EINVALIDOPTION', messages.framesHeldTooMany(needed, MAX_FRAME_POOL), { exitCode: USAGE_EXIT_CODE });
+    const framePoolSize = Math.max(values.framePoolSize, needed);
+    onProgress?.({ kind: 'stage', stage: 'Analysing video' });
+    const pipeline = fromVideo(videoPath, { analysisSize: values.analysisSize, framePoolSize, probe }).pipe(
+      detectSceneCuts({ ...pickOptions(detectSceneCutsOptions, values), fps: probe.fps }),
+      tap((sceneFrame) => {
+        sceneList.add(sceneFrame);
+        const index = sceneFrame.frame.index;
+        if (onProgress && index % 25 === 0) onProgress({ kind: 'frames', done: index + 1, total: probe.frameCount });
+      }),
+      selectCandidateFrames(pickOptions(selectCandidateFramesOptions, values)),
+      dropTechnicalFrames({
+        ...pickOptions(dropTechnicalFramesOptions, values),
+        onDropped: (info, scene, reason) => dropped.push({ frame: info.index, time: info.time, scene, reason }),
+      }),
+      embedBatches(encoder, pickOptions(embedBatchesOptions, values)),
+      clusterDbscan(pickOptions(clusterDbscanOptions, values)),
+    );
+    const clustering = await runObservable(pipeline, settings.signal);
+    if (!clustering) throw new Error('the clustering stage emitted nothing');
+    const scenes = sceneList.finish();
+
+    onProgress?.({ kind: 'stage', stage: 'Writing keyframes' });
+    const items = manifestItems(clustering, videoPath);
+    const requests = clustering.clusters.map((cluster) => {
+      const item = items[cluster.representative];
+      return { frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output!.pathFor(item.path as string) };
+    });
+    await extractFrames(videoPath, probe, requests);
+    settings.signal?.throwIfAborted();
+
+    const manifest: Manifest = {
+      tool: { name: 'piaggio', version: toolVersion() },
+      createdAt: new Date().toISOString(),
+      input: videoInput(probe, sceneList.frameCount),
+      settings: serializable(values),
+      model,
+      items,
+      clusters: clustering.clusters.map((cluster) => ({
+        id: cluster.id,
+        size: cluster.members.length,
+        representative: cluster.representative,
+        representativePath: items[cluster.representative].path,
+      })),
+      scenes,
+      dropped,
+      skipped: [],
+    };
+    await writeManifest(output.pathFor('manifest.json'), manifest);
+    await output.commit();
+    return { manifest, outputDirectory: output.finalPath };
+  } catch (error) {
+    await output?.abandon();
+    throw error;
+  } finally {
+    await encoder.release();
+  }
+}
+
+function manifestItems(clustering: Clustering, videoPath: string): ManifestItem[] {
+  const representatives = new Set(clustering.clusters.map((cluster) => cluster.representative));
+  return clustering.items.map((item, index) => {
+    const frame = item.info.index;
+    const time = item.info.time ?? 0;
+    const representative = representatives.has(index);
+    return {
+      path: representative ? keyframeFileName(videoPath, item.scene ?? 0, frame, time) : null,
+      cluster: clustering.clusterOf[index],
+      representative,
+      frame,
+      time,
+      scene: item.scene,
+      dbscanLabel: clustering.labels[index],
+      ...(item.sharpness === undefined ? {} : { sharpness: item.sharpness }),
+    };
+  });
+}
+
+function videoInput(probe: VideoProbe, decodedFrames: number): Record<string, unknown> {
+  return {
+    type: 'video',
+    path: probe.path,
+    fps: probe.fps,
+    frameRate: probe.frameRate,
+    frameCount: decodedFrames,
+    duration: probe.duration,
+    startTime: probe.startTime,
+    width: probe.width,
+    height: probe.height,
+    rotation: probe.rotation,
+    variableFrameRate: probe.variableFrameRate,
+    codec: probe.codec,
+  };
+}
+
+/** Option values as JSON (frames-or-seconds objects stay objects; nothing else needs care). */
+export function serializable(values: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(values)) as Record<string, unknown>;
+}

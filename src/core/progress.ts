@@ -1,0 +1,13 @@
+/**
+ * Progress of a long run, reported by pipelines as plain events so that library users can show it
+ * their own way; the CLI renders them on a TTY (src/cli/progressBar.ts) and ignores them otherwise.
+ */
+export type ProgressEvent =
+  | { readonly kind: 'stage'; readonly stage: string }
+  | { readonly kind: 'frames'; readonly done: number; readonly total?: number }
+  | { readonly kind: 'download'; readonly received: number; readonly total?: number; readonly label: string }
+  | { readonly kind: 'warning'; readonly message: string };
+
+export type ProgressListener = (event: ProgressEvent) => void;
+
+export const ignoreProgress: ProgressListener = () => {};

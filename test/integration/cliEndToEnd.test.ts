@@ -1,0 +1,177 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import sharp from 'sharp';
+import { runPiaggio } from '../helpers/runPiaggio.js';
+import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
+import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
+import { sharedModelPath, sharedPath, skipWithoutShared } from '../helpers/shared.js';
+import type { Manifest } from '../../src/sinks/manifest.js';
+
+const temporary = makeTemporaryDirectory();
+const videoPath = join(temporary.path, 'four shots.mp4');
+let cuts: number[] = [];
+let tinyModel = '';
+
+before(() => {
+  cuts = generateVideo(
+    videoPath,
+    [
+      { source: 'testsrc2', frames: 40 },
+      { source: 'mandelbrot', frames: 40 },
+      { source: 'smptehdbars', frames: 40 },
+      { source: 'rgbtestsrc', frames: 40 },
+    ],
+    { width: 640, height: 360, fps: 25 },
+  );
+  tinyModel = writeTinyOnnxModel(temporary.path, 'tiny.onnx', { inputShape: ['batch', 3, 32, 32] });
+});
+after(() => temporary.remove());
+
+function readManifest(directory: string): Manifest {
+  return JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+function assertConsistent(manifest: Manifest): void {
+  assert.equal(manifest.clusters.reduce((sum, cluster) => sum + cluster.size, 0), manifest.items.length);
+  for (const cluster of manifest.clusters) {
+    const representative = manifest.items[cluster.representative];
+    assert.equal(representative.cluster, cluster.id);
+    assert.equal(representative.representative, true);
+    assert.equal(manifest.items.filter((item) => item.cluster === cluster.id).length, cluster.size);
+  }
+  assert.equal(manifest.items.filter((item) => item.representative).length, manifest.clusters.length);
+}
+
+describe('piaggio -v VIDEO -o DIR', () => {
+  test('writes full-resolution keyframes and a manifest whose scenes start at the cuts', async () => {
+    const output = join(temporary.path, 'video-out');
+    const result = await runPiaggio(['-v', videoPath, '-o', output, '-m', tinyModel]);
+    assert.equal(result.code, 0, result.stderr);
+    const manifest = readManifest(output);
+    assert.deepEqual(manifest.scenes?.map((scene) => scene.startFrame), [0, ...cuts]);
+    assert.equal(manifest.scenes?.at(-1)?.endFrame, 160);
+    assertConsistent(manifest);
+    // Three candidates per 40-frame scene: just after the start, the middle, just before the end.
+    assert.equal(manifest.items.length + manifest.dropped.length, 12);
+    for (const item of manifest.items) {
+      assert.equal(typeof item.frame, 'number');
+      assert.ok(Math.abs((item.time as number) - (item.frame as number) / 25) < 1e-6);
+      assert.equal(typeof item.scene, 'number');
+      const scene = manifest.scenes![item.scene as number];
+      assert.ok(item.frame! >= scene.startFrame && item.frame! < scene.endFrame);
+    }
+    const written = readdirSync(output).filter((name) => name.endsWith('.jpg')).sort();
+    assert.deepEqual(written, manifest.items.filter((item) => item.representative).map((item) => item.path).sort());
+    for (const name of written) {
+      assert.match(name, /^four shots-scene\d{3}-frame\d{6}-\d\dh\d\dm\d\d\.\d{3}s\.jpg$/);
+      const metadata = await sharp(join(output, name)).metadata();
+      assert.deepEqual([metadata.width, metadata.height], [640, 360], 'keyframes are full resolution, not analysis size');
+    }
+    assert.equal(manifest.model.output, 'embedding');
+  });
+
+  test('`piaggio video VIDEO` is the same command', async () => {
+    const output = join(temporary.path, 'video-subcommand');
+    const result = await runPiaggio(['video', videoPath, '-o', output, '-m', tinyModel, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const printed = JSON.parse(result.stdout) as Manifest;
+    assert.deepEqual(printed.scenes?.map((scene) => scene.startFrame), [0, ...cuts]);
+    assert.deepEqual(readManifest(output).items, printed.items);
+  });
+
+  test('a failing run leaves no output folder, and keeps a previous complete one untouched', async () => {
+    const fresh = join(temporary.path, 'never-written');
+    const missingModel = join(temporary.path, 'missing.onnx');
+    const failed = await runPiaggio(['-v', videoPath, '-o', fresh, '-m', missingModel]);
+    assert.equal(failed.code, 1);
+    assert.equal(failed.stderr.trim().split('\n').length, 1);
+    assert.equal(existsSync(fresh), false);
+
+    const previous = join(temporary.path, 'previous');
+    mkdirSync(previous);
+    writeFileSync(join(previous, 'manifest.json'), '{"old": true}');
+    const notAVideo = join(temporary.path, 'notes.mp4');
+    writeFileSync(notAVideo, 'this is text, not a video');
+    const failedAgain = await runPiaggio(['-v', notAVideo, '-o', previous, '-m', tinyModel]);
+    assert.equal(failedAgain.code, 1);
+    assert.match(failedAgain.stderr, /^piaggio: Cannot read .*notes\.mp4 as a video/);
+    assert.equal(readFileSync(join(previous, 'manifest.json'), 'utf8'), '{"old": true}');
+    assert.deepEqual(readdirSync(temporary.path).filter((name) => name.startsWith('.piaggio-staging')), []);
+  });
+
+  test('testvideo.mp4 with the real model: scenes at 0, 30, 180, 394 and 1280x720 keyframes', { skip: skipWithoutShared }, async () => {
+    const output = join(temporary.path, 'testvideo-out');
+    const result = await runPiaggio(['-v', sharedPath('media', 'videos', 'testvideo.mp4'), '-o', output, '-m', sharedModelPath]);
+    assert.equal(result.code, 0, result.stderr);
+    const manifest = readManifest(output);
+    assert.deepEqual(manifest.scenes?.map((scene) => scene.startFrame), [0, 30, 180, 394]);
+    assertConsistent(manifest);
+    const keyframes = readdirSync(output).filter((name) => name.endsWith('.jpg'));
+    assert.ok(keyframes.length >= 2, `several distinct keyframes, got ${keyframes.length}`);
+    for (const name of keyframes) {
+      const metadata = await sharp(join(output, name)).metadata();
+      assert.deepEqual([metadata.width, metadata.height], [1280, 720]);
+    }
+  });
+});
+
+describe('piaggio -d IMAGES -o DIR', () => {
+  test('exact copies share a cluster; the representative is copied; output inside the input is refused', async () => {
+    const images = join(temporary.path, 'images');
+    mkdirSync(join(images, 'nested'), { recursive: true });
+    const colours: Array<[string, [number, number, number]]> = [
+      ['red', [220, 30, 30]],
+      ['green', [30, 200, 40]],
+      ['blue', [20, 40, 230]],
+    ];
+    for (const [name, [r, g, b]] of colours) {
+      await sharp({ create: { width: 64, height: 48, channels: 3, background: { r, g, b } } })
+        .png()
+        .toFile(join(images, `${name}.png`));
+    }
+    copyFileSync(join(images, 'red.png'), join(images, 'nested', 'red copy.png'));
+    const output = join(temporary.path, 'images-out');
+    const result = await runPiaggio(['-d', images, '-o', output, '-m', tinyModel]);
+    assert.equal(result.code, 0, result.stderr);
+    const manifest = readManifest(output);
+    assertConsistent(manifest);
+    const clusterOf = (name: string) => manifest.items.find((item) => relative(images, item.path as string) === name)?.cluster;
+    assert.equal(clusterOf('red.png'), clusterOf(join('nested', 'red copy.png')));
+    assert.notEqual(clusterOf('red.png'), clusterOf('green.png'));
+    assert.notEqual(clusterOf('green.png'), clusterOf('blue.png'));
+    assert.equal(manifest.clusters.length, 3);
+    const copies = readdirSync(output).filter((name) => name !== 'manifest.json').sort();
+    assert.equal(copies.length, 3);
+    for (const item of manifest.items.filter((entry) => entry.representative)) assert.ok(copies.includes(item.output as string));
+
+    const inside = await runPiaggio(['images', images, '-o', join(images, 'out'), '-m', tinyModel]);
+    assert.equal(inside.code, 1);
+    assert.match(inside.stderr, /is inside the input folder/);
+    assert.equal(existsSync(join(images, 'out')), false);
+  });
+
+  test('imagededup with the real model: the ground-truth groups', { skip: skipWithoutShared }, async () => {
+    const root = sharedPath('media', 'images', 'imagededup');
+    const truth = JSON.parse(readFileSync(sharedPath('media', 'images', 'ground_truth.json'), 'utf8')).imagededup;
+    const output = join(temporary.path, 'imagededup-out');
+    const result = await runPiaggio(['-d', root, '-o', output, '-m', sharedModelPath]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /ukbench09268_corrupt\.jpg/, 'the undecodable file is reported');
+    const manifest = readManifest(output);
+    assertConsistent(manifest);
+    const clusterOf = (name: string) => {
+      const item = manifest.items.find((entry) => relative(root, entry.path as string) === name);
+      assert.ok(item, `${name} is in the manifest`);
+      return item.cluster;
+    };
+    const group = new Set((truth.near_duplicate_group as string[]).map(clusterOf));
+    assert.equal(group.size, 1, 'the six ukbench00120 variants form one cluster');
+    for (const [first, second] of truth.exact_duplicate_pairs as string[][]) assert.equal(clusterOf(first), clusterOf(second));
+    const baseImages = readdirSync(join(root, 'base_images')).map((name) => join('base_images', name));
+    assert.equal(new Set(baseImages.map(clusterOf)).size, 10, 'the ten base images stay apart');
+    assert.deepEqual(manifest.skipped.map((entry) => relative(root, entry.path)), truth.undecodable);
+    assert.equal(manifest.clusters.length, 10);
+  });
+});

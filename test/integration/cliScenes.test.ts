@@ -1,0 +1,113 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { runPiaggio } from '../helpers/runPiaggio.js';
+import { generateVideo, makeTemporaryDirectory, SHOT_SOURCES } from '../helpers/generateVideo.js';
+import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
+import { detectScenes } from '../../pipelines/scenes.js';
+
+const temporary = makeTemporaryDirectory();
+const videoPath = join(temporary.path, 'shots.mp4');
+let expectedCuts: number[] = [];
+
+before(() => {
+  expectedCuts = generateVideo(
+    videoPath,
+    [40, 30, 25, 50, 20, 35].map((frames, index) => ({ source: SHOT_SOURCES[index], frames })),
+    { width: 320, height: 240, fps: 25 },
+  );
+});
+after(() => temporary.remove());
+
+function oneLine(text: string): string {
+  const lines = text.trim().split('\n');
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${text}`);
+  return lines[0];
+}
+
+describe('piaggio scenes', () => {
+  test('--json prints fps, frameCount and exactly the generated cuts', async () => {
+    const result = await runPiaggio(['scenes', videoPath, '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '', 'no progress output when piped or with --json');
+    const report = JSON.parse(result.stdout);
+    assert.deepEqual(report.cuts, expectedCuts);
+    assert.equal(report.fps, 25);
+    assert.equal(report.frameCount, 200);
+    assert.deepEqual(report.scenes.map((scene: { startFrame: number }) => scene.startFrame), [0, ...expectedCuts]);
+    assert.equal(report.scenes.at(-1).endFrame, 200);
+  });
+
+  test('--min-scene-len in seconds merges cuts closer than that', async () => {
+    // 1.3 s = 32.5 frames at 25 fps: the shots of 30, 25 and 20 frames are shorter than that.
+    const result = await runPiaggio(['scenes', videoPath, '--json', '--min-scene-len', '1.3s']);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    for (let index = 1; index < report.cuts.length; index += 1) {
+      assert.ok(report.cuts[index] - report.cuts[index - 1] >= 32, `cuts ${report.cuts} are at least 1.3 s apart`);
+    }
+    assert.ok(report.cuts.length < expectedCuts.length);
+  });
+
+  test('a bad value gets the same one-line message from the CLI and the library', async () => {
+    const result = await runPiaggio(['scenes', videoPath, '--threshold', '300']);
+    assert.equal(result.code, 2);
+    const line = oneLine(result.stderr);
+    assert.equal(line, 'piaggio: Expected number between 0 and 255 for threshold but received 300');
+    await assert.rejects(detectScenes(videoPath, { threshold: 300 }), { message: line.replace('piaggio: ', '') });
+  });
+
+  test('a missing file is one line naming it, exit code 1, no stack trace', async () => {
+    const missing = join(temporary.path, 'nope.mp4');
+    const result = await runPiaggio(['scenes', missing, '--json']);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.equal(oneLine(result.stderr), `piaggio: Input not found: ${missing}: check the path`);
+  });
+
+  test('--verbose adds the stack trace', async () => {
+    const result = await runPiaggio(['scenes', join(temporary.path, 'nope.mp4'), '--verbose']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /\n\s+at /);
+  });
+
+  test('an unknown flag is rejected', async () => {
+    const result = await runPiaggio(['scenes', videoPath, '--treshold', '20']);
+    assert.equal(result.code, 2);
+    assert.match(oneLine(result.stderr), /Unknown argument: treshold/);
+  });
+
+  test('PySceneDetect parity on testvideo.mp4: cuts [30, 180, 394]', { skip: skipWithoutShared }, async () => {
+    const result = await runPiaggio(['scenes', sharedPath('media', 'videos', 'testvideo.mp4'), '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.deepEqual(report.cuts, [30, 180, 394]);
+    assert.equal(report.frameCount, 720);
+    assert.ok(Math.abs(report.fps - 30000 / 1001) < 1e-6);
+  });
+
+  test('counter.mp4 has no cut', { skip: skipWithoutShared }, async () => {
+    const result = await runPiaggio(['scenes', sharedPath('media', 'videos', 'counter.mp4'), '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout).cuts, []);
+  });
+});
+
+describe('piaggio (main command) usage errors', () => {
+  test('--help lists the original flags', async () => {
+    const result = await runPiaggio(['--help']);
+    assert.equal(result.code, 0);
+    for (const flag of ['-v, --video', '-d, --directory', '-o, --output', '-m, --model', '-e, --epsilon', '-s, --min-samples', '-t, --metric', '-p, --plot', '-i, --plot-images']) {
+      assert.ok(result.stdout.includes(flag), `--help shows ${flag}`);
+    }
+  });
+
+  test('no input, or no output, is a usage error', async () => {
+    const noInput = await runPiaggio(['-o', join(temporary.path, 'out')]);
+    assert.equal(noInput.code, 2);
+    assert.match(oneLine(noInput.stderr), /Give a video with -v VIDEO or a folder of images with -d DIR/);
+    const noOutput = await runPiaggio(['-v', videoPath]);
+    assert.equal(noOutput.code, 2);
+    assert.match(oneLine(noOutput.stderr), /Give an output folder with -o DIR/);
+  });
+});

@@ -1,0 +1,34 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
+import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const temporary = makeTemporaryDirectory();
+let videoPath = '';
+let modelPath = '';
+
+before(() => {
+  videoPath = join(temporary.path, 'example.mp4');
+  generateVideo(videoPath, [
+    { source: 'testsrc2', frames: 30 },
+    { source: 'smptehdbars', frames: 30 },
+  ]);
+  modelPath = writeTinyOnnxModel(temporary.path, 'tiny.onnx');
+});
+after(() => temporary.remove());
+
+test('examples/customPipeline.ts runs against the built package and reports scenes and clusters', async () => {
+  // 'piaggio' resolves to this package's own dist/ (npm test builds it first).
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/customPipeline.ts', videoPath, modelPath], { cwd: root });
+  const report = JSON.parse(stdout) as { scenes: Array<{ startFrame: number }>; clusters: Array<{ size: number; brightness: number; representativeFrame: number }> };
+  assert.deepEqual(report.scenes.map((scene) => scene.startFrame), [0, 30]);
+  assert.ok(report.clusters.length >= 1);
+  assert.equal(report.clusters.reduce((sum, cluster) => sum + cluster.size, 0), 6);
+  for (const cluster of report.clusters) assert.ok(cluster.brightness > 10 && cluster.brightness < 245, 'the custom operator saw real pixels');
+});

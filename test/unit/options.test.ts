@@ -1,0 +1,84 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { resolveOptions, parseFramesOrSeconds, framesAt, flagNameOf, type OptionDeclarations } from '../../src/core/options.js';
+import { toYargsOptions, valuesFromArguments } from '../../src/cli/yargsOptions.js';
+import { PiaggioError } from '../../src/core/errors.js';
+
+const declarations = {
+  epsilon: { type: 'number', min: 0, max: 1, default: 0.2, alias: 'e', description: 'radius' },
+  minSamples: { type: 'integer', min: 1, max: 100, default: 2, alias: 's', description: 'core size' },
+  metric: { type: 'choice', choices: ['cosine', 'euclidean'], default: 'cosine', description: 'distance' },
+  minSceneLength: { type: 'framesOrSeconds', default: { frames: 15 }, flag: 'min-scene-len', description: 'length' },
+  keep: { type: 'boolean', default: false, description: 'keep' },
+  label: { type: 'string', description: 'no default' },
+} as const satisfies OptionDeclarations;
+
+function rejection(given: Record<string, unknown>, fromCommandLine = false): string {
+  try {
+    resolveOptions(declarations, given, { fromCommandLine });
+  } catch (error) {
+    assert.ok(error instanceof PiaggioError);
+    assert.equal(error.exitCode, 2);
+    return error.message;
+  }
+  assert.fail('expected a rejection');
+}
+
+describe('resolveOptions', () => {
+  test('fills defaults and keeps given values', () => {
+    const values = resolveOptions(declarations, { epsilon: 0.5 });
+    assert.deepEqual(values, { epsilon: 0.5, minSamples: 2, metric: 'cosine', minSceneLength: { frames: 15 }, keep: false, label: undefined });
+  });
+
+  test('rejects out-of-range numbers in the sharp style', () => {
+    assert.equal(rejection({ epsilon: 1.5 }), 'Expected number between 0 and 1 for epsilon but received 1.5');
+    assert.equal(rejection({ minSamples: 2.5 }), 'Expected integer between 1 and 100 for minSamples but received 2.5');
+    assert.equal(rejection({ metric: 'manhattan' }), 'Expected one of cosine, euclidean for metric but received "manhattan"');
+    assert.equal(rejection({ keep: 'yes' }), 'Expected boolean for keep but received "yes"');
+  });
+
+  test('the command line and the library get the same sentence for the same value', () => {
+    assert.equal(rejection({ epsilon: '1.5' }, true), rejection({ epsilon: 1.5 }));
+    assert.equal(rejection({ epsilon: 'abc' }, true), 'Expected number between 0 and 1 for epsilon but received "abc"');
+    assert.equal(rejection({ epsilon: 'abc' }, true), rejection({ epsilon: 'abc' }));
+  });
+
+  test('numeric text is accepted only from the command line', () => {
+    assert.equal(resolveOptions(declarations, { epsilon: '0.3' }, { fromCommandLine: true }).epsilon, 0.3);
+    assert.match(rejection({ epsilon: '0.3' }), /received "0.3"/);
+  });
+
+  test('unknown keys are an error, not silently ignored', () => {
+    assert.match(rejection({ epsilonn: 0.3 }), /^Unknown option epsilonn; known options are epsilon, minSamples/);
+  });
+
+  test('frames or seconds', () => {
+    assert.deepEqual(parseFramesOrSeconds('15'), { frames: 15 });
+    assert.deepEqual(parseFramesOrSeconds('0.6s'), { seconds: 0.6 });
+    assert.deepEqual(parseFramesOrSeconds(12), { frames: 12 });
+    assert.equal(parseFramesOrSeconds('1.5'), undefined);
+    assert.equal(parseFramesOrSeconds('-3'), undefined);
+    assert.equal(framesAt({ seconds: 0.6 }, 25), 15);
+    assert.equal(framesAt({ frames: 7 }, 25), 7);
+    assert.match(rejection({ minSceneLength: 'long' }), /Expected a whole number of frames \(15\) or seconds with an s suffix \(0.6s\) for minSceneLength but received "long"/);
+  });
+});
+
+describe('yargs flags generated from declarations', () => {
+  test('flag names, aliases, and help text carry range and default', () => {
+    const flags = toYargsOptions(declarations);
+    assert.deepEqual(Object.keys(flags), ['epsilon', 'min-samples', 'metric', 'min-scene-len', 'keep', 'label']);
+    assert.equal(flags.epsilon.alias, 'e');
+    assert.equal(flags.epsilon.type, 'string');
+    assert.equal(flags.keep.type, 'boolean');
+    assert.match(String(flags.epsilon.describe), /number 0\.\.1, default 0\.2/);
+    assert.match(String(flags['min-scene-len'].describe), /default 15/);
+    assert.equal(flagNameOf('minSamples', declarations.minSamples), 'min-samples');
+  });
+
+  test('parsed arguments map back to declaration keys; the last repeated flag wins', () => {
+    const values = valuesFromArguments(declarations, { epsilon: ['0.1', '0.4'], 'min-samples': '3', 'min-scene-len': '0.5s' });
+    assert.deepEqual(values, { epsilon: '0.4', minSamples: '3', minSceneLength: '0.5s' });
+    assert.deepEqual(resolveOptions(declarations, values, { fromCommandLine: true }).minSceneLength, { seconds: 0.5 });
+  });
+});
