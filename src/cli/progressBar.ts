@@ -38,7 +38,7 @@ export function createProgressRenderer(stream: NodeJS.WriteStream, settings: { i
     const now = Date.now();
     if (!force && now - lastDraw < 100) return;
     lastDraw = now;
-    const width = stream.columns ?? 100;
+    const width = stream.columns && stream.columns >= 20 ? stream.columns : 100;
     stream.write(`\r\x1b[2K${text.slice(0, Math.max(10, width - 1))}`);
     lineVisible = true;
   };
