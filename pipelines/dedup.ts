@@ -5,16 +5,15 @@ import { fromImageDirectory, fromImageDirectoryOptions } from '../src/sources/fr
 import { dropTechnicalFrames } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
 import { clusterDbscan, clusterDbscanOptions, type Clustering } from '../operators/clusterDbscan.js';
-import { OutputDirectory, isInside } from '../src/sinks/OutputDirectory.js';
+import { isInside, type OutputDirectory } from '../src/sinks/OutputDirectory.js';
 import { UniqueNames, sanitizeFileName } from '../src/sinks/fileNames.js';
-import { writeManifest, type Manifest, type ManifestItem } from '../src/sinks/manifest.js';
+import type { Manifest, ManifestItem } from '../src/sinks/manifest.js';
 import { pickOptions, resolveOptions } from '../src/core/options.js';
 import { runObservable } from '../src/core/runObservable.js';
 import { PiaggioError } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
-import { toolVersion } from '../src/core/version.js';
-import { loadEncoder, encoderOptions } from './loadEncoder.js';
-import { serializable } from './keyframes.js';
+import { encoderOptions } from './loadEncoder.js';
+import { runIntoOutput, serializable } from './runIntoOutput.js';
 import type { RunSettings } from './scenes.js';
 import type { Candidate } from '../src/core/frame.js';
 
@@ -45,10 +44,7 @@ export async function runDedup(directory: string, outputPath: string, options: R
   if (isInside(finalOutput, inputDirectory)) {
     throw new PiaggioError('EOUTPUTINSIDEINPUT', messages.outputInsideInput(finalOutput, inputDirectory));
   }
-  const { encoder, model } = await loadEncoder(pickOptions(encoderOptions, values), settings);
-  let output: OutputDirectory | undefined;
-  try {
-    output = await OutputDirectory.create(finalOutput);
+  return runIntoOutput(finalOutput, pickOptions(encoderOptions, values), settings, async ({ encoder, output }) => {
     const skipped: Manifest['skipped'] = [];
     let seen = 0;
     onProgress?.({ kind: 'stage', stage: 'Embedding images' });
@@ -75,32 +71,17 @@ export async function runDedup(directory: string, outputPath: string, options: R
 
     onProgress?.({ kind: 'stage', stage: 'Copying representatives' });
     const items = await copyRepresentatives(clustering, output);
-    settings.signal?.throwIfAborted();
-    const manifest: Manifest = {
-      tool: { name: 'piaggio', version: toolVersion() },
-      createdAt: new Date().toISOString(),
-      input: { type: 'images', path: inputDirectory, imageCount: clustering.items.length, skippedCount: skipped.length },
-      settings: serializable(values),
-      model,
-      items,
-      clusters: clustering.clusters.map((cluster) => ({
-        id: cluster.id,
-        size: cluster.members.length,
-        representative: cluster.representative,
-        representativePath: items[cluster.representative].path,
-      })),
-      dropped: [],
-      skipped,
+    return {
+      clustering,
+      body: {
+        input: { type: 'images', path: inputDirectory, imageCount: clustering.items.length, skippedCount: skipped.length },
+        settings: serializable(values),
+        items,
+        dropped: [],
+        skipped,
+      },
     };
-    await writeManifest(output.pathFor('manifest.json'), manifest);
-    await output.commit();
-    return { manifest, outputDirectory: output.finalPath };
-  } catch (error) {
-    await output?.abandon();
-    throw error;
-  } finally {
-    await encoder.release();
-  }
+  });
 }
 
 async function copyRepresentatives(clustering: Clustering, output: OutputDirectory): Promise<ManifestItem[]> {

@@ -7,14 +7,13 @@ import { dropTechnicalFrames, dropTechnicalFramesOptions } from '../operators/dr
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
 import { clusterDbscan, clusterDbscanOptions, type Clustering } from '../operators/clusterDbscan.js';
 import { extractFrames } from '../src/sinks/extractFrames.js';
-import { OutputDirectory } from '../src/sinks/OutputDirectory.js';
 import { keyframeFileName } from '../src/sinks/fileNames.js';
-import { writeManifest, type Manifest, type ManifestItem } from '../src/sinks/manifest.js';
+import type { Manifest, ManifestItem } from '../src/sinks/manifest.js';
 import { SceneListBuilder } from '../src/core/SceneListBuilder.js';
 import { pickOptions, resolveOptions } from '../src/core/options.js';
 import { runObservable } from '../src/core/runObservable.js';
-import { loadEncoder, encoderOptions } from './loadEncoder.js';
-import { toolVersion } from '../src/core/version.js';
+import { encoderOptions } from './loadEncoder.js';
+import { runIntoOutput, serializable } from './runIntoOutput.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import type { RunSettings } from './scenes.js';
@@ -59,10 +58,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
   const values = resolveOptions(keyframesPipelineOptions, options);
   const onProgress = settings.onProgress;
   const probe = await probeVideo(videoPath);
-  const { encoder, model } = await loadEncoder(pickOptions(encoderOptions, values), settings);
-  let output: OutputDirectory | undefined;
-  try {
-    output = await OutputDirectory.create(outputPath);
+  return runIntoOutput(outputPath, pickOptions(encoderOptions, values), settings, async ({ encoder, output }) => {
     const sceneList = new SceneListBuilder(probe.fps);
     const dropped: Manifest['dropped'] = [];
     const needed = framesHeld(values, probe.fps);
@@ -86,43 +82,26 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
     );
     const clustering = await runObservable(pipeline, settings.signal);
     if (!clustering) throw new Error('the clustering stage emitted nothing');
-    const scenes = sceneList.finish();
 
     onProgress?.({ kind: 'stage', stage: 'Writing keyframes' });
     const items = manifestItems(clustering, videoPath);
     const requests = clustering.clusters.map((cluster) => {
       const item = items[cluster.representative];
-      return { frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output!.pathFor(item.path as string) };
+      return { frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output.pathFor(item.path as string) };
     });
-    await extractFrames(videoPath, probe, requests);
-    settings.signal?.throwIfAborted();
-
-    const manifest: Manifest = {
-      tool: { name: 'piaggio', version: toolVersion() },
-      createdAt: new Date().toISOString(),
-      input: videoInput(probe, sceneList.frameCount),
-      settings: serializable(values),
-      model,
-      items,
-      clusters: clustering.clusters.map((cluster) => ({
-        id: cluster.id,
-        size: cluster.members.length,
-        representative: cluster.representative,
-        representativePath: items[cluster.representative].path,
-      })),
-      scenes,
-      dropped,
-      skipped: [],
+    await extractFrames(videoPath, probe, requests, { signal: settings.signal });
+    return {
+      clustering,
+      body: {
+        input: videoInput(probe, sceneList.frameCount),
+        settings: serializable(values),
+        items,
+        scenes: sceneList.finish(),
+        dropped,
+        skipped: [],
+      },
     };
-    await writeManifest(output.pathFor('manifest.json'), manifest);
-    await output.commit();
-    return { manifest, outputDirectory: output.finalPath };
-  } catch (error) {
-    await output?.abandon();
-    throw error;
-  } finally {
-    await encoder.release();
-  }
+  });
 }
 
 function manifestItems(clustering: Clustering, videoPath: string): ManifestItem[] {
@@ -159,9 +138,4 @@ function videoInput(probe: VideoProbe, decodedFrames: number): Record<string, un
     variableFrameRate: probe.variableFrameRate,
     codec: probe.codec,
   };
-}
-
-/** Option values as JSON (frames-or-seconds objects stay objects; nothing else needs care). */
-export function serializable(values: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(values)) as Record<string, unknown>;
 }

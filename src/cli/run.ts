@@ -147,8 +147,9 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
     if (!selected) return 0; // --help or --version was printed
     return await execute(selected, streams, controller.signal);
   } catch (error) {
-    const signal = controller.signal.reason as string | undefined;
-    streams.stderr.write(`${describeError(error)}\n`);
+    const signal = controller.signal.aborted ? String(controller.signal.reason) : undefined;
+    // Once interrupted, whichever stage noticed first threw; the user only needs to know it stopped cleanly.
+    streams.stderr.write(signal ? `piaggio: ${messages.interrupted(signal)}\n` : `${describeError(error)}\n`);
     if (verbose && error instanceof Error && error.stack) streams.stderr.write(`${error.stack}\n`);
     if (signal === 'SIGINT') return 130;
     if (signal === 'SIGTERM') return 143;

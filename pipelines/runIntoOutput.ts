@@ -1,0 +1,64 @@
+import type { Clustering } from '../operators/clusterDbscan.js';
+import type { ImageEncoder } from '../models/ImageEncoder.js';
+import { OutputDirectory } from '../src/sinks/OutputDirectory.js';
+import { writeManifest, type Manifest, type ManifestCluster, type ManifestItem } from '../src/sinks/manifest.js';
+import { toolVersion } from '../src/core/version.js';
+import { loadEncoder } from './loadEncoder.js';
+import type { RunSettings } from './scenes.js';
+
+/** What a preset computes; the scaffolding below adds the tool, time, model and clusters. */
+export type ManifestBody = Omit<Manifest, 'tool' | 'createdAt' | 'model' | 'clusters'>;
+
+export interface RunContext {
+  readonly encoder: ImageEncoder;
+  readonly output: OutputDirectory;
+}
+
+/**
+ * The part every embedding preset shares: load the encoder, stage the output folder, run `body`,
+ * write manifest.json and move the folder into place, or on any failure delete the staging
+ * folder so the previous output (or none) remains. The encoder is released in every case.
+ */
+export async function runIntoOutput(
+  outputPath: string,
+  encoderValues: Record<string, unknown>,
+  settings: RunSettings,
+  body: (context: RunContext) => Promise<{ body: ManifestBody; clustering: Clustering }>,
+): Promise<{ manifest: Manifest; outputDirectory: string }> {
+  const { encoder, model } = await loadEncoder(encoderValues, settings);
+  let output: OutputDirectory | undefined;
+  try {
+    output = await OutputDirectory.create(outputPath);
+    const result = await body({ encoder, output });
+    settings.signal?.throwIfAborted();
+    const manifest: Manifest = {
+      tool: { name: 'piaggio', version: toolVersion() },
+      createdAt: new Date().toISOString(),
+      model,
+      ...result.body,
+      clusters: manifestClusters(result.clustering, result.body.items),
+    };
+    await writeManifest(output.pathFor('manifest.json'), manifest);
+    await output.commit();
+    return { manifest, outputDirectory: output.finalPath };
+  } catch (error) {
+    await output?.abandon();
+    throw error;
+  } finally {
+    await encoder.release();
+  }
+}
+
+function manifestClusters(clustering: Clustering, items: readonly ManifestItem[]): ManifestCluster[] {
+  return clustering.clusters.map((cluster) => ({
+    id: cluster.id,
+    size: cluster.members.length,
+    representative: cluster.representative,
+    representativePath: items[cluster.representative].path,
+  }));
+}
+
+/** Option values as JSON for the manifest's `settings`. */
+export function serializable(values: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(values)) as Record<string, unknown>;
+}
