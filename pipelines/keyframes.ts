@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { tap } from 'rxjs';
 import { fromVideo, fromVideoOptions } from '../src/sources/fromVideo.js';
 import { probeVideo, type VideoProbe } from '../src/sources/probeVideo.js';
@@ -8,6 +9,7 @@ import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js'
 import { clusterDbscan, clusterDbscanOptions, type Clustering } from '../operators/clusterDbscan.js';
 import { extractFrames } from '../src/sinks/extractFrames.js';
 import { keyframeFileName } from '../src/sinks/fileNames.js';
+import { writeKeyframesOptions, type WriteKeyframesValues } from '../src/sinks/keyframeOptions.js';
 import type { Manifest, ManifestItem } from '../src/sinks/manifest.js';
 import { SceneListBuilder } from '../src/core/SceneListBuilder.js';
 import { pickOptions, resolveOptions } from '../src/core/options.js';
@@ -27,6 +29,7 @@ export const keyframesPipelineOptions = {
   ...encoderOptions,
   ...embedBatchesOptions,
   ...clusterDbscanOptions,
+  ...writeKeyframesOptions,
 } as const;
 
 /**
@@ -84,12 +87,12 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
     if (!clustering) throw new Error('the clustering stage emitted nothing');
 
     onProgress?.({ kind: 'stage', stage: 'Writing keyframes' });
-    const items = manifestItems(clustering, videoPath);
-    const requests = clustering.clusters.map((cluster) => {
-      const item = items[cluster.representative];
-      return { frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output.pathFor(item.path as string) };
-    });
-    await extractFrames(videoPath, probe, requests, { signal: settings.signal });
+    const items = manifestItems(clustering, videoPath, values);
+    const requests = items
+      .filter((item) => item.path !== null)
+      .map((item) => ({ frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output.pathFor(item.path as string) }));
+    if (values.allCandidates) await mkdir(output.pathFor(CANDIDATES_FOLDER), { recursive: true });
+    await extractFrames(videoPath, probe, requests, { signal: settings.signal, quality: values.quality, width: values.width, height: values.height });
     return {
       clustering,
       body: {
@@ -104,15 +107,21 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
   });
 }
 
-function manifestItems(clustering: Clustering, videoPath: string): ManifestItem[] {
+/** Where --all-candidates puts the frames that are not representatives. */
+const CANDIDATES_FOLDER = 'candidates';
+
+function manifestItems(clustering: Clustering, videoPath: string, output: WriteKeyframesValues): ManifestItem[] {
   const representatives = new Set(clustering.clusters.map((cluster) => cluster.representative));
   return clustering.items.map((item, index) => {
     const frame = item.info.index;
     const time = item.info.time ?? 0;
     const representative = representatives.has(index);
+    const cluster = clustering.clusterOf[index];
+    const name = keyframeFileName(videoPath, item.scene ?? 0, frame, time, output.format);
+    const candidateName = `${CANDIDATES_FOLDER}/${name.replace(/\.[a-z]+$/, '')}-cluster${String(cluster).padStart(3, '0')}.${output.format}`;
     return {
-      path: representative ? keyframeFileName(videoPath, item.scene ?? 0, frame, time) : null,
-      cluster: clustering.clusterOf[index],
+      path: representative ? name : output.allCandidates ? candidateName : null,
+      cluster,
       representative,
       frame,
       time,

@@ -21,23 +21,37 @@ export interface ExtractFramesOptions {
   readonly concurrency?: number;
   /** Aborting stops new runs, kills the running ones and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** 1 (smallest file) to 100 (best picture) for .jpg and .webp; .png is lossless. Default 90. */
+  readonly quality?: number;
+  /** Scale to this width (keeping the aspect ratio), or fit inside width x height when both are given. */
+  readonly width?: number;
+  readonly height?: number;
 }
 
 /** Seconds decoded before the wanted frame: the input seek lands on the keyframe before this point. */
 const SEEK_MARGIN_SECONDS = 2;
 
-function encoderArguments(extension: string): string[] | undefined {
+function encoderArguments(extension: string, quality = 90): string[] | undefined {
   switch (extension) {
     case '.jpg':
     case '.jpeg':
-      return ['-c:v', 'mjpeg', '-q:v', '2'];
+      // mjpeg's qscale runs from 2 (best) to 31 (worst); quality 100 maps to 2, quality 1 to 31.
+      return ['-c:v', 'mjpeg', '-q:v', String(Math.round(31 - ((quality - 1) * 29) / 99))];
     case '.png':
       return ['-c:v', 'png'];
     case '.webp':
-      return ['-c:v', 'libwebp', '-quality', '92'];
+      return ['-c:v', 'libwebp', '-quality', String(quality)];
     default:
       return undefined;
   }
+}
+
+/** ffmpeg's scale filter for the requested size, aspect ratio kept; undefined for full resolution. */
+export function scaleFilter(width?: number, height?: number): string | undefined {
+  if (width && height) return `scale=w=${width}:h=${height}:force_original_aspect_ratio=decrease`;
+  if (width) return `scale=${width}:-1`;
+  if (height) return `scale=-1:${height}`;
+  return undefined;
 }
 
 /**
@@ -61,7 +75,14 @@ function toleranceSeconds(probe: VideoProbe): number {
  * for constant and variable frame rates and late-starting streams alike; ffmpeg applies the
  * rotation when decoding.
  */
-export function extractionArguments(videoPath: string, probe: VideoProbe, time: number, outputPath: string, encoder: readonly string[]): string[] {
+export function extractionArguments(
+  videoPath: string,
+  probe: VideoProbe,
+  time: number,
+  outputPath: string,
+  encoder: readonly string[],
+  scale?: string,
+): string[] {
   const presentationTime = probe.startTime + time;
   const threshold = presentationTime - toleranceSeconds(probe);
   const seekTo = Math.max(0, time - SEEK_MARGIN_SECONDS);
@@ -71,7 +92,7 @@ export function extractionArguments(videoPath: string, probe: VideoProbe, time: 
     '-ss', seekTo.toFixed(6),
     '-i', resolve(videoPath),
     '-map', probe.streamIndex === undefined ? '0:v:0' : `0:${probe.streamIndex}`, '-an', '-sn', '-dn',
-    '-vf', `select='gte(t,${threshold.toFixed(9)})'`,
+    '-vf', [`select='gte(t,${threshold.toFixed(9)})'`, ...(scale ? [scale] : [])].join(','),
     '-frames:v', '1',
     ...encoder,
     '-f', 'image2', '-update', '1',
@@ -131,7 +152,7 @@ export async function extractFrames(
   const extractOne = async (request: FrameExtractionRequest): Promise<void> => {
     const extension = extname(request.outputPath).toLowerCase();
     const temporaryPath = join(dirname(request.outputPath), `.${basename(request.outputPath, extname(request.outputPath))}.partial-${randomBytes(4).toString('hex')}${extension}`);
-    const args = extractionArguments(videoPath, probe, request.time, temporaryPath, encoderArguments(extension)!);
+    const args = extractionArguments(videoPath, probe, request.time, temporaryPath, encoderArguments(extension, options.quality)!, scaleFilter(options.width, options.height));
     const fail = (reason: string): PiaggioError => new PiaggioError('EEXTRACT', messages.keyframeExtractFailed(videoPath, request.frame, reason));
     try {
       const result = await new Promise<{ code: number | null; stderr: string; error?: Error }>((resolvePromise) => {

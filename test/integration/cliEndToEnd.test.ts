@@ -175,3 +175,34 @@ describe('piaggio -d IMAGES -o DIR', () => {
     assert.equal(manifest.clusters.length, 10);
   });
 });
+
+describe('keyframe file options', () => {
+  test('--format png --width 320 writes scaled PNGs; --all-candidates writes every candidate named with its cluster', async () => {
+    const output = join(temporary.path, 'video-png');
+    const result = await runPiaggio(['-v', videoPath, '-o', output, '-m', tinyModel, '--format', 'png', '--width', '320', '--all-candidates', '--keep-technical-frames']);
+    assert.equal(result.code, 0, result.stderr);
+    const manifest = readManifest(output);
+    assert.equal(manifest.items.length, 12);
+    for (const item of manifest.items) {
+      assert.ok(item.path, 'every candidate has a file');
+      assert.match(item.path as string, item.representative ? /^four shots-scene\d{3}-frame\d{6}-.*\.png$/ : /^candidates\/four shots-.*-cluster\d{3}\.png$/);
+      const metadata = await sharp(join(output, item.path as string)).metadata();
+      assert.deepEqual([metadata.format, metadata.width, metadata.height], ['png', 320, 180]);
+    }
+    const candidates = readdirSync(join(output, 'candidates'));
+    assert.equal(candidates.length, 12 - manifest.clusters.length);
+  });
+
+  test('--quality changes the jpg size; out-of-range values are refused', async () => {
+    const low = join(temporary.path, 'video-q10');
+    const high = join(temporary.path, 'video-q100');
+    assert.equal((await runPiaggio(['-v', videoPath, '-o', low, '-m', tinyModel, '--quality', '10'])).code, 0);
+    assert.equal((await runPiaggio(['-v', videoPath, '-o', high, '-m', tinyModel, '--quality', '100'])).code, 0);
+    const size = (directory: string) =>
+      readdirSync(directory).filter((name) => name.endsWith('.jpg')).reduce((sum, name) => sum + readFileSync(join(directory, name)).length, 0);
+    assert.ok(size(low) < size(high) / 2, `quality 10 (${size(low)} bytes) is much smaller than quality 100 (${size(high)} bytes)`);
+    const refused = await runPiaggio(['-v', videoPath, '-o', join(temporary.path, 'never'), '-m', tinyModel, '--quality', '0']);
+    assert.equal(refused.code, 2);
+    assert.equal(refused.stderr.trim(), 'piaggio: Expected integer between 1 and 100 for quality but received 0');
+  });
+});

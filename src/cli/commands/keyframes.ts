@@ -5,6 +5,7 @@ import { toYargsOptions } from '../yargsOptions.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
 import { fromImageDirectoryOptions } from '../../sources/fromImageDirectory.js';
+import { writeKeyframesOptions } from '../../sinks/keyframeOptions.js';
 import { keyframesPipelineOptions, runKeyframes } from '../../../pipelines/keyframes.js';
 import { dedupPipelineOptions, runDedup } from '../../../pipelines/dedup.js';
 
@@ -43,7 +44,7 @@ async function images(directory: string, args: Record<string, unknown>, context:
 }
 
 const imageFlags = (parser: Argv) => parser.options(toYargsOptions(fromImageDirectoryOptions, FLAG_GROUPS.io));
-const videoFlags = (parser: Argv) => candidateFlags(sceneFlags(parser));
+const videoFlags = (parser: Argv) => candidateFlags(sceneFlags(parser)).options(toYargsOptions(writeKeyframesOptions, FLAG_GROUPS.io));
 
 /** `piaggio -v VIDEO -o DIR` and `piaggio -d DIR -o DIR`: the original tool's interface. */
 export const defaultCommand: CliCommand = {
