@@ -44,7 +44,8 @@ export async function runDedup(directory: string, outputPath: string, options: R
   if (isInside(finalOutput, inputDirectory)) {
     throw new PiaggioError('EOUTPUTINSIDEINPUT', messages.outputInsideInput(finalOutput, inputDirectory));
   }
-  return runIntoOutput(finalOutput, pickOptions(encoderOptions, values), settings, async ({ encoder, output }) => {
+  return runIntoOutput(finalOutput, pickOptions(encoderOptions, values), settings, async ({ encoder: loaded, output }) => {
+    const encoder = loaded!; // requested above: runIntoOutput loads it whenever encoder options are given
     const skipped: Manifest['skipped'] = [];
     let seen = 0;
     onProgress?.({ kind: 'stage', stage: 'Embedding images' });

@@ -12,7 +12,8 @@ import { keyframeFileName } from '../src/sinks/fileNames.js';
 import { writeKeyframesOptions, type WriteKeyframesValues } from '../src/sinks/keyframeOptions.js';
 import type { Manifest, ManifestItem } from '../src/sinks/manifest.js';
 import { SceneListBuilder } from '../src/core/SceneListBuilder.js';
-import { pickOptions, resolveOptions } from '../src/core/options.js';
+import { pickOptions, resolveOptions, type OptionDeclarations } from '../src/core/options.js';
+import { oneClusterPerCandidate } from '../operators/oneClusterPerCandidate.js';
 import { runObservable } from '../src/core/runObservable.js';
 import { encoderOptions } from './loadEncoder.js';
 import { runIntoOutput, serializable } from './runIntoOutput.js';
@@ -20,8 +21,19 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import type { RunSettings } from './scenes.js';
 
+/** Choices of the keyframes pipeline itself, beyond its stages' options. */
+export const keyframesOwnOptions = {
+  clustering: {
+    type: 'choice',
+    choices: ['dbscan', 'none'],
+    default: 'dbscan',
+    description: 'dbscan groups candidates by meaning and keeps one per group; none keeps every candidate (no model is loaded)',
+  },
+} as const satisfies OptionDeclarations;
+
 /** Everything the keyframes preset accepts, stage by stage. */
 export const keyframesPipelineOptions = {
+  ...keyframesOwnOptions,
   ...fromVideoOptions,
   ...detectSceneCutsOptions,
   ...selectCandidateFramesOptions,
@@ -61,7 +73,8 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
   const values = resolveOptions(keyframesPipelineOptions, options);
   const onProgress = settings.onProgress;
   const probe = await probeVideo(videoPath);
-  return runIntoOutput(outputPath, pickOptions(encoderOptions, values), settings, async ({ encoder, output }) => {
+  const grouping = values.clustering === 'dbscan';
+  return runIntoOutput(outputPath, grouping ? pickOptions(encoderOptions, values) : undefined, settings, async ({ encoder, output }) => {
     const sceneList = new SceneListBuilder(probe.fps);
     const dropped: Manifest['dropped'] = [];
     const needed = framesHeld(values, probe.fps);
@@ -80,8 +93,10 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
         ...pickOptions(dropTechnicalFramesOptions, values),
         onDropped: (info, scene, reason) => dropped.push({ frame: info.index, time: info.time, scene, reason }),
       }),
-      embedBatches(encoder, pickOptions(embedBatchesOptions, values)),
-      clusterDbscan(pickOptions(clusterDbscanOptions, values)),
+      (candidates) =>
+        encoder
+          ? candidates.pipe(embedBatches(encoder, pickOptions(embedBatchesOptions, values)), clusterDbscan(pickOptions(clusterDbscanOptions, values)))
+          : candidates.pipe(oneClusterPerCandidate()),
     );
     const clustering = await runObservable(pipeline, settings.signal);
     if (!clustering) throw new Error('the clustering stage emitted nothing');

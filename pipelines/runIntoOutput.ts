@@ -10,22 +10,24 @@ import type { RunSettings } from './scenes.js';
 export type ManifestBody = Omit<Manifest, 'tool' | 'createdAt' | 'model' | 'clusters'>;
 
 export interface RunContext {
-  readonly encoder: ImageEncoder;
+  /** Undefined when the preset needs no embeddings (e.g. storyboard). */
+  readonly encoder: ImageEncoder | undefined;
   readonly output: OutputDirectory;
 }
 
 /**
- * The part every embedding preset shares: load the encoder, stage the output folder, run `body`,
- * write manifest.json and move the folder into place, or on any failure delete the staging
- * folder so the previous output (or none) remains. The encoder is released in every case.
+ * The part every preset that writes a folder shares: load the encoder (unless `encoderValues` is
+ * undefined), stage the output folder, run `body`, write manifest.json and move the folder into
+ * place, or on any failure delete the staging folder so the previous output (or none) remains.
+ * The encoder is released in every case.
  */
 export async function runIntoOutput(
   outputPath: string,
-  encoderValues: Record<string, unknown>,
+  encoderValues: Record<string, unknown> | undefined,
   settings: RunSettings,
   body: (context: RunContext) => Promise<{ body: ManifestBody; clustering: Clustering }>,
 ): Promise<{ manifest: Manifest; outputDirectory: string }> {
-  const { encoder, model } = await loadEncoder(encoderValues, settings);
+  const { encoder, model } = encoderValues ? await loadEncoder(encoderValues, settings) : { encoder: undefined, model: {} };
   let output: OutputDirectory | undefined;
   try {
     output = await OutputDirectory.create(outputPath);
@@ -45,7 +47,7 @@ export async function runIntoOutput(
     await output?.abandon();
     throw error;
   } finally {
-    await encoder.release();
+    await encoder?.release();
   }
 }
 

@@ -76,7 +76,10 @@ export function embeddingFlags(parser: Argv): Argv {
     .options(toYargsOptions(clusterDbscanOptions, FLAG_GROUPS.clustering));
 }
 
-/** Flag values checked by the library's own validator, so both say the same thing about a bad value. */
+/**
+ * The flags the user gave, checked by the library's own validator (so both say the same thing about
+ * a bad value) and typed, without defaults: a preset fills what is missing.
+ */
 export function validated(declarations: OptionDeclarations, args: Record<string, unknown>): Record<string, unknown> {
-  return resolveOptions(declarations, valuesFromArguments(declarations, args), { fromCommandLine: true }) as Record<string, unknown>;
+  return resolveOptions(declarations, valuesFromArguments(declarations, args), { fromCommandLine: true, fillDefaults: false }) as Record<string, unknown>;
 }

@@ -6,9 +6,10 @@ import { createProgressRenderer } from './progressBar.js';
 import type { CliCommand } from './command.js';
 import { defaultCommand, imagesCommand, videoCommand } from './commands/keyframes.js';
 import { scenesCommand } from './commands/scenes.js';
+import { presetsCommand } from './commands/presets.js';
 
 /** Every command the CLI offers; each lives in its own file under src/cli/commands/. */
-const COMMANDS: readonly CliCommand[] = [defaultCommand, videoCommand, imagesCommand, scenesCommand];
+const COMMANDS: readonly CliCommand[] = [defaultCommand, videoCommand, imagesCommand, scenesCommand, presetsCommand];
 
 /** Where the CLI writes: the real process streams, or buffers in tests. */
 export interface CliStreams {

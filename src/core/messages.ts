@@ -90,6 +90,7 @@ export const messages = {
   missingOutput: () => 'Give an output folder with -o DIR',
   framesHeldTooMany: (needed: number, limit: number) =>
     `These settings hold up to ${needed} frames at once (min scene length + middle samples + 2 batches), more than the ${limit} the frame pool allows: lower --min-scene-len or --batch-size`,
+  presetWrongInput: (preset: string, input: string) => `The ${preset} preset works on ${input}: pick a preset for your input (piaggio presets lists them)`,
   plotsNotImplemented: () => 'plots (-p, -i) are not implemented yet: the run continues without them',
   interrupted: (signal: string) => `Interrupted by ${signal}: nothing was written`,
   unexpected: (reason: string) => `Unexpected error: ${reason} (run again with --verbose for details)`,

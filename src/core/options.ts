@@ -156,12 +156,13 @@ function validateOne(name: string, declaration: OptionDeclaration, raw: unknown,
 /**
  * Validates `given` against `declarations`, fills defaults, and returns the complete values.
  * Unknown keys are an error (a typo must not be silently ignored). With `fromCommandLine`, numeric
- * strings are accepted for numeric options, since flags arrive as text.
+ * strings are accepted for numeric options, since flags arrive as text. With `fillDefaults: false`
+ * only the given options are validated and returned.
  */
 export function resolveOptions<D extends OptionDeclarations>(
   declarations: D,
   given: Record<string, unknown> = {},
-  settings: { fromCommandLine?: boolean } = {},
+  settings: { fromCommandLine?: boolean; fillDefaults?: boolean } = {},
 ): OptionValues<D> {
   const known = Object.keys(declarations);
   for (const key of Object.keys(given)) {
@@ -171,7 +172,8 @@ export function resolveOptions<D extends OptionDeclarations>(
   for (const [name, declaration] of Object.entries(declarations)) {
     const raw = given[name];
     if (raw === undefined) {
-      resolved[name] = declaration.default;
+      // Without defaults the result holds only what was given, so a preset can still fill the rest.
+      if (settings.fillDefaults !== false) resolved[name] = declaration.default;
       continue;
     }
     resolved[name] = validateOne(name, declaration, raw, settings.fromCommandLine ?? false);

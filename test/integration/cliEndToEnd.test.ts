@@ -206,3 +206,34 @@ describe('keyframe file options', () => {
     assert.equal(refused.stderr.trim(), 'piaggio: Expected integer between 1 and 100 for quality but received 0');
   });
 });
+
+describe('presets', () => {
+  test('piaggio presets lists them; --preset storyboard keeps one frame per scene without a model', async () => {
+    const listed = await runPiaggio(['presets', '--json']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.ok((JSON.parse(listed.stdout) as Array<{ name: string }>).some((preset) => preset.name === 'storyboard'));
+
+    const output = join(temporary.path, 'storyboard');
+    // No -m: the storyboard needs no model, so nothing is downloaded even though the default model is not cached.
+    const result = await runPiaggio(['-v', videoPath, '-o', output, '--preset', 'storyboard'], { env: { PIAGGIO_CACHE: join(temporary.path, 'empty-cache') } });
+    assert.equal(result.code, 0, result.stderr);
+    const manifest = readManifest(output);
+    assert.deepEqual(manifest.items.map((item) => item.scene), [0, 1, 2, 3]);
+    // The middle is chosen from at most --middle-samples frames held per scene (bounded memory):
+    // within a scene's length / middle-samples of the exact middle (20, 60, 100, 140).
+    manifest.items.forEach((item, scene) => assert.ok(Math.abs((item.frame as number) - (40 * scene + 20)) <= 40 / 8, `frame ${item.frame} is near the middle of scene ${scene}`));
+    assert.equal(manifest.clusters.length, 4);
+    assert.ok(manifest.items.every((item) => item.representative));
+    assert.equal(readdirSync(output).filter((name) => name.endsWith('.jpg')).length, 4);
+  });
+
+  test('flags override the preset; a preset for the other input is refused', async () => {
+    const output = join(temporary.path, 'storyboard-3');
+    const result = await runPiaggio(['-v', videoPath, '-o', output, '--preset', 'storyboard', '--frames-per-scene', '3', '--keep-technical-frames']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(readManifest(output).items.length, 12);
+    const wrong = await runPiaggio(['-v', videoPath, '-o', join(temporary.path, 'never'), '--preset', 'dedup']);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /The dedup preset works on a folder of images/);
+  });
+});

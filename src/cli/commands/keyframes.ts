@@ -6,8 +6,9 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
 import { fromImageDirectoryOptions } from '../../sources/fromImageDirectory.js';
 import { writeKeyframesOptions } from '../../sinks/keyframeOptions.js';
-import { keyframesPipelineOptions, runKeyframes } from '../../../pipelines/keyframes.js';
-import { dedupPipelineOptions, runDedup } from '../../../pipelines/dedup.js';
+import { keyframesOwnOptions, keyframesPipelineOptions } from '../../../pipelines/keyframes.js';
+import { dedupPipelineOptions } from '../../../pipelines/dedup.js';
+import { buildPipeline, presetNames, type PipelineSpec } from '../../../pipelines/presets.js';
 
 function requireOutput(args: Record<string, unknown>): string {
   const output = args.output as string | undefined;
@@ -19,32 +20,53 @@ function noticeUnimplemented(args: Record<string, unknown>, context: CliContext)
   if (args.plot || args['plot-images']) context.onProgress({ kind: 'warning', message: messages.plotsNotImplemented() });
 }
 
-async function keyframes(video: string, args: Record<string, unknown>, context: CliContext): Promise<number> {
-  const output = requireOutput(args);
+/** Every flag a preset of either kind may set, so `--preset` works with any of them. */
+const ALL_PIPELINE_OPTIONS = { ...keyframesPipelineOptions, ...dedupPipelineOptions };
+
+async function runPreset(input: { video: string } | { directory: string }, args: Record<string, unknown>, context: CliContext): Promise<number> {
+  const preset = args.preset as string | undefined;
+  const given = validated(ALL_PIPELINE_OPTIONS, args);
+  const output = args.output as string | undefined;
+  const spec = 'video' in input ? { preset, video: input.video, output } : { preset, directory: input.directory, output: requireOutput(args) };
+  const pipeline = buildPipeline({ ...spec, options: given } as PipelineSpec);
+  if (pipeline.preset.kind !== 'scenes') requireOutput(args);
   noticeUnimplemented(args, context);
-  const { manifest, outputDirectory } = await runKeyframes(video, output, validated(keyframesPipelineOptions, args), context);
+  const outcome = await pipeline.run(context);
   context.onProgress.finish();
+  if (outcome.kind === 'scenes') {
+    context.stdout.write(`${JSON.stringify(outcome.result)}\n`);
+    return 0;
+  }
+  const { manifest, outputDirectory } = outcome.result;
   if (context.json) context.stdout.write(`${JSON.stringify(manifest)}\n`);
-  else {
+  else if (outcome.kind === 'keyframes') {
     context.stdout.write(
       `${manifest.clusters.length} keyframes from ${manifest.scenes?.length ?? 0} scenes (${manifest.items.length} candidates, ${manifest.dropped.length} dropped as black/white/uniform) written to ${outputDirectory}\n`,
     );
+  } else {
+    context.stdout.write(`${manifest.clusters.length} clusters from ${manifest.items.length} images (${manifest.skipped.length} skipped) written to ${outputDirectory}\n`);
   }
   return 0;
 }
 
-async function images(directory: string, args: Record<string, unknown>, context: CliContext): Promise<number> {
-  const output = requireOutput(args);
-  noticeUnimplemented(args, context);
-  const { manifest, outputDirectory } = await runDedup(directory, output, validated(dedupPipelineOptions, args), context);
-  context.onProgress.finish();
-  if (context.json) context.stdout.write(`${JSON.stringify(manifest)}\n`);
-  else context.stdout.write(`${manifest.clusters.length} clusters from ${manifest.items.length} images (${manifest.skipped.length} skipped) written to ${outputDirectory}\n`);
-  return 0;
-}
+const keyframes = (video: string, args: Record<string, unknown>, context: CliContext) => runPreset({ video }, args, context);
+const images = (directory: string, args: Record<string, unknown>, context: CliContext) => runPreset({ directory }, args, context);
+
+const presetFlag = (parser: Argv) =>
+  parser.options({
+    preset: {
+      type: 'string',
+      requiresArg: true,
+      describe: `named settings (${presetNames().join(', ')}; see piaggio presets); flags override its values`,
+      group: FLAG_GROUPS.io,
+    },
+  });
 
 const imageFlags = (parser: Argv) => parser.options(toYargsOptions(fromImageDirectoryOptions, FLAG_GROUPS.io));
-const videoFlags = (parser: Argv) => candidateFlags(sceneFlags(parser)).options(toYargsOptions(writeKeyframesOptions, FLAG_GROUPS.io));
+const videoFlags = (parser: Argv) =>
+  presetFlag(candidateFlags(sceneFlags(parser)))
+    .options(toYargsOptions(writeKeyframesOptions, FLAG_GROUPS.io))
+    .options(toYargsOptions(keyframesOwnOptions, FLAG_GROUPS.clustering));
 
 /** `piaggio -v VIDEO -o DIR` and `piaggio -d DIR -o DIR`: the original tool's interface. */
 export const defaultCommand: CliCommand = {
@@ -75,6 +97,6 @@ export const videoCommand: CliCommand = {
 export const imagesCommand: CliCommand = {
   command: 'images <directory>',
   description: 'Clusters from a folder of images (same as -d DIR)',
-  builder: (parser) => generalFlags(embeddingFlags(imageFlags(outputFlags(parser)))).positional('directory', { type: 'string', describe: 'Folder of images' }),
+  builder: (parser) => generalFlags(embeddingFlags(presetFlag(imageFlags(outputFlags(parser))))).positional('directory', { type: 'string', describe: 'Folder of images' }),
   run: (args, context) => images(String(args.directory), args, context),
 };
