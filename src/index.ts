@@ -70,6 +70,10 @@ export { detectScenes, scenesPipelineOptions, type SceneDetectionResult, type Ru
 export { runKeyframes, keyframesPipelineOptions, type KeyframesResult } from '../pipelines/keyframes.js';
 export { runDedup, dedupPipelineOptions, type DedupResult } from '../pipelines/dedup.js';
 export { loadEncoder, encoderOptions } from '../pipelines/loadEncoder.js';
+export { PRESETS, findPreset, presetNames, buildPipeline, type Preset, type PipelineSpec, type BuiltPipeline, type PipelineResult } from '../pipelines/presets.js';
+export { keyframesOwnOptions } from '../pipelines/keyframes.js';
+export { oneClusterPerCandidate } from '../operators/oneClusterPerCandidate.js';
+export { writeKeyframesOptions } from './sinks/keyframeOptions.js';
 
 // The CLI itself, for embedding or testing in-process
 export { runCli } from './cli/run.js';
