@@ -33,6 +33,13 @@ export const messages = {
   unknownOption: (name: string, known: readonly string[]) => `Unknown option ${name}; known options are ${known.join(', ')}`,
   minSceneLengthNeedsFps: (seconds: number) =>
     `min-scene-len is ${seconds}s but the frame rate is unknown: pass fps to detectSceneCuts, or give the length in frames (15)`,
+  expectedDetectorThreshold: (detector: string, min: number, max: number, received: unknown) =>
+    `Expected number between ${min} and ${max} for threshold with the ${detector} detector but received ${show(received)}`,
+  expectedContentWeights: (received: unknown) =>
+    `Expected 4 comma-separated numbers hue,saturation,luma,edges (not all 0) for weights but received ${show(received)}`,
+  expectedOddKernelSize: (received: unknown) => `Expected an odd integer of at least 3 for kernelSize but received ${show(received)}`,
+  sceneDetectorHoldsTooMany: (needed: number, limit: number) =>
+    `These settings make the scene detector hold ${needed} frames at once, more than the ${limit} the frame pool allows: lower --min-scene-len`,
 
   // ---- ffmpeg ----
   ffmpegNotFound: (tool: 'ffmpeg' | 'ffprobe') =>
@@ -47,6 +54,10 @@ export const messages = {
   videoDecodeFailed: (path: string, reason: string) => `ffmpeg failed while decoding ${path}: ${reason}`,
   keyframeExtractFailed: (path: string, frame: number, reason: string) =>
     `Could not extract frame ${frame} of ${path}: ${reason}`,
+  fastNeedsPairwiseDetector: (detector: string, supported: readonly string[]) =>
+    `--fast works with --detector ${supported.join(' or ')}, not ${detector}: drop --fast or choose ${supported.join(' or ')}`,
+  fastFellBack: (path: string, reason: string) =>
+    `--fast cannot number the frames of ${path} exactly (${reason}): decoding every frame instead`,
 
   // ---- images ----
   imageSkipped: (path: string, reason: string) => `Skipped ${path}: cannot decode it as an image (${reason})`,
@@ -74,8 +85,32 @@ export const messages = {
     `the cached model ${id} at ${path} is corrupt (sha256 ${actual}, expected ${expected}); downloading it again`,
   modelOutputNotFloat: (path: string, output: string, type: string) =>
     `${path}: output ${output} is ${type}, not float32: choose a float32 output with --model-output NAME`,
+  modelDeriveFailed: (id: string, path: string, reason: string) =>
+    `Cannot prepare model ${id} from ${path} (${reason}): delete that file and run the command again to download it afresh`,
+  cudaProviderMissing: () =>
+    "onnxruntime-node's CUDA provider is not installed (npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12; see the README, GPU)",
+  deviceUnsupportedOnPlatform: (device: string, platform: string) => `onnxruntime-node has no ${device} provider on ${platform}`,
+  deviceFallback: (device: string, reason: string) => `${device} is not available: ${reason}; running the model on the CPU`,
+  inferenceWorkerStopped: (reason: string) => `the inference worker thread stopped: ${reason}`,
+  hashSizeNotPowerOfTwo: (size: number) =>
+    `Expected a power of two (4, 8 or 16) for embedderHashSize with --embedder whash but received ${size}`,
+  embeddingCacheUnavailable: (path: string, reason: string) =>
+    `the embedding cache at ${path} cannot be used (${reason}): embeddings are computed without it; pass --no-cache to silence this`,
+  modelsActionNeedsId: (action: string) => `Give a model id: piaggio models ${action} ID (see piaggio models list)`,
 
   // ---- clustering ----
+  npyUnreadable: (path: string, reason: string) => `Cannot read ${path} as a NumPy array: ${reason}`,
+  npyNotNpy: () => 'it is not a .npy file (no NumPy header): save it with numpy.save(path, array)',
+  npyNotFile: () => 'it is not a file: give a .npy file written by numpy.save',
+  npyVersion: (version: string) => `its format version ${version} is unknown: save it again with numpy.save`,
+  npyType: (descr: string) => `its element type is ${descr}, not float32 or float64: save array.astype('float32')`,
+  npyBigEndian: (descr: string) => `it is big-endian (${descr}): save array.astype('<f4')`,
+  npyFortranOrder: () => 'it is in Fortran (column-major) order: save numpy.ascontiguousarray(array)',
+  npyShape: (shape: readonly number[]) =>
+    `its shape is (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), not 2-D: save one row per vector, e.g. array.reshape(len(array), -1)`,
+  npyTruncated: (expected: number, found: number) => `it is truncated: its header promises ${expected} bytes of data but the file holds ${found}`,
+  hammingNeedsBits: () =>
+    'The hamming metric counts differing bits, but the vectors hold values other than 0 and 1: give 0/1 bit vectors (such as perceptual hashes), or use -t cosine or -t euclidean',
   embeddingDimensionsMismatch: (path: string, expected: number, received: number) =>
     `The embedding of ${path} has ${received} values but earlier ones have ${expected}: every picture must be embedded by the same model`,
 
@@ -83,6 +118,10 @@ export const messages = {
   outputInsideInput: (output: string, input: string) =>
     `The output folder ${output} is inside the input folder ${input}: choose an output folder outside it`,
   outputNotWritable: (path: string, reason: string) => `Cannot write to ${path}: ${reason}`,
+  splitFailed: (path: string, sceneNumber: number, reason: string) =>
+    `Could not cut scene ${sceneNumber} out of ${path}: ${reason} (no part was kept; try --split-mode copy if the re-encode is the problem)`,
+  splitNameInvalid: (template: string, reason: string) =>
+    `Expected a file name template for split-name but received ${JSON.stringify(template)}: ${reason}`,
 
   // ---- cli ----
   missingInput: () => 'Give a video with -v VIDEO or a folder of images with -d DIR (see piaggio --help)',
