@@ -4,10 +4,10 @@ import { messages } from '../src/core/messages.js';
 import type { OptionDeclarations, OptionInput } from '../src/core/options.js';
 import {
   NORMALIZATION_PRESETS,
-  NormalizationTable,
-  preprocessInto,
+  Preprocessor,
   type ChannelTriple,
   type NormalizationPreset,
+  type ResampleFilter,
   type RgbImage,
 } from './preprocess.js';
 import { DEFAULT_MODEL_ID, type ModelEntry } from './registry.js';
@@ -64,8 +64,19 @@ export interface ImageEncoderSettings {
   readonly std?: ChannelTriple;
   /** Factor from bytes to the range mean/std apply to; default 1/255. */
   readonly scale?: number;
+  /** Shorter side before the centre crop; default the input size (CLIP's recipe), 256 for torchvision's ImageNet recipe. */
+  readonly resizeShorterSide?: number;
+  /** Pillow resampling filter; default bicubic. */
+  readonly filter?: ResampleFilter;
   /** onnxruntime execution providers in order of preference; default ['cpu']. */
   readonly executionProviders?: InferenceSession.SessionOptions['executionProviders'];
+  /** onnxruntime's intra-op thread count; default onnxruntime's own (one per physical core). */
+  readonly intraOpThreads?: number;
+  /**
+   * Whether onnxruntime's idle threads spin-wait for the next batch (its default, true). Spinning
+   * saves a little latency per run but burns CPU that decoding could use between batches.
+   */
+  readonly spinning?: boolean;
 }
 
 const DEFAULT_INPUT_SIZE = 224;
@@ -166,14 +177,15 @@ function declaredDimensions(output: InferenceSession.ValueMetadata): number | un
 }
 
 /**
- * An ONNX image encoder: RGB frames in, L2-normalised float32 embeddings out.
+ * An ONNX image encoder in the calling thread: RGB frames in, L2-normalised float32 embeddings out.
  *
- * Inference goes through onnxruntime's asynchronous `run`, which computes on onnxruntime's own
- * native threads, and preprocessing through sharp's thread pool, so the event loop (and with it
- * ffmpeg decoding and the rest of the pipeline) keeps moving while a batch is embedded. Calls to
- * {@link embed} are queued and run one at a time, because they share one input buffer.
+ * Preprocessing (Pillow-exact resize, crop, normalisation) and onnxruntime's `run` both keep the
+ * calling thread busy while they work (onnxruntime-node's run does not yield to the event loop), so
+ * the pipelines use it inside worker threads through {@link WorkerImageEncoder}; use it directly for
+ * scripts and tests. Calls to {@link embed} are queued and run one at a time, because they share one
+ * input buffer.
  *
- * Owns one InferenceSession; {@link release} frees it (the pipelines call it in `finally`).
+ * Owns one InferenceSession; {@link release} frees it.
  */
 export class ImageEncoder {
   readonly modelPath: string;
@@ -184,10 +196,11 @@ export class ImageEncoder {
   readonly dimensions: number;
   readonly mean: ChannelTriple;
   readonly std: ChannelTriple;
+  /** The preprocessing applied before the model, as numbers (for the manifest and cache keys). */
+  readonly preprocessing: Required<Omit<ImageEncoderSettings, 'inputName' | 'outputName' | 'inputSize' | 'executionProviders' | 'intraOpThreads' | 'spinning'>>;
   private readonly session: InferenceSession;
   private readonly fixedBatch: number | undefined;
-  private readonly table: NormalizationTable;
-  private readonly scale: number;
+  private readonly preprocessor: Preprocessor;
   private inputBuffer = new Float32Array(0);
   private queue: Promise<unknown> = Promise.resolve();
   private released = false;
@@ -198,7 +211,7 @@ export class ImageEncoder {
     input: ChosenInput,
     outputName: string,
     dimensions: number,
-    normalization: { mean: ChannelTriple; std: ChannelTriple; scale: number },
+    preprocessing: ImageEncoder['preprocessing'],
   ) {
     this.modelPath = modelPath;
     this.session = session;
@@ -207,10 +220,10 @@ export class ImageEncoder {
     this.fixedBatch = input.fixedBatch;
     this.outputName = outputName;
     this.dimensions = dimensions;
-    this.mean = normalization.mean;
-    this.std = normalization.std;
-    this.scale = normalization.scale;
-    this.table = new NormalizationTable(this.mean, this.std, this.scale);
+    this.mean = preprocessing.mean;
+    this.std = preprocessing.std;
+    this.preprocessing = preprocessing;
+    this.preprocessor = new Preprocessor({ size: input.size, ...preprocessing });
   }
 
   /**
@@ -224,6 +237,8 @@ export class ImageEncoder {
       session = await InferenceSession.create(modelPath, {
         executionProviders: settings.executionProviders ?? ['cpu'],
         graphOptimizationLevel: 'all',
+        ...(settings.intraOpThreads === undefined ? {} : { intraOpNumThreads: settings.intraOpThreads }),
+        ...(settings.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
       });
     } catch (error) {
       throw new PiaggioError('EMODELLOAD', messages.modelLoadFailed(modelPath, firstLine(error)), { cause: error });
@@ -231,17 +246,23 @@ export class ImageEncoder {
     try {
       const input = chooseInput(modelPath, session, settings);
       const output = chooseOutput(modelPath, session, settings);
-      const normalization = {
+      const resizeShorterSide = settings.resizeShorterSide ?? input.size;
+      if (resizeShorterSide < input.size) {
+        throw usage('EMODELINPUT', messages.modelInputUnsupported(modelPath, `its input is ${input.size} pixels, larger than the ${resizeShorterSide}-pixel resize it was given`));
+      }
+      const preprocessing = {
         mean: settings.mean ?? NORMALIZATION_PRESETS.imagenet.mean,
         std: settings.std ?? NORMALIZATION_PRESETS.imagenet.std,
         scale: settings.scale ?? 1 / 255,
+        resizeShorterSide,
+        filter: settings.filter ?? 'bicubic',
       };
       const declared = declaredDimensions(output);
-      const encoder = new ImageEncoder(modelPath, session, input, output.name, declared ?? 0, normalization);
+      const encoder = new ImageEncoder(modelPath, session, input, output.name, declared ?? 0, preprocessing);
       if (declared !== undefined) return encoder;
       const blank = { data: new Uint8Array(input.size * input.size * 3), width: input.size, height: input.size };
       const [probe] = await encoder.embedNow([blank]);
-      return new ImageEncoder(modelPath, session, input, output.name, probe.length, normalization);
+      return new ImageEncoder(modelPath, session, input, output.name, probe.length, preprocessing);
     } catch (error) {
       await session.release().catch(() => undefined);
       throw error;
@@ -276,9 +297,8 @@ export class ImageEncoder {
     const batch = this.fixedBatch ?? frames.length;
     const needed = batch * itemLength;
     if (this.inputBuffer.length !== needed) this.inputBuffer = new Float32Array(needed);
-    const settings = { size, mean: this.mean, std: this.std, scale: this.scale };
     try {
-      await Promise.all(frames.map((frame, index) => preprocessInto(frame, this.inputBuffer, index * itemLength, settings, this.table)));
+      for (let index = 0; index < frames.length; index += 1) this.preprocessor.writeInto(frames[index], this.inputBuffer, index * itemLength);
     } catch (error) {
       throw new PiaggioError('EINFERENCE', messages.inferenceFailed(this.modelPath, `preprocessing failed: ${firstLine(error)}`), { cause: error });
     }
@@ -346,7 +366,7 @@ export function parseChannelTriple(name: string, text: string, positive = false)
  * Turns resolved {@link imageEncoderOptions} into {@link ImageEncoderSettings}: explicit flags
  * first, then the registry entry's own values (for a registry model), then the preset.
  */
-export function imageEncoderSettingsFrom(options: ImageEncoderOptions, entry?: ModelEntry): ImageEncoderSettings {
+export function imageEncoderSettingsFrom(options: ImageEncoderOptions, entry?: ModelEntry): Omit<ImageEncoderSettings, 'executionProviders' | 'intraOpThreads' | 'spinning'> {
   const preset: NormalizationPreset | undefined = options.modelNormalization;
   const base = preset
     ? NORMALIZATION_PRESETS[preset]
@@ -360,5 +380,7 @@ export function imageEncoderSettingsFrom(options: ImageEncoderOptions, entry?: M
     mean: options.modelMean !== undefined ? parseChannelTriple('modelMean', options.modelMean) : base.mean,
     std: options.modelStd !== undefined ? parseChannelTriple('modelStd', options.modelStd, true) : base.std,
     scale: entry?.preprocessing.scale ?? 1 / 255,
+    resizeShorterSide: entry?.preprocessing.resizeShorterSide,
+    filter: entry?.preprocessing.filter,
   };
 }

@@ -1,4 +1,6 @@
-import sharp from 'sharp';
+import { PillowResampler, type ResampleFilter, type ResizeCropGeometry } from './resample.js';
+
+export type { ResampleFilter } from './resample.js';
 
 /** Three numbers, one per colour channel, in R, G, B order. */
 export type ChannelTriple = readonly [number, number, number];
@@ -33,6 +35,10 @@ export interface PreprocessSettings {
   readonly std: ChannelTriple;
   /** Factor from 0..255 bytes to the model's value range before mean/std; 1/255 unless stated. */
   readonly scale?: number;
+  /** The shorter side is resized to this before the centre `size` square is cut; default `size` (CLIP), 256 for torchvision's ImageNet recipe. */
+  readonly resizeShorterSide?: number;
+  /** Resampling kernel, Pillow's; default bicubic (CLIP). torchvision's ImageNet recipe uses bilinear. */
+  readonly filter?: ResampleFilter;
 }
 
 /**
@@ -45,9 +51,15 @@ export function shorterSideResize(width: number, height: number, size: number): 
   return { width: Math.max(size, Math.floor((size * width) / height)), height: size };
 }
 
-/** Offset of a centred `size` window in a side of `length` pixels, rounded as torchvision's CenterCrop. */
-function centreOffset(length: number, size: number): number {
-  return Math.round((length - size) / 2);
+/**
+ * Offset of a centred `size` window in a side of `length` pixels as torchvision's CenterCrop computes
+ * it, `int(round((length - size) / 2))`: Python rounds halves to even, so an offset of 38.5 is 38.
+ */
+export function centreOffset(length: number, size: number): number {
+  const exact = (length - size) / 2;
+  const floor = Math.floor(exact);
+  if (exact - floor !== 0.5) return Math.round(exact);
+  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 /**
@@ -69,48 +81,75 @@ export class NormalizationTable {
 }
 
 /**
- * Writes one image as a planar float32 `[3, size, size]` slice of an NCHW batch tensor, starting at
- * `offset` in `target`: the shorter side is resized to `size` with a bicubic (Catmull-Rom) kernel,
+ * Turns pictures into planar float32 `[3, size, size]` slices of an NCHW batch tensor: the shorter
+ * side is resized to `resizeShorterSide` with Pillow's own algorithm (see {@link PillowResampler}),
  * the centre `size x size` square is kept, each byte becomes `(byte * scale - mean) / std`.
  *
- * The resize runs in sharp's native thread pool, so the event loop stays free while it works. The
- * caller's frame is only read, never kept, so it may be released once the returned promise settles.
+ * Holds its lookup table, coefficient tables and scratch buffers, so one instance per thread embeds
+ * frame after frame without allocating. Synchronous and CPU-bound: the embedder runs it in its
+ * worker threads, not on the main thread.
  */
-export async function preprocessInto(
-  image: RgbImage,
-  target: Float32Array,
-  offset: number,
-  settings: PreprocessSettings,
-  table: NormalizationTable = new NormalizationTable(settings.mean, settings.std, settings.scale),
-): Promise<void> {
-  const { size } = settings;
-  const planeLength = size * size;
-  if (offset < 0 || offset + 3 * planeLength > target.length) {
-    throw new RangeError(`preprocessInto: a ${size}x${size} slice at offset ${offset} does not fit a tensor of ${target.length} floats`);
+export class Preprocessor {
+  readonly settings: Required<PreprocessSettings>;
+  private readonly table: NormalizationTable;
+  private readonly resampler: PillowResampler;
+
+  constructor(settings: PreprocessSettings) {
+    const resizeShorterSide = settings.resizeShorterSide ?? settings.size;
+    if (!Number.isInteger(settings.size) || settings.size < 1) throw new RangeError(`size must be a positive integer, got ${settings.size}`);
+    if (!Number.isInteger(resizeShorterSide) || resizeShorterSide < settings.size) {
+      throw new RangeError(`resizeShorterSide must be an integer of at least size (${settings.size}), got ${resizeShorterSide}`);
+    }
+    this.settings = { scale: 1 / 255, filter: 'bicubic', ...settings, resizeShorterSide };
+    this.table = new NormalizationTable(settings.mean, settings.std, this.settings.scale);
+    this.resampler = new PillowResampler(this.settings.filter);
   }
-  if (image.data.length < image.width * image.height * 3) {
-    throw new RangeError(`preprocessInto: ${image.width}x${image.height} RGB needs ${image.width * image.height * 3} bytes, got ${image.data.length}`);
-  }
-  const resized = shorterSideResize(image.width, image.height, size);
-  let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
-  if (resized.width !== image.width || resized.height !== image.height) {
-    pipeline = pipeline.resize({ width: resized.width, height: resized.height, fit: 'fill', kernel: 'cubic' });
-  }
-  if (resized.width !== size || resized.height !== size) {
-    pipeline = pipeline.extract({
+
+  /** The resized size and the crop window for a `width x height` picture. */
+  geometry(width: number, height: number): ResizeCropGeometry {
+    const { size, resizeShorterSide } = this.settings;
+    const resized = shorterSideResize(width, height, resizeShorterSide);
+    return {
+      resizedWidth: resized.width,
+      resizedHeight: resized.height,
       left: centreOffset(resized.width, size),
       top: centreOffset(resized.height, size),
       width: size,
       height: size,
-    });
+    };
   }
-  const pixels = await pipeline.raw({ depth: 'uchar' }).toBuffer();
-  const values = table.values;
-  const green = offset + planeLength;
-  const blue = green + planeLength;
-  for (let pixel = 0, byte = 0; pixel < planeLength; pixel += 1, byte += 3) {
-    target[offset + pixel] = values[pixels[byte]];
-    target[green + pixel] = values[256 + pixels[byte + 1]];
-    target[blue + pixel] = values[512 + pixels[byte + 2]];
+
+  /** The resized and cropped `size x size` packed RGB bytes, before normalisation (valid until the next call). */
+  resizedPixels(image: RgbImage): Uint8Array {
+    if (image.data.length < image.width * image.height * 3) {
+      throw new RangeError(`preprocess: ${image.width}x${image.height} RGB needs ${image.width * image.height * 3} bytes, got ${image.data.length}`);
+    }
+    return this.resampler.resizeCrop(image.data, image.width, image.height, this.geometry(image.width, image.height));
   }
+
+  /** Writes `image` as the `[3, size, size]` slice of `target` that starts at `offset`. */
+  writeInto(image: RgbImage, target: Float32Array, offset: number): void {
+    const { size } = this.settings;
+    const planeLength = size * size;
+    if (offset < 0 || offset + 3 * planeLength > target.length) {
+      throw new RangeError(`preprocess: a ${size}x${size} slice at offset ${offset} does not fit a tensor of ${target.length} floats`);
+    }
+    const pixels = this.resizedPixels(image);
+    const values = this.table.values;
+    const green = offset + planeLength;
+    const blue = green + planeLength;
+    for (let pixel = 0, byte = 0; pixel < planeLength; pixel += 1, byte += 3) {
+      target[offset + pixel] = values[pixels[byte]];
+      target[green + pixel] = values[256 + pixels[byte + 1]];
+      target[blue + pixel] = values[512 + pixels[byte + 2]];
+    }
+  }
+}
+
+/**
+ * Writes one image as a planar float32 `[3, size, size]` slice of an NCHW batch tensor, starting at
+ * `offset` in `target` (see {@link Preprocessor}; build one and reuse it when preprocessing many).
+ */
+export function preprocessInto(image: RgbImage, target: Float32Array, offset: number, settings: PreprocessSettings): void {
+  new Preprocessor(settings).writeInto(image, target, offset);
 }

@@ -1,10 +1,12 @@
-import { CLIP_MEAN, CLIP_STD, type ChannelTriple } from './preprocess.js';
+import { CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, type ChannelTriple, type ResampleFilter } from './preprocess.js';
+import type { OnnxGraphAddition } from './onnxGraph.js';
 
-/** How pixels become the model's input tensor; {@link preprocessInto} implements exactly this. */
+/** How pixels become the model's input tensor; {@link Preprocessor} implements exactly this. */
 export interface ModelPreprocessing {
-  /** The shorter side is resized to `input.size` with a bicubic kernel, aspect ratio kept. */
-  readonly resize: 'shorter-side-bicubic';
-  /** Then the centre `size x size` square is kept. */
+  /** The shorter side is resized to this many pixels (aspect ratio kept) with Pillow's `filter`... */
+  readonly resizeShorterSide: number;
+  readonly filter: ResampleFilter;
+  /** ...then the centre `input.size` square is kept. */
   readonly crop: 'center';
   readonly mean: ChannelTriple;
   readonly std: ChannelTriple;
@@ -19,22 +21,39 @@ export interface ModelEntry {
   /** Other names accepted for `--model` (the original tool took `ViT-B/32`). */
   readonly aliases: readonly string[];
   readonly description: string;
-  /** http(s) URL of the .onnx file, pinned to a revision so its bytes cannot change under the checksum. */
+  /** http(s) URL of the .onnx file, pinned to a revision where the host allows, so its bytes cannot change under the checksum. */
   readonly url: string;
   /** Hex sha256 of the whole file; undefined means the download cannot be verified (a warning is given). */
   readonly sha256?: string;
+  /** Exact size in bytes when published; undefined when only a rounded size is known (the server's length is used). */
   readonly sizeBytes?: number;
   /** Where the file, its checksum and its size were taken from, so they can be checked again. */
   readonly source: string;
-  readonly input: { readonly name: string; readonly size: number; readonly layout: 'NCHW' };
+  /** `name` undefined: the graph's only image input is used. */
+  readonly input: { readonly name?: string; readonly size: number; readonly layout: 'NCHW' };
   readonly preprocessing: ModelPreprocessing;
-  /** Name of the graph output holding the image embedding. */
-  readonly output: string;
+  /** Name of the graph output holding the image embedding; undefined: the graph's only output. */
+  readonly output?: string;
   /** Length of the embedding. */
   readonly dimensions: number;
+  /**
+   * Nodes appended to the verified download to expose the embedding as a graph output, for a
+   * published classifier whose pooled features are an inner tensor. The result is written beside the
+   * download under `fileName`; the download itself stays byte-identical to its checksum.
+   */
+  readonly derive?: OnnxGraphAddition & { readonly fileName: string };
 }
 
 export const DEFAULT_MODEL_ID = 'clip-vit-b32';
+
+const CLIP_PREPROCESSING: ModelPreprocessing = {
+  resizeShorterSide: 224,
+  filter: 'bicubic',
+  crop: 'center',
+  mean: CLIP_MEAN,
+  std: CLIP_STD,
+  scale: 1 / 255,
+};
 
 const CLIP_VIT_B32: ModelEntry = {
   id: 'clip-vit-b32',
@@ -48,13 +67,58 @@ const CLIP_VIT_B32: ModelEntry = {
     'sha256 from the Git LFS details of https://huggingface.co/Xenova/clip-vit-base-patch32/blob/4c1807b705b1d015fb032789cc4d221b23025a6f/onnx/vision_model.onnx; ' +
     'size 351685709 bytes as pinned, with the same sha256, by several public projects that download this file',
   input: { name: 'pixel_values', size: 224, layout: 'NCHW' },
-  preprocessing: { resize: 'shorter-side-bicubic', crop: 'center', mean: CLIP_MEAN, std: CLIP_STD, scale: 1 / 255 },
+  preprocessing: CLIP_PREPROCESSING,
   output: 'image_embeds',
   dimensions: 512,
 };
 
+const CLIP_VIT_B16: ModelEntry = {
+  id: 'clip-vit-b16',
+  aliases: ['ViT-B/16'],
+  description: 'OpenAI CLIP ViT-B/16 image encoder with projection (512-dimensional embeddings): 16-pixel patches, finer detail than B/32, about 4x the compute',
+  url: 'https://huggingface.co/mlunar/clip-variants/resolve/main/models/clip-vit-base-patch16-visual-float32.onnx',
+  sha256: '185818fe6ff318971efbe10bd01ebedb0787e16e35b3251a269f8c381eb8276f',
+  source:
+    'Hugging Face mlunar/clip-variants (MIT; the visual tower of OpenAI CLIP ViT-B/16 exported with shape inference): ' +
+    'models/clip-vit-base-patch16-visual-float32.onnx, last changed by commit 7895809 ("Update shape inferred models"); ' +
+    'sha256 from the Git LFS details of https://huggingface.co/mlunar/clip-variants/blob/main/models/clip-vit-base-patch16-visual-float32.onnx ' +
+    '(345 MB; the exact byte count and the full revision hash are not in the public records reachable when this entry was written, ' +
+    'so the URL follows main and the sha256 check is what pins the bytes)',
+  input: { size: 224, layout: 'NCHW' },
+  preprocessing: CLIP_PREPROCESSING,
+  dimensions: 512,
+};
+
+const MOBILENET_V2_INT8: ModelEntry = {
+  id: 'mobilenet-v2-int8',
+  aliases: ['mobilenet'],
+  description:
+    'MobileNetV2 (ImageNet, int8-quantized, 3.5 MB): a small, fast CNN; 1280-dimensional pooled features, the kind imagededup uses for CNN near-duplicate search',
+  url: 'https://github.com/onnx/models/raw/8b137f96002939214a6a40cca0cf222d043b714a/vision/classification/mobilenet/model/mobilenetv2-12-int8.onnx',
+  sha256: 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f',
+  sizeBytes: 3_655_033,
+  source:
+    'ONNX Model Zoo (Apache-2.0), github.com/onnx/models: vision/classification/mobilenet/model/mobilenetv2-12-int8.onnx; ' +
+    'sha256 and size from its Git LFS pointer at commit 8b137f96002939214a6a40cca0cf222d043b714a. ' +
+    'The graph only outputs ImageNet logits, so piaggio appends DequantizeLinear + Flatten on the global-average-pooled tensor ' +
+    '464_quantized and reads that as output "embedding" (the same change as ../shared/models/mobilenetv2-12-int8.embed.onnx)',
+  input: { name: 'input', size: 224, layout: 'NCHW' },
+  // torchvision's ImageNet evaluation recipe, which the zoo's PyTorch-exported MobileNetV2 was validated with.
+  preprocessing: { resizeShorterSide: 256, filter: 'bilinear', crop: 'center', mean: IMAGENET_MEAN, std: IMAGENET_STD, scale: 1 / 255 },
+  output: 'embedding',
+  dimensions: 1280,
+  derive: {
+    fileName: 'mobilenetv2-12-int8.embed.onnx',
+    nodes: [
+      { name: 'piaggio_embed_dequantize', operator: 'DequantizeLinear', inputs: ['464_quantized', '464_scale', '464_zero_point'], outputs: ['piaggio_embed_pooled'] },
+      { name: 'piaggio_embed_flatten', operator: 'Flatten', inputs: ['piaggio_embed_pooled'], outputs: ['embedding'] },
+    ],
+    output: { name: 'embedding', shape: ['batch_size', 1280] },
+  },
+};
+
 /** Every model `--model` accepts by name. The first is the default. */
-export const MODEL_REGISTRY: readonly ModelEntry[] = [CLIP_VIT_B32];
+export const MODEL_REGISTRY: readonly ModelEntry[] = [CLIP_VIT_B32, CLIP_VIT_B16, MOBILENET_V2_INT8];
 
 function normalise(name: string): string {
   return name.trim().toLowerCase();

@@ -1,10 +1,11 @@
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import { resolveOptions } from '../src/core/options.js';
 import { downloadModel, type DownloadSettings } from './download.js';
 import { ImageEncoder, imageEncoderOptions, imageEncoderSettingsFrom, type ImageEncoderOptions, type ImageEncoderSettings } from './ImageEncoder.js';
+import { appendToOnnxGraph } from './onnxGraph.js';
 import { findModel, modelIds, type ModelEntry } from './registry.js';
 
 export interface ResolvedModel {
@@ -33,7 +34,33 @@ export async function resolveModel(idOrPath: string, settings: DownloadSettings 
   if (/\.onnx$/i.test(idOrPath)) throw new PiaggioError('EMODELNOTFOUND', messages.inputNotFound(asPath));
   const entry = findModel(idOrPath);
   if (!entry) throw new PiaggioError('EMODELNOTFOUND', messages.modelNotFound(idOrPath, modelIds()), { exitCode: USAGE_EXIT_CODE });
-  return { path: await downloadModel(entry, settings), entry };
+  const downloaded = await downloadModel(entry, settings);
+  return { path: entry.derive ? await deriveModel(entry, downloaded) : downloaded, entry };
+}
+
+/**
+ * Applies a registry entry's graph addition to its verified download, once: the result is written
+ * beside it (temporary name, then rename) and reused while it is newer than the download.
+ */
+export async function deriveModel(entry: ModelEntry, downloaded: string): Promise<string> {
+  const derive = entry.derive;
+  if (!derive) return downloaded;
+  const target = join(dirname(downloaded), derive.fileName);
+  try {
+    if ((await stat(target)).mtimeMs >= (await stat(downloaded)).mtimeMs) return target;
+  } catch {
+    // Not derived yet.
+  }
+  const temporary = `${target}.${process.pid}.partial`;
+  try {
+    await writeFile(temporary, appendToOnnxGraph(await readFile(downloaded), derive));
+    await rename(temporary, target);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new PiaggioError('EMODELDERIVE', messages.modelDeriveFailed(entry.id, downloaded, reason), { cause: error });
+  }
+  return target;
 }
 
 export interface LoadedImageEncoder extends ResolvedModel {

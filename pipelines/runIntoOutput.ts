@@ -1,8 +1,9 @@
 import type { Clustering } from '../operators/clusterDbscan.js';
-import type { ImageEncoder } from '../models/ImageEncoder.js';
+import type { EmbeddingMetric, ImageEmbedder } from '../models/embedder.js';
 import { OutputDirectory } from '../src/sinks/OutputDirectory.js';
 import { writeManifest, type Manifest, type ManifestCluster, type ManifestItem } from '../src/sinks/manifest.js';
 import { toolVersion } from '../src/core/version.js';
+import { stageEmbeddings, type StagedFile } from '../src/sinks/npy.js';
 import { loadEncoder } from './loadEncoder.js';
 import type { RunSettings } from './scenes.js';
 
@@ -11,7 +12,9 @@ export type ManifestBody = Omit<Manifest, 'tool' | 'createdAt' | 'model' | 'clus
 
 export interface RunContext {
   /** Undefined when the preset needs no embeddings (e.g. storyboard). */
-  readonly encoder: ImageEncoder | undefined;
+  readonly encoder: ImageEmbedder | undefined;
+  /** The embedder's distance and a DBSCAN radius that suits it (cosine 0.2; perceptual hashes: bits), when there is an encoder. */
+  readonly embedding?: { readonly metric: EmbeddingMetric; readonly defaultEpsilon: number };
   readonly output: OutputDirectory;
 }
 
@@ -26,12 +29,18 @@ export async function runIntoOutput(
   encoderValues: Record<string, unknown> | undefined,
   settings: RunSettings,
   body: (context: RunContext) => Promise<{ body: ManifestBody; clustering: Clustering }>,
+  /** `saveEmbeddings`: also write the run's embeddings to this .npy path (saveEmbeddingsOptions in src/sinks/npy.ts). */
+  extras: { readonly saveEmbeddings?: string | undefined } = {},
 ): Promise<{ manifest: Manifest; outputDirectory: string }> {
-  const { encoder, model } = encoderValues ? await loadEncoder(encoderValues, settings) : { encoder: undefined, model: {} };
+  const loaded = encoderValues ? await loadEncoder(encoderValues, settings) : undefined;
+  const encoder = loaded?.encoder;
+  const model = loaded?.model ?? {};
+  const embedding = loaded ? { metric: loaded.metric, defaultEpsilon: loaded.defaultEpsilon } : undefined;
   let output: OutputDirectory | undefined;
+  let embeddings: StagedFile | undefined;
   try {
     output = await OutputDirectory.create(outputPath);
-    const result = await body({ encoder, output });
+    const result = await body({ encoder, output, ...(embedding ? { embedding } : {}) });
     settings.signal?.throwIfAborted();
     const manifest: Manifest = {
       tool: { name: 'piaggio', version: toolVersion() },
@@ -41,9 +50,13 @@ export async function runIntoOutput(
       clusters: manifestClusters(result.clustering, result.body.items),
     };
     await writeManifest(output.pathFor('manifest.json'), manifest);
+    // Staged beside its destination and moved into place right after the folder: never half-written.
+    if (extras.saveEmbeddings) embeddings = await stageEmbeddings(extras.saveEmbeddings, result.clustering.items.map((item) => item.embedding));
     await output.commit();
+    await embeddings?.commit();
     return { manifest, outputDirectory: output.finalPath };
   } catch (error) {
+    await embeddings?.abandon();
     await output?.abandon();
     throw error;
   } finally {

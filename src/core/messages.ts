@@ -56,6 +56,7 @@ export const messages = {
     `Could not extract frame ${frame} of ${path}: ${reason}`,
   fastNeedsPairwiseDetector: (detector: string, supported: readonly string[]) =>
     `--fast works with --detector ${supported.join(' or ')}, not ${detector}: drop --fast or choose ${supported.join(' or ')}`,
+  fastWritesNoStats: () => '--fast decodes only parts of the video, so it cannot write --stats: drop one of them',
   fastFellBack: (path: string, reason: string) =>
     `--fast cannot number the frames of ${path} exactly (${reason}): decoding every frame instead`,
 

@@ -24,19 +24,23 @@ describe('model registry', () => {
     assert.equal(imageEncoderOptions.model.default, DEFAULT_MODEL_ID);
   });
 
-  test('every entry is complete: pinned https URL, checksum, CLIP preprocessing, output and size', () => {
+  test('every entry is complete: https URL pinned by revision or checksum, sha256, preprocessing, output and size', () => {
     const ids = new Set<string>();
     for (const entry of MODEL_REGISTRY) {
       assert.ok(!ids.has(entry.id), `duplicate id ${entry.id}`);
       ids.add(entry.id);
       assert.match(entry.url, /^https:\/\//);
-      assert.match(entry.url, /\/resolve\/[0-9a-f]{40}\//, 'the URL names a revision, so the checksum cannot go stale');
-      if (entry.sha256 !== undefined) assert.match(entry.sha256, /^[0-9a-f]{64}$/);
+      assert.match(entry.sha256 ?? '', /^[0-9a-f]{64}$/, `${entry.id}: the bytes are pinned by a published sha256`);
+      if (entry.sizeBytes !== undefined) assert.ok(Number.isInteger(entry.sizeBytes) && entry.sizeBytes > 1_000_000);
       assert.ok(entry.source.length > 20, 'the source of the numbers is recorded');
       assert.equal(entry.input.layout, 'NCHW');
       assert.ok(entry.dimensions > 0);
       assert.equal(entry.preprocessing.scale, 1 / 255);
+      assert.ok(entry.preprocessing.resizeShorterSide >= entry.input.size);
+      assert.equal(entry.preprocessing.crop, 'center');
     }
+    const pinned = MODEL_REGISTRY.filter((entry) => /\/(resolve|raw)\/[0-9a-f]{40}\//.test(entry.url)).map((entry) => entry.id);
+    assert.deepEqual(pinned, ['clip-vit-b32', 'mobilenet-v2-int8'], 'pinned to a revision where the public record gives one');
     const clip = findModel('clip-vit-b32')!;
     assert.equal(clip.sha256, 'fd6e1402a588279d1723c7534d4bcba5bc0b14b47dfab0e46f8c47b8270d7d40');
     assert.equal(clip.sizeBytes, 351_685_709);
@@ -45,6 +49,22 @@ describe('model registry', () => {
     assert.equal(clip.dimensions, 512);
     assert.deepEqual(clip.preprocessing.mean, CLIP_MEAN);
     assert.deepEqual(clip.preprocessing.std, CLIP_STD);
+    assert.deepEqual([clip.preprocessing.resizeShorterSide, clip.preprocessing.filter], [224, 'bicubic']);
+  });
+
+  test('clip-vit-b16 (alias ViT-B/16) and the small CNN mobilenet-v2-int8 are registered with their own recipes', () => {
+    const b16 = findModel('ViT-B/16')!;
+    assert.equal(b16.id, 'clip-vit-b16');
+    assert.equal(b16.dimensions, 512);
+    assert.deepEqual(b16.preprocessing.mean, CLIP_MEAN);
+    const cnn = findModel('mobilenet')!;
+    assert.equal(cnn.id, 'mobilenet-v2-int8');
+    assert.equal(cnn.sha256, 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f');
+    assert.equal(cnn.sizeBytes, 3_655_033);
+    assert.deepEqual([cnn.preprocessing.resizeShorterSide, cnn.preprocessing.filter, cnn.input.size], [256, 'bilinear', 224], "torchvision's ImageNet recipe");
+    assert.deepEqual(cnn.preprocessing.mean, IMAGENET_MEAN);
+    assert.equal(cnn.derive?.output.name, cnn.output);
+    assert.deepEqual(modelIds(), ['clip-vit-b32', 'clip-vit-b16', 'mobilenet-v2-int8']);
   });
 });
 
@@ -129,6 +149,8 @@ describe('image encoder options', () => {
       mean: CLIP_MEAN,
       std: CLIP_STD,
       scale: 1 / 255,
+      resizeShorterSide: 224,
+      filter: 'bicubic',
     });
     const bare = imageEncoderSettingsFrom(resolveOptions(imageEncoderOptions, { model: 'x.onnx' }));
     assert.deepEqual([bare.mean, bare.std, bare.outputName, bare.inputSize], [IMAGENET_MEAN, IMAGENET_STD, undefined, undefined]);

@@ -1,0 +1,85 @@
+import type { CliCommand } from '../command.js';
+import { generalFlags } from '../command.js';
+import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
+import { messages } from '../../core/messages.js';
+import { modelCachePath } from '../../../models/cache.js';
+import { listModels, pullModel, registryModel, type ModelStatus } from '../../../models/modelStatus.js';
+
+function formatSize(bytes: number | undefined): string {
+  if (bytes === undefined) return '?';
+  if (bytes >= 1 << 20) return `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+  return `${(bytes / 1024).toFixed(0)} KiB`;
+}
+
+function describeCached(model: ModelStatus): string {
+  switch (model.cached) {
+    case 'verified':
+      return 'yes';
+    case 'present':
+      return 'yes (not yet verified)';
+    case 'partial':
+      return model.sizeBytes ? `partial (${Math.floor((100 * model.cachedBytes) / model.sizeBytes)}%)` : `partial (${formatSize(model.cachedBytes)})`;
+    case 'absent':
+      return 'no';
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')).join('\n');
+}
+
+function requireId(args: Record<string, unknown>): string {
+  const id = args.id as string | undefined;
+  if (!id) throw new PiaggioError('EUSAGE', messages.modelsActionNeedsId(String(args.action)), { exitCode: USAGE_EXIT_CODE });
+  return id;
+}
+
+const MODEL_ACTIONS = ['list', 'pull', 'path'];
+
+/** `piaggio models list|pull ID|path ID`: the model registry and its cache. */
+export const modelsCommand: CliCommand = {
+  command: 'models <action> [id]',
+  description: 'List the registry models and their cache state, download one (pull ID), or print where one is cached (path ID)',
+  builder: (parser) =>
+    generalFlags(parser)
+      .positional('action', { type: 'string', describe: 'list, pull or path' })
+      .positional('id', { type: 'string', describe: 'Registry id or alias (clip-vit-b32, ViT-B/32, ...)' }),
+  run: async (args, context) => {
+    switch (args.action) {
+      case 'list': {
+        const { directory, models } = await listModels();
+        if (context.json) {
+          context.stdout.write(`${JSON.stringify({ directory, models })}\n`);
+          return 0;
+        }
+        const rows = [['ID', 'ALIASES', 'SIZE', 'DIMS', 'CACHED', 'PATH']];
+        for (const model of models) {
+          rows.push([`${model.id}${model.default ? ' (default)' : ''}`, model.aliases.join(', ') || '-', formatSize(model.sizeBytes), String(model.dimensions), describeCached(model), model.path]);
+        }
+        context.stdout.write(`Models are cached in ${directory} ($PIAGGIO_CACHE, else $XDG_CACHE_HOME/piaggio, else ~/.cache/piaggio)\n${table(rows)}\n`);
+        return 0;
+      }
+      case 'pull': {
+        const id = requireId(args);
+        const entry = registryModel(id);
+        const path = await pullModel(entry.id, {
+          onProgress: (received, total) => context.onProgress({ kind: 'download', received, total, label: entry.id }),
+          onWarning: (text) => context.onProgress({ kind: 'warning', message: text }),
+        });
+        context.onProgress.finish();
+        context.stdout.write(context.json ? `${JSON.stringify({ id: entry.id, path })}\n` : `${path}\n`);
+        return 0;
+      }
+      case 'path': {
+        const entry = registryModel(requireId(args));
+        const path = modelCachePath(entry);
+        context.stdout.write(context.json ? `${JSON.stringify({ id: entry.id, path })}\n` : `${path}\n`);
+        return 0;
+      }
+      default:
+        // Checked here rather than with yargs choices, whose complaint spans several lines.
+        throw new PiaggioError('EUSAGE', messages.expectedOneOf('action', MODEL_ACTIONS, args.action), { exitCode: USAGE_EXIT_CODE });
+    }
+  },
+};

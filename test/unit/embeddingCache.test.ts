@@ -1,0 +1,135 @@
+import { chmodSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CachedEmbedder } from '../../models/embeddingCache.js';
+import type { EmbeddablePicture, ImageEmbedder } from '../../models/embedder.js';
+import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
+
+/** Embeds a picture as [first byte, width, call number]: the call number shows whether a vector was recomputed. */
+class CountingEmbedder implements ImageEmbedder {
+  readonly metric = 'cosine' as const;
+  readonly dimensions = 3;
+  readonly defaultEpsilon = 0.2;
+  calls = 0;
+  embedded = 0;
+  released = false;
+  constructor(readonly fingerprint = 'counting-model') {}
+  async embed(pictures: readonly EmbeddablePicture[]): Promise<Float32Array[]> {
+    this.calls += 1;
+    this.embedded += pictures.length;
+    return pictures.map((picture) => Float32Array.of(picture.data[0], picture.width, this.calls));
+  }
+  async release(): Promise<void> {
+    this.released = true;
+  }
+  describe(): Record<string, unknown> {
+    return { name: 'counting' };
+  }
+}
+
+let directory: ReturnType<typeof makeTemporaryDirectory>;
+let sources: string;
+before(() => {
+  directory = makeTemporaryDirectory('piaggio-embedding-cache-');
+  sources = join(directory.path, 'sources');
+  mkdirSync(sources);
+  for (const name of ['a.png', 'b.png', 'video.mp4']) writeFileSync(join(sources, name), `contents of ${name}`);
+});
+after(() => directory.remove());
+
+function image(name: string, firstByte: number, width = 4): EmbeddablePicture {
+  return { data: new Uint8Array(width * 2 * 3).fill(firstByte), width, height: 2, sourcePath: join(sources, name), index: 0 };
+}
+
+function frame(index: number, firstByte: number): EmbeddablePicture {
+  return { data: new Uint8Array(4 * 2 * 3).fill(firstByte), width: 4, height: 2, sourcePath: join(sources, 'video.mp4'), index, time: index / 25 };
+}
+
+describe('CachedEmbedder', () => {
+  test('a second run over the same inputs makes zero inference calls and returns the same vectors', async () => {
+    const cacheDirectory = join(directory.path, 'cache-second-run');
+    const firstInner = new CountingEmbedder();
+    const first = new CachedEmbedder(firstInner, { directory: cacheDirectory });
+    const pictures = [image('a.png', 10), image('b.png', 20), frame(0, 30), frame(7, 40)];
+    const computed = await first.embed(pictures);
+    assert.equal(firstInner.calls, 1);
+    assert.deepEqual([first.hits, first.misses], [0, 4]);
+
+    const secondInner = new CountingEmbedder();
+    const second = new CachedEmbedder(secondInner, { directory: cacheDirectory });
+    const cached = await second.embed(pictures);
+    assert.equal(secondInner.calls, 0, 'no inference on the second run');
+    assert.deepEqual([second.hits, second.misses], [4, 0]);
+    assert.deepEqual(cached.map((vector) => [...vector]), computed.map((vector) => [...vector]));
+    await second.release();
+    assert.ok(secondInner.released, 'release reaches the inner embedder');
+  });
+
+  test('keys on content: a moved image hits, an edited file, another frame, another size or another model misses', async () => {
+    const cacheDirectory = join(directory.path, 'cache-keys');
+    const inner = new CountingEmbedder();
+    const cache = new CachedEmbedder(inner, { directory: cacheDirectory });
+    await cache.embed([image('a.png', 1), frame(3, 2)]);
+    assert.equal(inner.embedded, 2);
+
+    writeFileSync(join(sources, 'copy-of-a.png'), 'contents of a.png');
+    await cache.embed([{ ...image('copy-of-a.png', 1), index: 99 }]);
+    assert.equal(inner.embedded, 2, 'same bytes elsewhere, at another walk position: a hit');
+
+    await cache.embed([frame(4, 2)]);
+    assert.equal(inner.embedded, 3, 'another frame of the same video: a miss');
+    await cache.embed([image('a.png', 1, 6)]);
+    assert.equal(inner.embedded, 4, 'another analysis size: a miss');
+
+    const otherModel = new CountingEmbedder('another-model');
+    await new CachedEmbedder(otherModel, { directory: cacheDirectory }).embed([image('a.png', 1)]);
+    assert.equal(otherModel.embedded, 1, 'another model: a miss');
+
+    writeFileSync(join(sources, 'b.png'), 'edited contents of b.png');
+    utimesSync(join(sources, 'b.png'), new Date(), new Date(Date.now() + 10_000));
+    const fresh = new CountingEmbedder();
+    const again = new CachedEmbedder(fresh, { directory: cacheDirectory });
+    await again.embed([image('b.png', 5)]);
+    await again.embed([image('b.png', 5)]);
+    assert.equal(fresh.embedded, 1, 'the edited file is hashed afresh, once, then found');
+  });
+
+  test('pictures without a source file are always embedded; only the missing ones go to the model, in order', async () => {
+    const inner = new CountingEmbedder();
+    const cache = new CachedEmbedder(inner, { directory: join(directory.path, 'cache-partial') });
+    await cache.embed([image('a.png', 1)]);
+    const generated: EmbeddablePicture = { data: new Uint8Array(24).fill(9), width: 4, height: 2 };
+    const vectors = await cache.embed([generated, image('a.png', 1), generated]);
+    assert.deepEqual(vectors.map((vector) => vector[0]), [9, 1, 9]);
+    assert.equal(inner.embedded, 3);
+    assert.deepEqual([...vectors[1]], [1, 4, 1], 'the cached vector of the first call');
+  });
+
+  test('a cache that cannot be written costs one warning and the run goes on', { skip: process.getuid?.() === 0 ? 'root ignores file permissions' : false }, async () => {
+    const locked = join(directory.path, 'locked');
+    mkdirSync(locked);
+    chmodSync(locked, 0o500);
+    const warnings: string[] = [];
+    const inner = new CountingEmbedder();
+    const cache = new CachedEmbedder(inner, { directory: join(locked, 'cache'), onWarning: (text) => warnings.push(text) });
+    const vectors = await cache.embed([image('a.png', 1), image('b.png', 2)]);
+    await cache.embed([image('a.png', 1)]);
+    assert.equal(vectors.length, 2);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /embedding cache .* cannot be used/);
+  });
+
+  test('a cache path that is a file is reported once and bypassed', async () => {
+    const file = join(directory.path, 'not-a-directory');
+    writeFileSync(file, 'x');
+    const warnings: string[] = [];
+    const inner = new CountingEmbedder();
+    const cache = new CachedEmbedder(inner, { directory: file, onWarning: (text) => warnings.push(text) });
+    assert.equal((await cache.embed([image('a.png', 1)])).length, 1);
+    assert.equal((await cache.embed([image('a.png', 1)])).length, 1);
+    assert.equal(inner.embedded, 2);
+    assert.equal(warnings.length, 1);
+    assert.ok(!warnings[0].includes('\n'));
+  });
+});
