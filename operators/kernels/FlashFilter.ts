@@ -52,6 +52,14 @@ export class FlashFilter {
   }
 
   /**
+   * True while merge mode is gathering a burst: only then can a frame below the threshold produce
+   * a cut (the merged one); otherwise feeding such a frame changes nothing.
+   */
+  get merging(): boolean {
+    return this.mergeTriggered;
+  }
+
+  /**
    * Feeds frame `frame` (consecutive 0-based indices) and whether its score reached the threshold;
    * returns the cuts decided now (0, or 1 frame index, which may be earlier than `frame`).
    * Returns a shared empty array or a fresh one-element array; callers must not modify it.

@@ -1,0 +1,187 @@
+import { ContentScorer, CONTENT_METRIC_NAMES, writeContentMetrics, type ContentScoreOptions, type ContentWeights } from './ContentDetector.js';
+import { FlashFilter, FLASH_FILTER_MODES } from './FlashFilter.js';
+import { FlashGuard } from './FlashGuard.js';
+import { checkCommonOptions, CutList, type AnalysisFrame, type CommonDetectorOptions, type FrameMetricsListener, type SceneCutDetector } from './SceneCutDetector.js';
+
+export const DEFAULT_ADAPTIVE_THRESHOLD = 3.0;
+export const DEFAULT_ADAPTIVE_WINDOW = 2;
+export const DEFAULT_MIN_CONTENT_VALUE = 15.0;
+
+export interface AdaptiveDetectorOptions extends ContentScoreOptions, CommonDetectorOptions {
+  /** Ratio of a frame's content score to the mean of its neighbours' that makes a cut (PySceneDetect's `adaptive_threshold`, 3.0). */
+  readonly adaptiveThreshold?: number;
+  /** Frames on each side averaged as the neighbours (PySceneDetect's `window_width`, 2). */
+  readonly window?: number;
+  /** Content score a frame must also reach to be a cut (PySceneDetect's `min_content_val`, 15). */
+  readonly minContentValue?: number;
+}
+
+/**
+ * PySceneDetect 0.7's `AdaptiveDetector`: the content score of frame t divided by the mean score of
+ * the `window` frames before and after it; t is a cut when that ratio reaches `adaptiveThreshold`
+ * and its own score reaches `minContentValue`. A camera pan raises every score of the window
+ * together, so the ratio stays low where a fixed threshold would fire.
+ *
+ * A frame's ratio is known `window` frames later, so cuts are reported that late. PySceneDetect
+ * enforces the minimum scene length its own way here (the distance from the last cut to the
+ * frame being read, not to the candidate); that is the default. With `flashFilterMode` 'merge' or
+ * 'suppress', the shared {@link FlashFilter} decides instead. The last `window` frames never get a
+ * ratio (PySceneDetect has no post-processing step), so a cut there is not found.
+ *
+ * The {@link FlashGuard} runs on content scores at `minContentValue`: a frame that reverts to the
+ * picture before it within `flashLength` frames cannot be a cut.
+ *
+ * Metrics: `adaptive_ratio (w=N)` (`adaptive_ratio_lum (w=N)` when luma only) and the content
+ * detector's, reported `window` frames late. Allocates nothing per frame after the first.
+ */
+export class AdaptiveDetector implements SceneCutDetector {
+  readonly adaptiveThreshold: number;
+  readonly window: number;
+  readonly minContentValue: number;
+  readonly minSceneLength: number;
+  readonly flashLength: number;
+  readonly metricNames: readonly string[];
+  private readonly scorer: ContentScorer;
+  private readonly flashGuard: FlashGuard;
+  private readonly flashFilter: FlashFilter | undefined;
+  private readonly onMetrics: FrameMetricsListener | undefined;
+  private readonly cutList = new CutList();
+  /** Ring capacity: the window on both sides plus the flash guard's delay. */
+  private readonly capacity: number;
+  private readonly scores: Float64Array;
+  /** Whether each frame may be a cut: score at `minContentValue`, not part of a flash. */
+  private readonly eligible: Uint8Array;
+  /** Content metrics (5 per frame) waiting for the frame's ratio. */
+  private readonly contentMetrics: Float64Array;
+  private readonly metrics: Float64Array;
+  private firstFrame = -1;
+  private lastProcessed = -1;
+  private lastResolved = -1;
+  private nextTarget = 0;
+  private nextMetricsFrame = 0;
+  private lastCut = 0;
+  private score = 0;
+
+  constructor(options: AdaptiveDetectorOptions = {}) {
+    const { minSceneLength, flashLength } = checkCommonOptions('AdaptiveDetector', options);
+    this.minSceneLength = minSceneLength;
+    this.flashLength = flashLength;
+    this.adaptiveThreshold = options.adaptiveThreshold ?? DEFAULT_ADAPTIVE_THRESHOLD;
+    this.window = options.window ?? DEFAULT_ADAPTIVE_WINDOW;
+    this.minContentValue = options.minContentValue ?? DEFAULT_MIN_CONTENT_VALUE;
+    if (!Number.isInteger(this.window) || this.window < 1) throw new RangeError(`AdaptiveDetector: window must be an integer >= 1, got ${this.window}`);
+    if (!Number.isFinite(this.adaptiveThreshold)) throw new RangeError(`AdaptiveDetector: adaptiveThreshold must be a finite number, got ${this.adaptiveThreshold}`);
+    if (!Number.isFinite(this.minContentValue)) throw new RangeError(`AdaptiveDetector: minContentValue must be a finite number, got ${this.minContentValue}`);
+    const mode = options.flashFilterMode;
+    if (mode !== undefined && !FLASH_FILTER_MODES.includes(mode)) throw new RangeError(`AdaptiveDetector: unknown flash filter mode ${String(mode)}`);
+    this.flashFilter = mode === undefined ? undefined : new FlashFilter(mode, minSceneLength);
+    this.onMetrics = options.onMetrics;
+    this.scorer = new ContentScorer({ ...options, computeEdges: options.onMetrics !== undefined }, 'AdaptiveDetector');
+    const ratioName = `adaptive_ratio${options.lumaOnly ? '_lum' : ''} (w=${this.window})`;
+    this.metricNames = [ratioName, ...CONTENT_METRIC_NAMES];
+    this.metrics = new Float64Array(this.metricNames.length);
+    this.capacity = this.window + Math.max(this.window, flashLength) + 2;
+    this.scores = new Float64Array(this.capacity);
+    this.eligible = new Uint8Array(this.capacity);
+    this.contentMetrics = new Float64Array(this.capacity * 5);
+    this.flashGuard = new FlashGuard(flashLength, (frameIndex, above) => {
+      this.eligible[frameIndex % this.capacity] = above ? 1 : 0;
+      this.lastResolved = frameIndex;
+    });
+  }
+
+  get weights(): ContentWeights {
+    return this.scorer.weights;
+  }
+
+  /** The content score of the last frame read (its ratio comes `window` frames later). */
+  get lastScore(): number {
+    return this.score;
+  }
+
+  get maxDelay(): number {
+    return Math.max(this.window, this.flashLength) + (this.flashFilter?.maxDelay ?? 0);
+  }
+
+  process(frame: AnalysisFrame): readonly number[] {
+    this.cutList.clear();
+    const scorer = this.scorer;
+    const index = frame.index;
+    if (this.firstFrame < 0) {
+      this.firstFrame = index;
+      this.lastCut = index;
+      this.nextTarget = index + this.window;
+      this.nextMetricsFrame = index;
+    }
+    const score = scorer.load(frame, 'AdaptiveDetector');
+    this.score = score;
+    const slot = index % this.capacity;
+    this.scores[slot] = score;
+    if (this.onMetrics) {
+      writeContentMetrics(this.contentMetrics, slot * 5, scorer.hasPrevious, score, scorer.components);
+      // The first `window` frames never get a ratio: report them now rather than at the first evaluation.
+      if (index < this.firstFrame + this.window) this.reportMetricsUpTo(index, Number.NaN, -1);
+    }
+    this.lastProcessed = index;
+    const returned = this.flashGuard.comparing && scorer.scoreAgainstAnchor() < this.minContentValue;
+    if (this.flashGuard.push(index, score >= this.minContentValue, returned)) scorer.keepPreviousAsAnchor();
+    scorer.advance();
+    this.evaluateReadyTargets();
+    return this.cutList.cuts;
+  }
+
+  flush(): readonly number[] {
+    this.cutList.clear();
+    this.flashGuard.flush();
+    this.evaluateReadyTargets();
+    if (this.onMetrics) this.reportMetricsUpTo(this.lastProcessed, Number.NaN, -1);
+    return this.cutList.cuts;
+  }
+
+  /** Evaluates every frame whose window is complete and whose flash check is settled. */
+  private evaluateReadyTargets(): void {
+    while (this.nextTarget + this.window <= this.lastProcessed && this.nextTarget <= this.lastResolved) {
+      this.evaluate(this.nextTarget);
+      this.nextTarget += 1;
+    }
+  }
+
+  private evaluate(target: number): void {
+    const { window, capacity, scores } = this;
+    const targetScore = scores[target % capacity];
+    // Python's sum() over the window in frame order, skipping the target.
+    let sum = 0;
+    for (let frame = target - window; frame <= target + window; frame += 1) if (frame !== target) sum += scores[frame % capacity];
+    const averageWindowScore = sum / (2.0 * window);
+    const averageIsZero = Math.abs(averageWindowScore) < 0.00001;
+    let adaptiveRatio = 0.0;
+    if (!averageIsZero) adaptiveRatio = Math.min(targetScore / averageWindowScore, 255.0);
+    else if (targetScore >= this.minContentValue) adaptiveRatio = 255.0;
+    if (this.onMetrics) this.reportMetricsUpTo(target, adaptiveRatio, target);
+    // `eligible` holds score >= minContentValue, cleared for flashes.
+    const thresholdMet = adaptiveRatio >= this.adaptiveThreshold && this.eligible[target % capacity] === 1;
+    if (this.flashFilter) {
+      this.cutList.add(this.flashFilter.filter(target, thresholdMet));
+      return;
+    }
+    // PySceneDetect measures from the last cut to the frame being read, `window` frames past the target.
+    const minimumLengthMet = target + window - this.lastCut >= this.minSceneLength;
+    if (thresholdMet && minimumLengthMet) {
+      this.lastCut = target;
+      this.cutList.cuts.push(target);
+    }
+  }
+
+  /** Reports the metric rows not yet reported up to `frame`; `ratioFrame` gets `ratio`, the others none. */
+  private reportMetricsUpTo(frame: number, ratio: number, ratioFrame: number): void {
+    const listener = this.onMetrics;
+    if (!listener) return;
+    for (; this.nextMetricsFrame <= frame; this.nextMetricsFrame += 1) {
+      const current = this.nextMetricsFrame;
+      this.metrics[0] = current === ratioFrame ? ratio : Number.NaN;
+      const offset = (current % this.capacity) * 5;
+      for (let index = 0; index < 5; index += 1) this.metrics[index + 1] = this.contentMetrics[offset + index];
+      listener(current, this.metrics);
+    }
+  }
+}
