@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { tap } from 'rxjs';
 import { fromVideo, fromVideoOptions } from '../src/sources/fromVideo.js';
 import { probeVideo, type VideoProbe } from '../src/sources/probeVideo.js';
-import { detectSceneCuts, detectSceneCutsOptions } from '../operators/detectSceneCuts.js';
+import { detectSceneCuts, detectSceneCutsOptions, sceneCutDelay } from '../operators/detectSceneCuts.js';
 import { selectCandidateFrames, selectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
 import { dropTechnicalFrames, dropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
@@ -45,13 +45,13 @@ export const keyframesPipelineOptions = {
 } as const;
 
 /**
- * Frames the pipeline may hold at once: the detector's delay ring (min scene length), the
- * candidate selector's samples, and the embedder's batch. The pool must exceed their sum or the
- * source would wait for a release that never comes.
+ * Frames the pipeline may hold at once: the detector's delay ring (its maxDelay: min scene length,
+ * flash check, adaptive window or the threshold detector's hold), the candidate selector's samples,
+ * and two embedder batches. The pool must exceed their sum or the source would wait for a release
+ * that never comes.
  */
 function framesHeld(values: Record<string, unknown>, fps: number): number {
-  const length = values.minSceneLength as { frames: number } | { seconds: number };
-  const delay = 'frames' in length ? length.frames : Math.ceil(length.seconds * fps);
+  const delay = sceneCutDelay({ ...pickOptions(detectSceneCutsOptions, values), fps });
   return delay + (values.middleSamples as number) + 3 + 2 * (values.batchSize as number) + 4;
 }
 

@@ -72,6 +72,17 @@ describe('piaggio -v VIDEO -o DIR', () => {
     assert.equal(manifest.model.output, 'embedding');
   });
 
+  test('every detector runs through the whole pipeline; the frame pool grows to what the detector holds', async () => {
+    // The threshold detector holds 120 frames, more than the default pool of 64: a pool sized from
+    // the minimum scene length alone would stall the source forever.
+    for (const detector of ['threshold', 'adaptive', 'hash', 'histogram']) {
+      const output = join(temporary.path, `video-${detector}`);
+      const result = await runPiaggio(['-v', videoPath, '-o', output, '-m', tinyModel, '--detector', detector]);
+      assert.equal(result.code, 0, `${detector}: ${result.stderr}`);
+      assertConsistent(readManifest(output));
+    }
+  });
+
   test('`piaggio video VIDEO` is the same command', async () => {
     const output = join(temporary.path, 'video-subcommand');
     const result = await runPiaggio(['video', videoPath, '-o', output, '-m', tinyModel, '--json']);
