@@ -14,6 +14,9 @@ import { PiaggioError } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import { encoderOptions } from './loadEncoder.js';
 import { runIntoOutput, serializable } from './runIntoOutput.js';
+import { runOutputOptions } from './runOutputs.js';
+import { clusteringFor } from './keyframes.js';
+import { saveEmbeddingsOptions } from '../src/sinks/npy.js';
 import type { RunSettings } from './scenes.js';
 import type { Candidate } from '../src/core/frame.js';
 
@@ -23,6 +26,8 @@ export const dedupPipelineOptions = {
   ...encoderOptions,
   ...embedBatchesOptions,
   ...clusterDbscanOptions,
+  ...runOutputOptions,
+  ...saveEmbeddingsOptions,
 } as const;
 
 export interface DedupResult {
@@ -44,8 +49,10 @@ export async function runDedup(directory: string, outputPath: string, options: R
   if (isInside(finalOutput, inputDirectory)) {
     throw new PiaggioError('EOUTPUTINSIDEINPUT', messages.outputInsideInput(finalOutput, inputDirectory));
   }
-  return runIntoOutput(finalOutput, pickOptions(encoderOptions, values), settings, async ({ encoder: loaded, output }) => {
+  const extras = { saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
+  return runIntoOutput(finalOutput, pickOptions(encoderOptions, values), settings, async ({ encoder: loaded, output, embedding }) => {
     const encoder = loaded!; // requested above: runIntoOutput loads it whenever encoder options are given
+    const clusterValues = clusteringFor(values, options, embedding);
     const skipped: Manifest['skipped'] = [];
     let seen = 0;
     onProgress?.({ kind: 'stage', stage: 'Embedding images' });
@@ -65,7 +72,7 @@ export async function runDedup(directory: string, outputPath: string, options: R
         if (onProgress && seen % 8 === 0) onProgress({ kind: 'frames', done: seen });
       }),
       embedBatches(encoder, pickOptions(embedBatchesOptions, values)),
-      clusterDbscan(pickOptions(clusterDbscanOptions, values)),
+      clusterDbscan(clusterValues),
     );
     const clustering = await runObservable(pipeline, settings.signal);
     if (!clustering) throw new Error('the clustering stage emitted nothing');
@@ -76,13 +83,13 @@ export async function runDedup(directory: string, outputPath: string, options: R
       clustering,
       body: {
         input: { type: 'images', path: inputDirectory, imageCount: clustering.items.length, skippedCount: skipped.length },
-        settings: serializable(values),
+        settings: serializable({ ...values, ...clusterValues }),
         items,
         dropped: [],
         skipped,
       },
     };
-  });
+  }, extras);
 }
 
 async function copyRepresentatives(clustering: Clustering, output: OutputDirectory): Promise<ManifestItem[]> {

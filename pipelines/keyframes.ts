@@ -1,7 +1,10 @@
 import { mkdir } from 'node:fs/promises';
+import { basename, extname } from 'node:path';
 import { tap } from 'rxjs';
 import { fromVideo, fromVideoOptions } from '../src/sources/fromVideo.js';
 import { probeVideo, type VideoProbe } from '../src/sources/probeVideo.js';
+import type { OutputDirectory } from '../src/sinks/OutputDirectory.js';
+import type { Scene } from '../src/core/scenes.js';
 import { detectSceneCuts, detectSceneCutsOptions, sceneCutDelay } from '../operators/detectSceneCuts.js';
 import { selectCandidateFrames, selectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
 import { dropTechnicalFrames, dropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
@@ -14,12 +17,26 @@ import type { Manifest, ManifestItem } from '../src/sinks/manifest.js';
 import { SceneListBuilder } from '../src/core/SceneListBuilder.js';
 import { pickOptions, resolveOptions, type OptionDeclarations } from '../src/core/options.js';
 import { oneClusterPerCandidate } from '../operators/oneClusterPerCandidate.js';
+import { splitVideo, splitVideoOptions } from '../src/sinks/splitVideo.js';
+import { writeSceneCsv, writeSceneEdl } from '../src/sinks/sceneExports.js';
+import { saveEmbeddingsOptions } from '../src/sinks/npy.js';
+import { CandidateThumbnails } from '../src/sinks/CandidateThumbnails.js';
+import { sanitizeFileName } from '../src/sinks/fileNames.js';
+import { runOutputOptions } from './runOutputs.js';
 import { runObservable } from '../src/core/runObservable.js';
 import { encoderOptions } from './loadEncoder.js';
 import { runIntoOutput, serializable } from './runIntoOutput.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import type { RunSettings } from './scenes.js';
+
+/** Scene exports of a video run, beside the keyframes. */
+export const sceneExportOptions = {
+  sceneList: { type: 'boolean', default: true, description: 'write <video>-Scenes.csv, the scene list in PySceneDetect list-scenes format (--no-scene-list to skip)' },
+  edl: { type: 'boolean', default: false, description: 'write <video>.edl, the scenes as a CMX 3600 edit decision list' },
+  split: { type: 'boolean', default: false, description: 'cut the video into one file per scene, into scenes/ in the output folder' },
+  ...splitVideoOptions,
+} as const satisfies OptionDeclarations;
 
 /** Choices of the keyframes pipeline itself, beyond its stages' options. */
 export const keyframesOwnOptions = {
@@ -42,6 +59,9 @@ export const keyframesPipelineOptions = {
   ...embedBatchesOptions,
   ...clusterDbscanOptions,
   ...writeKeyframesOptions,
+  ...sceneExportOptions,
+  ...runOutputOptions,
+  ...saveEmbeddingsOptions,
 } as const;
 
 /**
@@ -74,7 +94,10 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
   const onProgress = settings.onProgress;
   const probe = await probeVideo(videoPath);
   const grouping = values.clustering === 'dbscan';
-  return runIntoOutput(outputPath, grouping ? pickOptions(encoderOptions, values) : undefined, settings, async ({ encoder, output }) => {
+  const thumbnails = values.report || values.plotImages ? new CandidateThumbnails() : undefined;
+  const extras = { saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
+  return runIntoOutput(outputPath, grouping ? pickOptions(encoderOptions, values) : undefined, settings, async ({ encoder, output, embedding }) => {
+    const clusterValues = clusteringFor(values, options, embedding);
     const sceneList = new SceneListBuilder(probe.fps);
     const dropped: Manifest['dropped'] = [];
     const needed = framesHeld(values, probe.fps);
@@ -93,9 +116,10 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
         ...pickOptions(dropTechnicalFramesOptions, values),
         onDropped: (info, scene, reason) => dropped.push({ frame: info.index, time: info.time, scene, reason }),
       }),
+      tap((candidate) => thumbnails?.capture(candidate.frame)),
       (candidates) =>
         encoder
-          ? candidates.pipe(embedBatches(encoder, pickOptions(embedBatchesOptions, values)), clusterDbscan(pickOptions(clusterDbscanOptions, values)))
+          ? candidates.pipe(embedBatches(encoder, pickOptions(embedBatchesOptions, values)), clusterDbscan(clusterValues))
           : candidates.pipe(oneClusterPerCandidate()),
     );
     const clustering = await runObservable(pipeline, settings.signal);
@@ -108,18 +132,64 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
       .map((item) => ({ frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output.pathFor(item.path as string) }));
     if (values.allCandidates) await mkdir(output.pathFor(CANDIDATES_FOLDER), { recursive: true });
     await extractFrames(videoPath, probe, requests, { signal: settings.signal, quality: values.quality, width: values.width, height: values.height });
+    const scenes = sceneList.finish();
+    await writeSceneExports(videoPath, scenes, probe, values, output, settings);
     return {
       clustering,
+      ...(thumbnails ? { thumbnailFor: thumbnails.provider(items) } : {}),
       body: {
         input: videoInput(probe, sceneList.frameCount),
-        settings: serializable(values),
+        settings: serializable({ ...values, ...clusterValues }),
         items,
-        scenes: sceneList.finish(),
+        scenes,
         dropped,
         skipped: [],
       },
     };
-  });
+  }, extras);
+}
+
+/**
+ * The clustering options actually used: a perceptual-hash embedder brings its own metric
+ * (hamming) and radius (in bits), which apply unless the user chose a metric or epsilon.
+ */
+export function clusteringFor(
+  values: Record<string, unknown>,
+  given: Record<string, unknown>,
+  embedding: { readonly metric: string; readonly defaultEpsilon: number } | undefined,
+): Record<string, unknown> {
+  const chosen = pickOptions(clusterDbscanOptions, values);
+  if (!embedding) return chosen;
+  return {
+    ...chosen,
+    ...(given.metric === undefined ? { metric: embedding.metric } : {}),
+    ...(given.epsilon === undefined ? { epsilon: embedding.defaultEpsilon } : {}),
+  };
+}
+
+/** The CSV scene list, the EDL and the per-scene files, as the flags ask, into the staging folder. */
+async function writeSceneExports(
+  videoPath: string,
+  scenes: Scene[],
+  probe: VideoProbe,
+  values: Record<string, unknown>,
+  output: OutputDirectory,
+  settings: RunSettings,
+): Promise<void> {
+  const videoName = sanitizeFileName(basename(videoPath, extname(videoPath)), 'video');
+  if (values.sceneList) await writeSceneCsv(output.pathFor(`${videoName}-Scenes.csv`), scenes, probe.fps);
+  if (values.edl) await writeSceneEdl(output.pathFor(`${videoName}.edl`), scenes, probe.fps, videoName);
+  if (values.split) {
+    settings.onProgress?.({ kind: 'stage', stage: 'Splitting scenes' });
+    const folder = output.pathFor('scenes');
+    await mkdir(folder, { recursive: true });
+    await splitVideo(videoPath, scenes, folder, {
+      mode: values.splitMode as 'encode' | 'copy',
+      nameTemplate: values.splitName as string,
+      probe,
+      ...(settings.signal ? { signal: settings.signal } : {}),
+    });
+  }
 }
 
 /** Where --all-candidates puts the frames that are not representatives. */

@@ -102,15 +102,19 @@ export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
       exitCode: USAGE_EXIT_CODE,
     });
   }
-  const options = resolveOptions(DECLARATIONS[preset.kind], { ...preset.options, ...spec.options }) as Record<string, unknown>;
+  const given = { ...preset.options, ...spec.options };
+  const options = resolveOptions(DECLARATIONS[preset.kind], given) as Record<string, unknown>;
+  // The pipelines get only what was given (validated): they fill defaults themselves and can tell
+  // a chosen value from a default, e.g. a hash embedder's own metric and radius.
+  const chosen = resolveOptions(DECLARATIONS[preset.kind], given, { fillDefaults: false }) as Record<string, unknown>;
   return {
     preset,
     options,
     run: async (settings = {}) => {
-      if (preset.kind === 'scenes') return { kind: 'scenes', result: await detectScenes((spec as { video: string }).video, options, settings) };
+      if (preset.kind === 'scenes') return { kind: 'scenes', result: await detectScenes((spec as { video: string }).video, chosen, settings) };
       if (!spec.output) throw new PiaggioError('EUSAGE', messages.missingOutput(), { exitCode: USAGE_EXIT_CODE });
-      if (preset.kind === 'keyframes') return { kind: 'keyframes', result: await runKeyframes((spec as { video: string }).video, spec.output, options, settings) };
-      return { kind: 'dedup', result: await runDedup((spec as { directory: string }).directory, spec.output, options, settings) };
+      if (preset.kind === 'keyframes') return { kind: 'keyframes', result: await runKeyframes((spec as { video: string }).video, spec.output, chosen, settings) };
+      return { kind: 'dedup', result: await runDedup((spec as { directory: string }).directory, spec.output, chosen, settings) };
     },
   };
 }

@@ -6,6 +6,8 @@ import { toolVersion } from '../src/core/version.js';
 import { stageEmbeddings, type StagedFile } from '../src/sinks/npy.js';
 import { loadEncoder } from './loadEncoder.js';
 import type { RunSettings } from './scenes.js';
+import { writeRunOutputs } from './runOutputs.js';
+import type { ThumbnailProvider } from '../src/sinks/thumbnails.js';
 
 /** What a preset computes; the scaffolding below adds the tool, time, model and clusters. */
 export type ManifestBody = Omit<Manifest, 'tool' | 'createdAt' | 'model' | 'clusters'>;
@@ -28,9 +30,12 @@ export async function runIntoOutput(
   outputPath: string,
   encoderValues: Record<string, unknown> | undefined,
   settings: RunSettings,
-  body: (context: RunContext) => Promise<{ body: ManifestBody; clustering: Clustering }>,
-  /** `saveEmbeddings`: also write the run's embeddings to this .npy path (saveEmbeddingsOptions in src/sinks/npy.ts). */
-  extras: { readonly saveEmbeddings?: string | undefined } = {},
+  body: (context: RunContext) => Promise<{ body: ManifestBody; clustering: Clustering; thumbnailFor?: ThumbnailProvider }>,
+  /**
+   * `saveEmbeddings`: also write the run's embeddings to this .npy path (saveEmbeddingsOptions in src/sinks/npy.ts).
+   * `outputs`: values of runOutputOptions (plots, report).
+   */
+  extras: { readonly saveEmbeddings?: string | undefined; readonly outputs?: Record<string, unknown> } = {},
 ): Promise<{ manifest: Manifest; outputDirectory: string }> {
   const loaded = encoderValues ? await loadEncoder(encoderValues, settings) : undefined;
   const encoder = loaded?.encoder;
@@ -49,6 +54,14 @@ export async function runIntoOutput(
       ...result.body,
       clusters: manifestClusters(result.clustering, result.body.items),
     };
+    if (extras.outputs) {
+      await writeRunOutputs(output.stagingPath, manifest, result.clustering, extras.outputs, {
+        ...settings,
+        ...(result.thumbnailFor ? { thumbnailFor: result.thumbnailFor } : {}),
+        ...(embedding && embedding.metric !== 'hamming' ? { metric: embedding.metric } : {}),
+      });
+      settings.signal?.throwIfAborted();
+    }
     await writeManifest(output.pathFor('manifest.json'), manifest);
     // Staged beside its destination and moved into place right after the folder: never half-written.
     if (extras.saveEmbeddings) embeddings = await stageEmbeddings(extras.saveEmbeddings, result.clustering.items.map((item) => item.embedding));

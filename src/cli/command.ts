@@ -9,6 +9,8 @@ import { dropTechnicalFramesOptions } from '../../operators/dropTechnicalFrames.
 import { embedBatchesOptions } from '../../operators/embedBatches.js';
 import { clusterDbscanOptions } from '../../operators/clusterDbscan.js';
 import { encoderOptions } from '../../pipelines/loadEncoder.js';
+import { runOutputOptions } from '../../pipelines/runOutputs.js';
+import { saveEmbeddingsOptions } from '../sinks/npy.js';
 
 /** Where a command writes and what it may use while it runs. */
 export interface CliContext {
@@ -41,6 +43,7 @@ export const FLAG_GROUPS = {
   technical: 'Technical-frame filter (black, white, uniform):',
   model: 'Model and embeddings:',
   clustering: 'Clustering (DBSCAN):',
+  outputs: 'Plots, report and exports:',
   general: 'General:',
 } as const;
 
@@ -54,9 +57,9 @@ export function generalFlags(parser: Argv): Argv {
 export function outputFlags(parser: Argv): Argv {
   return parser.options({
     output: { alias: 'o', type: 'string', requiresArg: true, describe: 'Output folder (written completely or not at all)', group: FLAG_GROUPS.io },
-    plot: { alias: 'p', type: 'boolean', describe: 'Plot the clusters (not implemented yet: accepted for compatibility, prints a notice)', group: FLAG_GROUPS.io },
-    'plot-images': { alias: 'i', type: 'boolean', describe: 'Plot the clusters with thumbnails (not implemented yet: accepted for compatibility, prints a notice)', group: FLAG_GROUPS.io },
-  });
+  })
+    .options(toYargsOptions(runOutputOptions, FLAG_GROUPS.outputs))
+    .options(toYargsOptions(saveEmbeddingsOptions, FLAG_GROUPS.outputs));
 }
 
 export function sceneFlags(parser: Argv): Argv {

@@ -131,7 +131,7 @@ export const messages = {
   framesHeldTooMany: (needed: number, limit: number) =>
     `These settings hold up to ${needed} frames at once (min scene length + middle samples + 2 batches), more than the ${limit} the frame pool allows: lower --min-scene-len or --batch-size`,
   presetWrongInput: (preset: string, input: string) => `The ${preset} preset works on ${input}: pick a preset for your input (piaggio presets lists them)`,
-  plotsNotImplemented: () => 'plots (-p, -i) are not implemented yet: the run continues without them',
+  plotsNeedEmbeddings: () => 'no plot: this run computed no embeddings (--clustering none), so there is nothing to place; the report shows scenes and clusters only',
   interrupted: (signal: string) => `Interrupted by ${signal}: nothing was written`,
   unexpected: (reason: string) => `Unexpected error: ${reason} (run again with --verbose for details)`,
   warning: (text: string) => `warning: ${text}`,

@@ -31,7 +31,8 @@ export interface WriteReportOptions extends PlotOptions {
 export interface ReportResult {
   /** `report.html`, relative to the output folder. */
   readonly file: string;
-  readonly projection: Projection;
+  /** Undefined for a run without embeddings (a storyboard), whose report has no plot. */
+  readonly projection: Projection | undefined;
 }
 
 const REPORT_FILE = 'report.html';
@@ -50,10 +51,12 @@ const REPORT_FILE = 'report.html';
  */
 export async function writeReport(outputDirectory: string, input: RunOutputInput, options: WriteReportOptions = {}): Promise<ReportResult> {
   const { manifest } = input;
-  const projection = options.projection ?? projectEmbeddings(input.embeddings, input.dimensions, manifest.items.map((item) => item.cluster), {
-    ...options,
-    metric: input.metric ?? metricOf(manifest),
-  });
+  const plotted = input.dimensions > 0 && manifest.items.length > 0;
+  const projection =
+    options.projection ??
+    (plotted
+      ? projectEmbeddings(input.embeddings, input.dimensions, manifest.items.map((item) => item.cluster), { ...options, metric: input.metric ?? metricOf(manifest) })
+      : undefined);
   const thumbnails = options.thumbnails ?? new Thumbnails(manifest, outputDirectory, input.thumbnailFor);
   const thumbnailSize = options.thumbnailSize ?? 160;
   const maxMembersShown = options.maxMembersShown ?? 60;
@@ -72,8 +75,8 @@ export async function writeReport(outputDirectory: string, input: RunOutputInput
   const urls = await thumbnails.manyDataUrls(shown, thumbnailSize);
   const pictureOf = new Map<number, string | undefined>(shown.map((itemIndex, position) => [itemIndex, urls[position]]));
 
-  const vegaSpec = await compileToVega(buildClusterScatterSpec(manifest, projection));
-  const vegaScript = await readVegaBrowserBuild();
+  const vegaSpec = projection ? await compileToVega(buildClusterScatterSpec(manifest, projection)) : undefined;
+  const vegaScript = projection ? await readVegaBrowserBuild() : '';
   const files = await listedFiles(outputDirectory, manifest);
   const page = renderPage({ manifest, projection, pictureOf, maxMembersShown, membersByCluster, files, vegaSpec, vegaScript, allCandidatesInScenes });
   await writeFileAtomically(join(outputDirectory, REPORT_FILE), page);
@@ -114,12 +117,12 @@ async function listedFiles(outputDirectory: string, manifest: Manifest): Promise
 
 interface PageParts {
   readonly manifest: Manifest;
-  readonly projection: Projection;
+  readonly projection: Projection | undefined;
   readonly pictureOf: ReadonlyMap<number, string | undefined>;
   readonly maxMembersShown: number;
   readonly membersByCluster: ReadonlyMap<number, number[]>;
   readonly files: readonly string[];
-  readonly vegaSpec: unknown;
+  readonly vegaSpec: unknown | undefined;
   readonly vegaScript: string;
   readonly allCandidatesInScenes: boolean;
 }
@@ -157,15 +160,19 @@ ${scenes ? renderScenes(parts, scenes) : ''}
 ${renderClusters(parts)}
 <section id="plot">
 <h2>Plot</h2>
-<p class="muted">${escapeHtml(parts.projection.description)}. Colour: cluster; diamonds: representatives. Hover a point for its details, click it to see its cluster.</p>
-<div id="plot-view"></div>
+${
+  parts.projection
+    ? `<p class="muted">${escapeHtml(parts.projection.description)}. Colour: cluster; diamonds: representatives. Hover a point for its details, click it to see its cluster.</p>
+<div id="plot-view"></div>`
+    : '<p class="muted">No plot: this run computed no embeddings (clustering none), so there is nothing to place.</p>'
+}
 </section>
 <footer id="files">
 <h2>Files</h2>
 <ul>${parts.files.map((file) => `<li><a href="${escapeHtml(relativeHref(file))}">${escapeHtml(file)}</a></li>`).join('')}</ul>
 </footer>
-<script>${parts.vegaScript.replace(/<\/script/gi, '<\\/script')}</script>
-<script type="application/json" id="plot-spec">${jsonForScript(parts.vegaSpec)}</script>
+${parts.vegaSpec === undefined ? '' : `<script>${parts.vegaScript.replace(/<\/script/gi, '<\\/script')}</script>
+<script type="application/json" id="plot-spec">${jsonForScript(parts.vegaSpec)}</script>`}
 <script>${REPORT_SCRIPT}</script>
 </body>
 </html>

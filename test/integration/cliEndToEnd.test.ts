@@ -153,7 +153,8 @@ describe('piaggio -d IMAGES -o DIR', () => {
     assert.notEqual(clusterOf('red.png'), clusterOf('green.png'));
     assert.notEqual(clusterOf('green.png'), clusterOf('blue.png'));
     assert.equal(manifest.clusters.length, 3);
-    const copies = readdirSync(output).filter((name) => name !== 'manifest.json').sort();
+    const copies = readdirSync(output).filter((name) => name.endsWith('.png')).sort();
+    assert.ok(readdirSync(output).includes('report.html'));
     assert.equal(copies.length, 3);
     for (const item of manifest.items.filter((entry) => entry.representative)) assert.ok(copies.includes(item.output as string));
 
@@ -246,5 +247,49 @@ describe('presets', () => {
     const wrong = await runPiaggio(['-v', videoPath, '-o', join(temporary.path, 'never'), '--preset', 'dedup']);
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /The dedup preset works on a folder of images/);
+  });
+});
+
+describe('plots, report and scene exports', () => {
+  test('the issue 7 check: testvideo.mp4 with -p -i leaves keyframes, manifest, plots and report.html', { skip: skipWithoutShared }, async () => {
+    const output = join(temporary.path, 'testvideo-plots');
+    const result = await runPiaggio(['-v', sharedPath('media', 'videos', 'testvideo.mp4'), '-o', output, '-m', sharedModelPath, '-p', '-i']);
+    assert.equal(result.code, 0, result.stderr);
+    const files = readdirSync(output);
+    for (const name of ['manifest.json', 'report.html', 'clusters.vl.json', 'clusters.svg', 'clusters.png', 'clusters-images.svg', 'clusters-images.png', 'testvideo-Scenes.csv']) {
+      assert.ok(files.includes(name), `${name} is written`);
+    }
+    assert.ok(files.some((name) => /^testvideo-scene\d{3}-frame\d{6}-.*\.jpg$/.test(name)), 'keyframes are written');
+    assert.ok(files.some((name) => /^contact-sheet-cluster-\d{3}\.jpg$/.test(name)), 'a contact sheet for the cluster of several frames');
+    const png = await sharp(join(output, 'clusters.png')).metadata();
+    assert.equal(png.format, 'png');
+    assert.match(readFileSync(join(output, 'clusters.svg'), 'utf8'), /^<svg[\s\S]*<\/svg>\s*$/);
+    const csv = readFileSync(join(output, 'testvideo-Scenes.csv'), 'utf8').split('\n');
+    assert.match(csv[0], /^Timecode List:/);
+    assert.equal(csv[1], 'Scene Number,Start Frame,Start Timecode,Start Time (seconds),End Frame,End Timecode,End Time (seconds),Length (frames),Length (timecode),Length (seconds)');
+    assert.equal(csv.filter((line) => /^\d+,/.test(line)).length, 4);
+  });
+
+  test('--edl and --split write the edit list and one file per scene; --no-scene-list and --no-report skip those', async () => {
+    const output = join(temporary.path, 'exports');
+    const result = await runPiaggio(['-v', videoPath, '-o', output, '-m', tinyModel, '--edl', '--split', '--no-scene-list', '--no-report']);
+    assert.equal(result.code, 0, result.stderr);
+    const files = readdirSync(output);
+    assert.ok(files.includes('four shots.edl'));
+    assert.ok(!files.some((name) => name.endsWith('.csv')), 'no scene list');
+    assert.ok(!files.includes('report.html'), 'no report');
+    const edl = readFileSync(join(output, 'four shots.edl'), 'utf8');
+    assert.equal((edl.match(/^\d{3}\s+AX\s+V\s+C\s+/gm) ?? []).length, 4, 'one EDL event per scene');
+    assert.deepEqual(readdirSync(join(output, 'scenes')).sort(), [1, 2, 3, 4].map((scene) => `four shots-Scene-00${scene}.mp4`));
+  });
+
+  test('a storyboard report has scenes and clusters but no plot; -p then says why', async () => {
+    const output = join(temporary.path, 'storyboard-report');
+    const result = await runPiaggio(['-v', videoPath, '-o', output, '--preset', 'storyboard', '-p']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /no plot: this run computed no embeddings/);
+    const report = readFileSync(join(output, 'report.html'), 'utf8');
+    assert.match(report, /No plot: this run computed no embeddings/);
+    assert.ok(!readdirSync(output).includes('clusters.svg'));
   });
 });

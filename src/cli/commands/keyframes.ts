@@ -6,7 +6,7 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
 import { fromImageDirectoryOptions } from '../../sources/fromImageDirectory.js';
 import { writeKeyframesOptions } from '../../sinks/keyframeOptions.js';
-import { keyframesOwnOptions, keyframesPipelineOptions } from '../../../pipelines/keyframes.js';
+import { keyframesOwnOptions, keyframesPipelineOptions, sceneExportOptions } from '../../../pipelines/keyframes.js';
 import { dedupPipelineOptions } from '../../../pipelines/dedup.js';
 import { buildPipeline, presetNames, type PipelineSpec } from '../../../pipelines/presets.js';
 
@@ -14,10 +14,6 @@ function requireOutput(args: Record<string, unknown>): string {
   const output = args.output as string | undefined;
   if (!output) throw new PiaggioError('EUSAGE', messages.missingOutput(), { exitCode: USAGE_EXIT_CODE });
   return output;
-}
-
-function noticeUnimplemented(args: Record<string, unknown>, context: CliContext): void {
-  if (args.plot || args['plot-images']) context.onProgress({ kind: 'warning', message: messages.plotsNotImplemented() });
 }
 
 /** Every flag a preset of either kind may set, so `--preset` works with any of them. */
@@ -30,7 +26,6 @@ async function runPreset(input: { video: string } | { directory: string }, args:
   const spec = 'video' in input ? { preset, video: input.video, output } : { preset, directory: input.directory, output: requireOutput(args) };
   const pipeline = buildPipeline({ ...spec, options: given } as PipelineSpec);
   if (pipeline.preset.kind !== 'scenes') requireOutput(args);
-  noticeUnimplemented(args, context);
   const outcome = await pipeline.run(context);
   context.onProgress.finish();
   if (outcome.kind === 'scenes') {
@@ -66,7 +61,8 @@ const imageFlags = (parser: Argv) => parser.options(toYargsOptions(fromImageDire
 const videoFlags = (parser: Argv) =>
   presetFlag(candidateFlags(sceneFlags(parser)))
     .options(toYargsOptions(writeKeyframesOptions, FLAG_GROUPS.io))
-    .options(toYargsOptions(keyframesOwnOptions, FLAG_GROUPS.clustering));
+    .options(toYargsOptions(keyframesOwnOptions, FLAG_GROUPS.clustering))
+    .options(toYargsOptions(sceneExportOptions, FLAG_GROUPS.outputs));
 
 /** `piaggio -v VIDEO -o DIR` and `piaggio -d DIR -o DIR`: the original tool's interface. */
 export const defaultCommand: CliCommand = {

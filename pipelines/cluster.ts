@@ -1,0 +1,108 @@
+import { clusterDbscanOptions } from '../operators/clusterDbscan.js';
+import { isBinary } from '../operators/kernels/distance.js';
+import { type DbscanProgress, runDbscan } from '../operators/kernels/runDbscan.js';
+import { PiaggioError } from '../src/core/errors.js';
+import { messages } from '../src/core/messages.js';
+import { type OptionInput, resolveOptions } from '../src/core/options.js';
+import type { ProgressListener } from '../src/core/progress.js';
+import { readNpy } from '../src/sinks/npy.js';
+import type { RunSettings } from './scenes.js';
+
+/** DBSCAN's own options (noise handling and representatives belong to picture runs, not to a bare array). */
+export const clusterArrayOptions = {
+  epsilon: clusterDbscanOptions.epsilon,
+  minSamples: clusterDbscanOptions.minSamples,
+  metric: clusterDbscanOptions.metric,
+  neighbourSearch: clusterDbscanOptions.neighbourSearch,
+} as const;
+
+export type ClusterArrayOptions = OptionInput<typeof clusterArrayOptions>;
+
+/** What `piaggio cluster FILE.npy --json` prints. */
+export interface ClusterArrayResult {
+  /** One label per row, -1 for noise, numbered as scikit-learn's DBSCAN numbers them. */
+  readonly labels: Int32Array;
+  /** Core points, ascending (scikit-learn's core_sample_indices_). */
+  readonly coreSampleIndices: Int32Array;
+  readonly rows: number;
+  readonly dimensions: number;
+  readonly clusterCount: number;
+  readonly noiseCount: number;
+  /** 'exact' (brute force) or 'hnsw' (approximate index), as chosen by neighbourSearch. */
+  readonly neighbourSearch: 'exact' | 'hnsw';
+}
+
+export interface ClusterArraySettings extends RunSettings {
+  /** Worker threads for large arrays (0: everything on the calling thread). */
+  readonly threads?: number;
+}
+
+const STEP_NAMES: Record<DbscanProgress['step'], string> = {
+  index: 'Clustering: building the HNSW index',
+  core: 'Clustering: finding core points',
+  expand: 'Clustering: following large neighbourhoods',
+};
+
+/** Progress events for a listener that renders stages and counts. */
+function progressOf(listener: ProgressListener | undefined): ((progress: DbscanProgress) => void) | undefined {
+  if (!listener) return undefined;
+  let step: DbscanProgress['step'] | undefined;
+  return (progress) => {
+    if (progress.step !== step) {
+      step = progress.step;
+      listener({ kind: 'stage', stage: STEP_NAMES[progress.step] });
+    }
+    listener({ kind: 'frames', done: progress.done, total: progress.total });
+  };
+}
+
+/**
+ * Clusters the rows of `vectors` (`dimensions` values each, row-major) with DBSCAN, the library
+ * form of `piaggio cluster`. Labels follow scikit-learn's DBSCAN(eps, min_samples, metric) on the
+ * same rows (hamming: piaggio's epsilon counts bits, scikit-learn's is that divided by the
+ * dimension). Large arrays are clustered by worker threads over an HNSW index; `settings.signal`
+ * stops them.
+ */
+export async function clusterArray(
+  vectors: Float32Array,
+  dimensions: number,
+  options: ClusterArrayOptions = {},
+  settings: ClusterArraySettings = {},
+): Promise<ClusterArrayResult> {
+  const values = resolveOptions(clusterArrayOptions, options);
+  if (!Number.isInteger(dimensions) || dimensions < 1 || vectors.length % dimensions !== 0) {
+    throw new RangeError(`vectors holds ${vectors.length} values, which is not a whole number of rows of ${dimensions} dimensions`);
+  }
+  if (values.metric === 'hamming' && !isBinary(vectors)) throw new PiaggioError('ENOTBINARY', messages.hammingNeedsBits());
+  const onProgress = progressOf(settings.onProgress);
+  const result = await runDbscan(vectors, dimensions, {
+    ...values,
+    ...(settings.signal ? { signal: settings.signal } : {}),
+    ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+    ...(onProgress ? { onProgress } : {}),
+  });
+  let clusterCount = 0;
+  let noiseCount = 0;
+  for (const label of result.labels) {
+    if (label < 0) noiseCount++;
+    else if (label + 1 > clusterCount) clusterCount = label + 1;
+  }
+  return {
+    labels: result.labels,
+    coreSampleIndices: result.coreSampleIndices,
+    rows: result.labels.length,
+    dimensions,
+    clusterCount,
+    noiseCount,
+    neighbourSearch: result.neighbourSearch,
+  };
+}
+
+/** Reads a 2-D float32/float64 .npy file and clusters its rows ({@link clusterArray}). */
+export async function clusterNpyFile(path: string, options: ClusterArrayOptions = {}, settings: ClusterArraySettings = {}): Promise<ClusterArrayResult> {
+  const values = resolveOptions(clusterArrayOptions, options);
+  settings.onProgress?.({ kind: 'stage', stage: `Reading ${path}` });
+  const matrix = await readNpy(path);
+  if (matrix.dimensions === 0) throw new PiaggioError('ENPY', messages.npyUnreadable(path, messages.npyShape([matrix.rows, 0])));
+  return clusterArray(matrix.vectors, matrix.dimensions, values, settings);
+}
