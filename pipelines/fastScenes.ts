@@ -20,7 +20,7 @@ export const fastScenesOptions = {
     type: 'boolean',
     default: false,
     description:
-      'decode only keyframes to find where the picture changes, then decode just those stretches to place each cut on its exact frame: several times faster on long videos with few cuts (content detector only)',
+      'decode only keyframes to find where the picture changes, then decode just those stretches to place each cut on its exact frame: much faster on long videos that change little (talks, screen recordings); detectors content, histogram and hash; reports no gradual transitions',
   },
   keyframeThreshold: {
     type: 'number',
@@ -120,7 +120,9 @@ function hasPacketSpike(spikes: Uint8Array, afterFrame: number, throughFrame: nu
  * 1. One demux-only ffprobe run lists every packet (readPacketTable): exact frame numbers and
  *    times for every timestamp, keyframe positions, the frame count.
  * 2. Only keyframes are decoded (`-skip_frame nokey`); the content score between consecutive
- *    keyframes marks the stretches where the picture changed (score at least `keyframeThreshold`).
+ *    keyframes marks the stretches where the picture changed (score at least `keyframeThreshold`),
+ *    and so does a packet-size spike between them ({@link packetSizeSpikes}), the trace of a cut
+ *    that came back to the same picture before the next keyframe.
  * 3. Each such stretch, from its first keyframe to the next one inclusive, is decoded in full
  *    (input seek, then stop) and scored frame by frame with the configured detector; so is the
  *    tail after the last keyframe, which has no later keyframe to compare with.
@@ -129,8 +131,11 @@ function hasPacketSpike(spikes: Uint8Array, afterFrame: number, throughFrame: nu
  *
  * Cuts are therefore the full pass's whenever every frame scoring above the threshold lies in a
  * decoded stretch. What it can miss: a change that returns to the same picture between two
- * keyframes (A-B-A, with B shorter than a GOP and no keyframe inside it). x264 and most encoders
- * put a keyframe on hard cuts (scene-cut detection), which then shows up in the scan.
+ * keyframes (A-B-A, with B shorter than a GOP, no keyframe inside it and no packet spike). x264 and
+ * most encoders put a keyframe on hard cuts (scene-cut detection), which then shows up in the scan.
+ * The speed-up is the share of GOPs whose keyframes look alike: large for talks, slides and screen
+ * recordings, small for footage that moves all the time (every GOP then differs). Gradual
+ * transitions are not looked for (`transitions` is always empty): they need every frame.
  *
  * Frame numbers come from the packet table (the rank of a frame's timestamp), so they are exact for
  * variable frame rates too. When a file cannot give them (packets without timestamps, a seek that

@@ -48,7 +48,8 @@ export class SceneListBuilder {
     if (this.openStartFrame < 0) return [];
     return [
       ...this.scenes,
-      { startFrame: this.openStartFrame, endFrame: this.lastFrame + 1, startTime: this.openStartTime, endTime: this.lastTime + this.frameDuration },
+      // Rounded to the microsecond so that 0.92 + 0.04 reads 0.96, not 0.9600000000000001.
+      { startFrame: this.openStartFrame, endFrame: this.lastFrame + 1, startTime: this.openStartTime, endTime: Math.round((this.lastTime + this.frameDuration) * 1e6) / 1e6 },
     ];
   }
 }

@@ -49,9 +49,16 @@ export const messages = {
   inputIsDirectory: (path: string) => `Expected a video file but ${path} is a directory: use -d ${path} for a folder of images`,
   inputNotDirectory: (path: string) => `Expected a folder of images but ${path} is not a directory: use -v ${path} for a video`,
   inputEmpty: (path: string) => `${path} is empty (0 bytes): nothing to read`,
+  inputNotReadable: (path: string) => `Cannot read ${path}: check its permissions`,
+  permissionDenied: () => 'permission denied: check its permissions',
+  noVideosFound: (path: string) =>
+    `No videos found in ${path} (a folder given with -v is searched for video files by extension, not recursively): use -d ${path} for a folder of images`,
+  noFilesMatch: (pattern: string) => `No files match ${pattern}: check the pattern (* and ? match within a folder name, ** any number of folders)`,
   videoProbeFailed: (path: string, reason: string) => `Cannot read ${path} as a video: ${reason}`,
   videoHasNoVideoStream: (path: string) => `${path} has no video stream: give a file with video in it`,
   videoDecodeFailed: (path: string, reason: string) => `ffmpeg failed while decoding ${path}: ${reason}`,
+  framesDamaged: (path: string, count: number) =>
+    `${count} frame${count === 1 ? '' : 's'} of ${path} could not be decoded cleanly (damaged data): ffmpeg concealed or skipped ${count === 1 ? 'it' : 'them'} and the run went on`,
   keyframeExtractFailed: (path: string, frame: number, reason: string) =>
     `Could not extract frame ${frame} of ${path}: ${reason}`,
   fastNeedsPairwiseDetector: (detector: string, supported: readonly string[]) =>
@@ -79,6 +86,8 @@ export const messages = {
   modelChecksumMismatch: (id: string, expected: string, actual: string) =>
     `Downloaded model ${id} is corrupt (sha256 ${actual}, expected ${expected}); it was not kept: run the command again`,
   modelDownloadFailed: (id: string, url: string, reason: string) => `Downloading model ${id} from ${url} failed: ${reason}`,
+  modelInsecureUrl: (url: string) =>
+    `Refusing to download ${url} over plain http: models are downloaded only over https (http only from this machine: localhost, 127.0.0.1, ::1)`,
   inferenceFailed: (path: string, reason: string) => `Inference with ${path} failed: ${reason}`,
   modelUnverified: (id: string, path: string) =>
     `model ${id} has no published sha256, so ${path} could not be verified: pass -m PATH.onnx with a file you trust to silence this`,
@@ -127,7 +136,12 @@ export const messages = {
   // ---- cli ----
   missingInput: () => 'Give a video with -v VIDEO or a folder of images with -d DIR (see piaggio --help)',
   bothInputs: () => 'Give either -v VIDEO or -d DIR, not both',
+  oneImageFolder: () => 'Give one folder of images with -d DIR (its subfolders are searched too)',
   missingOutput: () => 'Give an output folder with -o DIR',
+  batchScenesPreset: () => 'The scenes preset prints the cut list of one video: give one video, or run piaggio scenes VIDEO for each',
+  batchInterrupted: (signal: string, written: number, total: number) =>
+    `Interrupted by ${signal}: ${written} of ${total} videos were written (marked ok above); the interrupted one left nothing`,
+  batchSummary: (total: number, ok: number, failed: number) => `${total} input${total === 1 ? '' : 's'}: ${ok} ok, ${failed} failed`,
   framesHeldTooMany: (needed: number, limit: number) =>
     `These settings hold up to ${needed} frames at once (min scene length + middle samples + 2 batches), more than the ${limit} the frame pool allows: lower --min-scene-len or --batch-size`,
   presetWrongInput: (preset: string, input: string) => `The ${preset} preset works on ${input}: pick a preset for your input (piaggio presets lists them)`,

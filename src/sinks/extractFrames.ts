@@ -21,7 +21,7 @@ export interface ExtractFramesOptions {
   readonly concurrency?: number;
   /** Aborting stops new runs, kills the running ones and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
-  /** 1 (smallest file) to 100 (best picture) for .jpg and .webp; .png is lossless. Default 90. */
+  /** 1 (smallest file) to 100 (best picture) for .jpg and .webp; .png is lossless. Default 95. */
   readonly quality?: number;
   /** Scale to this width (keeping the aspect ratio), or fit inside width x height when both are given. */
   readonly width?: number;
@@ -31,7 +31,7 @@ export interface ExtractFramesOptions {
 /** Seconds decoded before the wanted frame: the input seek lands on the keyframe before this point. */
 const SEEK_MARGIN_SECONDS = 2;
 
-function encoderArguments(extension: string, quality = 90): string[] | undefined {
+function encoderArguments(extension: string, quality = 95): string[] | undefined {
   switch (extension) {
     case '.jpg':
     case '.jpeg':

@@ -36,6 +36,26 @@ export interface FromVideoSettings {
   readonly pool?: FramePool;
   /** Called with the ffmpeg child as soon as it is spawned (tests watch it end). */
   readonly onProcess?: (child: ChildProcess) => void;
+  /**
+   * Decode only keyframes (ffmpeg `-skip_frame nokey`): the others are parsed but never decoded,
+   * which makes a pass over a long H.264 file take a few seconds. Give `frameIndex` with it, since
+   * the count of emitted frames is then not the frame number.
+   */
+  readonly keyframesOnly?: boolean;
+  /**
+   * Start decoding near this point instead of the beginning: the value of ffmpeg's input `-ss`, in
+   * seconds from the container's first timestamp. ffmpeg seeks to the keyframe the demuxer finds
+   * for it (at or before it for MP4 and Matroska) and, unless `dropBeforeSeek` is false, drops the
+   * frames presented earlier; timestamps stay the container's. Give `frameIndex` with it.
+   */
+  readonly seekTo?: number;
+  /** With `seekTo`: drop frames presented before it (ffmpeg's accurate seek, the default), or emit every frame decoded from the keyframe. */
+  readonly dropBeforeSeek?: boolean;
+  /**
+   * The 0-based frame number of a frame presented at `presentationTime` (seconds), which was the
+   * `ordinal`-th frame this decode emitted; default: the ordinal, right when decoding from the start.
+   */
+  readonly frameIndex?: (presentationTime: number, ordinal: number) => number;
 }
 
 export type FromVideoOptions = OptionInput<typeof fromVideoOptions> & FromVideoSettings;
@@ -69,7 +89,7 @@ function withoutPrefixes(text: string): string {
  * (containers estimate it).
  */
 export function fromVideo(path: string, options: FromVideoOptions = {}): Observable<Frame> {
-  const { probe: givenProbe, pool: givenPool, onProcess, ...flags } = options;
+  const { probe: givenProbe, pool: givenPool, onProcess, keyframesOnly, seekTo, dropBeforeSeek, frameIndex, ...flags } = options;
   const { analysisSize, framePoolSize } = resolveOptions(fromVideoOptions, flags);
 
   return new Observable<Frame>((subscriber) => {
@@ -130,7 +150,7 @@ export function fromVideo(path: string, options: FromVideoOptions = {}): Observa
       const fps = probe.fps > 0 ? probe.fps : 25;
 
       const emit = (buffer: Uint8Array, presentationTime: number): void => {
-        const index = emitted;
+        const index = frameIndex ? frameIndex(presentationTime, emitted) : emitted;
         emitted += 1;
         // Rounded to nanoseconds so that 1.995 - 1.075 reads 0.92, not 0.9200000000000002 (no timebase is that fine).
         const time = Math.round((presentationTime - startTime) * 1e9) / 1e9;
@@ -190,6 +210,8 @@ export function fromVideo(path: string, options: FromVideoOptions = {}): Observa
         '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info',
         // Keep container timestamps so showinfo reports true presentation times (a late-starting stream keeps its offset).
         '-copyts',
+        ...(keyframesOnly ? ['-skip_frame', 'nokey'] : []),
+        ...(seekTo === undefined ? [] : [...(dropBeforeSeek === false ? ['-noaccurate_seek'] : []), '-ss', seekTo.toFixed(6)]),
         '-i', resolve(path),
         '-map', streamSelector, '-an', '-sn', '-dn',
         ...passthroughFrameRateArguments(capabilities),

@@ -38,6 +38,14 @@ describe('piaggio scenes', () => {
     assert.equal(report.scenes.at(-1).endFrame, 200);
   });
 
+  test('--fast finds the same cuts by decoding keyframes and only the stretches that change', async () => {
+    const result = await runPiaggio(['scenes', videoPath, '--json', '--fast']);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.deepEqual(report.cuts, expectedCuts);
+    assert.equal(report.frameCount, 200);
+  });
+
   test('--min-scene-len in seconds merges cuts closer than that', async () => {
     // 1.3 s = 32.5 frames at 25 fps: the shots of 30, 25 and 20 frames are shorter than that.
     const result = await runPiaggio(['scenes', videoPath, '--json', '--min-scene-len', '1.3s']);

@@ -226,6 +226,31 @@ describe('fromVideo', () => {
     assert.ok(Math.abs(frames[10].presentationTime! - (probe.startTime + 0.4)) < 1e-6);
   });
 
+  test('keyframesOnly decodes only keyframes; seekTo starts at the keyframe before it; frameIndex numbers them', async () => {
+    const gopVideo = join(temporary.path, 'gop25.mp4');
+    generateVideo(gopVideo, [{ source: 'testsrc2', frames: 100 }], { extraOutputArgs: ['-g', '25', '-x264-params', 'scenecut=0'] });
+    const byTime = (presentationTime: number) => Math.round(presentationTime * 25);
+    const keyframes = await lastValueFrom(
+      fromVideo(gopVideo, { keyframesOnly: true, frameIndex: byTime }).pipe(map((frame) => (frame.release(), { index: frame.index, time: frame.time })), toArray()),
+    );
+    assert.deepEqual(keyframes, [
+      { index: 0, time: 0 },
+      { index: 25, time: 1 },
+      { index: 50, time: 2 },
+      { index: 75, time: 3 },
+    ]);
+    const ordinals: number[] = [];
+    const seeked = await lastValueFrom(
+      fromVideo(gopVideo, {
+        seekTo: 1.98,
+        frameIndex: (presentationTime, ordinal) => (ordinals.push(ordinal), byTime(presentationTime)),
+      }).pipe(map((frame) => (frame.release(), frame.index)), toArray()),
+    );
+    // ffmpeg decodes from keyframe 25 and drops what is presented before 1.98 s.
+    assert.deepEqual(seeked, Array.from({ length: 50 }, (_, offset) => 50 + offset));
+    assert.deepEqual(ordinals, Array.from({ length: 50 }, (_, offset) => offset));
+  });
+
   test('a smaller analysisSize scales the long edge to it', async () => {
     const frame = await firstValueFrom(fromVideo(shortVideo, { analysisSize: 100 }));
     frame.release();

@@ -76,3 +76,16 @@ test('reset forgets the previous video', () => {
   assert.deepEqual(filter.filter(100, false), []);
   assert.deepEqual(filter.filter(110, true), []);
 });
+
+test('merging is true exactly while a burst is being merged', () => {
+  const filter = new FlashFilter('merge', 15);
+  const states: boolean[] = [];
+  for (let frame = 0; frame < 60; frame += 1) {
+    filter.filter(frame, frame === 20 || frame === 25 || frame === 40);
+    states.push(filter.merging);
+  }
+  // 25 starts a merge (5 after the cut at 20); 40 extends it to 15 frames; 55 lets it out.
+  assert.equal(states.indexOf(true), 25);
+  assert.equal(states.lastIndexOf(true), 54);
+  assert.equal(new FlashFilter('suppress', 15).merging, false);
+});

@@ -2,14 +2,22 @@ import type { CliCommand } from '../command.js';
 import { FLAG_GROUPS, generalFlags, sceneFlags, validated } from '../command.js';
 import { toYargsOptions } from '../yargsOptions.js';
 import { detectScenes, scenesOwnOptions, scenesPipelineOptions } from '../../../pipelines/scenes.js';
+import { detectScenesFast, fastScenesOptions, fastScenesPipelineOptions } from '../../../pipelines/fastScenes.js';
+import { pickOptions } from '../../core/options.js';
 
 export const scenesCommand: CliCommand = {
   command: 'scenes <video>',
   description: 'Detect scene cuts and gradual transitions; with --json print {fps, frameCount, cuts, scenes, transitions}',
   builder: (parser) =>
-    generalFlags(sceneFlags(parser).options(toYargsOptions(scenesOwnOptions, FLAG_GROUPS.scenes))).positional('video', { type: 'string', describe: 'Video file' }),
+    generalFlags(sceneFlags(parser).options(toYargsOptions(scenesOwnOptions, FLAG_GROUPS.scenes)).options(toYargsOptions(fastScenesOptions, FLAG_GROUPS.scenes))).positional(
+      'video',
+      { type: 'string', describe: 'Video file' },
+    ),
   run: async (args, context) => {
-    const result = await detectScenes(String(args.video), validated(scenesPipelineOptions, args), context);
+    const values = validated(fastScenesPipelineOptions, args);
+    const result = values.fast
+      ? await detectScenesFast(String(args.video), values, context)
+      : await detectScenes(String(args.video), pickOptions(scenesPipelineOptions, values), context);
     context.onProgress.finish();
     if (context.json) {
       context.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,202 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { PiaggioError } from '../core/errors.js';
+import { messages } from '../core/messages.js';
+import { locateFfmpeg } from '../ffmpeg/locateFfmpeg.js';
+import { meaningfulStderrLine, type VideoProbe } from './probeVideo.js';
+
+/**
+ * Every frame of a video stream as the container lists it, read without decoding (ffprobe
+ * `-show_packets`, a demux-only pass): presentation times in display order, which frames are
+ * keyframes (seek points) and how many bytes each frame's packet takes.
+ *
+ * A frame's 0-based index is the rank of its presentation time among all packets: the number the
+ * full decode gives it, for constant and variable frame rates alike, as long as every packet holds
+ * one frame (true of MP4, Matroska, WebM and MPEG-TS H.264/HEVC/VP9/AV1 streams; packets flagged
+ * discard, such as frames an edit list cuts off, are left out as the decoder leaves them out).
+ */
+export class PacketTable {
+  /** Presentation time of each frame in seconds (container timestamps), ascending; index = frame number. */
+  readonly presentationTimes: Float64Array;
+  /** Packet size in bytes of each frame, by frame index. */
+  readonly sizes: Int32Array;
+  /** Frame indices of the keyframes, ascending. */
+  readonly keyframes: Int32Array;
+  /** Presentation time in seconds of the container's first timestamp (ffmpeg's `-ss` counts from it). */
+  readonly containerStartTime: number;
+
+  constructor(presentationTimes: Float64Array, sizes: Int32Array, keyframes: Int32Array, containerStartTime: number) {
+    this.presentationTimes = presentationTimes;
+    this.sizes = sizes;
+    this.keyframes = keyframes;
+    this.containerStartTime = containerStartTime;
+  }
+
+  get frameCount(): number {
+    return this.presentationTimes.length;
+  }
+
+  /**
+   * The index of the frame presented at `presentationTime` (seconds), or -1 when no frame lies within
+   * a quarter of the gap to its neighbours (the time is not one of this stream's timestamps; a
+   * decoded frame's time, computed from the same integer timestamp, matches exactly).
+   */
+  indexOf(presentationTime: number): number {
+    const times = this.presentationTimes;
+    let low = 0;
+    let high = times.length - 1;
+    if (high < 0) return -1;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (times[middle] < presentationTime) low = middle + 1;
+      else high = middle;
+    }
+    // low is the first frame at or after the time; the nearest is it or the one before.
+    let nearest = low;
+    if (low > 0 && Math.abs(times[low - 1] - presentationTime) <= Math.abs(times[low] - presentationTime)) nearest = low - 1;
+    const before = nearest > 0 ? times[nearest] - times[nearest - 1] : Infinity;
+    const after = nearest < times.length - 1 ? times[nearest + 1] - times[nearest] : Infinity;
+    const tolerance = Math.min(before, after, 1) / 4;
+    return Math.abs(times[nearest] - presentationTime) < tolerance ? nearest : -1;
+  }
+
+  /** The last keyframe at or before `frame` (where a decode that must show `frame` starts), or -1. */
+  keyframeAtOrBefore(frame: number): number {
+    const keyframes = this.keyframes;
+    let low = 0;
+    let high = keyframes.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (keyframes[middle] <= frame) low = middle + 1;
+      else high = middle;
+    }
+    return low === 0 ? -1 : keyframes[low - 1];
+  }
+}
+
+/** Why a packet table cannot give exact frame indices (the caller then decodes everything instead). */
+export class PacketTableUnusable extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'PacketTableUnusable';
+  }
+}
+
+/**
+ * Lists the video stream's packets with one ffprobe run (demux only: about a second for an hour of
+ * 1080p H.264 read from a warm cache) and builds a {@link PacketTable}. The child is killed when
+ * `signal` aborts. Rejects with a {@link PiaggioError} (`EPROBE`) when ffprobe fails, and with
+ * {@link PacketTableUnusable} when packets carry no presentation time (raw elementary streams, some
+ * AVI files) or share one (then ranks are not frame numbers).
+ */
+export function readPacketTable(path: string, probe: VideoProbe, signal?: AbortSignal, onProcess?: (child: ChildProcess) => void): Promise<PacketTable> {
+  const { ffprobePath } = locateFfmpeg();
+  const absolutePath = resolve(path);
+  const streamSelector = probe.streamIndex === undefined ? 'v:0' : String(probe.streamIndex);
+  return new Promise<PacketTable>((resolvePromise, rejectPromise) => {
+    const child = spawn(
+      ffprobePath,
+      [
+        '-v', 'error', '-select_streams', streamSelector,
+        '-show_entries', 'packet=pts,size,flags:stream=time_base:format=start_time',
+        '-of', 'csv=p=1', absolutePath,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, ...(signal ? { signal } : {}) },
+    );
+    onProcess?.(child);
+    let timeBaseNumerator = 0;
+    let timeBaseDenominator = 0;
+    let containerStartTime = Number.NaN;
+    // Raw pts and sizes grow by doubling; at 60 fps two hours is 432,000 packets (5 MB here).
+    let ptsValues = new Float64Array(4096);
+    let sizeValues = new Int32Array(4096);
+    let keyFlags = new Uint8Array(4096);
+    let count = 0;
+    let missingTimestamp = false;
+    let partial = '';
+    let stderr = '';
+
+    const readLine = (line: string): void => {
+      if (line.startsWith('packet,')) {
+        const [, pts, size, flags] = line.split(',');
+        // 'D' marks a packet the demuxer tells the decoder to drop (an edit list's pre-roll).
+        if (flags !== undefined && flags.includes('D')) return;
+        if (pts === undefined || pts === 'N/A' || pts === '') {
+          missingTimestamp = true;
+          return;
+        }
+        if (count === ptsValues.length) {
+          const grownPts = new Float64Array(count * 2);
+          grownPts.set(ptsValues);
+          ptsValues = grownPts;
+          const grownSizes = new Int32Array(count * 2);
+          grownSizes.set(sizeValues);
+          sizeValues = grownSizes;
+          const grownFlags = new Uint8Array(count * 2);
+          grownFlags.set(keyFlags);
+          keyFlags = grownFlags;
+        }
+        ptsValues[count] = Number(pts);
+        sizeValues[count] = Number(size);
+        keyFlags[count] = flags !== undefined && flags.startsWith('K') ? 1 : 0;
+        count += 1;
+      } else if (line.startsWith('stream,')) {
+        const match = /^stream,(\d+)\/(\d+)/.exec(line);
+        if (match) {
+          timeBaseNumerator = Number(match[1]);
+          timeBaseDenominator = Number(match[2]);
+        }
+      } else if (line.startsWith('format,')) {
+        containerStartTime = Number(line.slice('format,'.length));
+      }
+    };
+
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (text: string) => {
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) readLine(line.trim());
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => {
+      if (stderr.length < 65536) stderr += text;
+    });
+    child.on('error', (error) => {
+      if (signal?.aborted) rejectPromise(signal.reason ?? error);
+      else rejectPromise(new PiaggioError('EPROBE', messages.videoProbeFailed(path, error.message), { cause: error }));
+    });
+    child.on('close', (code) => {
+      if (signal?.aborted) return;
+      if (partial !== '') readLine(partial.trim());
+      if (code !== 0) {
+        rejectPromise(new PiaggioError('EPROBE', messages.videoProbeFailed(path, meaningfulStderrLine(stderr, absolutePath) ?? `ffprobe exited with code ${code}`)));
+        return;
+      }
+      if (missingTimestamp) {
+        rejectPromise(new PacketTableUnusable('some packets have no presentation time'));
+        return;
+      }
+      if (count === 0 || timeBaseDenominator === 0) {
+        rejectPromise(new PacketTableUnusable('ffprobe listed no timed video packet'));
+        return;
+      }
+      // Sorting the raw integer timestamps puts frames in presentation order (packets come in decode order).
+      const order = Array.from({ length: count }, (_, index) => index).sort((left, right) => ptsValues[left] - ptsValues[right]);
+      const presentationTimes = new Float64Array(count);
+      const sizes = new Int32Array(count);
+      const keyframeList: number[] = [];
+      for (let rank = 0; rank < count; rank += 1) {
+        const packet = order[rank];
+        if (rank > 0 && ptsValues[packet] === ptsValues[order[rank - 1]]) {
+          rejectPromise(new PacketTableUnusable(`two packets share the timestamp ${ptsValues[packet]}`));
+          return;
+        }
+        presentationTimes[rank] = (ptsValues[packet] * timeBaseNumerator) / timeBaseDenominator;
+        sizes[rank] = sizeValues[packet];
+        if (keyFlags[packet] === 1) keyframeList.push(rank);
+      }
+      const startTime = Number.isFinite(containerStartTime) ? containerStartTime : presentationTimes[0];
+      resolvePromise(new PacketTable(presentationTimes, sizes, Int32Array.from(keyframeList), startTime));
+    });
+  });
+}
