@@ -1,4 +1,4 @@
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { InferenceSession, Tensor, env as onnxEnvironment } from 'onnxruntime-node';
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import type { OptionDeclarations, OptionInput } from '../src/core/options.js';
@@ -11,6 +11,10 @@ import {
   type RgbImage,
 } from './preprocess.js';
 import { DEFAULT_MODEL_ID, type ModelEntry } from './registry.js';
+
+// onnxruntime prints its warnings (an unwritable home for its telemetry id, unused initializers) straight
+// to stderr, where the CLI promises one line per problem: only its errors are shown, unless a caller chose a level.
+if (onnxEnvironment.logLevel === 'warning') onnxEnvironment.logLevel = 'error';
 
 /**
  * The flags that choose and feed the image encoder. A registry model brings its own input size,

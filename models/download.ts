@@ -21,6 +21,8 @@ export interface DownloadSettings {
   maxAttempts?: number;
   /** Environment that locates the cache (PIAGGIO_CACHE, XDG_CACHE_HOME). Default process.env. */
   environment?: NodeJS.ProcessEnv;
+  /** Aborting (Ctrl-C) closes the connection and rejects with an "interrupted" PiaggioError; the partial file is kept for the next run. */
+  signal?: AbortSignal;
 }
 
 type Downloadable = Pick<ModelEntry, 'id' | 'url' | 'sha256' | 'sizeBytes'>;
@@ -86,8 +88,14 @@ interface OpenedResponse {
   readonly url: string;
 }
 
+/** True for names that can only mean this machine: localhost, 127.0.0.0/8 and ::1. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 /** GETs `url`, following up to five redirects, and resolves with the first non-redirect response. */
-function openResponse(url: string, headers: Record<string, string>, idleTimeoutMs: number): Promise<OpenedResponse> {
+function openResponse(url: string, headers: Record<string, string>, idleTimeoutMs: number, signal: AbortSignal | undefined): Promise<OpenedResponse> {
   return new Promise((resolvePromise, rejectPromise) => {
     const follow = (current: string, redirectsLeft: number): void => {
       let parsed: URL;
@@ -99,11 +107,16 @@ function openResponse(url: string, headers: Record<string, string>, idleTimeoutM
       }
       const client = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : undefined;
       if (!client) {
-        rejectPromise(new AttemptFailure(`only http and https URLs are supported, not ${parsed.protocol}`, false));
+        rejectPromise(new AttemptFailure(`only https URLs are supported, not ${parsed.protocol}`, false));
+        return;
+      }
+      // Plain http could be altered on the way (the checksum catches that only for registry entries that have one): only this machine may serve it.
+      if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname)) {
+        rejectPromise(new PiaggioError('EMODELINSECURE', messages.modelInsecureUrl(current)));
         return;
       }
       // agent: false gives one socket for this transfer and closes it after, so no keep-alive socket keeps the process alive.
-      const request = client.get(parsed, { headers: { 'user-agent': 'piaggio', ...headers }, agent: false }, (response) => {
+      const request = client.get(parsed, { headers: { 'user-agent': 'piaggio', ...headers }, agent: false, ...(signal ? { signal } : {}) }, (response) => {
         const status = response.statusCode ?? 0;
         const location = response.headers.location;
         if (status >= 300 && status < 400 && location) {
@@ -141,16 +154,17 @@ async function fetchInto(
   partialPath: string,
   idleTimeoutMs: number,
   onProgress: DownloadSettings['onProgress'],
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   let offset = (await sizeOf(partialPath)) ?? 0;
-  let opened = await openResponse(model.url, offset > 0 ? { range: `bytes=${offset}-` } : {}, idleTimeoutMs);
+  let opened = await openResponse(model.url, offset > 0 ? { range: `bytes=${offset}-` } : {}, idleTimeoutMs, signal);
   let status = opened.response.statusCode ?? 0;
   if (offset > 0 && status === 416) {
     // The partial file does not fit what the server has (it changed, or the file is bogus): start over.
     opened.response.resume();
     await rm(partialPath, { force: true });
     offset = 0;
-    opened = await openResponse(model.url, {}, idleTimeoutMs);
+    opened = await openResponse(model.url, {}, idleTimeoutMs, signal);
     status = opened.response.statusCode ?? 0;
   }
   const { response } = opened;
@@ -234,6 +248,10 @@ async function fetchInto(
   }
 }
 
+function interrupted(signal: AbortSignal): PiaggioError {
+  return new PiaggioError('EINTERRUPTED', messages.interrupted(String(signal.reason)), { exitCode: 130 });
+}
+
 function defaultWarning(text: string): void {
   process.stderr.write(`${messages.warning(text)}\n`);
 }
@@ -284,9 +302,11 @@ export async function downloadModel(model: Downloadable, settings: DownloadSetti
     // A partial file of the full size was complete when an earlier run stopped before checking it.
     if (kept !== undefined && kept === model.sizeBytes) break;
     try {
-      await fetchInto(model, partialPath, idleTimeoutMs, settings.onProgress);
+      await fetchInto(model, partialPath, idleTimeoutMs, settings.onProgress, settings.signal);
       break;
     } catch (error) {
+      // The bytes received so far stay in the partial file: the next run continues from there.
+      if (settings.signal?.aborted) throw interrupted(settings.signal);
       if (!(error instanceof AttemptFailure)) throw error;
       if (error.httpStatus !== undefined) {
         throw new PiaggioError('EMODELDOWNLOAD', messages.modelDownloadFailed(model.id, model.url, error.message), { cause: error });

@@ -43,8 +43,11 @@ const STEP_NAMES: Record<DbscanProgress['step'], string> = {
   expand: 'Clustering: following large neighbourhoods',
 };
 
-/** Progress events for a listener that renders stages and counts. */
-function progressOf(listener: ProgressListener | undefined): ((progress: DbscanProgress) => void) | undefined {
+/**
+ * Turns DBSCAN's progress into the pipeline's progress events (a stage line per step, then counts),
+ * e.g. `clusterDbscan(options, { onProgress: dbscanProgressListener(settings.onProgress) })`.
+ */
+export function dbscanProgressListener(listener: ProgressListener | undefined): ((progress: DbscanProgress) => void) | undefined {
   if (!listener) return undefined;
   let step: DbscanProgress['step'] | undefined;
   return (progress) => {
@@ -74,7 +77,7 @@ export async function clusterArray(
     throw new RangeError(`vectors holds ${vectors.length} values, which is not a whole number of rows of ${dimensions} dimensions`);
   }
   if (values.metric === 'hamming' && !isBinary(vectors)) throw new PiaggioError('ENOTBINARY', messages.hammingNeedsBits());
-  const onProgress = progressOf(settings.onProgress);
+  const onProgress = dbscanProgressListener(settings.onProgress);
   const result = await runDbscan(vectors, dimensions, {
     ...values,
     ...(settings.signal ? { signal: settings.signal } : {}),

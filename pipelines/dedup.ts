@@ -1,7 +1,7 @@
 import { copyFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { map, tap } from 'rxjs';
-import { fromImageDirectory, fromImageDirectoryOptions } from '../src/sources/fromImageDirectory.js';
+import { fromImageDirectory, fromImageDirectoryOptions, listImageFiles } from '../src/sources/fromImageDirectory.js';
 import { dropTechnicalFrames } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
 import { clusterDbscan, clusterDbscanOptions, type Clustering } from '../operators/clusterDbscan.js';
@@ -10,7 +10,7 @@ import { UniqueNames, sanitizeFileName } from '../src/sinks/fileNames.js';
 import type { Manifest, ManifestItem } from '../src/sinks/manifest.js';
 import { pickOptions, resolveOptions } from '../src/core/options.js';
 import { runObservable } from '../src/core/runObservable.js';
-import { PiaggioError } from '../src/core/errors.js';
+import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import { encoderOptions } from './loadEncoder.js';
 import { runIntoOutput, serializable } from './runIntoOutput.js';
@@ -49,6 +49,8 @@ export async function runDedup(directory: string, outputPath: string, options: R
   if (isInside(finalOutput, inputDirectory)) {
     throw new PiaggioError('EOUTPUTINSIDEINPUT', messages.outputInsideInput(finalOutput, inputDirectory));
   }
+  // The folder is checked before the model loads (or downloads): a mistyped path must not cost a download first.
+  if ((await listImageFiles(inputDirectory)).length === 0) throw new PiaggioError('ENOIMAGES', messages.noImagesFound(inputDirectory), { exitCode: USAGE_EXIT_CODE });
   const extras = { saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
   return runIntoOutput(finalOutput, pickOptions(encoderOptions, values), settings, async ({ encoder: loaded, output, embedding }) => {
     const encoder = loaded!; // requested above: runIntoOutput loads it whenever encoder options are given

@@ -3,6 +3,7 @@ import { basename, extname } from 'node:path';
 import { tap } from 'rxjs';
 import { fromVideo, fromVideoOptions } from '../src/sources/fromVideo.js';
 import { probeVideo, type VideoProbe } from '../src/sources/probeVideo.js';
+import { DecodeErrorCounter } from '../src/sources/DecodeErrorCounter.js';
 import type { OutputDirectory } from '../src/sinks/OutputDirectory.js';
 import type { Scene } from '../src/core/scenes.js';
 import { detectSceneCuts, detectSceneCutsOptions, sceneCutDelay } from '../operators/detectSceneCuts.js';
@@ -17,7 +18,7 @@ import type { Manifest, ManifestItem } from '../src/sinks/manifest.js';
 import { SceneListBuilder } from '../src/core/SceneListBuilder.js';
 import { pickOptions, resolveOptions, type OptionDeclarations } from '../src/core/options.js';
 import { oneClusterPerCandidate } from '../operators/oneClusterPerCandidate.js';
-import { splitVideo, splitVideoOptions } from '../src/sinks/splitVideo.js';
+import { splitFileNames, splitVideo, splitVideoOptions } from '../src/sinks/splitVideo.js';
 import { writeSceneCsv, writeSceneEdl } from '../src/sinks/sceneExports.js';
 import { saveEmbeddingsOptions } from '../src/sinks/npy.js';
 import { CandidateThumbnails } from '../src/sinks/CandidateThumbnails.js';
@@ -93,6 +94,8 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
   const values = resolveOptions(keyframesPipelineOptions, options);
   const onProgress = settings.onProgress;
   const probe = await probeVideo(videoPath);
+  // A --split-name that leads outside the output folder is a usage error: say so before decoding, not after.
+  if (values.split) splitFileNames(videoPath, TEMPLATE_CHECK_SCENES, outputPath, values.splitName as string, 1);
   const grouping = values.clustering === 'dbscan';
   const thumbnails = values.report || values.plotImages ? new CandidateThumbnails() : undefined;
   const extras = { saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
@@ -104,7 +107,8 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
     if (needed > MAX_FRAME_POOL) throw new PiaggioError('EINVALIDOPTION', messages.framesHeldTooMany(needed, MAX_FRAME_POOL), { exitCode: USAGE_EXIT_CODE });
     const framePoolSize = Math.max(values.framePoolSize, needed);
     onProgress?.({ kind: 'stage', stage: 'Analysing video' });
-    const pipeline = fromVideo(videoPath, { analysisSize: values.analysisSize, framePoolSize, probe }).pipe(
+    const decodeErrors = new DecodeErrorCounter();
+    const pipeline = fromVideo(videoPath, { analysisSize: values.analysisSize, framePoolSize, probe, onProcess: decodeErrors.watch }).pipe(
       detectSceneCuts({ ...pickOptions(detectSceneCutsOptions, values), fps: probe.fps }),
       tap((sceneFrame) => {
         sceneList.add(sceneFrame);
@@ -124,6 +128,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
     );
     const clustering = await runObservable(pipeline, settings.signal);
     if (!clustering) throw new Error('the clustering stage emitted nothing');
+    if (decodeErrors.count > 0) onProgress?.({ kind: 'warning', message: messages.framesDamaged(videoPath, decodeErrors.count) });
 
     onProgress?.({ kind: 'stage', stage: 'Writing keyframes' });
     const items = manifestItems(clustering, videoPath, values);
@@ -138,7 +143,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
       clustering,
       ...(thumbnails ? { thumbnailFor: thumbnails.provider(items) } : {}),
       body: {
-        input: videoInput(probe, sceneList.frameCount),
+        input: { ...videoInput(probe, sceneList.frameCount), damagedFrames: decodeErrors.count },
         settings: serializable({ ...values, ...clusterValues }),
         items,
         scenes,
@@ -191,6 +196,9 @@ async function writeSceneExports(
     });
   }
 }
+
+/** One scene: enough for splitFileNames to refuse a template that leads outside the output folder. */
+const TEMPLATE_CHECK_SCENES: Scene[] = [{ startFrame: 0, endFrame: 1, startTime: 0, endTime: 1 }];
 
 /** Where --all-candidates puts the frames that are not representatives. */
 const CANDIDATES_FOLDER = 'candidates';

@@ -91,6 +91,7 @@ export async function createEmbedder(options: Record<string, unknown> = {}, sett
   const resolved = await resolveModel(values.model, {
     onProgress: (received, total) => onProgress?.({ kind: 'download', received, total, label: String(values.model) }),
     onWarning: warn,
+    ...(settings.signal ? { signal: settings.signal } : {}),
   });
   const entry = resolved.entry;
   // The cache keys on the model's bytes: a registry model's published checksum, else the file's own hash.

@@ -1,6 +1,7 @@
 import type { Clustering } from '../operators/clusterDbscan.js';
 import type { EmbeddingMetric, ImageEmbedder } from '../models/embedder.js';
-import { OutputDirectory } from '../src/sinks/OutputDirectory.js';
+import { resolve } from 'node:path';
+import { OutputDirectory, asWriteError } from '../src/sinks/OutputDirectory.js';
 import { writeManifest, type Manifest, type ManifestCluster, type ManifestItem } from '../src/sinks/manifest.js';
 import { toolVersion } from '../src/core/version.js';
 import { stageEmbeddings, type StagedFile } from '../src/sinks/npy.js';
@@ -71,7 +72,7 @@ export async function runIntoOutput(
   } catch (error) {
     await embeddings?.abandon();
     await output?.abandon();
-    throw error;
+    throw asWriteError(error, resolve(outputPath));
   } finally {
     await encoder?.release();
   }

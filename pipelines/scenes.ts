@@ -1,6 +1,7 @@
 import { tap } from 'rxjs';
 import { fromVideo, fromVideoOptions } from '../src/sources/fromVideo.js';
 import { probeVideo } from '../src/sources/probeVideo.js';
+import { DecodeErrorCounter } from '../src/sources/DecodeErrorCounter.js';
 import {
   detectSceneCuts,
   detectSceneCutsOptions,
@@ -97,7 +98,8 @@ export async function detectScenes(videoPath: string, options: Record<string, un
   const poolLimit = fromVideoOptions.framePoolSize.max;
   if (needed > poolLimit) throw new PiaggioError('EINVALIDOPTION', messages.sceneDetectorHoldsTooMany(needed, poolLimit), { exitCode: USAGE_EXIT_CODE });
   const framePoolSize = Math.max(values.framePoolSize, needed);
-  const pipeline = fromVideo(videoPath, { ...pickOptions(fromVideoOptions, values), framePoolSize, probe }).pipe(
+  const decodeErrors = new DecodeErrorCounter();
+  const pipeline = fromVideo(videoPath, { ...pickOptions(fromVideoOptions, values), framePoolSize, probe, onProcess: decodeErrors.watch }).pipe(
     detectSceneCuts({
       ...detectorOptions,
       ...(onMetrics ? { onMetrics } : {}),
@@ -112,6 +114,7 @@ export async function detectScenes(videoPath: string, options: Record<string, un
   try {
     await runObservable(pipeline, settings.signal);
     statsFile?.commit();
+    if (decodeErrors.count > 0) onProgress?.({ kind: 'warning', message: messages.framesDamaged(videoPath, decodeErrors.count) });
   } catch (error) {
     statsFile?.abandon();
     throw error;

@@ -32,44 +32,119 @@ export { analysisDimensions, analysisFilter } from './core/analysisSize.js';
 export { locateFfmpeg, type FfmpegLocation } from './ffmpeg/locateFfmpeg.js';
 export { probeVideo, type VideoProbe } from './sources/probeVideo.js';
 export { fromVideo, fromVideoOptions, type FromVideoOptions } from './sources/fromVideo.js';
+export { fromVideoKeyframes, fromVideoRange, type PartialDecodeOptions, type RangeDecodeOptions } from './sources/fromVideoKeyframes.js';
+export { readPacketTable, PacketTable, PacketTableUnusable } from './sources/packetTable.js';
 export { fromImageDirectory, fromImageDirectoryOptions, listImageFiles, IMAGE_EXTENSIONS, type FromImageDirectoryOptions } from './sources/fromImageDirectory.js';
 
 // Operators
-export { detectSceneCuts, detectSceneCutsOptions, SCENE_DETECTORS, type DetectSceneCutsOptions } from '../operators/detectSceneCuts.js';
+export {
+  detectSceneCuts,
+  detectSceneCutsOptions,
+  createSceneCutDetector,
+  resolveSceneCutSettings,
+  sceneCutDelay,
+  parseContentWeights,
+  SCENE_DETECTORS,
+  DETECTOR_THRESHOLDS,
+  type DetectSceneCutsOptions,
+  type SceneDetectorName,
+  type SceneTransition,
+  type SceneMetricsListener,
+} from '../operators/detectSceneCuts.js';
 export { selectCandidateFrames, selectCandidateFramesOptions, type SelectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
 export { dropTechnicalFrames, dropTechnicalFramesOptions, type DropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
 export { embedBatches, embedBatchesOptions, type BatchEncoder, type EmbedBatchesOptions } from '../operators/embedBatches.js';
 export { clusterDbscan, clusterDbscanOptions, type Clustering, type Cluster, type ClusterDbscanOptions } from '../operators/clusterDbscan.js';
 
 // Kernels (pure algorithms, no RxJS)
-export { ContentDetector, type ContentDetectorOptions, type SceneCutDetector } from '../operators/kernels/ContentDetector.js';
+export { ContentDetector, ContentScorer, type ContentDetectorOptions, type ContentWeights } from '../operators/kernels/ContentDetector.js';
+export type { SceneCutDetector, AnalysisFrame, FrameMetricsListener, CommonDetectorOptions } from '../operators/kernels/SceneCutDetector.js';
+export { AdaptiveDetector, type AdaptiveDetectorOptions } from '../operators/kernels/AdaptiveDetector.js';
+export { ThresholdDetector, THRESHOLD_METHODS, type ThresholdDetectorOptions, type ThresholdMethod } from '../operators/kernels/ThresholdDetector.js';
+export { HistogramDetector, type HistogramDetectorOptions } from '../operators/kernels/HistogramDetector.js';
+export { HashDetector, type HashDetectorOptions } from '../operators/kernels/HashDetector.js';
+export { FlashGuard } from '../operators/kernels/FlashGuard.js';
+export { TransitionDetector, TRANSITION_TYPES, type TransitionSpan, type TransitionType, type TransitionDetectorOptions } from '../operators/kernels/TransitionDetector.js';
+export { EdgeDetector } from '../operators/kernels/edges.js';
+export { StatsFileWriter } from './sinks/StatsFile.js';
 export { FlashFilter, type FlashFilterMode } from '../operators/kernels/FlashFilter.js';
 export { rgbToHsv, rgbToHsvPlanes } from '../operators/kernels/hsv.js';
 export { CandidateSelector } from '../operators/kernels/CandidateSelector.js';
 export { TechnicalFrameClassifier, type TechnicalFrameKind } from '../operators/kernels/TechnicalFrameClassifier.js';
 export { Dbscan, ExactNeighbourhoodQuery, NOISE, type NeighbourhoodQuery, type NeighbourhoodQueryFactory } from '../operators/kernels/Dbscan.js';
-export { distance, type Metric } from '../operators/kernels/distance.js';
+export { distance, METRICS, type Metric } from '../operators/kernels/distance.js';
 export { chooseRepresentatives } from '../operators/kernels/representatives.js';
+export { runDbscan, usesSequentialDbscan, EXACT_MAX_ROWS, HNSW_SHARDS, NEIGHBOUR_SEARCHES, type RunDbscanSettings, type DbscanResult, type DbscanProgress, type NeighbourSearch } from '../operators/kernels/runDbscan.js';
+export { HnswNeighbourhoodQuery, HnswRangeSearch, DEFAULT_HNSW_SETTINGS, hnswNeighbourhoodQuery, type HnswSettings } from '../operators/kernels/HnswNeighbourhoodQuery.js';
 
 // Models
 export { MODEL_REGISTRY, DEFAULT_MODEL_ID, findModel, modelIds, type ModelEntry } from '../models/registry.js';
 export { downloadModel, type DownloadSettings } from '../models/download.js';
 export { cacheDirectory, modelCachePath } from '../models/cache.js';
-export { resolveModel, loadImageEncoder } from '../models/resolveModel.js';
+export { resolveModel, loadImageEncoder, deriveModel } from '../models/resolveModel.js';
 export { ImageEncoder, imageEncoderOptions, type ImageEncoderSettings } from '../models/ImageEncoder.js';
-export { preprocessInto, CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD } from '../models/preprocess.js';
+export { preprocessInto, Preprocessor, centreOffset, shorterSideResize, CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, type PreprocessSettings } from '../models/preprocess.js';
+export { PillowResampler, axisCoefficients, type ResampleFilter } from '../models/resample.js';
+export type { ImageEmbedder, EmbeddingMetric, EmbeddablePicture } from '../models/embedder.js';
+export { WorkerImageEncoder, type WorkerImageEncoderSettings } from '../models/WorkerImageEncoder.js';
+export { chooseExecutionProviders, detectProviderAvailability, DEVICES, type Device, type ExecutionProviderName } from '../models/executionProviders.js';
+export { CachedEmbedder, FileHashes, type EmbeddingCacheSettings } from '../models/embeddingCache.js';
+export { PerceptualHashEmbedder, DEFAULT_HAMMING_EPSILON } from '../models/perceptualHash.js';
+export { PerceptualHasher, PERCEPTUAL_HASHES, differingBits, hashToHex, type PerceptualHashKind } from '../operators/kernels/PerceptualHash.js';
+export { appendToOnnxGraph, type OnnxGraphAddition, type OnnxNodeSpec } from '../models/onnxGraph.js';
+export { listModels, modelStatus, pullModel, type ModelStatus, type CachedState } from '../models/modelStatus.js';
 
 // Sinks
 export { extractFrames, type FrameExtractionRequest } from './sinks/extractFrames.js';
 export { OutputDirectory } from './sinks/OutputDirectory.js';
 export { writeManifest, type Manifest, type ManifestItem, type ManifestCluster } from './sinks/manifest.js';
+export { readNpy, writeNpy, npyHeader, saveEmbeddingsOptions, type NpyMatrix, type SaveEmbeddingsOptions } from './sinks/npy.js';
 export { keyframeFileName, sanitizeFileName } from './sinks/fileNames.js';
+export { sceneCsv, sceneEdl, writeSceneCsv, writeSceneEdl, formatTimecode, edlTimecode, type SceneCsvOptions, type SceneEdlOptions } from './sinks/sceneExports.js';
+export { splitVideo, splitVideoOptions, splitFileNames, type SplitMode, type SplitVideoOptions } from './sinks/splitVideo.js';
+export {
+  writePlots,
+  plotOptions,
+  projectEmbeddings,
+  buildClusterScatterSpec,
+  renderPlot,
+  compileToVega,
+  type RunOutputInput,
+  type PlotOptions,
+  type WritePlotsOptions,
+  type PlotsResult,
+  type Projection,
+  type ProjectionMethod,
+  type ScatterDatum,
+  type ScatterSpecOptions,
+  type RenderedPlot,
+} from './sinks/plots.js';
+export { writeContactSheets, contactSheetFileName, type ContactSheetOptions } from './sinks/contactSheets.js';
+export { writeReport, type WriteReportOptions, type ReportResult } from './sinks/report.js';
+export { Thumbnails, type ThumbnailProvider, type RawPicture, type ThumbnailSettings } from './sinks/thumbnails.js';
+export { Pca, type PcaSettings } from '../operators/kernels/Pca.js';
+export { Tsne, type TsneSettings } from '../operators/kernels/Tsne.js';
+export { meanSilhouette } from '../operators/kernels/silhouette.js';
 
 // Pipelines (the presets behind the CLI commands)
-export { detectScenes, scenesPipelineOptions, type SceneDetectionResult, type RunSettings } from '../pipelines/scenes.js';
+export { detectScenes, scenesPipelineOptions, scenesOwnOptions, type SceneDetectionResult, type RunSettings, type DetectScenesSettings } from '../pipelines/scenes.js';
+export {
+  detectScenesFast,
+  fastScenesOptions,
+  fastScenesPipelineOptions,
+  FAST_DETECTORS,
+  type FastSceneDetectionResult,
+  type FastPassReport,
+  type FastScenesSettings,
+} from '../pipelines/fastScenes.js';
 export { runKeyframes, keyframesPipelineOptions, type KeyframesResult } from '../pipelines/keyframes.js';
 export { runDedup, dedupPipelineOptions, type DedupResult } from '../pipelines/dedup.js';
-export { loadEncoder, encoderOptions } from '../pipelines/loadEncoder.js';
+export { runBatch, type BatchItem, type BatchResult, type BatchSpec } from '../pipelines/batch.js';
+export { expandVideoInputs, VIDEO_EXTENSIONS, type ExpandedVideoInputs } from './sources/videoInputs.js';
+export { glob } from './sources/glob.js';
+export { DecodeErrorCounter } from './sources/DecodeErrorCounter.js';
+export { clusterArray, clusterNpyFile, clusterArrayOptions, dbscanProgressListener, type ClusterArrayOptions, type ClusterArrayResult, type ClusterArraySettings } from '../pipelines/cluster.js';
+export { loadEncoder, createEmbedder, encoderOptions, embedderOptions, type CreatedEmbedder, type EncoderOptions } from '../pipelines/loadEncoder.js';
 export { PRESETS, findPreset, presetNames, buildPipeline, type Preset, type PipelineSpec, type BuiltPipeline, type PipelineResult } from '../pipelines/presets.js';
 export { keyframesOwnOptions } from '../pipelines/keyframes.js';
 export { oneClusterPerCandidate } from '../operators/oneClusterPerCandidate.js';

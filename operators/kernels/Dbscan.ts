@@ -1,4 +1,4 @@
-import { type Metric, distancesFrom, pairDistance, rowCount, rowNorms } from './distance.js';
+import { BoundedDistance, type Metric, isMetric, rowCount, rowNorms } from './distance.js';
 
 /**
  * Answers "which points lie within epsilon of point `index`?". DBSCAN only ever asks this, so an
@@ -22,41 +22,39 @@ export interface NeighbourhoodQuery {
 export type NeighbourhoodQueryFactory = (vectors: Float32Array, dimensions: number, metric: Metric, epsilon: number) => NeighbourhoodQuery;
 
 /**
- * Exact neighbourhoods by scanning every row: O(N) time a query, O(N) memory in all (one row of
- * distances, one row of indices and the row norms, all reused), never an N x N matrix.
+ * Exact neighbourhoods by scanning every row: O(N) distances a query (most of them abandoned
+ * early once certainly beyond epsilon, see BoundedDistance), O(N) memory in all, never an N x N
+ * matrix.
  */
 export class ExactNeighbourhoodQuery implements NeighbourhoodQuery {
   private readonly rows: number;
-  private readonly norms: Float64Array | undefined;
-  private readonly distances: Float64Array;
+  private readonly bounded: BoundedDistance;
   private readonly indices: Int32Array;
 
   constructor(
-    private readonly vectors: Float32Array,
-    private readonly dimensions: number,
-    private readonly metric: Metric,
+    vectors: Float32Array,
+    dimensions: number,
+    metric: Metric,
     private readonly epsilon: number,
   ) {
     this.rows = rowCount(vectors, dimensions);
-    this.norms = metric === 'cosine' ? rowNorms(vectors, dimensions) : undefined;
-    this.distances = new Float64Array(this.rows);
+    const norms = metric === 'cosine' ? rowNorms(vectors, dimensions) : new Float64Array(0);
+    this.bounded = new BoundedDistance(metric, vectors, dimensions, epsilon, norms);
     this.indices = new Int32Array(this.rows);
   }
 
   neighbours(index: number): Int32Array {
-    distancesFrom(this.metric, this.vectors, this.dimensions, index, this.distances, this.norms);
     let count = 0;
     // Inclusive, as scikit-learn's radius_neighbors: a point at exactly epsilon is a neighbour.
-    for (let j = 0; j < this.rows; j++) if (this.distances[j] <= this.epsilon) this.indices[count++] = j;
+    for (let j = 0; j < this.rows; j++) if (this.bounded.distance(index, j) <= this.epsilon) this.indices[count++] = j;
     return this.indices.subarray(0, count);
   }
 
   countNeighbours(): Int32Array {
     const counts = new Int32Array(this.rows).fill(1);
-    const norms = this.norms ?? new Float64Array(0);
     for (let i = 0; i < this.rows; i++) {
       for (let j = i + 1; j < this.rows; j++) {
-        if (pairDistance(this.metric, this.vectors, this.dimensions, i, j, norms) <= this.epsilon) {
+        if (this.bounded.distance(i, j) <= this.epsilon) {
           counts[i]++;
           counts[j]++;
         }
@@ -77,6 +75,13 @@ export interface DbscanSettings {
   readonly metric: Metric;
   /** How neighbourhoods are found; exact brute force unless given. */
   readonly neighbourhoodQuery?: NeighbourhoodQueryFactory;
+}
+
+/** Throws a RangeError for settings DBSCAN cannot work with. */
+export function assertDbscanSettings(settings: Pick<DbscanSettings, 'epsilon' | 'minSamples' | 'metric'>): void {
+  if (!(settings.epsilon >= 0) || !Number.isFinite(settings.epsilon)) throw new RangeError(`epsilon must be a finite number >= 0, got ${settings.epsilon}`);
+  if (!Number.isInteger(settings.minSamples) || settings.minSamples < 1) throw new RangeError(`minSamples must be an integer >= 1, got ${settings.minSamples}`);
+  if (!isMetric(settings.metric)) throw new RangeError(`unknown metric ${String(settings.metric)}`);
 }
 
 /** Label of a point that belongs to no cluster. */
@@ -112,9 +117,7 @@ export class Dbscan {
   labels: Int32Array = new Int32Array(0);
 
   constructor(settings: DbscanSettings) {
-    if (!(settings.epsilon >= 0) || !Number.isFinite(settings.epsilon)) throw new RangeError(`epsilon must be a finite number >= 0, got ${settings.epsilon}`);
-    if (!Number.isInteger(settings.minSamples) || settings.minSamples < 1) throw new RangeError(`minSamples must be an integer >= 1, got ${settings.minSamples}`);
-    if (settings.metric !== 'cosine' && settings.metric !== 'euclidean') throw new RangeError(`unknown metric ${String(settings.metric)}`);
+    assertDbscanSettings(settings);
     this.epsilon = settings.epsilon;
     this.minSamples = settings.minSamples;
     this.metric = settings.metric;

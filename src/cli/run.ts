@@ -7,9 +7,11 @@ import type { CliCommand } from './command.js';
 import { defaultCommand, imagesCommand, videoCommand } from './commands/keyframes.js';
 import { scenesCommand } from './commands/scenes.js';
 import { presetsCommand } from './commands/presets.js';
+import { modelsCommand } from './commands/models.js';
+import { clusterCommand } from './commands/cluster.js';
 
 /** Every command the CLI offers; each lives in its own file under src/cli/commands/. */
-const COMMANDS: readonly CliCommand[] = [defaultCommand, videoCommand, imagesCommand, scenesCommand, presetsCommand];
+const COMMANDS: readonly CliCommand[] = [defaultCommand, videoCommand, imagesCommand, scenesCommand, presetsCommand, modelsCommand, clusterCommand];
 
 /** Where the CLI writes: the real process streams, or buffers in tests. */
 export interface CliStreams {
@@ -35,7 +37,9 @@ function buildParser(argv: string[], select: (command: CliCommand, args: Record<
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new PiaggioError('EUSAGE', message, { exitCode: USAGE_EXIT_CODE });
+      // yargs reports some argument mistakes as errors of its own (YError), e.g. "-v -x.mp4": they are usage errors too.
+      if (error && error.name !== 'YError') throw error;
+      throw new PiaggioError('EUSAGE', usageMessage(message ?? error?.message ?? 'invalid arguments'), { exitCode: USAGE_EXIT_CODE });
     });
 }
 
@@ -65,7 +69,9 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
     finishProgress();
     const signal = controller.signal.aborted ? String(controller.signal.reason) : undefined;
     // Once interrupted, whichever stage noticed first threw; the user only needs to know it stopped cleanly.
-    streams.stderr.write(signal ? `piaggio: ${messages.interrupted(signal)}\n` : `${describeError(error)}\n`);
+    // An interruption error of its own (a batch says which videos were written) is kept.
+    const ownInterruption = isPiaggioError(error) && error.code === 'EINTERRUPTED';
+    streams.stderr.write(signal && !ownInterruption ? `piaggio: ${messages.interrupted(signal)}\n` : `${describeError(error)}\n`);
     if (verbose && error instanceof Error && error.stack) streams.stderr.write(`${error.stack}\n`);
     if (signal === 'SIGINT') return 130;
     if (signal === 'SIGTERM') return 143;
@@ -75,6 +81,11 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+}
+
+/** yargs' wording, with the fix for the one mistake it cannot explain: a file name that starts with a dash reads as a flag. */
+function usageMessage(message: string): string {
+  return /^Not enough arguments following/.test(message) ? `${message}: give a value (a file name that starts with - must be written ./-name)` : message;
 }
 
 function describeError(error: unknown): string {

@@ -139,6 +139,7 @@ export const messages = {
   oneImageFolder: () => 'Give one folder of images with -d DIR (its subfolders are searched too)',
   missingOutput: () => 'Give an output folder with -o DIR',
   batchScenesPreset: () => 'The scenes preset prints the cut list of one video: give one video, or run piaggio scenes VIDEO for each',
+  batchOneFile: (flag: string) => `${flag} names one file, which every video of a batch would overwrite: give one video, or run piaggio once per video`,
   batchInterrupted: (signal: string, written: number, total: number) =>
     `Interrupted by ${signal}: ${written} of ${total} videos were written (marked ok above); the interrupted one left nothing`,
   batchSummary: (total: number, ok: number, failed: number) => `${total} input${total === 1 ? '' : 's'}: ${ok} ok, ${failed} failed`,

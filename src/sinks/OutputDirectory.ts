@@ -76,6 +76,26 @@ export class OutputDirectory {
   }
 }
 
+/** What each file-system failure a user can act on means, for the one line they read. */
+const WRITE_FAILURES: Record<string, string> = {
+  ENOSPC: 'the disk is full (ENOSPC): free some space or choose an output folder on another disk',
+  EDQUOT: 'the disk quota is exceeded (EDQUOT): free some space or choose an output folder elsewhere',
+  EROFS: 'the file system is read-only (EROFS): choose an output folder elsewhere',
+  EACCES: 'permission denied (EACCES): choose an output folder you may write to',
+  EPERM: 'operation not permitted (EPERM): choose an output folder you may write to',
+  EIO: 'an input/output error (EIO) happened on the disk',
+};
+
+/**
+ * A file-system error met while writing `outputPath` as the user's one line (a PiaggioError naming
+ * the folder and what to do); anything else is returned unchanged.
+ */
+export function asWriteError(error: unknown, outputPath: string): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (error instanceof PiaggioError || code === undefined || !(code in WRITE_FAILURES)) return error;
+  return new PiaggioError('EOUTPUT', messages.outputNotWritable(outputPath, WRITE_FAILURES[code]), { cause: error });
+}
+
 /** True when `inner` is `outer` or lies inside it. */
 export function isInside(inner: string, outer: string): boolean {
   const path = relative(resolve(outer), resolve(inner));

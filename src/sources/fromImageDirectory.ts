@@ -1,8 +1,8 @@
-import type { Dirent } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { constants, type Dirent } from 'node:fs';
+import { access, readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { Observable } from 'rxjs';
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import { messages } from '../core/messages.js';
@@ -128,15 +128,27 @@ interface DecodedImage {
  * 16-bit samples reduced to 8. The first page of an animation or multi-page file is used.
  */
 async function decodeImage(path: string, size: number): Promise<DecodedImage> {
-  const { data, info } = await sharp(path)
+  const { data, info } = await decodePixels(path, size).catch(async (error: unknown) => {
+    // sharp says "unsupported image format" for a file it may not open: say what is really wrong.
+    if (!(await isReadable(path))) throw new Error(messages.permissionDenied());
+    throw error;
+  });
+  if (info.channels !== 3) throw new Error(`it decodes to ${info.channels} channels, not RGB`);
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+function isReadable(path: string): Promise<boolean> {
+  return access(path, constants.R_OK).then(() => true, () => false);
+}
+
+function decodePixels(path: string, size: number): Promise<{ data: Buffer; info: OutputInfo }> {
+  return sharp(path)
     .rotate()
     .flatten({ background: '#ffffff' })
     .resize({ width: size, height: size, fit: 'outside', withoutEnlargement: true })
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`it decodes to ${info.channels} channels, not RGB`);
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
 interface DecodeSlot {

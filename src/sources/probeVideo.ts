@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { PiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
@@ -89,15 +90,19 @@ function rotationOf(stream: ProbedStream): 0 | 90 | 180 | 270 {
  * The line of ffprobe's or ffmpeg's stderr that says what went wrong, without the path prefix
  * (`/x.mp4: Invalid data found when processing input`) or the component prefix
  * (`[mov,mp4 @ 0x55…] moov atom not found`); the line naming the input wins, as it is ffmpeg's own
- * summary.
+ * summary, followed by the first component's line in parentheses when there is one.
  */
 export function meaningfulStderrLine(stderr: string, inputPath: string): string | undefined {
   const lines = stderr.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
   const prefix = `${inputPath}: `;
+  const withoutComponent = (line: string) => line.replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '');
   const summary = lines.find((line) => line.startsWith(prefix));
-  if (summary) return summary.slice(prefix.length);
+  // The summary is often generic ("Invalid data found when processing input"); the demuxer's line
+  // before it says what is wrong ("moov atom not found": a truncated MP4), so it comes along.
+  const detail = lines.find((line) => /^\[[^\]]*@ 0x[0-9a-f]+\]/i.test(line));
+  if (summary) return detail ? `${summary.slice(prefix.length)} (${withoutComponent(detail)})` : summary.slice(prefix.length);
   const first = lines[0];
-  return first?.replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '');
+  return first === undefined ? undefined : withoutComponent(first);
 }
 
 async function checkInputFile(path: string): Promise<void> {
@@ -111,6 +116,10 @@ async function checkInputFile(path: string): Promise<void> {
   }
   if (stats.isDirectory()) throw new PiaggioError('EISDIR', messages.inputIsDirectory(path));
   if (stats.size === 0) throw new PiaggioError('EEMPTY', messages.inputEmpty(path));
+  // ffprobe would only say "Permission denied"; the file is there, so say what to check.
+  await access(path, constants.R_OK).catch((error: unknown) => {
+    throw new PiaggioError('EACCES', messages.inputNotReadable(path), { cause: error });
+  });
 }
 
 function runFfprobe(ffprobePath: string, absolutePath: string): Promise<{ stdout: string; stderr: string; error?: Error }> {

@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const cliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+// Resolved here, so the CLI can run from any working directory (tests of relative paths and patterns).
+const tsxLoader = import.meta.resolve('tsx');
 
 export interface CliResult {
   readonly code: number | null;
@@ -11,19 +13,44 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the real `piaggio` executable (from source, through tsx) as a user would, without a TTY. */
-export function runPiaggio(args: readonly string[], settings: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
-      cwd: settings.cwd ?? root,
-      env: { ...process.env, ...settings.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+export interface PiaggioSettings {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Start the CLI in its own process group, so a test can signal the group as a terminal's Ctrl-C does. */
+  readonly detached?: boolean;
+  /** Run as this user and group (tests that need permissions enforced while running as root). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** A running CLI: its process (to signal it, or find its children) and its outcome. */
+export interface RunningPiaggio {
+  readonly child: ChildProcess;
+  readonly result: Promise<CliResult>;
+}
+
+/** Starts the real `piaggio` executable (from source, through tsx) as a user would, without a TTY. */
+export function startPiaggio(args: readonly string[], settings: PiaggioSettings = {}): RunningPiaggio {
+  const child = spawn(process.execPath, ['--import', tsxLoader, cliEntry, ...args], {
+    cwd: settings.cwd ?? root,
+    env: { ...process.env, ...settings.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(settings.detached ? { detached: true } : {}),
+    ...(settings.uid === undefined ? {} : { uid: settings.uid }),
+    ...(settings.gid === undefined ? {} : { gid: settings.gid }),
+  });
+  const result = new Promise<CliResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+  return { child, result };
+}
+
+/** Runs the real `piaggio` executable (from source, through tsx) as a user would, without a TTY. */
+export function runPiaggio(args: readonly string[], settings: PiaggioSettings = {}): Promise<CliResult> {
+  return startPiaggio(args, settings).result;
 }

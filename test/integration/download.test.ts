@@ -251,10 +251,10 @@ describe('downloadModel', () => {
     });
   });
 
-  test('refuses URLs that are not http or https', async () => {
+  test('refuses URLs that are not https (or http to this machine)', async () => {
     await withCache(async (environment) => {
       const error = await rejectsWithCode(downloadModel({ id: 'ftp', url: 'ftp://example.invalid/model.onnx' }, { environment }), 'EMODELOFFLINE');
-      assert.match(error.message, /only http and https/);
+      assert.match(error.message, /only https URLs are supported, not ftp:/);
     });
   });
 

@@ -127,7 +127,7 @@ describe('probeVideo', () => {
   });
 
   test('a text file named .mp4 gives ffprobe\'s reason', async () => {
-    await rejectsWith(at('text.mp4'), 'EPROBE', messages.videoProbeFailed(at('text.mp4'), 'Invalid data found when processing input'));
+    await rejectsWith(at('text.mp4'), 'EPROBE', messages.videoProbeFailed(at('text.mp4'), 'Invalid data found when processing input (moov atom not found)'));
   });
 
   test('audio only, and audio with cover art, have no video stream', async () => {
@@ -135,9 +135,10 @@ describe('probeVideo', () => {
     await rejectsWith(at('cover-art.m4a'), 'ENOVIDEO', messages.videoHasNoVideoStream(at('cover-art.m4a')));
   });
 
-  test('meaningfulStderrLine prefers ffmpeg\'s summary line naming the input', () => {
+  test('meaningfulStderrLine prefers ffmpeg\'s summary line naming the input, with the demuxer\'s detail', () => {
     const stderr = '[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55efa8947480] moov atom not found\n/x/a.mp4: Invalid data found when processing input\n';
-    assert.equal(meaningfulStderrLine(stderr, '/x/a.mp4'), 'Invalid data found when processing input');
+    assert.equal(meaningfulStderrLine(stderr, '/x/a.mp4'), 'Invalid data found when processing input (moov atom not found)');
+    assert.equal(meaningfulStderrLine('/x/a.mp4: Invalid data found when processing input\n', '/x/a.mp4'), 'Invalid data found when processing input');
     assert.equal(meaningfulStderrLine('[mov @ 0xabc] moov atom not found\n', '/x/a.mp4'), 'moov atom not found');
     assert.equal(meaningfulStderrLine('\n\n', '/x/a.mp4'), undefined);
   });

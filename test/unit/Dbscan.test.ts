@@ -4,7 +4,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Dbscan, ExactNeighbourhoodQuery, type NeighbourhoodQuery } from '../../operators/kernels/Dbscan.js';
-import { type Metric, distance, distancesFrom, rowNorms } from '../../operators/kernels/distance.js';
+import { BoundedDistance, type Metric, distance, distancesFrom, hammingDistance, isBinary, pairDistance, rowNorms } from '../../operators/kernels/distance.js';
+import { hnswNeighbourhoodQuery } from '../../operators/kernels/HnswNeighbourhoodQuery.js';
+import { EXACT_MAX_ROWS, runDbscan, runShardedDbscan, usesSequentialDbscan } from '../../operators/kernels/runDbscan.js';
 
 /** Flattens [[x, y], ...] into the contiguous row layout the kernels read. */
 function rows(points: readonly (readonly number[])[]): Float32Array {
@@ -44,6 +46,15 @@ describe('distance', () => {
     assert.equal(distance('cosine', vectors, 2, 0, 0), 0);
   });
 
+  test('hamming counts the components that differ, as an exact integer', () => {
+    const vectors = rows([[0, 1, 1, 0, 1], [1, 1, 0, 0, 1], [0, 1, 1, 0, 1]]);
+    assert.equal(distance('hamming', vectors, 5, 0, 1), 2);
+    assert.equal(distance('hamming', vectors, 5, 0, 2), 0);
+    assert.equal(hammingDistance(vectors, 5, 1, 1), 0);
+    assert.ok(isBinary(vectors));
+    assert.ok(!isBinary(rows([[0, 0.5]])));
+  });
+
   test('the row fast path is bit-identical to the pairwise form', () => {
     const random = seededRandom(7);
     const count = 40;
@@ -51,10 +62,53 @@ describe('distance', () => {
     const vectors = new Float32Array(count * dimensions).map(() => random() * 2 - 1);
     const out = new Float64Array(count);
     const norms = rowNorms(vectors, dimensions);
-    for (const metric of ['cosine', 'euclidean'] as const) {
+    const bits = vectors.map((value) => (value > 0 ? 1 : 0));
+    for (const metric of ['cosine', 'euclidean', 'hamming'] as const) {
+      const data = metric === 'hamming' ? bits : vectors;
       for (let i = 0; i < count; i++) {
-        distancesFrom(metric, vectors, dimensions, i, out, norms);
-        for (let j = 0; j < count; j++) assert.equal(out[j], distance(metric, vectors, dimensions, i, j), `${metric} ${i} ${j}`);
+        distancesFrom(metric, data, dimensions, i, out, norms);
+        for (let j = 0; j < count; j++) assert.equal(out[j], distance(metric, data, dimensions, i, j), `${metric} ${i} ${j}`);
+      }
+    }
+  });
+});
+
+describe('BoundedDistance', () => {
+  test('returns pairDistance bit for bit, or Infinity only for pairs beyond epsilon, and abandons most far pairs', () => {
+    const random = seededRandom(41);
+    for (const dimensions of [200, 512]) {
+      const count = 60;
+      // Half the rows are copies of row 0 with small noise (near pairs), half random (far pairs).
+      const vectors = new Float32Array(count * dimensions);
+      for (let row = 0; row < count; row++) {
+        for (let k = 0; k < dimensions; k++) vectors[row * dimensions + k] = row % 2 === 0 ? Math.sin(k) + (random() - 0.5) * 0.3 : random() * 2 - 1;
+      }
+      const bits = vectors.map((value) => (value > 0 ? 1 : 0));
+      const norms = rowNorms(vectors, dimensions);
+      const cases: [Metric, Float32Array, number][] = [
+        ['cosine', vectors, 0.05],
+        ['euclidean', vectors, 4],
+        ['hamming', bits, dimensions / 8],
+      ];
+      for (const [metric, data, epsilon] of cases) {
+        const bounded = new BoundedDistance(metric, data, dimensions, epsilon, norms);
+        let abandoned = 0;
+        let within = 0;
+        for (let i = 0; i < count; i++) {
+          for (let j = 0; j < count; j++) {
+            const exact = pairDistance(metric, data, dimensions, i, j, norms);
+            const value = bounded.distance(i, j);
+            if (value === Infinity) {
+              assert.ok(exact > epsilon, `${metric} ${dimensions}: ${i}-${j} abandoned at ${exact} <= ${epsilon}`);
+              abandoned++;
+            } else {
+              assert.equal(value, exact, `${metric} ${dimensions}: ${i}-${j}`);
+              if (exact <= epsilon) within++;
+            }
+          }
+        }
+        assert.ok(within > count, `${metric} ${dimensions}: the radius should hold near pairs (${within})`);
+        assert.ok(abandoned > count * count * 0.4, `${metric} ${dimensions}: far pairs should be abandoned early (${abandoned})`);
       }
     }
   });
@@ -152,6 +206,7 @@ describe('Dbscan on hand-made point sets', () => {
     assert.throws(() => new Dbscan({ epsilon: -0.1, minSamples: 2, metric: 'cosine' }), RangeError);
     assert.throws(() => new Dbscan({ epsilon: 0.2, minSamples: 0, metric: 'cosine' }), RangeError);
     assert.throws(() => new Dbscan({ epsilon: 0.2, minSamples: 2, metric: 'manhattan' as Metric }), RangeError);
+    assert.doesNotThrow(() => new Dbscan({ epsilon: 3, minSamples: 2, metric: 'hamming' }));
     assert.throws(() => new Dbscan({ epsilon: 0.2, minSamples: 2, metric: 'cosine' }).fit(new Float32Array(5), 2), RangeError);
   });
 });
@@ -215,28 +270,138 @@ interface Fixture {
   epsilon: number;
   minSamples: number;
   dimensions: number;
-  vectors: number[];
+  vectors?: number[];
+  vectorsBase64?: string;
   labels: number[];
   coreSampleIndices: number[];
 }
 
-describe('Dbscan matches scikit-learn exactly (labels, not only the partition)', () => {
-  const directory = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'dbscan');
-  const names = readdirSync(directory).filter((name) => name.endsWith('.json')).sort();
+const fixtureDirectory = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'dbscan');
+const fixtureNames = readdirSync(fixtureDirectory).filter((name) => name.endsWith('.json')).sort();
 
-  test('the fixtures are present', () => {
-    assert.ok(names.length >= 6, `expected the scikit-learn fixtures in ${directory}`);
+function loadFixture(name: string): { fixture: Fixture; vectors: Float32Array } {
+  const fixture = JSON.parse(readFileSync(join(fixtureDirectory, name), 'utf8')) as Fixture;
+  // 512-d fixtures store little-endian float32 bytes in base64 to stay small.
+  const vectors = fixture.vectorsBase64 === undefined ? Float32Array.from(fixture.vectors ?? []) : new Float32Array(new Uint8Array(Buffer.from(fixture.vectorsBase64, 'base64')).buffer);
+  return { fixture, vectors };
+}
+
+/**
+ * scikit-learn's rule for a border point within reach of two clusters, which every path follows:
+ * clusters are numbered in the order of their first core point and grown one after the other, so
+ * the border point belongs to the cluster with the smallest label among those that reach it (the
+ * uniform-contested-borders fixture has many such points). Labels are compared exactly, so core
+ * points, noise points, the partition (adjusted Rand index 1) and the numbering all agree.
+ */
+describe('Dbscan matches scikit-learn exactly (labels, not only the partition), by every path', () => {
+  test('the fixtures are present, including 512-d and hamming ones', () => {
+    assert.ok(fixtureNames.length >= 12, `expected the scikit-learn fixtures in ${fixtureDirectory}`);
+    assert.ok(fixtureNames.includes('unit512-cosine.json') && fixtureNames.includes('hamming-hashes.json'));
   });
 
-  for (const name of names) {
-    const fixture = JSON.parse(readFileSync(join(directory, name), 'utf8')) as Fixture;
-    test(`${name}: ${fixture.description}`, () => {
-      const dbscan = new Dbscan({ epsilon: fixture.epsilon, minSamples: fixture.minSamples, metric: fixture.metric });
-      const labels = dbscan.fit(Float32Array.from(fixture.vectors), fixture.dimensions);
-      assert.deepEqual(Array.from(labels), fixture.labels);
-      assert.deepEqual(Array.from(dbscan.coreSampleIndices), fixture.coreSampleIndices);
+  for (const name of fixtureNames) {
+    const { fixture, vectors } = loadFixture(name);
+    const settings = { epsilon: fixture.epsilon, minSamples: fixture.minSamples, metric: fixture.metric };
+    const expected = { labels: fixture.labels, core: fixture.coreSampleIndices };
+
+    test(`${name}: ${fixture.description}`, async () => {
+      const sequential = new Dbscan(settings);
+      assert.deepEqual({ labels: Array.from(sequential.fit(vectors, fixture.dimensions)), core: Array.from(sequential.coreSampleIndices) }, expected, 'sequential, brute force');
+
+      const throughHnsw = new Dbscan({ ...settings, neighbourhoodQuery: hnswNeighbourhoodQuery });
+      assert.deepEqual({ labels: Array.from(throughHnsw.fit(vectors, fixture.dimensions)), core: Array.from(throughHnsw.coreSampleIndices) }, expected, 'sequential, HNSW queries');
+
+      for (const kind of ['exact', 'hnsw'] as const) {
+        const sharded = await runShardedDbscan(vectors, fixture.dimensions, { ...settings, threads: 0 }, kind);
+        assert.deepEqual({ labels: Array.from(sharded.labels), core: Array.from(sharded.coreSampleIndices) }, expected, `union-find over ${kind} shards`);
+      }
     });
   }
+
+  test('worker threads give the same labels as the calling thread (HNSW shards)', async () => {
+    for (const name of ['unit512-cosine.json', 'uniform-contested-borders.json']) {
+      const { fixture, vectors } = loadFixture(name);
+      const result = await runDbscan(vectors, fixture.dimensions, { epsilon: fixture.epsilon, minSamples: fixture.minSamples, metric: fixture.metric, neighbourSearch: 'hnsw', threads: 2 });
+      assert.equal(result.neighbourSearch, 'hnsw');
+      assert.deepEqual(Array.from(result.labels), fixture.labels, name);
+      assert.deepEqual(Array.from(result.coreSampleIndices), fixture.coreSampleIndices, name);
+    }
+  });
+});
+
+describe('runDbscan', () => {
+  test('auto uses sequential brute force up to EXACT_MAX_ROWS rows and HNSW above', async () => {
+    assert.ok(usesSequentialDbscan(EXACT_MAX_ROWS, {}));
+    assert.ok(!usesSequentialDbscan(EXACT_MAX_ROWS + 1, {}));
+    assert.ok(usesSequentialDbscan(EXACT_MAX_ROWS + 1, { neighbourSearch: 'exact', threads: 0 }));
+    assert.ok(!usesSequentialDbscan(10, { neighbourSearch: 'hnsw' }));
+    const small = await runDbscan(rows([[0, 0], [0, 0.1], [5, 5]]), 2, { epsilon: 0.2, minSamples: 2, metric: 'euclidean' });
+    assert.deepEqual({ labels: Array.from(small.labels), search: small.neighbourSearch }, { labels: [0, 0, -1], search: 'exact' });
+  });
+
+  test('the union-find over shards equals the sequential scikit-learn algorithm on larger random data, for every metric', async () => {
+    const random = seededRandom(29);
+    const dimensions = 12;
+    const centres = Array.from({ length: 25 }, () => Array.from({ length: dimensions }, () => random() * 2 - 1));
+    const points: number[][] = [];
+    for (let index = 0; index < 700; index++) {
+      const centre = centres[Math.floor(random() * centres.length)];
+      points.push(random() < 0.15 ? centre.map(() => random() * 2 - 1) : centre.map((value) => value + (random() - 0.5) * 0.25));
+    }
+    const real = rows(points);
+    const bits = real.map((value) => (value > 0 ? 1 : 0));
+    const cases = [
+      { metric: 'cosine' as const, vectors: real, epsilon: 0.02, minSamples: 4 },
+      { metric: 'euclidean' as const, vectors: real, epsilon: 0.3, minSamples: 3 },
+      { metric: 'hamming' as const, vectors: bits, epsilon: 1, minSamples: 5 },
+    ];
+    for (const { metric, vectors, epsilon, minSamples } of cases) {
+      const reference = new Dbscan({ epsilon, minSamples, metric });
+      const expected = Array.from(reference.fit(vectors, dimensions));
+      assert.ok(expected.some((label) => label > 3) && expected.includes(-1), `${metric}: the data should have clusters and noise`);
+      for (const kind of ['exact', 'hnsw'] as const) {
+        const result = await runShardedDbscan(vectors, dimensions, { epsilon, minSamples, metric, threads: 0 }, kind);
+        assert.deepEqual(Array.from(result.labels), expected, `${metric}, ${kind} shards`);
+        assert.deepEqual(Array.from(result.coreSampleIndices), Array.from(reference.coreSampleIndices), `${metric}, ${kind} shards: core points`);
+      }
+    }
+  });
+
+  test('neighbourhoods larger than the first query (16) are followed to the end', async () => {
+    // 3 tight groups of 40 identical-ish points: every point has 40 neighbours, more than one
+    // first query returns, so the union-find must expand them to join each group into one cluster.
+    const random = seededRandom(5);
+    const points = Array.from({ length: 120 }, (_, index) => [Math.floor(index / 40) * 10 + random() * 0.01, random() * 0.01, 1]);
+    for (const kind of ['exact', 'hnsw'] as const) {
+      const result = await runShardedDbscan(rows(points), 3, { epsilon: 0.1, minSamples: 2, metric: 'euclidean', threads: 0 }, kind);
+      assert.deepEqual(Array.from(result.labels), points.map((_, index) => Math.floor(index / 40)), kind);
+    }
+  });
+
+  test('an aborted signal stops the work with its reason and leaves no worker behind', async () => {
+    const random = seededRandom(8);
+    const vectors = new Float32Array(4000 * 32).map(() => random());
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const run = runDbscan(vectors, 32, {
+      epsilon: 0.01,
+      minSamples: 2,
+      metric: 'cosine',
+      neighbourSearch: 'hnsw',
+      threads: 2,
+      signal: controller.signal,
+      onProgress: () => controller.abort(reason),
+    });
+    controller.abort(reason);
+    await assert.rejects(run, (error: unknown) => error === reason);
+    // A worker still running would keep this test file's process alive past its end.
+  });
+
+  test('rejects bad settings before starting any work', async () => {
+    await assert.rejects(runDbscan(new Float32Array(4), 2, { epsilon: -1, minSamples: 2, metric: 'cosine' }), RangeError);
+    await assert.rejects(runDbscan(new Float32Array(4), 2, { epsilon: 1, minSamples: 2, metric: 'jaccard' as Metric }), RangeError);
+    await assert.rejects(runDbscan(new Float32Array(5), 2, { epsilon: 1, minSamples: 2, metric: 'cosine' }), RangeError);
+  });
 });
 
 describe('Dbscan is deterministic', () => {

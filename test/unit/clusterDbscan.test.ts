@@ -149,15 +149,85 @@ describe('clusterDbscan', () => {
   test('validates its options with the shared sentences', () => {
     assert.throws(() => clusterDbscan({ epsilon: -1 }), /Expected number between 0 and 1000000 for epsilon but received -1/);
     assert.throws(() => clusterDbscan({ minSamples: 0 }), /Expected integer between 1 and 1000000 for minSamples but received 0/);
-    assert.throws(() => clusterDbscan({ metric: 'manhattan' as 'cosine' }), /Expected one of cosine, euclidean for metric/);
+    assert.throws(() => clusterDbscan({ metric: 'manhattan' as 'cosine' }), /Expected one of cosine, euclidean, hamming for metric/);
+    assert.throws(() => clusterDbscan({ neighbourSearch: 'kd-tree' as 'auto' }), /Expected one of auto, exact, hnsw for neighbourSearch/);
     assert.throws(() => clusterDbscan({ noise: 'ignore' as 'keep' }), /Expected one of keep, drop for noise/);
   });
 
   test('declares the original tool\'s flags and defaults', () => {
     assert.deepEqual(
       Object.fromEntries(Object.entries(clusterDbscanOptions).map(([key, option]) => [key, [option.default, 'alias' in option ? option.alias : undefined]])),
-      { epsilon: [0.2, 'e'], minSamples: [2, 's'], metric: ['cosine', 't'], noise: ['keep', undefined] },
+      { epsilon: [0.2, 'e'], minSamples: [2, 's'], metric: ['cosine', 't'], neighbourSearch: ['auto', undefined], noise: ['keep', undefined] },
     );
+  });
+});
+
+describe('clusterDbscan on large inputs (worker threads, HNSW)', () => {
+  /** Groups of near-identical 16-d directions: `groups` clusters of `size`, in interleaved order. */
+  function groupedItems(groups: number, size: number): EmbeddedCandidate[] {
+    return Array.from({ length: groups * size }, (_, index) => {
+      const group = index % groups;
+      // A pseudo-random direction per group (the classic sine hash), nudged a little per member.
+      const embedding = Array.from({ length: 16 }, (_, k) => ((Math.sin(group * 12.9898 + k * 78.233) * 43758.5453) % 1) + (k === index % 16 ? 0.001 : 0));
+      return item(index, embedding, { sharpness: index });
+    });
+  }
+
+  test('above EXACT_MAX_ROWS (2000) items it clusters asynchronously, off the calling thread, with the same result as brute force', async () => {
+    const inputs = groupedItems(310, 10);
+    const steps = new Set<string>();
+    const fromHnsw = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001 }, { onProgress: (progress) => steps.add(progress.step) })));
+    const exact = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001, neighbourSearch: 'exact' }, { threads: 0 })));
+    assert.ok(steps.has('index') && steps.has('core'), `progress steps: ${[...steps].join(', ')}`);
+    assert.equal(fromHnsw.clusters.length, 310);
+    assert.deepEqual(Array.from(fromHnsw.labels), Array.from(exact.labels));
+    assert.deepEqual(fromHnsw.clusters, exact.clusters);
+    assert.ok(fromHnsw.items[0].embedding.buffer instanceof SharedArrayBuffer, 'vectors live in shared memory for the workers');
+  });
+
+  test('unsubscribing while a large input is clustered stops the workers and emits nothing', async () => {
+    const inputs = groupedItems(400, 10);
+    let emitted = false;
+    await new Promise<void>((resolve) => {
+      const subscription = from(inputs)
+        .pipe(
+          clusterDbscan(
+            { epsilon: 0.001 },
+            {
+              onProgress: () => {
+                subscription.unsubscribe();
+                resolve();
+              },
+            },
+          ),
+        )
+        .subscribe({ next: () => (emitted = true) });
+    });
+    assert.equal(emitted, false);
+    // Workers left running would keep this test file's process from ending.
+  });
+});
+
+describe('clusterDbscan with the hamming metric', () => {
+  test('clusters 0/1 bit vectors by the number of differing bits', async () => {
+    const hashes = [
+      [0, 0, 0, 0, 1, 1, 1, 1],
+      [0, 0, 0, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 0, 0, 0, 0],
+      [0, 0, 1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 0, 0, 1, 0],
+    ].map((bits, index) => item(index, bits));
+    const result = await lastValueFrom(from(hashes).pipe(clusterDbscan({ metric: 'hamming', epsilon: 1, minSamples: 2 })));
+    // 0-1 and 1-3 are 1 bit apart (3 chains through 1); 2-4 is 1 bit; 0-3 is 2 bits, within reach through 1.
+    assert.deepEqual(Array.from(result.labels), [0, 0, 1, 0, 1]);
+  });
+
+  test('values other than 0 and 1 are a PiaggioError, not a silent wrong answer', async () => {
+    await assert.rejects(lastValueFrom(from([item(0, [0, 1]), item(1, [0.5, 1])]).pipe(clusterDbscan({ metric: 'hamming', epsilon: 1 }))), (error: unknown) => {
+      assert.ok(error instanceof PiaggioError);
+      assert.equal(error.code, 'ENOTBINARY');
+      return true;
+    });
   });
 });
 

@@ -22,7 +22,7 @@ async function helpFlags(argv: string[]): Promise<string[]> {
 }
 
 test('README documents every flag of every command', async () => {
-  const commands = [[], ['video', 'x'], ['images', 'x'], ['scenes', 'x'], ['presets']];
+  const commands = [[], ['video', 'x'], ['images', 'x'], ['scenes', 'x'], ['presets'], ['cluster', 'x'], ['models', 'list']];
   const missing = new Set<string>();
   for (const command of commands) {
     for (const flag of await helpFlags(command)) {

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseRepresentatives } from '../../operators/kernels/representatives.js';
+import { EXACT_MEDOID_PAIR_BUDGET, chooseRepresentatives } from '../../operators/kernels/representatives.js';
+import { distance } from '../../operators/kernels/distance.js';
 
 function rows(points: readonly (readonly number[])[]): Float32Array {
   return Float32Array.from(points.flat());
@@ -61,5 +62,69 @@ describe('chooseRepresentatives', () => {
     const vectors = rows([[0, 0], [1, 0]]);
     assert.throws(() => chooseRepresentatives(vectors, 2, 'euclidean', [[]]), RangeError);
     assert.throws(() => chooseRepresentatives(vectors, 2, 'euclidean', [[0, 2]]), RangeError);
+  });
+});
+
+describe('chooseRepresentatives on clusters too large for the exact medoid', () => {
+  /** Exact medoid by brute force, for comparison (2-d, so this is quick even at 3000 members). */
+  function exactMedoid(vectors: Float32Array, members: number[]): number {
+    let best = -1;
+    let bestSum = Infinity;
+    for (const candidate of members) {
+      let sum = 0;
+      for (const member of members) sum += Math.hypot(vectors[candidate * 2] - vectors[member * 2], vectors[candidate * 2 + 1] - vectors[member * 2 + 1]);
+      if (sum < bestSum - 1e-9) {
+        best = candidate;
+        bestSum = sum;
+      }
+    }
+    return best;
+  }
+
+  test('above 1024 members the approximation finds the exact medoid of a compact cluster', () => {
+    // 3000 points in a skewed blob: the medoid is not the mean, but it is among the members
+    // nearest the mean, which the approximation weighs exactly.
+    let state = 99;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const points: number[][] = [];
+    for (let index = 0; index < 3000; index++) {
+      const radius = random() ** 2;
+      const angle = random() * 2 * Math.PI;
+      points.push([radius * Math.cos(angle) * 3 + 0.3 * radius, radius * Math.sin(angle)]);
+    }
+    const vectors = rows(points);
+    const members = points.map((_, index) => index);
+    assert.ok((members.length * (members.length - 1)) / 2 > EXACT_MEDOID_PAIR_BUDGET);
+    assert.deepEqual(chooseRepresentatives(vectors, 2, 'euclidean', [members]), [exactMedoid(vectors, members)]);
+  });
+
+  test('the approximation keeps the tie rules: among duplicates the sharpest, then the earliest', () => {
+    const points = Array.from({ length: 2500 }, (_, index) => (index % 2 === 0 ? [1, 0] : [0.9, 0.1]));
+    const vectors = rows(points);
+    const members = points.map((_, index) => index);
+    const sharpness = points.map((_, index) => (index === 1234 ? 50 : index === 2000 ? 50 : 1));
+    // 1250 copies each of (1, 0) (even indices) and (0.9, 0.1) (odd): every member's sum is 1250
+    // times the same distance, so all 2500 tie and the sharpness rule decides, then the index.
+    const [chosen] = chooseRepresentatives(vectors, 2, 'cosine', [members], sharpness);
+    assert.ok(chosen === 1234 || chosen === 2000, `a sharpest duplicate wins, got ${chosen}`);
+    assert.equal(chosen, 1234, 'the earlier of two equally sharp duplicates');
+    assert.deepEqual(chooseRepresentatives(vectors, 2, 'cosine', [members], sharpness), [chosen], 'deterministic');
+  });
+
+  test('cosine and 0/1 hamming stay exact above 1024 members (linear-time sums), matching all pairwise distances', () => {
+    let state = 7;
+    const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const dimensions = 16;
+    const count = 1300;
+    const directions = new Float32Array(count * dimensions).map((_, index) => Math.sin(index % dimensions) + 0.6 * (random() - 0.5) + (index < dimensions * 40 ? 2 * random() : 0));
+    const bits = new Float32Array(count * dimensions).map((_, index) => (random() < 0.2 + 0.6 * ((index % dimensions) / dimensions) ? 1 : 0));
+    const members = Array.from({ length: count }, (_, index) => index);
+    for (const [metric, vectors] of [['cosine', directions], ['hamming', bits]] as const) {
+      const sums = members.map((a) => members.reduce((sum, b) => sum + distance(metric, vectors, dimensions, a, b), 0));
+      const smallest = Math.min(...sums);
+      const medoids = members.filter((member) => sums[member] <= smallest * (1 + 1e-12));
+      const [chosen] = chooseRepresentatives(vectors, dimensions, metric, [members]);
+      assert.equal(chosen, medoids[0], `${metric}: the exact medoid (earliest of ${medoids.length} tied)`);
+    }
   });
 });

@@ -9,6 +9,8 @@ import { writeKeyframesOptions } from '../../sinks/keyframeOptions.js';
 import { keyframesOwnOptions, keyframesPipelineOptions, sceneExportOptions } from '../../../pipelines/keyframes.js';
 import { dedupPipelineOptions } from '../../../pipelines/dedup.js';
 import { buildPipeline, presetNames, type PipelineSpec } from '../../../pipelines/presets.js';
+import { runBatch, type BatchResult } from '../../../pipelines/batch.js';
+import { expandVideoInputs } from '../../sources/videoInputs.js';
 
 function requireOutput(args: Record<string, unknown>): string {
   const output = args.output as string | undefined;
@@ -44,7 +46,35 @@ async function runPreset(input: { video: string } | { directory: string }, args:
   return 0;
 }
 
-const keyframes = (video: string, args: Record<string, unknown>, context: CliContext) => runPreset({ video }, args, context);
+/**
+ * One video writes into `-o DIR`; several `-v`, a folder or a pattern make a batch, each video in
+ * `DIR/<video name>/`, with a summary at the end. Exit code 0 when every video succeeded, 1 when any
+ * failed (the others are still written), 130/143 when interrupted.
+ */
+async function keyframes(video: unknown, args: Record<string, unknown>, context: CliContext): Promise<number> {
+  const inputs = (Array.isArray(video) ? video : [video]).map(String);
+  const { batch } = await expandVideoInputs(inputs);
+  if (!batch) return runPreset({ video: inputs[0] }, args, context);
+  const output = requireOutput(args);
+  const result = await runBatch(inputs, output, { preset: args.preset as string | undefined, options: validated(ALL_PIPELINE_OPTIONS, args) }, context);
+  context.onProgress.finish();
+  context.stdout.write(context.json ? `${JSON.stringify(result)}\n` : batchSummary(result));
+  if (result.interrupted) {
+    throw new PiaggioError('EINTERRUPTED', messages.batchInterrupted(result.interrupted, result.ok, result.items.length), { exitCode: 130 });
+  }
+  return result.failed > 0 ? 1 : 0;
+}
+
+/** One line per input (ok / failed / skipped, with the one-line reason), then the counts. */
+function batchSummary(result: BatchResult): string {
+  const lines = result.items.map((item) => {
+    if (item.status === 'ok') return `ok      ${item.input} -> ${item.output}: ${item.keyframes} keyframes from ${item.scenes} scenes`;
+    return `${item.status.padEnd(7)} ${item.input}: ${item.reason}`;
+  });
+  lines.push(messages.batchSummary(result.items.length, result.ok, result.failed));
+  return `${lines.join('\n')}\n`;
+}
+
 const images = (directory: string, args: Record<string, unknown>, context: CliContext) => runPreset({ directory }, args, context);
 
 const presetFlag = (parser: Argv) =>
@@ -70,12 +100,19 @@ export const defaultCommand: CliCommand = {
   description: 'Keyframes from a video (-v) or clusters from a folder of images (-d)',
   builder: (parser) =>
     generalFlags(embeddingFlags(imageFlags(videoFlags(outputFlags(parser))))).options({
-      video: { alias: 'v', type: 'string', requiresArg: true, describe: 'Video file to turn into keyframes', group: FLAG_GROUPS.io },
+      video: {
+        alias: 'v',
+        type: 'string',
+        requiresArg: true,
+        describe: 'Video file to turn into keyframes; repeat it, or give a folder or a quoted pattern (\'videos/*.mp4\'), for a batch: one folder per video in -o DIR',
+        group: FLAG_GROUPS.io,
+      },
       directory: { alias: 'd', type: 'string', requiresArg: true, describe: 'Folder of images to de-duplicate (searched recursively)', group: FLAG_GROUPS.io },
     }),
   run: (args, context) => {
-    const video = args.video as string | undefined;
-    const directory = args.directory as string | undefined;
+    const video = args.video as string | string[] | undefined;
+    const directory = args.directory as string | string[] | undefined;
+    if (Array.isArray(directory)) throw new PiaggioError('EUSAGE', messages.oneImageFolder(), { exitCode: USAGE_EXIT_CODE });
     if (video && directory) throw new PiaggioError('EUSAGE', messages.bothInputs(), { exitCode: USAGE_EXIT_CODE });
     if (video) return keyframes(video, args, context);
     if (directory) return images(directory, args, context);
@@ -84,10 +121,10 @@ export const defaultCommand: CliCommand = {
 };
 
 export const videoCommand: CliCommand = {
-  command: 'video <video>',
-  description: 'Keyframes from a video (same as -v VIDEO)',
+  command: 'video <video..>',
+  description: 'Keyframes from a video (same as -v VIDEO); several videos, a folder or a quoted pattern make a batch',
   builder: (parser) => generalFlags(embeddingFlags(videoFlags(outputFlags(parser)))).positional('video', { type: 'string', describe: 'Video file' }),
-  run: (args, context) => keyframes(String(args.video), args, context),
+  run: (args, context) => keyframes(args.video, args, context),
 };
 
 export const imagesCommand: CliCommand = {

@@ -1,0 +1,490 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Dbscan, NOISE, assertDbscanSettings } from './Dbscan.js';
+import { type Metric, rowCount, rowNorms } from './distance.js';
+import type { HnswSettings } from './HnswNeighbourhoodQuery.js';
+import { type BatchRequest, type NeighbourBatch, type ShardKind, type ShardSetup, buildShards, searchBatch } from './neighbourhoodShards.js';
+import { type RangeSearch, RowList } from './rangeSearch.js';
+import type { WorkerReply, WorkerRequest } from './dbscanWorker.js';
+
+/** How neighbourhoods are found: brute force, an HNSW index, or by input size. */
+export type NeighbourSearch = 'auto' | 'exact' | 'hnsw';
+export const NEIGHBOUR_SEARCHES: readonly NeighbourSearch[] = ['auto', 'exact', 'hnsw'];
+
+/**
+ * Up to this many rows, 'auto' uses exact brute force on the calling thread. Measured with
+ * `benchmarks/dbscan.ts --switch-over` on 512-d unit vectors (best of 2, alternating, on a loaded
+ * 2-core machine): brute force / HNSW took 0.46 / 0.93 s at 1000 rows, 1.55 / 1.85 s at 2000,
+ * 3.9 / 2.7 s at 3000 (HNSW time includes starting its worker threads), so they cross between
+ * 2000 and 3000; below, brute force is faster, exact by construction and needs no threads.
+ */
+export const EXACT_MAX_ROWS = 2000;
+
+/**
+ * HNSW shards: each is an index over a contiguous part of the rows, built and searched by its own
+ * worker thread, and every query is asked of every shard. Fixed (not the machine's core count) so
+ * that the labels, which depend on the graphs, are the same on every machine.
+ */
+export const HNSW_SHARDS = 2;
+
+/** Least neighbours a first query asks for; one query often sees a whole small neighbourhood. */
+const FIRST_LIMIT = 16;
+/** Rows a batch of first queries holds (large enough to amortise messages, small enough to stop promptly on abort). */
+const FIRST_BATCH = 2048;
+/** Rows a batch of full neighbourhood queries holds (these can be much slower each). */
+const EXPAND_BATCH = 256;
+
+export interface DbscanProgress {
+  /** 'index': building the search structures; 'core': first queries; 'expand': large neighbourhoods of core points. */
+  readonly step: 'index' | 'core' | 'expand';
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface RunDbscanSettings {
+  /** Neighbourhood radius, inclusive (a number of bits for hamming). */
+  readonly epsilon: number;
+  /** A point is core when at least this many points, itself included, lie within epsilon. */
+  readonly minSamples: number;
+  readonly metric: Metric;
+  /** 'auto' (default): exact up to EXACT_MAX_ROWS rows, HNSW above. */
+  readonly neighbourSearch?: NeighbourSearch;
+  /**
+   * Worker threads for the sharded search; 0 runs everything on the calling thread (which it then
+   * blocks). Default: min(shards, availableParallelism()). Does not change the labels.
+   */
+  readonly threads?: number;
+  readonly hnsw?: Partial<HnswSettings>;
+  /** Aborting stops the work between batches, terminates the workers and rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: DbscanProgress) => void;
+}
+
+export interface DbscanResult {
+  /** One label per row, -1 for noise, numbered as scikit-learn numbers them. */
+  readonly labels: Int32Array;
+  /** Core points, ascending (scikit-learn's core_sample_indices_). */
+  readonly coreSampleIndices: Int32Array;
+  /** The search actually used. */
+  readonly neighbourSearch: 'exact' | 'hnsw';
+}
+
+/**
+ * DBSCAN with scikit-learn's semantics (see {@link Dbscan}) from a hundred rows to millions.
+ *
+ * Small inputs (or `neighbourSearch: 'exact'` with threads 0) run the sequential {@link Dbscan}
+ * with brute-force queries. Otherwise the rows are split into shards searched by worker threads
+ * (HNSW indexes, or brute force for 'exact') and the clusters are found with a union-find, in
+ * three steps that need only O(N) memory besides the shards:
+ *
+ * 1. every point asks for up to max(minSamples, 16) neighbours; it is core when it gets at least
+ *    minSamples, and a non-core point's answer is its whole neighbourhood (smaller than
+ *    minSamples), so the core flags are exact whenever the searches are;
+ * 2. each core point whose neighbourhood was larger asks again for all of it;
+ * 3. core points within epsilon of each other are joined (an edge found from either end counts);
+ *    clusters are numbered in the order of their first core point and a border point takes the
+ *    smallest number among the clusters that reach it. That is exactly what scikit-learn's
+ *    sequential expansion produces, so with exact searches the labels are identical to its labels.
+ *
+ * Every neighbour reported is checked with the exact distance, so HNSW can only miss neighbours,
+ * never invent them: a cluster can split or lose a border point, but never merge with another.
+ * The labels are deterministic for a given input order: the graphs are built in row order from a
+ * fixed seed over a fixed number of shards.
+ */
+export async function runDbscan(vectors: Float32Array, dimensions: number, settings: RunDbscanSettings): Promise<DbscanResult> {
+  const rows = rowCount(vectors, dimensions);
+  const { epsilon, minSamples, metric } = settings;
+  assertDbscanSettings(settings);
+  settings.signal?.throwIfAborted();
+  const kind = shardKindFor(rows, settings.neighbourSearch);
+  const threads = settings.threads ?? defaultThreads(kind);
+  if (usesSequentialDbscan(rows, settings)) {
+    const sequential = new Dbscan({ epsilon, minSamples, metric });
+    const labels = sequential.fit(vectors, dimensions);
+    return { labels, coreSampleIndices: sequential.coreSampleIndices, neighbourSearch: 'exact' };
+  }
+  return runShardedDbscan(vectors, dimensions, { ...settings, threads }, kind);
+}
+
+/**
+ * The sharded union-find DBSCAN behind {@link runDbscan}, whatever the input size: `kind` picks
+ * brute-force or HNSW shards. Exported for tests and benchmarks (exact brute force on all cores).
+ */
+export async function runShardedDbscan(vectors: Float32Array, dimensions: number, settings: RunDbscanSettings, kind: ShardKind): Promise<DbscanResult> {
+  const rows = rowCount(vectors, dimensions);
+  const { epsilon, minSamples, metric } = settings;
+  assertDbscanSettings(settings);
+  settings.signal?.throwIfAborted();
+  if (rows === 0) return { labels: new Int32Array(0), coreSampleIndices: new Int32Array(0), neighbourSearch: kind };
+  const threads = settings.threads ?? defaultThreads(kind);
+  const shardCount = kind === 'hnsw' ? HNSW_SHARDS : Math.max(1, threads);
+  const ranges = splitRows(rows, shardCount);
+  const norms = metric === 'cosine' ? rowNorms(vectors, dimensions, sharedFloat64(rows)) : new Float64Array(0);
+  const hosts =
+    threads === 0
+      ? [new LocalShardHost({ kind, vectors, dimensions, metric, epsilon, norms, shards: ranges, ...(settings.hnsw ? { hnsw: settings.hnsw } : {}) })]
+      : startWorkers(kind, shared(vectors), dimensions, metric, epsilon, norms, ranges, Math.min(threads, shardCount), settings);
+  try {
+    await abortable(Promise.all(hosts.map((host) => host.ready)), settings.signal);
+    return { ...(await clusterOverShards(rows, hosts, minSamples, settings)), neighbourSearch: kind };
+  } finally {
+    await Promise.all(hosts.map((host) => host.close()));
+  }
+}
+
+function shardKindFor(rows: number, neighbourSearch: NeighbourSearch | undefined): ShardKind {
+  const requested = neighbourSearch ?? 'auto';
+  return requested === 'auto' ? (rows <= EXACT_MAX_ROWS ? 'exact' : 'hnsw') : requested;
+}
+
+function defaultThreads(kind: ShardKind): number {
+  return Math.min(kind === 'hnsw' ? HNSW_SHARDS : availableParallelism(), availableParallelism());
+}
+
+/**
+ * Whether {@link runDbscan} would use the sequential exact DBSCAN on the calling thread for this
+ * many rows (then it is fast enough to run synchronously, and needs no worker threads).
+ */
+export function usesSequentialDbscan(rows: number, settings: Pick<RunDbscanSettings, 'neighbourSearch' | 'threads'>): boolean {
+  if (shardKindFor(rows, settings.neighbourSearch) !== 'exact') return false;
+  return rows <= EXACT_MAX_ROWS || settings.threads === 0;
+}
+
+function splitRows(rows: number, parts: number): [number, number][] {
+  const ranges: [number, number][] = [];
+  for (let part = 0; part < parts; part++) ranges.push([Math.floor((rows * part) / parts), Math.floor((rows * (part + 1)) / parts)]);
+  return ranges;
+}
+
+/** Worker threads read the vectors in place when they live in a SharedArrayBuffer; otherwise they are copied into one once. */
+function shared(vectors: Float32Array): Float32Array {
+  if (vectors.buffer instanceof SharedArrayBuffer) return vectors;
+  const copy = new Float32Array(new SharedArrayBuffer(vectors.byteLength));
+  copy.set(vectors);
+  return copy;
+}
+
+function sharedFloat64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+}
+
+interface ShardHost {
+  /** Settles when the shards are built. */
+  readonly ready: Promise<void>;
+  search(request: BatchRequest): Promise<NeighbourBatch>;
+  close(): Promise<void>;
+}
+
+/** Shards on the calling thread (threads: 0): the same code as the workers, without the messages. */
+class LocalShardHost implements ShardHost {
+  readonly ready: Promise<void>;
+  private shards: RangeSearch[] = [];
+  private readonly found = new RowList(1 << 12);
+
+  constructor(setup: ShardSetup) {
+    try {
+      this.shards = buildShards(setup);
+      this.ready = Promise.resolve();
+    } catch (error) {
+      this.ready = Promise.reject(error);
+    }
+  }
+
+  async search(request: BatchRequest): Promise<NeighbourBatch> {
+    return searchBatch(this.shards, request, this.found);
+  }
+
+  async close(): Promise<void> {
+    this.shards = [];
+  }
+}
+
+/** One worker thread holding some shards; requests are answered in order. */
+class WorkerShardHost implements ShardHost {
+  readonly ready: Promise<void>;
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve(batch: NeighbourBatch): void; reject(error: Error): void }>();
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  constructor(setup: ShardSetup, onRowsAdded: (rowsAdded: number) => void) {
+    this.worker = startWorker(setup);
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.worker.on('message', (reply: WorkerReply) => {
+        switch (reply.type) {
+          case 'progress':
+            onRowsAdded(reply.rowsAdded);
+            return;
+          case 'ready':
+            resolve();
+            return;
+          case 'result': {
+            const waiting = this.pending.get(reply.id);
+            this.pending.delete(reply.id);
+            waiting?.resolve({ offsets: reply.offsets, neighbours: reply.neighbours, complete: reply.complete });
+            return;
+          }
+          case 'error': {
+            const error = new Error(`DBSCAN worker: ${reply.message}`);
+            if (reply.id === undefined) {
+              this.fail(error);
+              reject(error);
+            } else {
+              const waiting = this.pending.get(reply.id);
+              this.pending.delete(reply.id);
+              waiting?.reject(error);
+            }
+          }
+        }
+      });
+      this.worker.on('error', (error) => {
+        this.fail(error);
+        reject(error);
+      });
+      this.worker.on('exit', (code) => {
+        const error = new Error(`DBSCAN worker stopped (exit code ${code})`);
+        this.fail(error);
+        reject(error);
+      });
+    });
+    // A build failure is reported through `ready`; this keeps it from also being "unhandled".
+    this.ready.catch(() => {});
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiting of this.pending.values()) waiting.reject(error);
+    this.pending.clear();
+  }
+
+  search(request: BatchRequest): Promise<NeighbourBatch> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<NeighbourBatch>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, ...request } satisfies WorkerRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    this.fail(new Error('DBSCAN worker closed'));
+    await this.worker.terminate();
+  }
+}
+
+function startWorkers(
+  kind: ShardKind,
+  vectors: Float32Array,
+  dimensions: number,
+  metric: Metric,
+  epsilon: number,
+  norms: Float64Array,
+  ranges: [number, number][],
+  workerCount: number,
+  settings: RunDbscanSettings,
+): ShardHost[] {
+  const rows = ranges[ranges.length - 1][1];
+  const added = new Array<number>(workerCount).fill(0);
+  const hosts: ShardHost[] = [];
+  for (let worker = 0; worker < workerCount; worker++) {
+    const shards = ranges.filter((_, index) => index % workerCount === worker);
+    const setup: ShardSetup = { kind, vectors, dimensions, metric, epsilon, norms, shards, ...(settings.hnsw ? { hnsw: settings.hnsw } : {}) };
+    hosts.push(
+      new WorkerShardHost(setup, (rowsAdded) => {
+        added[worker] = rowsAdded;
+        settings.onProgress?.({ step: 'index', done: added.reduce((sum, value) => sum + value, 0), total: rows });
+      }),
+    );
+  }
+  return hosts;
+}
+
+/**
+ * The compiled package runs dbscanWorker.js; from the TypeScript sources (tsx, tests) the worker
+ * must register tsx itself, since module hooks do not pass into worker threads.
+ */
+function startWorker(setup: ShardSetup): Worker {
+  const compiled = new URL('./dbscanWorker.js', import.meta.url);
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { workerData: setup });
+  const source = new URL('./dbscanWorker.ts', import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: setup });
+}
+
+/** Resolves like `promise`, or rejects with the signal's reason as soon as it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Sends the batches to every host, two in flight so the workers never wait for the main thread,
+ * and hands each merged answer to `handle` in request order.
+ */
+async function forEachBatch(
+  hosts: readonly ShardHost[],
+  requests: readonly BatchRequest[],
+  signal: AbortSignal | undefined,
+  handle: (request: BatchRequest, answers: NeighbourBatch[]) => void,
+): Promise<void> {
+  const inFlight: Promise<NeighbourBatch[]>[] = [];
+  let next = 0;
+  const send = () => {
+    const request = requests[next++];
+    const answers = Promise.all(hosts.map((host) => host.search(request)));
+    answers.catch(() => {}); // awaited below; this only keeps an early failure from being "unhandled"
+    inFlight.push(answers);
+  };
+  while (next < requests.length && inFlight.length < 2) send();
+  for (let done = 0; done < requests.length; done++) {
+    const answers = await abortable(inFlight.shift() as Promise<NeighbourBatch[]>, signal);
+    if (next < requests.length) send();
+    handle(requests[done], answers);
+  }
+}
+
+/** Disjoint sets over rows, with path halving and union by size: near-constant time an operation. */
+class UnionFind {
+  private readonly parent: Int32Array;
+  private readonly size: Int32Array;
+
+  constructor(count: number) {
+    this.parent = new Int32Array(count);
+    for (let index = 0; index < count; index++) this.parent[index] = index;
+    this.size = new Int32Array(count).fill(1);
+  }
+
+  find(index: number): number {
+    let current = index;
+    while (this.parent[current] !== current) {
+      this.parent[current] = this.parent[this.parent[current]];
+      current = this.parent[current];
+    }
+    return current;
+  }
+
+  union(a: number, b: number): void {
+    let rootA = this.find(a);
+    let rootB = this.find(b);
+    if (rootA === rootB) return;
+    if (this.size[rootA] < this.size[rootB]) [rootA, rootB] = [rootB, rootA];
+    this.parent[rootB] = rootA;
+    this.size[rootA] += this.size[rootB];
+  }
+}
+
+async function clusterOverShards(
+  rows: number,
+  hosts: readonly ShardHost[],
+  minSamples: number,
+  settings: RunDbscanSettings,
+): Promise<{ labels: Int32Array; coreSampleIndices: Int32Array }> {
+  const { signal, onProgress } = settings;
+  const firstLimit = Math.max(minSamples, FIRST_LIMIT);
+  const isCore = new Uint8Array(rows);
+  const incomplete = new Uint8Array(rows);
+  // Step 1's answers, kept until the core flags are known: at most firstLimit per shard and row.
+  const firstOffsets = new Int32Array(rows + 1);
+  let first = new RowList(rows * 2);
+
+  const firstRequests: BatchRequest[] = [];
+  for (let start = 0; start < rows; start += FIRST_BATCH) firstRequests.push({ start, end: Math.min(rows, start + FIRST_BATCH), limit: firstLimit });
+  await forEachBatch(hosts, firstRequests, signal, (request, answers) => {
+    const { start, end } = request as { start: number; end: number };
+    for (let row = start; row < end; row++) {
+      const query = row - start;
+      let count = 0;
+      let complete = true;
+      for (const answer of answers) {
+        for (let at = answer.offsets[query]; at < answer.offsets[query + 1]; at++) first.push(answer.neighbours[at]);
+        count += answer.offsets[query + 1] - answer.offsets[query];
+        if (!answer.complete[query]) complete = false;
+      }
+      firstOffsets[row + 1] = first.length;
+      // An incomplete answer has at least firstLimit >= minSamples rows, so the flag is sure.
+      if (count >= minSamples) isCore[row] = 1;
+      if (!complete) incomplete[row] = 1;
+    }
+    onProgress?.({ step: 'core', done: end, total: rows });
+  });
+
+  const sets = new UnionFind(rows);
+  // (border point, core point) pairs: a border point takes the smallest label among its cores.
+  const borders = new RowList(1024);
+  const addEdge = (row: number, neighbour: number) => {
+    if (isCore[row]) {
+      if (isCore[neighbour]) sets.union(row, neighbour);
+      else {
+        borders.push(neighbour);
+        borders.push(row);
+      }
+    } else if (isCore[neighbour]) {
+      borders.push(row);
+      borders.push(neighbour);
+    }
+  };
+  for (let row = 0; row < rows; row++) {
+    for (let at = firstOffsets[row]; at < firstOffsets[row + 1]; at++) addEdge(row, first.at(at));
+  }
+  first = new RowList(1);
+
+  const expand = new RowList(1024);
+  for (let row = 0; row < rows; row++) if (isCore[row] && incomplete[row]) expand.push(row);
+  const expandRows = expand.copy();
+  const expandRequests: BatchRequest[] = [];
+  for (let start = 0; start < expandRows.length; start += EXPAND_BATCH) {
+    expandRequests.push({ rows: expandRows.subarray(start, Math.min(expandRows.length, start + EXPAND_BATCH)), limit: Infinity });
+  }
+  let expanded = 0;
+  await forEachBatch(hosts, expandRequests, signal, (request, answers) => {
+    const batchRows = (request as { rows: Int32Array }).rows;
+    for (let query = 0; query < batchRows.length; query++) {
+      for (const answer of answers) {
+        for (let at = answer.offsets[query]; at < answer.offsets[query + 1]; at++) addEdge(batchRows[query], answer.neighbours[at]);
+      }
+    }
+    expanded += batchRows.length;
+    onProgress?.({ step: 'expand', done: expanded, total: expandRows.length });
+  });
+
+  const labels = new Int32Array(rows).fill(NOISE);
+  const labelOfRoot = new Int32Array(rows).fill(NOISE);
+  let nextLabel = 0;
+  let coreCount = 0;
+  // Index order: a cluster's number is fixed by its first core point, as in scikit-learn.
+  for (let row = 0; row < rows; row++) {
+    if (!isCore[row]) continue;
+    coreCount++;
+    const root = sets.find(row);
+    if (labelOfRoot[root] === NOISE) labelOfRoot[root] = nextLabel++;
+    labels[row] = labelOfRoot[root];
+  }
+  // scikit-learn grows one cluster completely before the next, so the first cluster (smallest
+  // label) that reaches a border point keeps it.
+  for (let at = 0; at < borders.length; at += 2) {
+    const border = borders.at(at);
+    const label = labels[borders.at(at + 1)];
+    if (labels[border] === NOISE || label < labels[border]) labels[border] = label;
+  }
+  const coreSampleIndices = new Int32Array(coreCount);
+  for (let row = 0, k = 0; row < rows; row++) if (isCore[row]) coreSampleIndices[k++] = row;
+  return { labels, coreSampleIndices };
+}

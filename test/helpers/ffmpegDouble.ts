@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { locateFfmpeg } from '../../src/ffmpeg/locateFfmpeg.js';
+
+/**
+ * What the ffmpeg double does besides running the real ffmpeg:
+ * - `slow`: decodes (`-f rawvideo`) read their input at its own frame rate (`-re`), so a run is
+ *   surely still decoding when a test signals it;
+ * - `hold-extract`: keyframe extractions (`-f image2`) never start: the double waits until killed;
+ * - `crash`: decodes die of SIGSEGV once they have written `PIAGGIO_TEST_CRASH_AFTER` bytes.
+ */
+export type DoubleMode = 'slow' | 'hold-extract' | 'crash' | 'plain';
+
+/**
+ * Writes an executable to use as FFMPEG_PATH: it announces every run on a FIFO (`decode PID`,
+ * `extract PID` or `other PID`, the PID being the one ffmpeg will have, as the double execs it),
+ * then behaves as its mode says. Tests wait for an announcement instead of sleeping.
+ */
+export function writeFfmpegDouble(directory: string): string {
+  const real = locateFfmpeg().ffmpegPath;
+  const path = join(directory, 'ffmpeg-double');
+  writeFileSync(
+    path,
+    `#!/bin/bash
+real=${JSON.stringify(real)}
+kind=other
+case " $* " in
+  *" rawvideo "*) kind=decode ;;
+  *" image2 "*) kind=extract ;;
+esac
+[ -n "$PIAGGIO_TEST_FIFO" ] && printf '%s %s\\n' "$kind" "$$" > "$PIAGGIO_TEST_FIFO"
+case "$PIAGGIO_TEST_MODE:$kind" in
+  slow:decode) exec "$real" -re "$@" ;;
+  hold-extract:extract) exec sleep infinity ;;
+  crash:decode)
+    # Watches the bytes this process (ffmpeg, after the exec below) has written, and kills it mid-stream.
+    ( while written=$(sed -n 's/^wchar: //p' "/proc/$$/io" 2>/dev/null) && [ -n "$written" ]; do
+        if [ "$written" -gt "$PIAGGIO_TEST_CRASH_AFTER" ]; then kill -SEGV $$; exit 0; fi
+        sleep 0.02
+      done ) &
+    exec "$real" -re "$@" ;;
+esac
+exec "$real" "$@"
+`,
+  );
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** Lines the double writes to a FIFO, read as they come. */
+export class Announcements {
+  private readonly socket: net.Socket;
+  private readonly received: Array<{ kind: string; pid: number }> = [];
+  private readonly waiting: Array<{ kind: string; count: number; resolve: (pid: number) => void }> = [];
+  private partial = '';
+
+  /** Creates the FIFO at `path` and opens it read-write, so writers never block and it never reads end-of-file. */
+  constructor(readonly path: string) {
+    execFileSync('mkfifo', [path]);
+    // The socket owns the descriptor and closes it when destroyed.
+    this.socket = new net.Socket({ fd: openSync(path, 'r+'), readable: true, writable: false });
+    this.socket.setEncoding('utf8');
+    this.socket.on('data', (text: string) => {
+      const lines = (this.partial + text).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const [kind, pid] = line.split(' ');
+        this.received.push({ kind, pid: Number(pid) });
+      }
+      this.deliver();
+    });
+  }
+
+  /** Every run announced so far. */
+  get all(): ReadonlyArray<{ kind: string; pid: number }> {
+    return this.received;
+  }
+
+  /** Resolves with the PID of the `count`-th run of this kind (1-based) once it has started. */
+  started(kind: string, count = 1): Promise<number> {
+    return new Promise((resolve) => {
+      this.waiting.push({ kind, count, resolve });
+      this.deliver();
+    });
+  }
+
+  private deliver(): void {
+    for (const waiter of [...this.waiting]) {
+      const matching = this.received.filter((entry) => entry.kind === waiter.kind);
+      if (matching.length < waiter.count) continue;
+      this.waiting.splice(this.waiting.indexOf(waiter), 1);
+      waiter.resolve(matching[waiter.count - 1].pid);
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** The state letter of a process (R, S, Z...), or undefined when there is no such process. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while `pid` is a live process (a zombie has ended: it only waits for its parent to read its status). */
+export function isRunning(pid: number): boolean {
+  const state = processState(pid);
+  return state !== undefined && state !== 'Z' && state !== 'X';
+}
+
+/** PIDs whose parent is `parent`, from /proc. */
+export function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) children.push(Number(entry));
+    } catch {
+      // the process ended while the list was read
+    }
+  }
+  return children;
+}
