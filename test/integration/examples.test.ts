@@ -32,3 +32,16 @@ test('examples/customPipeline.ts runs against the built package and reports scen
   assert.equal(report.clusters.reduce((sum, cluster) => sum + cluster.size, 0), 6);
   for (const cluster of report.clusters) assert.ok(cluster.brightness > 10 && cluster.brightness < 245, 'the custom operator saw real pixels');
 });
+
+test('examples/readManifest.ts reads a real run\'s manifest.json', async () => {
+  const output = join(temporary.path, 'run');
+  await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '-v', videoPath, '-o', output, '-m', modelPath, '--no-report'], { cwd: root });
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/readManifest.ts', output], { cwd: root });
+  const report = JSON.parse(stdout) as { clusters: Array<{ size: number; file: string; members: number[]; scene?: { start: number } }> };
+  assert.ok(report.clusters.length >= 1);
+  assert.equal(report.clusters.reduce((sum, cluster) => sum + cluster.members.length, 0), report.clusters.reduce((sum, cluster) => sum + cluster.size, 0));
+  for (const cluster of report.clusters) {
+    assert.match(cluster.file, /^example-scene\d{3}-frame\d{6}-/);
+    assert.equal(typeof cluster.scene?.start, 'number');
+  }
+});
