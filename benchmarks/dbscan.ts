@@ -35,6 +35,7 @@ import { DEFAULT_HNSW_SETTINGS } from '../operators/kernels/HnswNeighbourhoodQue
 import { EXACT_MAX_ROWS, HNSW_SHARDS, runDbscan } from '../operators/kernels/runDbscan.js';
 import { EXACT_MEDOID_PAIR_BUDGET, chooseRepresentatives } from '../operators/kernels/representatives.js';
 import { locateFfmpeg } from '../src/ffmpeg/locateFfmpeg.js';
+import { seededRandom as mulberry32 } from '../src/core/seededRandom.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsPath = join(root, 'benchmarks', 'results', 'dbscan.json');
@@ -50,16 +51,6 @@ const argument = (name: string, fallback: string): string => {
 
 // ---------------------------------------------------------------- data
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DATA_DESCRIPTION =
   'synthetic 512-d unit vectors (float32, in a SharedArrayBuffer), deterministic (mulberry32 seed 7): 10% lone random directions; ' +

@@ -1,4 +1,7 @@
 import { rowCount } from './distance.js';
+import { seededRandom } from '../../src/core/seededRandom.js';
+
+export { seededRandom };
 
 /**
  * Principal component analysis of the rows of one contiguous Float32Array (row `i` at
@@ -174,17 +177,6 @@ function symmetrize(matrix: Float64Array, size: number, denominator: number): Fl
   return matrix;
 }
 
-/** mulberry32: a small seeded generator, so the starting block is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function normalize(vector: Float64Array): number {
   let sum = 0;

@@ -7,6 +7,7 @@ import { Dbscan, ExactNeighbourhoodQuery, type NeighbourhoodQuery } from '../../
 import { BoundedDistance, type Metric, distance, distancesFrom, hammingDistance, isBinary, pairDistance, rowNorms } from '../../operators/kernels/distance.js';
 import { hnswNeighbourhoodQuery } from '../../operators/kernels/HnswNeighbourhoodQuery.js';
 import { EXACT_MAX_ROWS, runDbscan, runShardedDbscan, usesSequentialDbscan } from '../../operators/kernels/runDbscan.js';
+import { seededRandom } from '../../src/core/seededRandom.js';
 
 /** Flattens [[x, y], ...] into the contiguous row layout the kernels read. */
 function rows(points: readonly (readonly number[])[]): Float32Array {
@@ -416,14 +417,3 @@ describe('Dbscan is deterministic', () => {
   });
 });
 
-/** A small deterministic generator (mulberry32), so test data never changes between runs. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -5,18 +5,8 @@ import { Dbscan } from '../../operators/kernels/Dbscan.js';
 import { type Metric, distance, rowNorms } from '../../operators/kernels/distance.js';
 import { HnswNeighbourhoodQuery, HnswRangeSearch, hnswSpaceOf } from '../../operators/kernels/HnswNeighbourhoodQuery.js';
 import { ExactRangeSearch, RowList } from '../../operators/kernels/rangeSearch.js';
+import { seededRandom } from '../../src/core/seededRandom.js';
 
-/** A small deterministic generator (mulberry32), so test data never changes between runs. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Unit vectors in groups around random directions, plus lone random ones: embeddings in miniature. */
 function clusteredUnitVectors(count: number, dimensions: number, seed: number): Float32Array {
