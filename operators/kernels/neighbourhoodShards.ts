@@ -19,8 +19,13 @@ export interface ShardSetup {
   readonly hnsw?: Partial<HnswSettings>;
 }
 
-/** A batch of queries: a range of rows or a list of rows, each answered up to `limit` neighbours (see RangeSearch). */
-export type BatchRequest = { readonly start: number; readonly end: number; readonly limit: number } | { readonly rows: Int32Array; readonly limit: number };
+/**
+ * A batch of queries: a range of rows or a list of rows, each answered up to `limit` neighbours,
+ * with the `seen` hint of RangeSearch.search for every query of the batch.
+ */
+export type BatchRequest =
+  | { readonly start: number; readonly end: number; readonly limit: number; readonly seen?: number }
+  | { readonly rows: Int32Array; readonly limit: number; readonly seen?: number };
 
 /**
  * The answers to one batch, in request order, as compressed rows: query `b`'s neighbours are
@@ -55,7 +60,7 @@ export function searchBatch(shards: readonly RangeSearch[], request: BatchReques
   for (let query = 0; query < count; query++) {
     const row = 'rows' in request ? request.rows[query] : request.start + query;
     let allComplete = true;
-    for (const shard of shards) if (!shard.search(row, request.limit, found)) allComplete = false;
+    for (const shard of shards) if (!shard.search(row, request.limit, found, request.seen)) allComplete = false;
     complete[query] = allComplete ? 1 : 0;
     offsets[query + 1] = found.length;
   }

@@ -60,8 +60,11 @@ export interface RangeSearch {
    * most epsilon, each checked with the exact distance of distance.ts. It stops early once it has
    * appended at least `limit` rows; it returns true when the rows appended are all there are
    * ("complete"), and when it returns false it has appended at least `limit` rows.
+   *
+   * `seen` is a hint: an earlier search of this shard, stopped at its limit, found that many
+   * neighbours already, so an approximate search may start by asking for more.
    */
-  search(row: number, limit: number, out: RowList): boolean;
+  search(row: number, limit: number, out: RowList, seen?: number): boolean;
 }
 
 /** Brute force over a shard: exact by construction, O(shard size) distances a query (most abandoned early, see BoundedDistance). */

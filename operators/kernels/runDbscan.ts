@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Dbscan, NOISE, assertDbscanSettings } from './Dbscan.js';
-import { type Metric, rowCount, rowNorms } from './distance.js';
+import { type Metric, isBinary, rowCount, rowNorms } from './distance.js';
 import type { HnswSettings } from './HnswNeighbourhoodQuery.js';
 import { type BatchRequest, type NeighbourBatch, type ShardKind, type ShardSetup, buildShards, searchBatch } from './neighbourhoodShards.js';
 import { type RangeSearch, RowList } from './rangeSearch.js';
@@ -15,12 +15,13 @@ export const NEIGHBOUR_SEARCHES: readonly NeighbourSearch[] = ['auto', 'exact', 
 
 /**
  * Up to this many rows, 'auto' uses exact brute force on the calling thread. Measured with
- * `benchmarks/dbscan.ts --switch-over` on 512-d unit vectors (best of 2, alternating, on a loaded
- * 2-core machine): brute force / HNSW took 0.46 / 0.93 s at 1000 rows, 1.55 / 1.85 s at 2000,
- * 3.9 / 2.7 s at 3000 (HNSW time includes starting its worker threads), so they cross between
- * 2000 and 3000; below, brute force is faster, exact by construction and needs no threads.
+ * `benchmarks/dbscan.ts --switch-over` on 512-d unit vectors (best of 2, alternating; HNSW time
+ * includes starting its worker threads): brute force / HNSW took 0.28 / 0.44 s at 1000 rows and
+ * 1.12 / 0.64 s at 2000 on the idle 2-core machine (0.46 / 0.93 and 1.55 / 1.85 s while other work
+ * loaded it), so they cross between about 1300 and 2300 rows; below, brute force is faster, exact
+ * by construction and needs no threads.
  */
-export const EXACT_MAX_ROWS = 2000;
+export const EXACT_MAX_ROWS = 1500;
 
 /**
  * HNSW shards: each is an index over a contiguous part of the rows, built and searched by its own
@@ -29,8 +30,13 @@ export const EXACT_MAX_ROWS = 2000;
  */
 export const HNSW_SHARDS = 2;
 
-/** Least neighbours a first query asks for; one query often sees a whole small neighbourhood. */
-const FIRST_LIMIT = 16;
+/**
+ * Least neighbours a first query asks for. An HNSW search costs about the same for k = 16 and 32
+ * (its candidate list is at least efSearch = 32 long either way), and on the benchmark's data a
+ * third of the neighbourhoods that 16 leaves incomplete have 16 to 31 members: 32 answers them
+ * in the first pass instead of with a second search.
+ */
+const FIRST_LIMIT = 32;
 /** Rows a batch of first queries holds (large enough to amortise messages, small enough to stop promptly on abort). */
 const FIRST_BATCH = 2048;
 /** Rows a batch of full neighbourhood queries holds (these can be much slower each). */
@@ -79,10 +85,11 @@ export interface DbscanResult {
  * (HNSW indexes, or brute force for 'exact') and the clusters are found with a union-find, in
  * three steps that need only O(N) memory besides the shards:
  *
- * 1. every point asks for up to max(minSamples, 16) neighbours; it is core when it gets at least
+ * 1. every point asks for up to max(minSamples, 32) neighbours; it is core when it gets at least
  *    minSamples, and a non-core point's answer is its whole neighbourhood (smaller than
  *    minSamples), so the core flags are exact whenever the searches are;
- * 2. each core point whose neighbourhood was larger asks again for all of it;
+ * 2. each core point whose neighbourhood was larger asks again for all of it, of those workers
+ *    whose answer stopped at the limit (an HNSW search then starts past what it found);
  * 3. core points within epsilon of each other are joined (an edge found from either end counts);
  *    clusters are numbered in the order of their first core point and a border point takes the
  *    smallest number among the clusters that reach it. That is exactly what scikit-learn's
@@ -90,7 +97,7 @@ export interface DbscanResult {
  *
  * Every neighbour reported is checked with the exact distance, so HNSW can only miss neighbours,
  * never invent them: a cluster can split or lose a border point, but never merge with another.
- * The labels are deterministic for a given input order: the graphs are built in row order from a
+ * The labels are deterministic for a given input order: the graphs are built in an order drawn from a
  * fixed seed over a fixed number of shards.
  */
 export async function runDbscan(vectors: Float32Array, dimensions: number, settings: RunDbscanSettings): Promise<DbscanResult> {
@@ -118,6 +125,8 @@ export async function runShardedDbscan(vectors: Float32Array, dimensions: number
   assertDbscanSettings(settings);
   settings.signal?.throwIfAborted();
   if (rows === 0) return { labels: new Int32Array(0), coreSampleIndices: new Int32Array(0), neighbourSearch: kind };
+  // The index reads bits as 0/1 coordinates whose squared distance is the hamming count.
+  if (kind === 'hnsw' && metric === 'hamming' && !isBinary(vectors)) throw new RangeError('the hamming metric through HNSW needs vectors of 0s and 1s');
   const threads = settings.threads ?? defaultThreads(kind);
   const shardCount = kind === 'hnsw' ? HNSW_SHARDS : Math.max(1, threads);
   const ranges = splitRows(rows, shardCount);
@@ -128,7 +137,7 @@ export async function runShardedDbscan(vectors: Float32Array, dimensions: number
       : startWorkers(kind, shared(vectors), dimensions, metric, epsilon, norms, ranges, Math.min(threads, shardCount), settings);
   try {
     await abortable(Promise.all(hosts.map((host) => host.ready)), settings.signal);
-    return { ...(await clusterOverShards(rows, hosts, minSamples, settings)), neighbourSearch: kind };
+    return { ...(await clusterOverShards(rows, ranges, hosts, minSamples, settings)), neighbourSearch: kind };
   } finally {
     await Promise.all(hosts.map((host) => host.close()));
   }
@@ -361,6 +370,27 @@ async function forEachBatch(
   }
 }
 
+/**
+ * The first queries in batches of about `size` rows, each made of equal runs of consecutive rows
+ * from every shard's range. A row's own shard answers it more slowly than the others (it often
+ * searches again for the row itself, see HnswRangeSearch), so a batch drawn from one shard keeps
+ * that shard's thread busy while the others wait for it; runs from every shard keep all busy.
+ * Every row appears in exactly one batch.
+ */
+function balancedBatches(ranges: readonly (readonly [number, number])[], size: number, limit: number): BatchRequest[] {
+  const run = Math.max(1, Math.floor(size / ranges.length));
+  const longest = Math.max(...ranges.map(([start, end]) => end - start));
+  const batches: BatchRequest[] = [];
+  for (let offset = 0; offset < longest; offset += run) {
+    const batchRows = new RowList(size);
+    for (const [start, end] of ranges) {
+      for (let row = start + offset; row < Math.min(end, start + offset + run); row++) batchRows.push(row);
+    }
+    batches.push({ rows: batchRows.copy(), limit });
+  }
+  return batches;
+}
+
 /** Disjoint sets over rows, with path halving and union by size: near-constant time an operation. */
 class UnionFind {
   private readonly parent: Int32Array;
@@ -393,6 +423,7 @@ class UnionFind {
 
 async function clusterOverShards(
   rows: number,
+  ranges: readonly (readonly [number, number])[],
   hosts: readonly ShardHost[],
   minSamples: number,
   settings: RunDbscanSettings,
@@ -400,30 +431,28 @@ async function clusterOverShards(
   const { signal, onProgress } = settings;
   const firstLimit = Math.max(minSamples, FIRST_LIMIT);
   const isCore = new Uint8Array(rows);
-  const incomplete = new Uint8Array(rows);
-  // Step 1's answers, kept until the core flags are known: at most firstLimit per shard and row.
-  const firstOffsets = new Int32Array(rows + 1);
-  let first = new RowList(rows * 2);
-
-  const firstRequests: BatchRequest[] = [];
-  for (let start = 0; start < rows; start += FIRST_BATCH) firstRequests.push({ start, end: Math.min(rows, start + FIRST_BATCH), limit: firstLimit });
-  await forEachBatch(hosts, firstRequests, signal, (request, answers) => {
-    const { start, end } = request as { start: number; end: number };
-    for (let row = start; row < end; row++) {
-      const query = row - start;
+  // Per host, the rows whose answer from it stopped at the limit: only those hosts search again.
+  const incomplete = hosts.map(() => new Uint8Array(rows));
+  // Step 1's answers, kept as they arrive until the core flags are known: at most firstLimit per
+  // shard and row.
+  const firstAnswers: { rows: Int32Array; answers: NeighbourBatch[] }[] = [];
+  let done = 0;
+  await forEachBatch(hosts, balancedBatches(ranges, FIRST_BATCH, firstLimit), signal, (request, answers) => {
+    const batchRows = (request as { rows: Int32Array }).rows;
+    for (let query = 0; query < batchRows.length; query++) {
+      const row = batchRows[query];
       let count = 0;
-      let complete = true;
-      for (const answer of answers) {
-        for (let at = answer.offsets[query]; at < answer.offsets[query + 1]; at++) first.push(answer.neighbours[at]);
+      for (let host = 0; host < answers.length; host++) {
+        const answer = answers[host];
         count += answer.offsets[query + 1] - answer.offsets[query];
-        if (!answer.complete[query]) complete = false;
+        if (!answer.complete[query]) incomplete[host][row] = 1;
       }
-      firstOffsets[row + 1] = first.length;
       // An incomplete answer has at least firstLimit >= minSamples rows, so the flag is sure.
       if (count >= minSamples) isCore[row] = 1;
-      if (!complete) incomplete[row] = 1;
     }
-    onProgress?.({ step: 'core', done: end, total: rows });
+    firstAnswers.push({ rows: batchRows, answers });
+    done += batchRows.length;
+    onProgress?.({ step: 'core', done, total: rows });
   });
 
   const sets = new UnionFind(rows);
@@ -441,29 +470,41 @@ async function clusterOverShards(
       borders.push(neighbour);
     }
   };
-  for (let row = 0; row < rows; row++) {
-    for (let at = firstOffsets[row]; at < firstOffsets[row + 1]; at++) addEdge(row, first.at(at));
-  }
-  first = new RowList(1);
-
-  const expand = new RowList(1024);
-  for (let row = 0; row < rows; row++) if (isCore[row] && incomplete[row]) expand.push(row);
-  const expandRows = expand.copy();
-  const expandRequests: BatchRequest[] = [];
-  for (let start = 0; start < expandRows.length; start += EXPAND_BATCH) {
-    expandRequests.push({ rows: expandRows.subarray(start, Math.min(expandRows.length, start + EXPAND_BATCH)), limit: Infinity });
-  }
-  let expanded = 0;
-  await forEachBatch(hosts, expandRequests, signal, (request, answers) => {
-    const batchRows = (request as { rows: Int32Array }).rows;
-    for (let query = 0; query < batchRows.length; query++) {
-      for (const answer of answers) {
+  for (const { rows: batchRows, answers } of firstAnswers.splice(0)) {
+    for (const answer of answers) {
+      for (let query = 0; query < batchRows.length; query++) {
         for (let at = answer.offsets[query]; at < answer.offsets[query + 1]; at++) addEdge(batchRows[query], answer.neighbours[at]);
       }
     }
-    expanded += batchRows.length;
-    onProgress?.({ step: 'expand', done: expanded, total: expandRows.length });
+  }
+
+  // Step 2, per host: its answers that stopped at the limit, for core points only (a non-core
+  // point's answer is always complete). A host whose first answer was whole is not asked again.
+  const expandRequests = hosts.map((_, host) => {
+    const expand = new RowList(1024);
+    for (let row = 0; row < rows; row++) if (isCore[row] && incomplete[host][row]) expand.push(row);
+    const hostRows = expand.copy();
+    const requests: BatchRequest[] = [];
+    for (let start = 0; start < hostRows.length; start += EXPAND_BATCH) {
+      requests.push({ rows: hostRows.subarray(start, Math.min(hostRows.length, start + EXPAND_BATCH)), limit: Infinity, seen: firstLimit });
+    }
+    return { requests, rows: hostRows.length };
   });
+  incomplete.length = 0;
+  const expandTotal = expandRequests.reduce((sum, host) => sum + host.rows, 0);
+  let expanded = 0;
+  await Promise.all(
+    hosts.map((host, index) =>
+      forEachBatch([host], expandRequests[index].requests, signal, (request, [answer]) => {
+        const batchRows = (request as { rows: Int32Array }).rows;
+        for (let query = 0; query < batchRows.length; query++) {
+          for (let at = answer.offsets[query]; at < answer.offsets[query + 1]; at++) addEdge(batchRows[query], answer.neighbours[at]);
+        }
+        expanded += batchRows.length;
+        onProgress?.({ step: 'expand', done: expanded, total: expandTotal });
+      }),
+    ),
+  );
 
   const labels = new Int32Array(rows).fill(NOISE);
   const labelOfRoot = new Int32Array(rows).fill(NOISE);

@@ -368,7 +368,7 @@ describe('runDbscan', () => {
     }
   });
 
-  test('neighbourhoods larger than the first query (16) are followed to the end', async () => {
+  test('neighbourhoods larger than the first query (32) are followed to the end', async () => {
     // 3 tight groups of 40 identical-ish points: every point has 40 neighbours, more than one
     // first query returns, so the union-find must expand them to join each group into one cluster.
     const random = seededRandom(5);
@@ -402,6 +402,7 @@ describe('runDbscan', () => {
     await assert.rejects(runDbscan(new Float32Array(4), 2, { epsilon: -1, minSamples: 2, metric: 'cosine' }), RangeError);
     await assert.rejects(runDbscan(new Float32Array(4), 2, { epsilon: 1, minSamples: 2, metric: 'jaccard' as Metric }), RangeError);
     await assert.rejects(runDbscan(new Float32Array(5), 2, { epsilon: 1, minSamples: 2, metric: 'cosine' }), RangeError);
+    await assert.rejects(runDbscan(Float32Array.from([0, 1, 0.5, 1]), 2, { epsilon: 1, minSamples: 2, metric: 'hamming', neighbourSearch: 'hnsw', threads: 0 }), /0s and 1s/);
   });
 });
 

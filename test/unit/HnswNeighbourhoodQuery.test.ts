@@ -134,6 +134,12 @@ describe('HnswRangeSearch', () => {
       truth.clear();
       assert.equal(exact.search(row, 16, truth), false);
       assert.equal(truth.length, 16);
+      // Asked again for all of it, told that 16 were seen: the whole neighbourhood, as brute force.
+      found.clear();
+      truth.clear();
+      assert.equal(hnsw.search(row, Infinity, found, 16), true);
+      exact.search(row, Infinity, truth);
+      assert.deepEqual(sorted(found.view()), sorted(truth.view()), `row ${row}`);
       checked++;
     }
     assert.ok(checked > 10);

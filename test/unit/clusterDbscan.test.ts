@@ -173,7 +173,7 @@ describe('clusterDbscan on large inputs (worker threads, HNSW)', () => {
     });
   }
 
-  test('above EXACT_MAX_ROWS (2000) items it clusters asynchronously, off the calling thread, with the same result as brute force', async () => {
+  test('above EXACT_MAX_ROWS (1500) items it clusters asynchronously, off the calling thread, with the same result as brute force', async () => {
     const inputs = groupedItems(310, 10);
     const steps = new Set<string>();
     const fromHnsw = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001 }, { onProgress: (progress) => steps.add(progress.step) })));
