@@ -16,6 +16,7 @@ import { encoderOptions } from './loadEncoder.js';
 import { runIntoOutput, serializable } from './runIntoOutput.js';
 import { runOutputOptions } from './runOutputs.js';
 import { clusteringFor } from './keyframes.js';
+import { dbscanProgressListener } from './cluster.js';
 import { saveEmbeddingsOptions } from '../src/sinks/npy.js';
 import type { RunSettings } from './scenes.js';
 import type { Candidate } from '../src/core/frame.js';
@@ -74,7 +75,7 @@ export async function runDedup(directory: string, outputPath: string, options: R
         if (onProgress && seen % 8 === 0) onProgress({ kind: 'frames', done: seen });
       }),
       embedBatches(encoder, pickOptions(embedBatchesOptions, values)),
-      clusterDbscan(clusterValues),
+      clusterDbscan(clusterValues, { onProgress: dbscanProgressListener(onProgress) }),
     );
     const clustering = await runObservable(pipeline, settings.signal);
     if (!clustering) throw new Error('the clustering stage emitted nothing');

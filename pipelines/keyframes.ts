@@ -11,6 +11,7 @@ import { selectCandidateFrames, selectCandidateFramesOptions } from '../operator
 import { dropTechnicalFrames, dropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
 import { clusterDbscan, clusterDbscanOptions, type Clustering } from '../operators/clusterDbscan.js';
+import { dbscanProgressListener } from './cluster.js';
 import { extractFrames } from '../src/sinks/extractFrames.js';
 import { keyframeFileName } from '../src/sinks/fileNames.js';
 import { writeKeyframesOptions, type WriteKeyframesValues } from '../src/sinks/keyframeOptions.js';
@@ -123,7 +124,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
       tap((candidate) => thumbnails?.capture(candidate.frame)),
       (candidates) =>
         encoder
-          ? candidates.pipe(embedBatches(encoder, pickOptions(embedBatchesOptions, values)), clusterDbscan(clusterValues))
+          ? candidates.pipe(embedBatches(encoder, pickOptions(embedBatchesOptions, values)), clusterDbscan(clusterValues, { onProgress: dbscanProgressListener(onProgress) }))
           : candidates.pipe(oneClusterPerCandidate()),
     );
     const clustering = await runObservable(pipeline, settings.signal);
