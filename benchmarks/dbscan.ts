@@ -10,13 +10,16 @@
  *
  * Agreement with exact DBSCAN is the adjusted Rand index (noise as one class, as scikit-learn's
  * adjusted_rand_score sees -1):
- * - full: when the brute-force path is run (sizes up to --exact-max, default 10000), over all points;
- * - sampled: for larger sizes, `--samples` random points; for each, its exact cluster is found by
- *   breadth-first search with exact brute-force range queries (every member's neighbourhood
- *   scanned over all N points), and the ARI is computed over the union of those clusters (plus
- *   sampled noise points); border points also reached by a cluster outside the sample are left
- *   out (counted). The brute-force path's time at such sizes is projected from the measured cost
- *   of its distance evaluations: N (N - 1) / 2 pairs to count neighbours, plus N per core point.
+ * - full, against the brute-force path (sizes up to --exact-max, default 10000), which is timed;
+ * - full, against reference labels (sizes up to --reference-max, default 100000): every exact
+ *   neighbourhood from onnxruntime's matrix product over all rows (candidates checked with the
+ *   exact float64 distance, see exactScanner.ts), run through the sequential Dbscan kernel;
+ * - sampled: for larger sizes, `--samples` random points; for each, its exact
+ *   cluster is found by breadth-first search with the same exact neighbourhoods, and the ARI is
+ *   computed over the union of those clusters (plus sampled noise points); border points also
+ *   reached by a cluster outside the sample are left out (counted).
+ * Above --exact-max the brute-force path's time is projected from the measured cost of its
+ * distance evaluations: N (N - 1) / 2 pairs to count neighbours, plus N per core point.
  *
  * Results are merged into benchmarks/results/dbscan.json by size (a run with --sizes 1000000 keeps
  * the 10k and 100k entries), each with the load average seen, since other processes share the CPU.
@@ -27,8 +30,8 @@ import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalme
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import hnswlib from 'hnswlib-node';
 import { Dbscan } from '../operators/kernels/Dbscan.js';
+import { ExactCosineScanner } from './exactScanner.js';
 import { pairDistance, rowNorms } from '../operators/kernels/distance.js';
 import { ExactRangeSearch, RowList } from '../operators/kernels/rangeSearch.js';
 import { DEFAULT_HNSW_SETTINGS } from '../operators/kernels/HnswNeighbourhoodQuery.js';
@@ -36,13 +39,12 @@ import { EXACT_MAX_ROWS, HNSW_SHARDS, runDbscan } from '../operators/kernels/run
 import { EXACT_MEDOID_PAIR_BUDGET, chooseRepresentatives } from '../operators/kernels/representatives.js';
 import { locateFfmpeg } from '../src/ffmpeg/locateFfmpeg.js';
 import { seededRandom as mulberry32 } from '../src/core/seededRandom.js';
+import { DATA_DESCRIPTION, DIMENSIONS, generate } from './clusteredVectors.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsPath = join(root, 'benchmarks', 'results', 'dbscan.json');
-const DIMENSIONS = 512;
 const EPSILON = 0.2;
 const MIN_SAMPLES = 2;
-const SEED = 7;
 
 const argument = (name: string, fallback: string): string => {
   const index = process.argv.indexOf(`--${name}`);
@@ -51,53 +53,6 @@ const argument = (name: string, fallback: string): string => {
 
 // ---------------------------------------------------------------- data
 
-
-const DATA_DESCRIPTION =
-  'synthetic 512-d unit vectors (float32, in a SharedArrayBuffer), deterministic (mulberry32 seed 7): 10% lone random directions; ' +
-  'the rest in clusters of size floor(1/(1-u)^0.75) capped at 200 (mean ~3.2, size-biased mean ~34), each a centre plus Gaussian ' +
-  'noise with r^2 uniform in [0.04, 0.30] (within-cluster cosine distance r^2/(1+r^2), i.e. 0.04 to 0.23, straddling eps 0.2, so ' +
-  'loose clusters fray into border and noise points); clusters come in groups of 1 to 6 around a shared centre (offset 0.3 to 0.9), ' +
-  'so neighbouring clusters sit at cosine distance ~0.3 to 0.6 from each other, in input order';
-
-/** The benchmark's vectors: the same for a given size in every child process. */
-function generate(rows: number): Float32Array {
-  const random = mulberry32(SEED);
-  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const vectors = new Float32Array(new SharedArrayBuffer(rows * DIMENSIONS * 4));
-  const groupCentre = new Float64Array(DIMENSIONS);
-  const centre = new Float64Array(DIMENSIONS);
-  const row64 = new Float64Array(DIMENSIONS);
-  const scale = 1 / Math.sqrt(DIMENSIONS);
-  const writeUnit = (row: number) => {
-    let norm = 0;
-    for (let k = 0; k < DIMENSIONS; k++) norm += row64[k] * row64[k];
-    norm = Math.sqrt(norm);
-    for (let k = 0; k < DIMENSIONS; k++) vectors[row * DIMENSIONS + k] = row64[k] / norm;
-  };
-  let row = 0;
-  let clustersLeftInGroup = 0;
-  while (row < rows) {
-    if (random() < 0.1) {
-      for (let k = 0; k < DIMENSIONS; k++) row64[k] = gaussian();
-      writeUnit(row++);
-      continue;
-    }
-    if (clustersLeftInGroup === 0) {
-      for (let k = 0; k < DIMENSIONS; k++) groupCentre[k] = gaussian() * scale;
-      clustersLeftInGroup = 1 + Math.floor(random() * 6);
-    }
-    clustersLeftInGroup--;
-    const offset = 0.6 * Math.sqrt(random()) + 0.3;
-    for (let k = 0; k < DIMENSIONS; k++) centre[k] = groupCentre[k] + gaussian() * offset * scale;
-    const size = Math.min(rows - row, 200, Math.floor(1 / Math.pow(1 - random(), 0.75)));
-    const spread = Math.sqrt(0.04 + 0.26 * random());
-    for (let member = 0; member < size; member++) {
-      for (let k = 0; k < DIMENSIONS; k++) row64[k] = centre[k] + gaussian() * spread * scale;
-      writeUnit(row++);
-    }
-  }
-  return vectors;
-}
 
 // ---------------------------------------------------------------- agreement
 
@@ -211,94 +166,105 @@ function pairSeconds(vectors: Float32Array, rows: number, queries: number): numb
   return (performance.now() - start) / 1000 / (queries * rows);
 }
 
-/**
- * Exact range queries for the sampled agreement, by brute force in C++ (hnswlib's
- * BruteforceSearch scans every row, about 5x faster than the JavaScript scan): k grows until the
- * farthest of the k nearest lies beyond epsilon (+1e-4 for float32 rounding), and every candidate
- * is checked with the exact float64 distance, as everywhere else.
- */
-class BruteForceRanges {
-  private readonly index: hnswlib.BruteforceSearch;
-  private readonly query: number[];
+/** Query rows a matrix product takes at once (512 columns: ~5e11 multiply-adds over 1M rows). */
+const QUERY_BLOCK = 512;
 
-  constructor(
-    private readonly vectors: Float32Array,
-    private readonly rows: number,
-    private readonly norms: Float64Array,
-  ) {
-    this.index = new hnswlib.BruteforceSearch('cosine', DIMENSIONS);
-    this.index.initIndex(rows);
-    this.query = new Array<number>(DIMENSIONS).fill(0);
-    for (let row = 0; row < rows; row++) this.index.addPoint(this.load(row), row);
-  }
+/** Exact neighbourhoods, computed a block at a time on demand and kept. */
+class Neighbourhoods {
+  private readonly known = new Map<number, Int32Array>();
+  scans = 0;
 
-  private load(row: number): number[] {
-    for (let k = 0; k < DIMENSIONS; k++) this.query[k] = this.vectors[row * DIMENSIONS + k];
-    return this.query;
-  }
+  constructor(private readonly scanner: ExactCosineScanner) {}
 
-  search(row: number): Int32Array {
-    for (let k = 64; ; k *= 4) {
-      const { distances, neighbors } = this.index.searchKnn(this.load(row), Math.min(k, this.rows));
-      if (distances[distances.length - 1] <= EPSILON + 1e-4 && k < this.rows) continue;
-      const within: number[] = [];
-      for (let at = 0; at < neighbors.length && distances[at] <= EPSILON + 1e-4; at++) {
-        if (pairDistance('cosine', this.vectors, DIMENSIONS, row, neighbors[at], this.norms) <= EPSILON) within.push(neighbors[at]);
-      }
-      return Int32Array.from(within);
+  /** Computes the neighbourhoods of those `rows` not yet known, QUERY_BLOCK at a time. */
+  async ensure(rows: Iterable<number>): Promise<void> {
+    const missing = [...new Set(rows)].filter((row) => !this.known.has(row));
+    for (let at = 0; at < missing.length; at += QUERY_BLOCK) {
+      const block = missing.slice(at, at + QUERY_BLOCK);
+      const found = await this.scanner.neighbourhoods(block);
+      block.forEach((row, index) => this.known.set(row, found[index]));
+      this.scans += block.length;
     }
+  }
+
+  of(row: number): Int32Array {
+    const found = this.known.get(row);
+    if (!found) throw new Error(`neighbourhood of ${row} asked before it was computed`);
+    return found;
   }
 }
 
 /**
- * Exact clusters of sampled points by breadth-first search with brute-force range queries. Writes
- * (row, exact label) pairs for the union of the clusters found; the label is the cluster's first
- * core point (scikit-learn's numbering order), -1 for noise.
+ * Exact DBSCAN labels over all rows: every neighbourhood from {@link ExactCosineScanner}, fed to
+ * the sequential Dbscan kernel (scikit-learn's algorithm and numbering) as its neighbourhood
+ * query. Agrees with the brute-force path by construction; at 100k rows it takes minutes where the
+ * brute-force path would take more than an hour.
+ */
+async function childReference(rows: number, labelsPath: string): Promise<ChildReport> {
+  const vectors = generate(rows);
+  const norms = rowNorms(vectors, DIMENSIONS);
+  const start = performance.now();
+  const neighbourhoods = new Neighbourhoods(await ExactCosineScanner.create(vectors, DIMENSIONS, norms, EPSILON));
+  await neighbourhoods.ensure(Array.from({ length: rows }, (_, row) => row));
+  const dbscan = new Dbscan({ epsilon: EPSILON, minSamples: MIN_SAMPLES, metric: 'cosine', neighbourhoodQuery: () => ({ neighbours: (row) => neighbourhoods.of(row) }) });
+  const labels = dbscan.fit(vectors, DIMENSIONS);
+  writeLabels(labelsPath, labels);
+  return { seconds: (performance.now() - start) / 1000, peakRssBytes: peakRss(), cores: dbscan.coreSampleIndices.length, ...summary(labels) };
+}
+
+/**
+ * Exact clusters of sampled points by a breadth-first search from all of them at once, level by
+ * level, so each level's neighbourhoods are computed in blocks. Writes (row, exact label) pairs
+ * for the union of the clusters found; the label is the cluster's first core point (scikit-learn's
+ * numbering order), -1 for noise.
  */
 async function childSample(rows: number, samples: number, outputPath: string): Promise<ChildReport> {
   const vectors = generate(rows);
   const norms = rowNorms(vectors, DIMENSIONS);
   const start = performance.now();
-  const search = new BruteForceRanges(vectors, rows, norms);
-  const neighbourhoods = new Map<number, Int32Array>();
-  let scans = 0;
-  const neighbourhood = (row: number): Int32Array => {
-    let known = neighbourhoods.get(row);
-    if (!known) {
-      known = search.search(row);
-      scans++;
-      neighbourhoods.set(row, known);
-    }
-    return known;
-  };
-  const isCore = (row: number) => neighbourhood(row).length >= MIN_SAMPLES;
-  /** Cluster id (its smallest core row) of every core row explored. */
-  const clusterOfCore = new Map<number, number>();
-  const explore = (seed: number): void => {
-    if (clusterOfCore.has(seed)) return;
-    const members: number[] = [seed];
-    const seen = new Set<number>([seed]);
-    for (let at = 0; at < members.length; at++) {
-      for (const neighbour of neighbourhood(members[at])) {
-        if (seen.has(neighbour)) continue;
-        seen.add(neighbour);
-        if (isCore(neighbour)) members.push(neighbour);
-      }
-    }
-    const id = Math.min(...members);
-    for (const member of members) clusterOfCore.set(member, id);
-  };
+  const neighbourhoods = new Neighbourhoods(await ExactCosineScanner.create(vectors, DIMENSIONS, norms, EPSILON));
+  const isCore = (row: number) => neighbourhoods.of(row).length >= MIN_SAMPLES;
   const random = mulberry32(11);
-  const noise = new Set<number>();
   const sampled: number[] = [];
-  for (let sample = 0; sample < samples; sample++) {
-    const row = Math.floor(random() * rows);
-    sampled.push(row);
-    if (isCore(row)) explore(row);
+  for (let sample = 0; sample < samples; sample++) sampled.push(Math.floor(random() * rows));
+  await neighbourhoods.ensure(sampled);
+  // A non-core sample belongs to the clusters of its core neighbours (or is noise).
+  await neighbourhoods.ensure(sampled.filter((row) => !isCore(row)).flatMap((row) => Array.from(neighbourhoods.of(row))));
+  const noise = new Set<number>();
+  const seeds = new Set<number>();
+  for (const row of sampled) {
+    if (isCore(row)) seeds.add(row);
     else {
-      const cores = Array.from(neighbourhood(row)).filter(isCore);
+      const cores = Array.from(neighbourhoods.of(row)).filter(isCore);
       if (cores.length === 0) noise.add(row);
-      for (const core of cores) explore(core);
+      for (const core of cores) seeds.add(core);
+    }
+  }
+  // Every core reachable from a seed; each level's unknown neighbourhoods in one go.
+  const explored = new Set<number>(seeds);
+  let frontier = [...seeds];
+  while (frontier.length > 0) {
+    const candidates = frontier.flatMap((row) => Array.from(neighbourhoods.of(row)));
+    await neighbourhoods.ensure(candidates);
+    frontier = [];
+    for (const candidate of candidates) {
+      if (explored.has(candidate) || !isCore(candidate)) continue;
+      explored.add(candidate);
+      frontier.push(candidate);
+    }
+  }
+  // Clusters: connected explored cores, named by their smallest row.
+  const clusterOfCore = new Map<number, number>();
+  for (const seed of [...explored].sort((a, b) => a - b)) {
+    if (clusterOfCore.has(seed)) continue;
+    const members = [seed];
+    clusterOfCore.set(seed, seed);
+    for (let at = 0; at < members.length; at++) {
+      for (const neighbour of neighbourhoods.of(members[at])) {
+        if (clusterOfCore.has(neighbour) || !isCore(neighbour)) continue;
+        clusterOfCore.set(neighbour, seed);
+        members.push(neighbour);
+      }
     }
   }
   // Every point of an explored cluster: its cores, and its border points with their exact label
@@ -307,9 +273,9 @@ async function childSample(rows: number, samples: number, outputPath: string): P
   for (const [core, id] of clusterOfCore) exactLabel.set(core, id);
   let ambiguousBorders = 0;
   for (const core of clusterOfCore.keys()) {
-    for (const neighbour of neighbourhood(core)) {
+    for (const neighbour of neighbourhoods.of(core)) {
       if (exactLabel.has(neighbour)) continue;
-      const reaching = Array.from(neighbourhood(neighbour)).filter(isCore);
+      const reaching = Array.from(neighbourhoods.of(neighbour)).filter(isCore);
       if (reaching.every((other) => clusterOfCore.has(other))) exactLabel.set(neighbour, Math.min(...reaching.map((other) => clusterOfCore.get(other) as number)));
       else ambiguousBorders++;
     }
@@ -325,7 +291,7 @@ async function childSample(rows: number, samples: number, outputPath: string): P
     pointsCompared: exactLabel.size,
     sampledNoise: noise.size,
     ambiguousBordersLeftOut: ambiguousBorders,
-    exactScans: scans,
+    exactScans: neighbourhoods.scans,
   };
 }
 
@@ -346,6 +312,8 @@ class ChildTimeout extends Error {
   constructor(
     readonly limitSeconds: number,
     readonly lastProgress: unknown,
+    /** Seconds from the start at which each step was first reported. */
+    readonly stepStarts: Record<string, number>,
   ) {
     super(`child stopped at the ${limitSeconds} s limit`);
   }
@@ -356,11 +324,17 @@ function runChild(args: string[], timeoutSeconds: number): Promise<ChildReport> 
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let lastProgress: unknown;
+    const stepStarts: Record<string, number> = {};
     let timedOut = false;
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk: Buffer) => {
       process.stderr.write(chunk);
-      for (const line of chunk.toString().split('\n')) if (line.startsWith('PROGRESS ')) lastProgress = JSON.parse(line.slice(9));
+      for (const line of chunk.toString().split('\n')) {
+        if (!line.startsWith('PROGRESS ')) continue;
+        const progress = JSON.parse(line.slice(9)) as { step: string; seconds: number };
+        stepStarts[progress.step] ??= progress.seconds;
+        lastProgress = progress;
+      }
     });
     const timer = setTimeout(() => {
       timedOut = true;
@@ -369,7 +343,7 @@ function runChild(args: string[], timeoutSeconds: number): Promise<ChildReport> 
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (timedOut) reject(new ChildTimeout(timeoutSeconds, lastProgress));
+      if (timedOut) reject(new ChildTimeout(timeoutSeconds, lastProgress, stepStarts));
       else if (code !== 0) reject(new Error(`child ${args.join(' ')} ended with ${code ?? signal}`));
       else resolve(JSON.parse(output.trim().split('\n').pop() as string) as ChildReport);
     });
@@ -387,7 +361,7 @@ async function ffmpegVersion(): Promise<string> {
 
 const gib = (bytes: number) => Number((bytes / 2 ** 30).toFixed(2));
 
-async function measureSize(rows: number, exactMax: number, samples: number, directory: string, limitSeconds: number): Promise<Record<string, unknown>> {
+async function measureSize(rows: number, exactMax: number, referenceMax: number, samples: number, directory: string, limitSeconds: number): Promise<Record<string, unknown>> {
   const loadBefore = loadavg()[0];
   const hnswLabels = join(directory, `hnsw-${rows}.bin`);
   console.error(`[${rows}] HNSW path...`);
@@ -398,7 +372,7 @@ async function measureSize(rows: number, exactMax: number, samples: number, dire
     if (!(error instanceof ChildTimeout)) throw error;
     return {
       rows,
-      hnsw: { completed: false, limitSeconds: error.limitSeconds, lastProgress: error.lastProgress },
+      hnsw: { completed: false, limitSeconds: error.limitSeconds, stepStartSeconds: error.stepStarts, lastProgress: error.lastProgress },
       loadAverageBeforeAndAfter: [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))],
       measuredAt: new Date().toISOString(),
     };
@@ -420,10 +394,37 @@ async function measureSize(rows: number, exactMax: number, samples: number, dire
     entry.bruteForce = { seconds: Number(exact.seconds.toFixed(2)), peakRssGiB: gib(exact.peakRssBytes), ...withoutTiming(exact) };
     entry.agreement = { method: 'full: ARI over all points against the brute-force labels', ari, labelsDiffering: differing };
     entry.speedup = Number((exact.seconds / hnsw.seconds).toFixed(2));
+    // The projection used for larger sizes, checked here against the measured time.
+    const projection = await runChild(['project', String(rows)], 900);
+    (entry.bruteForce as Record<string, unknown>).projectedSeconds = Math.round(Number(projection.pairSeconds) * ((rows * (rows - 1)) / 2 + Number(exact.cores) * rows));
+  } else if (rows <= referenceMax) {
+    console.error(`[${rows}] exact reference labels...`);
+    const referencePath = join(directory, `reference-${rows}.bin`);
+    const reference = await runChild(['reference', String(rows), referencePath], 3600);
+    const referenceArray = readLabels(referencePath);
+    const hnswArray = readLabels(hnswLabels);
+    // Cluster numbers shift when a cluster splits, so compare what does not depend on them: noise.
+    let noiseOnlyInHnsw = 0;
+    let noiseOnlyInReference = 0;
+    for (let index = 0; index < rows; index++) {
+      if (hnswArray[index] < 0 && referenceArray[index] >= 0) noiseOnlyInHnsw++;
+      if (referenceArray[index] < 0 && hnswArray[index] >= 0) noiseOnlyInReference++;
+    }
+    entry.agreement = {
+      method:
+        'full: ARI over all points against exact labels (every neighbourhood from onnxruntime matrix products over all rows, candidates checked with the exact float64 distance, through the sequential Dbscan kernel)',
+      ari: adjustedRandIndex(referenceArray, hnswArray),
+      noiseOnlyInHnsw,
+      noiseOnlyInReference,
+      referenceCores: reference.cores,
+      referenceClusters: reference.clusters,
+      referenceNoise: reference.noise,
+      seconds: Number(reference.seconds.toFixed(1)),
+    };
   } else {
     console.error(`[${rows}] exact clusters of ${samples} sampled points...`);
     const pairsPath = join(directory, `sample-${rows}.bin`);
-    const sample = await runChild(['sample', String(rows), String(samples), pairsPath], 1500);
+    const sample = await runChild(['sample', String(rows), String(samples), pairsPath], 3600);
     const pairs = readLabels(pairsPath);
     const hnswArray = readLabels(hnswLabels);
     const exactPart: number[] = [];
@@ -435,11 +436,13 @@ async function measureSize(rows: number, exactMax: number, samples: number, dire
     const { seconds: sampleSeconds, peakRssBytes: _ignored, ...sampleInfo } = sample;
     entry.agreement = {
       method:
-        'sampled: ARI over the exact clusters of the sampled points (breadth-first search, each member\'s neighbourhood by a brute-force scan of all N points: hnswlib BruteforceSearch, candidates checked with the exact distance), plus sampled noise points',
+        "sampled: ARI over the exact clusters of the sampled points (breadth-first search; every member's neighbourhood from onnxruntime matrix products over all N rows, candidates checked with the exact float64 distance), plus sampled noise points",
       ari: adjustedRandIndex(exactPart, hnswPart),
       ...sampleInfo,
       seconds: Number(sampleSeconds.toFixed(1)),
     };
+  }
+  if (rows > exactMax) {
     console.error(`[${rows}] projecting the brute-force path...`);
     const projection = await runChild(['project', String(rows)], 900);
     const cores = Number(hnsw.cores);
@@ -532,6 +535,7 @@ async function main(): Promise<void> {
     if (task === 'hnsw') report = await childHnsw(rows, rest[0]);
     else if (task === 'exact') report = await childExact(rows, rest[0]);
     else if (task === 'sample') report = await childSample(rows, Number(rest[0]), rest[1]);
+    else if (task === 'reference') report = await childReference(rows, rest[0]);
     else if (task === 'project') report = { seconds: 0, peakRssBytes: peakRss(), pairSeconds: pairSeconds(generate(rows), rows, 20) };
     else throw new Error(`unknown child task ${task}`);
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -560,6 +564,7 @@ async function main(): Promise<void> {
   else {
     const sizes = argument('sizes', '10000,100000,1000000').split(',').map(Number);
     const exactMax = Number(argument('exact-max', '10000'));
+    const referenceMax = Number(argument('reference-max', '100000'));
     const samples = Number(argument('samples', '200'));
     // Each run stays within the time other work on this machine can spare; a size that needs more is reported as not completed, with its progress.
     const limitSeconds = Number(argument('limit-minutes', '20')) * 60;
@@ -567,7 +572,7 @@ async function main(): Promise<void> {
     const bySize = { ...((previous.sizes as Record<string, unknown>) ?? {}) };
     try {
       for (const rows of sizes) {
-        bySize[String(rows)] = await measureSize(rows, exactMax, rows >= 1_000_000 ? Math.min(samples, 40) : samples, directory, limitSeconds);
+        bySize[String(rows)] = await measureSize(rows, exactMax, referenceMax, samples, directory, limitSeconds);
         result.sizes = bySize;
         writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
       }
