@@ -359,6 +359,8 @@ async function ffmpegVersion(): Promise<string> {
   }
 }
 
+const commandLine = () => `node --import tsx benchmarks/dbscan.ts ${process.argv.slice(2).join(' ')}`.trim();
+
 const gib = (bytes: number) => Number((bytes / 2 ** 30).toFixed(2));
 
 async function measureSize(rows: number, exactMax: number, referenceMax: number, samples: number, directory: string, limitSeconds: number): Promise<Record<string, unknown>> {
@@ -375,6 +377,7 @@ async function measureSize(rows: number, exactMax: number, referenceMax: number,
       hnsw: { completed: false, limitSeconds: error.limitSeconds, stepStartSeconds: error.stepStarts, lastProgress: error.lastProgress },
       loadAverageBeforeAndAfter: [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))],
       measuredAt: new Date().toISOString(),
+      command: commandLine(),
     };
   }
   console.error(`[${rows}] HNSW: ${hnsw.seconds.toFixed(1)} s, peak RSS ${gib(hnsw.peakRssBytes)} GiB`);
@@ -456,6 +459,8 @@ async function measureSize(rows: number, exactMax: number, referenceMax: number,
   }
   entry.loadAverageBeforeAndAfter = [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))];
   entry.measuredAt = new Date().toISOString();
+  // Sizes are merged from several runs; each says which command measured it.
+  entry.command = commandLine();
   console.error(`[${rows}] ${JSON.stringify(entry)}`);
   return entry;
 }
@@ -546,7 +551,7 @@ async function main(): Promise<void> {
   const result: Record<string, unknown> = {
     ...previous,
     benchmark: 'dbscan',
-    command: `node --import tsx benchmarks/dbscan.ts ${process.argv.slice(2).join(' ')}`.trim(),
+    command: commandLine(),
     input: { description: DATA_DESCRIPTION, dimensions: DIMENSIONS, epsilon: EPSILON, minSamples: MIN_SAMPLES, metric: 'cosine' },
     settings: { hnsw: DEFAULT_HNSW_SETTINGS, shards: HNSW_SHARDS, exactMaxRows: EXACT_MAX_ROWS, workerThreads: Math.min(HNSW_SHARDS, availableParallelism()) },
     machine: {
