@@ -1,5 +1,6 @@
 import { FlashFilter, FLASH_FILTER_MODES } from './FlashFilter.js';
 import { FlashGuard } from './FlashGuard.js';
+import { FeatureHistory } from './FeatureHistory.js';
 import { LowFrequencyDct } from './dct.js';
 import { AreaResizer, rgbToGray } from './luma.js';
 import { checkCommonOptions, checkFrameSize, CutList, type AnalysisFrame, type CommonDetectorOptions, type FrameMetricsListener, type SceneCutDetector } from './SceneCutDetector.js';
@@ -45,14 +46,11 @@ export class HashDetector implements SceneCutDetector {
   private readonly coefficients: Float64Array;
   /** Scratch copy of the coefficients, reordered to find their median. */
   private readonly sorted: Float64Array;
-  private current: Uint8Array;
-  private previous: Uint8Array;
-  private anchor: Uint8Array;
+  private readonly hashes: FeatureHistory<Uint8Array>;
   private gray: Uint8Array | undefined;
   private resized: Uint8Array;
   private resizer: AreaResizer | undefined;
   private pixels: number | undefined;
-  private hasPrevious = false;
   private score = 0;
 
   constructor(options: HashDetectorOptions = {}) {
@@ -78,9 +76,7 @@ export class HashDetector implements SceneCutDetector {
     this.resized = new Uint8Array(side * side);
     this.coefficients = new Float64Array(bits);
     this.sorted = new Float64Array(bits);
-    this.current = new Uint8Array(bits);
-    this.previous = new Uint8Array(bits);
-    this.anchor = new Uint8Array(bits);
+    this.hashes = new FeatureHistory(() => new Uint8Array(bits));
   }
 
   /** The normalised Hamming distance of the last frame to the one before (0 on the first). */
@@ -90,7 +86,7 @@ export class HashDetector implements SceneCutDetector {
 
   /** The hash of the last frame processed (size x size bits, 0 or 1, row-major); reused. */
   get lastHash(): Uint8Array {
-    return this.previous;
+    return this.hashes.previous;
   }
 
   get maxDelay(): number {
@@ -100,24 +96,17 @@ export class HashDetector implements SceneCutDetector {
   process(frame: AnalysisFrame): readonly number[] {
     this.cutList.clear();
     this.hashFrame(frame);
+    const hashes = this.hashes;
     let distance = 0;
-    if (this.hasPrevious) distance = hammingDistance(this.current, this.previous) / (this.size * this.size);
+    if (hashes.hasPrevious) distance = hammingDistance(hashes.current, hashes.previous) / (this.size * this.size);
     this.score = distance;
     if (this.onMetrics) {
-      this.metrics[0] = this.hasPrevious ? distance : Number.NaN;
+      this.metrics[0] = hashes.hasPrevious ? distance : Number.NaN;
       this.onMetrics(frame.index, this.metrics);
     }
-    const above = this.hasPrevious && distance >= this.threshold;
-    const returned = this.flashGuard.comparing && hammingDistance(this.current, this.anchor) / (this.size * this.size) < this.threshold;
-    if (this.flashGuard.push(frame.index, above, returned)) {
-      const anchor = this.anchor;
-      this.anchor = this.previous;
-      this.previous = anchor;
-    }
-    const previous = this.previous;
-    this.previous = this.current;
-    this.current = previous;
-    this.hasPrevious = true;
+    const above = hashes.hasPrevious && distance >= this.threshold;
+    const returned = this.flashGuard.comparing && hammingDistance(hashes.current, hashes.anchor) / (this.size * this.size) < this.threshold;
+    hashes.advance(this.flashGuard.push(frame.index, above, returned));
     return this.cutList.cuts;
   }
 
@@ -129,7 +118,7 @@ export class HashDetector implements SceneCutDetector {
 
   /** PySceneDetect's `HashDetector.hash_frame` into `current`. */
   private hashFrame(frame: AnalysisFrame): void {
-    const pixels = checkFrameSize('HashDetector', frame, this.hasPrevious ? this.pixels : undefined);
+    const pixels = checkFrameSize('HashDetector', frame, this.hashes.hasPrevious ? this.pixels : undefined);
     const side = this.size * this.lowpass;
     if (!this.gray || this.pixels !== pixels) {
       if (frame.width < side || frame.height < side) {
@@ -155,7 +144,7 @@ export class HashDetector implements SceneCutDetector {
     for (let index = 0; index < this.coefficients.length; index += 1) if (Math.abs(this.coefficients[index]) < 1e-9) this.coefficients[index] = 0;
     this.sorted.set(this.coefficients);
     const median = medianInPlace(this.sorted);
-    for (let index = 0; index < this.coefficients.length; index += 1) this.current[index] = this.coefficients[index] > median ? 1 : 0;
+    for (let index = 0; index < this.coefficients.length; index += 1) this.hashes.current[index] = this.coefficients[index] > median ? 1 : 0;
   }
 }
 

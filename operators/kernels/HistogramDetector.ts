@@ -1,5 +1,6 @@
 import { FlashFilter, FLASH_FILTER_MODES } from './FlashFilter.js';
 import { FlashGuard } from './FlashGuard.js';
+import { FeatureHistory } from './FeatureHistory.js';
 import { rgbToYuvLuma } from './luma.js';
 import { checkCommonOptions, checkFrameSize, CutList, type AnalysisFrame, type CommonDetectorOptions, type FrameMetricsListener, type SceneCutDetector } from './SceneCutDetector.js';
 
@@ -40,12 +41,9 @@ export class HistogramDetector implements SceneCutDetector {
   private readonly cutList = new CutList();
   private readonly binOf = new Int32Array(256);
   private readonly counts: Float64Array;
-  private current: Float64Array;
-  private previous: Float64Array;
-  private anchor: Float64Array;
+  private readonly histograms: FeatureHistory<Float64Array>;
   private luma: Uint8Array | undefined;
   private pixels: number | undefined;
-  private hasPrevious = false;
   private score = 1;
 
   constructor(options: HistogramDetectorOptions = {}) {
@@ -68,9 +66,8 @@ export class HistogramDetector implements SceneCutDetector {
     const scale = this.bins / 256;
     for (let value = 0; value < 256; value += 1) this.binOf[value] = Math.floor(value * scale);
     this.counts = new Float64Array(this.bins);
-    this.current = new Float64Array(this.bins);
-    this.previous = new Float64Array(this.bins);
-    this.anchor = new Float64Array(this.bins);
+    const bins = this.bins;
+    this.histograms = new FeatureHistory(() => new Float64Array(bins));
   }
 
   /** The correlation of the last frame's histogram with the previous one's (1 on the first frame). */
@@ -84,30 +81,23 @@ export class HistogramDetector implements SceneCutDetector {
 
   process(frame: AnalysisFrame): readonly number[] {
     this.cutList.clear();
-    const pixels = checkFrameSize('HistogramDetector', frame, this.hasPrevious ? this.pixels : undefined);
+    const histograms = this.histograms;
+    const pixels = checkFrameSize('HistogramDetector', frame, histograms.hasPrevious ? this.pixels : undefined);
     if (!this.luma || this.pixels !== pixels) {
       this.pixels = pixels;
       this.luma = new Uint8Array(pixels);
     }
     rgbToYuvLuma(frame.data, this.luma);
-    this.histogram(this.luma, this.current);
-    const correlation = this.hasPrevious ? correlate(this.previous, this.current) : 1;
+    this.histogram(this.luma, histograms.current);
+    const correlation = histograms.hasPrevious ? correlate(histograms.previous, histograms.current) : 1;
     this.score = correlation;
     if (this.onMetrics) {
-      this.metrics[0] = this.hasPrevious ? correlation : Number.NaN;
+      this.metrics[0] = histograms.hasPrevious ? correlation : Number.NaN;
       this.onMetrics(frame.index, this.metrics);
     }
-    const above = this.hasPrevious && correlation <= this.correlationLimit;
-    const returned = this.flashGuard.comparing && correlate(this.anchor, this.current) > this.correlationLimit;
-    if (this.flashGuard.push(frame.index, above, returned)) {
-      const anchor = this.anchor;
-      this.anchor = this.previous;
-      this.previous = anchor;
-    }
-    const previous = this.previous;
-    this.previous = this.current;
-    this.current = previous;
-    this.hasPrevious = true;
+    const above = histograms.hasPrevious && correlation <= this.correlationLimit;
+    const returned = this.flashGuard.comparing && correlate(histograms.anchor, histograms.current) > this.correlationLimit;
+    histograms.advance(this.flashGuard.push(frame.index, above, returned));
     return this.cutList.cuts;
   }
 
