@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, toArray } from 'rxjs';
@@ -13,25 +12,13 @@ import { fromVideoKeyframes, fromVideoRange } from '../../src/sources/fromVideoK
 import { PacketTable, readPacketTable } from '../../src/sources/packetTable.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
 import { generateVideo, makeTemporaryDirectory, type Shot } from '../helpers/generateVideo.js';
+import { exitOf, isAlive } from '../helpers/processes.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
 /** What the fast pass must reproduce of the full pass (it reports no gradual transitions). */
 function comparable(result: { cuts: number[]; frameCount: number; scenes: unknown[]; threshold: number; detector: string; minSceneLength: number | string }) {
   const { cuts, frameCount, scenes, threshold, detector, minSceneLength } = result;
   return { cuts, frameCount, scenes, threshold, detector, minSceneLength };
-}
-
-async function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -107,7 +94,7 @@ describe('detectScenesFast', () => {
     // ffprobe for packets, ffmpeg for the keyframes, one ffmpeg per stretch.
     assert.ok(children.length >= 3, `${children.length} children`);
     for (const child of children) {
-      await exited(child);
+      await exitOf(child);
       assert.equal(isAlive(child.pid!), false);
     }
   });
@@ -126,7 +113,7 @@ describe('detectScenesFast', () => {
     await assert.rejects(run, { name: 'PiaggioError', code: 'EINTERRUPTED', message: messages.interrupted('SIGINT') });
     assert.ok(children.length >= 2);
     for (const child of children) {
-      await exited(child);
+      await exitOf(child);
       assert.equal(isAlive(child.pid!), false);
     }
   });
@@ -177,7 +164,7 @@ describe('detectScenesFast', () => {
         assert.ok(frame.data.equals(all[frame.index]), `frame ${frame.index} differs from the full decode`);
         assert.equal(frame.time, Math.round((table.presentationTimes[frame.index] - probe.startTime) * 1e9) / 1e9);
       }
-      for (const child of children) await exited(child);
+      for (const child of children) await exitOf(child);
     }
   });
 
@@ -193,7 +180,7 @@ describe('detectScenesFast', () => {
     );
     assert.deepEqual(indices, [60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70]);
     assert.ok(children.length >= 2, 'the late seek was retried');
-    for (const child of children) await exited(child);
+    for (const child of children) await exitOf(child);
   });
 
   test('fromVideoKeyframes decodes the keyframes only, numbered as in the full decode', async () => {

@@ -12,24 +12,10 @@ import { messages } from '../../src/core/messages.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
+import { exitOf, isAlive } from '../helpers/processes.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
 /** Resolves when the child has exited (at once if it already has), with how it ended. */
-async function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  return { code, signal };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** An independent decode of the whole file with the same analysis filter: the bytes fromVideo must reproduce. */
 function referenceFrames(path: string, width: number, height: number): Buffer {
   return execFileSync(
