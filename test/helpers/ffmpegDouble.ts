@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, openSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { locateFfmpeg } from '../../src/ffmpeg/locateFfmpeg.js';
@@ -98,35 +98,4 @@ export class Announcements {
   close(): void {
     this.socket.destroy();
   }
-}
-
-/** The state letter of a process (R, S, Z...), or undefined when there is no such process. */
-export function processState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return undefined;
-  }
-}
-
-/** True while `pid` is a live process (a zombie has ended: it only waits for its parent to read its status). */
-export function isRunning(pid: number): boolean {
-  const state = processState(pid);
-  return state !== undefined && state !== 'Z' && state !== 'X';
-}
-
-/** PIDs whose parent is `parent`, from /proc. */
-export function childrenOf(parent: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) children.push(Number(entry));
-    } catch {
-      // the process ended while the list was read
-    }
-  }
-  return children;
 }

@@ -8,7 +8,8 @@ import { join, relative } from 'node:path';
 import { startPiaggio, type CliResult } from '../helpers/runPiaggio.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
-import { Announcements, childrenOf, isRunning, writeFfmpegDouble, type DoubleMode } from '../helpers/ffmpegDouble.js';
+import { Announcements, writeFfmpegDouble, type DoubleMode } from '../helpers/ffmpegDouble.js';
+import { childrenOf, isRunning } from '../helpers/processes.js';
 import { messages } from '../../src/core/messages.js';
 import { downloadModel } from '../../models/download.js';
 import { modelCachePath } from '../../models/cache.js';
@@ -90,6 +91,13 @@ async function finished(run: Started, childrenSeen: readonly number[]): Promise<
   return result;
 }
 
+/** The one line and exit code of a run stopped by `signal` (128 + its number), and no staging folder left. */
+function assertInterrupted(result: CliResult, signal: 'SIGINT' | 'SIGTERM'): void {
+  assert.equal(result.stderr, `piaggio: ${messages.interrupted(signal)}\n`);
+  assert.equal(result.code, signal === 'SIGINT' ? 130 : 143);
+  assert.deepEqual(stagingFolders(), []);
+}
+
 describe('clean shutdown', () => {
   test('Ctrl-C while decoding: exit 130, one line, the ffmpeg child ends, no output folder and no staging folder', async () => {
     const output = at('out-ctrl-c');
@@ -101,10 +109,8 @@ describe('clean shutdown', () => {
     assert.ok(children.includes(ffmpeg), `ffmpeg ${ffmpeg} is a child of the CLI (${children.join(', ')})`);
     run.signal('SIGINT', 'group');
     const result = await finished(run, children);
-    assert.equal(result.stderr, `piaggio: ${messages.interrupted('SIGINT')}\n`);
-    assert.equal(result.code, 130);
+    assertInterrupted(result, 'SIGINT');
     assert.equal(existsSync(output), false);
-    assert.deepEqual(stagingFolders(), []);
   });
 
   test('SIGTERM while decoding: exit 143, the previous output folder stays exactly as it was', async () => {
@@ -119,10 +125,8 @@ describe('clean shutdown', () => {
     assert.ok(children.includes(ffmpeg));
     run.signal('SIGTERM');
     const result = await finished(run, children);
-    assert.equal(result.stderr, `piaggio: ${messages.interrupted('SIGTERM')}\n`);
-    assert.equal(result.code, 143);
+    assertInterrupted(result, 'SIGTERM');
     assert.deepEqual(snapshot(output), before);
-    assert.deepEqual(stagingFolders(), []);
   });
 
   test('SIGTERM while writing keyframes: the extracting ffmpeg is killed and the previous output stays', async () => {
@@ -135,10 +139,8 @@ describe('clean shutdown', () => {
     assert.ok(children.includes(extractor));
     run.signal('SIGTERM');
     const result = await finished(run, children);
-    assert.equal(result.stderr, `piaggio: ${messages.interrupted('SIGTERM')}\n`);
-    assert.equal(result.code, 143);
+    assertInterrupted(result, 'SIGTERM');
     assert.deepEqual(snapshot(output), before);
-    assert.deepEqual(stagingFolders(), []);
   });
 
   test('ffmpeg crashing mid-stream: one line naming the video and the signal, exit 1, nothing written', async () => {
