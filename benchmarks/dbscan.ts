@@ -7,6 +7,8 @@
  *   node --import tsx benchmarks/dbscan.ts [--sizes 10000,100000,1000000] [--samples 200] [--limit-minutes 20]
  *   node --import tsx benchmarks/dbscan.ts --switch-over     (exact vs HNSW at small N: EXACT_MAX_ROWS)
  *   node --import tsx benchmarks/dbscan.ts --medoid          (exact medoid cost: EXACT_MEDOID_PAIR_BUDGET)
+ *   node --import tsx benchmarks/dbscan.ts --sizes 100000 --hnsw '{"efConstruction":64}'
+ *       (other HNSW settings than DEFAULT_HNSW_SETTINGS; recorded under "100000 {...}", beside the defaults' entry)
  *
  * Agreement with exact DBSCAN is the adjusted Rand index (noise as one class, as scikit-learn's
  * adjusted_rand_score sees -1):
@@ -34,7 +36,7 @@ import { Dbscan } from '../operators/kernels/Dbscan.js';
 import { ExactCosineScanner } from './exactScanner.js';
 import { pairDistance, rowNorms } from '../operators/kernels/distance.js';
 import { ExactRangeSearch, RowList } from '../operators/kernels/rangeSearch.js';
-import { DEFAULT_HNSW_SETTINGS } from '../operators/kernels/HnswNeighbourhoodQuery.js';
+import { DEFAULT_HNSW_SETTINGS, type HnswSettings } from '../operators/kernels/HnswNeighbourhoodQuery.js';
 import { EXACT_MAX_ROWS, HNSW_SHARDS, runDbscan } from '../operators/kernels/runDbscan.js';
 import { EXACT_MEDOID_PAIR_BUDGET, chooseRepresentatives } from '../operators/kernels/representatives.js';
 import { locateFfmpeg } from '../src/ffmpeg/locateFfmpeg.js';
@@ -112,7 +114,7 @@ function readLabels(path: string): Int32Array {
   return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 }
 
-async function childHnsw(rows: number, labelsPath: string): Promise<ChildReport> {
+async function childHnsw(rows: number, labelsPath: string, hnsw: Partial<HnswSettings>): Promise<ChildReport> {
   const vectors = generate(rows);
   const steps: Record<string, number> = {};
   const start = performance.now();
@@ -124,6 +126,7 @@ async function childHnsw(rows: number, labelsPath: string): Promise<ChildReport>
     minSamples: MIN_SAMPLES,
     metric: 'cosine',
     neighbourSearch: 'hnsw',
+    hnsw,
     onProgress: (progress) => {
       const now = performance.now();
       if (progress.step !== step || now - lastReport > 20_000 || progress.done === progress.total) {
@@ -359,17 +362,27 @@ async function ffmpegVersion(): Promise<string> {
   }
 }
 
-const commandLine = () => `node --import tsx benchmarks/dbscan.ts ${process.argv.slice(2).join(' ')}`.trim();
+/** This run's command line, with arguments quoted for a POSIX shell where they need it (--hnsw's JSON). */
+const commandLine = () =>
+  ['node --import tsx benchmarks/dbscan.ts', ...process.argv.slice(2).map((part) => (/^[\w.,=\/-]+$/.test(part) ? part : `'${part.replaceAll("'", "'\\''")}'`))].join(' ');
 
 const gib = (bytes: number) => Number((bytes / 2 ** 30).toFixed(2));
 
-async function measureSize(rows: number, exactMax: number, referenceMax: number, samples: number, directory: string, limitSeconds: number): Promise<Record<string, unknown>> {
+async function measureSize(
+  rows: number,
+  exactMax: number,
+  referenceMax: number,
+  samples: number,
+  directory: string,
+  limitSeconds: number,
+  hnswSettings: Partial<HnswSettings>,
+): Promise<Record<string, unknown>> {
   const loadBefore = loadavg()[0];
   const hnswLabels = join(directory, `hnsw-${rows}.bin`);
   console.error(`[${rows}] HNSW path...`);
   let hnsw: ChildReport;
   try {
-    hnsw = await runChild(['hnsw', String(rows), hnswLabels], limitSeconds);
+    hnsw = await runChild(['hnsw', String(rows), hnswLabels, JSON.stringify(hnswSettings)], limitSeconds);
   } catch (error) {
     if (!(error instanceof ChildTimeout)) throw error;
     return {
@@ -537,7 +550,7 @@ async function main(): Promise<void> {
     const [task, rowsText, ...rest] = process.argv.slice(childIndex + 1);
     const rows = Number(rowsText);
     let report: ChildReport;
-    if (task === 'hnsw') report = await childHnsw(rows, rest[0]);
+    if (task === 'hnsw') report = await childHnsw(rows, rest[0], JSON.parse(rest[1] ?? '{}') as Partial<HnswSettings>);
     else if (task === 'exact') report = await childExact(rows, rest[0]);
     else if (task === 'sample') report = await childSample(rows, Number(rest[0]), rest[1]);
     else if (task === 'reference') report = await childReference(rows, rest[0]);
@@ -561,7 +574,7 @@ async function main(): Promise<void> {
       os: `${platform()} ${release()}`,
       node: process.version,
       ffmpeg: await ffmpegVersion(),
-      note: 'other processes (tests and benchmarks of other work) shared these 2 cores: see each entry\'s load average; wall times are inflated accordingly',
+      note: 'other processes may share these 2 cores: each entry records the load average before and after it; a higher load inflates wall times',
     },
   };
   if (process.argv.includes('--switch-over')) result.switchOver = await switchOver();
@@ -574,10 +587,14 @@ async function main(): Promise<void> {
     // Each run stays within the time other work on this machine can spare; a size that needs more is reported as not completed, with its progress.
     const limitSeconds = Number(argument('limit-minutes', '20')) * 60;
     const directory = mkdtempSync(join(tmpdir(), 'piaggio-bench-dbscan-'));
+    const hnswText = argument('hnsw', '');
+    const hnswSettings = hnswText ? (JSON.parse(hnswText) as Partial<HnswSettings>) : {};
     const bySize = { ...((previous.sizes as Record<string, unknown>) ?? {}) };
     try {
       for (const rows of sizes) {
-        bySize[String(rows)] = await measureSize(rows, exactMax, referenceMax, samples, directory, limitSeconds);
+        const entry = await measureSize(rows, exactMax, referenceMax, samples, directory, limitSeconds, hnswSettings);
+        if (hnswText) entry.hnswSettings = { ...DEFAULT_HNSW_SETTINGS, ...hnswSettings };
+        bySize[hnswText ? `${rows} ${JSON.stringify(hnswSettings)}` : String(rows)] = entry;
         result.sizes = bySize;
         writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
       }

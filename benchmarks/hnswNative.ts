@@ -38,6 +38,7 @@ function nativeBuild(): string {
   cpSync(dirname(require.resolve('hnswlib-node/package.json')), target, { recursive: true });
   rmSync(join(target, 'build'), { recursive: true, force: true });
   const nodeGyp = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+  if (!existsSync(nodeGyp)) throw new Error(`node-gyp not found at ${nodeGyp} (it comes with npm): cannot build hnswlib-node here`);
   console.error('building hnswlib-node with -march=native...');
   // Node's own headers (where npm is set to find them), so node-gyp needs no download.
   const nodeDirectory = process.env.npm_config_nodedir ?? dirname(dirname(process.execPath));
