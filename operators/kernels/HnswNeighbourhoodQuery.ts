@@ -83,6 +83,26 @@ export function hnswSpaceOf(metric: Metric, epsilon: number): { space: 'cosine' 
   }
 }
 
+/** What the caller of a long index build hears and can say while it runs. */
+export interface HnswBuildHooks {
+  /** Called every 4096 rows and at the end, with the rows added so far. */
+  readonly onProgress?: (rowsAdded: number) => void;
+  /**
+   * Asked before every row; true stops the build with {@link StopRequested}. A worker thread must
+   * stop this way rather than be terminated: terminated inside an hnswlib call, the addon's next
+   * N-API call fails, and node-addon-api turns that failure into a fatal error of the whole process.
+   */
+  readonly stopRequested?: () => boolean;
+}
+
+/** Thrown out of a build or a batch of searches that was asked to stop (see HnswBuildHooks). */
+export class StopRequested extends Error {
+  constructor() {
+    super('stopped on request');
+    this.name = 'StopRequested';
+  }
+}
+
 /**
  * Neighbourhood queries over one shard of the rows through an HNSW index (hnswlib-node): a
  * k-nearest-neighbour search whose k doubles until the farthest neighbour returned lies beyond
@@ -112,8 +132,9 @@ export class HnswRangeSearch implements RangeSearch {
     start = 0,
     end = rowCount(vectors, dimensions),
     settings: Partial<HnswSettings> = {},
-    onProgress?: (rowsAdded: number) => void,
+    build: HnswBuildHooks = {},
   ) {
+    const { onProgress, stopRequested } = build;
     this.start = start;
     this.end = end;
     this.size = end - start;
@@ -132,6 +153,7 @@ export class HnswRangeSearch implements RangeSearch {
     // MAXIMUM_EF_BOOST.
     const order = shuffledRange(start, end, this.settings.seed);
     for (let added = 0; added < order.length; added++) {
+      if (stopRequested?.()) throw new StopRequested();
       this.index.addPoint(this.load(order[added]), order[added]);
       if (onProgress && (added + 1) % 4096 === 0) onProgress(added + 1);
     }

@@ -1,5 +1,5 @@
 import { type Metric } from './distance.js';
-import { HnswRangeSearch, type HnswSettings } from './HnswNeighbourhoodQuery.js';
+import { HnswRangeSearch, type HnswSettings, StopRequested } from './HnswNeighbourhoodQuery.js';
 import { ExactRangeSearch, type RangeSearch, RowList } from './rangeSearch.js';
 
 /** How a shard answers neighbourhood queries. */
@@ -17,6 +17,8 @@ export interface ShardSetup {
   /** [start, end) row ranges of the shards this thread holds. */
   readonly shards: readonly (readonly [number, number])[];
   readonly hnsw?: Partial<HnswSettings>;
+  /** A worker thread's stop flag (one Int32 on a SharedArrayBuffer): non-zero asks it to stop. */
+  readonly stop?: Int32Array;
 }
 
 /**
@@ -37,27 +39,39 @@ export interface NeighbourBatch {
   readonly complete: Uint8Array;
 }
 
-export function buildShards(setup: ShardSetup, onProgress?: (rowsAdded: number) => void): RangeSearch[] {
+/**
+ * Builds the shards of `setup`. `stopRequested` is asked between rows (see HnswBuildHooks): true
+ * throws StopRequested.
+ */
+export function buildShards(setup: ShardSetup, onProgress?: (rowsAdded: number) => void, stopRequested?: () => boolean): RangeSearch[] {
   let added = 0;
   return setup.shards.map(([start, end]) => {
     if (setup.kind === 'exact') return new ExactRangeSearch(setup.vectors, setup.dimensions, setup.metric, setup.epsilon, setup.norms, start, end);
     const before = added;
-    const search = new HnswRangeSearch(setup.vectors, setup.dimensions, setup.metric, setup.epsilon, setup.norms, start, end, setup.hnsw, (rows) => {
-      added = before + rows;
-      onProgress?.(added);
+    const search = new HnswRangeSearch(setup.vectors, setup.dimensions, setup.metric, setup.epsilon, setup.norms, start, end, setup.hnsw, {
+      onProgress: (rows) => {
+        added = before + rows;
+        onProgress?.(added);
+      },
+      ...(stopRequested ? { stopRequested } : {}),
     });
     added = before + (end - start);
     return search;
   });
 }
 
-/** Answers a batch against every shard given, concatenating each query's neighbours over the shards. */
-export function searchBatch(shards: readonly RangeSearch[], request: BatchRequest, found: RowList): NeighbourBatch {
+/**
+ * Answers a batch against every shard given, concatenating each query's neighbours over the shards.
+ * `stopRequested` is asked between queries: true throws StopRequested (a batch of first queries
+ * takes seconds at a million rows).
+ */
+export function searchBatch(shards: readonly RangeSearch[], request: BatchRequest, found: RowList, stopRequested?: () => boolean): NeighbourBatch {
   const count = 'rows' in request ? request.rows.length : request.end - request.start;
   const offsets = new Int32Array(count + 1);
   const complete = new Uint8Array(count);
   found.clear();
   for (let query = 0; query < count; query++) {
+    if (stopRequested?.()) throw new StopRequested();
     const row = 'rows' in request ? request.rows[query] : request.start + query;
     let allComplete = true;
     for (const shard of shards) if (!shard.search(row, request.limit, found, request.seen)) allComplete = false;

@@ -185,7 +185,8 @@ interface ShardHost {
   /** Settles when the shards are built. */
   readonly ready: Promise<void>;
   search(request: BatchRequest): Promise<NeighbourBatch>;
-  close(): Promise<void>;
+  /** Settles once the shards' memory (and a worker's thread) is released. */
+  close(): Promise<unknown>;
 }
 
 /** Shards on the calling thread (threads: 0): the same code as the workers, without the messages. */
@@ -212,16 +213,26 @@ class LocalShardHost implements ShardHost {
   }
 }
 
-/** One worker thread holding some shards; requests are answered in order. */
-class WorkerShardHost implements ShardHost {
+/**
+ * How long close() waits for a worker to end itself before terminating it. One hnswlib call takes
+ * milliseconds, so only a thread that no longer answers gets this far.
+ */
+const WORKER_STOP_TIMEOUT_MS = 30_000;
+
+/** One worker thread holding some shards; requests are answered in order. Exported for tests. */
+export class WorkerShardHost implements ShardHost {
   readonly ready: Promise<void>;
   private readonly worker: Worker;
+  private readonly stopFlag = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  private readonly exited: Promise<number>;
   private readonly pending = new Map<number, { resolve(batch: NeighbourBatch): void; reject(error: Error): void }>();
   private nextId = 0;
   private failure: Error | undefined;
+  private closing = false;
 
   constructor(setup: ShardSetup, onRowsAdded: (rowsAdded: number) => void) {
-    this.worker = startWorker(setup);
+    this.worker = startWorker({ ...setup, stop: this.stopFlag });
+    this.exited = new Promise<number>((resolve) => this.worker.once('exit', resolve));
     this.ready = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (reply: WorkerReply) => {
         switch (reply.type) {
@@ -255,7 +266,7 @@ class WorkerShardHost implements ShardHost {
         reject(error);
       });
       this.worker.on('exit', (code) => {
-        const error = new Error(`DBSCAN worker stopped (exit code ${code})`);
+        const error = new Error(this.closing ? 'DBSCAN worker closed' : `DBSCAN worker stopped (exit code ${code})`);
         this.fail(error);
         reject(error);
       });
@@ -275,14 +286,26 @@ class WorkerShardHost implements ShardHost {
     const id = this.nextId++;
     return new Promise<NeighbourBatch>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, ...request } satisfies WorkerRequest);
+      this.worker.postMessage({ type: 'search', id, ...request } satisfies WorkerRequest);
     });
   }
 
-  async close(): Promise<void> {
-    this.worker.removeAllListeners('exit');
+  /**
+   * Asks the worker to end itself (the flag reaches it mid-build or mid-batch, the message when it
+   * is idle) and resolves with its exit code when it has: 0 when it ended itself. It is terminated
+   * only if it has not ended after WORKER_STOP_TIMEOUT_MS: terminated inside hnswlib, it would
+   * abort the whole process.
+   */
+  async close(): Promise<number> {
+    this.closing = true;
     this.fail(new Error('DBSCAN worker closed'));
-    await this.worker.terminate();
+    Atomics.store(this.stopFlag, 0, 1);
+    this.worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
+    const timer = setTimeout(() => void this.worker.terminate(), WORKER_STOP_TIMEOUT_MS);
+    timer.unref();
+    const exitCode = await this.exited;
+    clearTimeout(timer);
+    return exitCode;
   }
 }
 

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Dbscan, ExactNeighbourhoodQuery, type NeighbourhoodQuery } from '../../operators/kernels/Dbscan.js';
 import { BoundedDistance, type Metric, distance, distancesFrom, hammingDistance, isBinary, pairDistance, rowNorms } from '../../operators/kernels/distance.js';
 import { hnswNeighbourhoodQuery } from '../../operators/kernels/HnswNeighbourhoodQuery.js';
-import { EXACT_MAX_ROWS, runDbscan, runShardedDbscan, usesSequentialDbscan } from '../../operators/kernels/runDbscan.js';
+import type { ShardSetup } from '../../operators/kernels/neighbourhoodShards.js';
+import { EXACT_MAX_ROWS, WorkerShardHost, runDbscan, runShardedDbscan, usesSequentialDbscan } from '../../operators/kernels/runDbscan.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 
 /** Flattens [[x, y], ...] into the contiguous row layout the kernels read. */
@@ -396,6 +397,38 @@ describe('runDbscan', () => {
     controller.abort(reason);
     await assert.rejects(run, (error: unknown) => error === reason);
     // A worker still running would keep this test file's process alive past its end.
+  });
+
+  describe('a worker thread asked to stop ends itself (terminated inside hnswlib, it would abort the process)', () => {
+    /** Random 32-d rows in one HNSW shard: 60,000 take seconds to index, 8,000 a second to search. */
+    function shardSetup(rows: number): ShardSetup {
+      const random = seededRandom(21);
+      const vectors = new Float32Array(rows * 32).map(() => random());
+      return { kind: 'hnsw', vectors, dimensions: 32, metric: 'euclidean', epsilon: 0.05, norms: new Float64Array(0), shards: [[0, rows]] };
+    }
+
+    test('in the middle of building the index', async () => {
+      let firstProgress: () => void = () => {};
+      const building = new Promise<void>((resolve) => (firstProgress = resolve));
+      const rowsSeen: number[] = [];
+      const host = new WorkerShardHost(shardSetup(60_000), (rowsAdded) => {
+        rowsSeen.push(rowsAdded);
+        firstProgress();
+      });
+      await building;
+      // terminate() would give exit code 1; 0 means the thread returned from hnswlib and left.
+      assert.equal(await host.close(), 0);
+      assert.ok(rowsSeen[rowsSeen.length - 1] < 60_000, `stopped before the end of the build (rows: ${rowsSeen.join(', ')})`);
+      await assert.rejects(host.ready, /closed/);
+    });
+
+    test('in the middle of a batch of searches', async () => {
+      const host = new WorkerShardHost(shardSetup(8_000), () => {});
+      await host.ready;
+      const searching = assert.rejects(host.search({ start: 0, end: 8_000, limit: 32 }), /closed/);
+      assert.equal(await host.close(), 0);
+      await searching;
+    });
   });
 
   test('rejects bad settings before starting any work', async () => {
