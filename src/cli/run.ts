@@ -3,6 +3,7 @@ import { PiaggioError, USAGE_EXIT_CODE, isPiaggioError } from '../core/errors.js
 import { messages } from '../core/messages.js';
 import { toolVersion } from '../core/version.js';
 import { createProgressRenderer } from './progressBar.js';
+import { READER_CLOSED_EXIT_CODE, watchStandardOutput } from './standardOutput.js';
 import type { CliCommand } from './command.js';
 import { defaultCommand, imagesCommand, videoCommand } from './commands/keyframes.js';
 import { scenesCommand } from './commands/scenes.js';
@@ -45,7 +46,8 @@ function buildParser(argv: string[], select: (command: CliCommand, args: Record<
 
 /**
  * Runs the CLI with `argv` (without node and script) and resolves with the exit code. Never
- * throws: a PiaggioError becomes one line on stderr (plus the stack with --verbose).
+ * throws: a PiaggioError becomes one line on stderr (plus the stack with --verbose). A reader of
+ * stdout that goes away ends the run quietly with READER_CLOSED_EXIT_CODE.
  */
 export async function runCli(argv: string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let selected: { command: CliCommand; args: Record<string, unknown> } | undefined;
@@ -54,20 +56,40 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
   const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A result nobody can read is not worth finishing: a failed stdout stops the run as Ctrl-C does.
+  const output = watchStandardOutput(streams.stdout, (error) => controller.abort(error));
   let finishProgress = () => {};
   try {
     await buildParser(argv, (command, args) => {
       selected = { command, args };
     }).parseAsync();
-    if (!selected) return 0; // --help or --version was printed
-    const json = Boolean(selected.args.json);
-    const interactive = Boolean((streams.stderr as { isTTY?: boolean }).isTTY) && !json;
-    const progress = createProgressRenderer(streams.stderr as NodeJS.WriteStream, { interactive });
-    finishProgress = progress.finish;
-    return await selected.command.run(selected.args, { stdout: streams.stdout, stderr: streams.stderr, onProgress: progress, signal: controller.signal, json });
+    let exitCode = 0; // without a command, --help or --version was printed
+    if (selected) {
+      const json = Boolean(selected.args.json);
+      const interactive = Boolean((streams.stderr as { isTTY?: boolean }).isTTY) && !json;
+      const progress = createProgressRenderer(streams.stderr as NodeJS.WriteStream, { interactive });
+      finishProgress = progress.finish;
+      exitCode = await selected.command.run(selected.args, { stdout: output.sink, stderr: streams.stderr, onProgress: progress, signal: controller.signal, json });
+    }
+    // The last write may fail only now, after the command returned: its result was not delivered.
+    const delivered = await output.settled(controller.signal);
+    if (output.failure !== undefined) throw output.failure;
+    if (!delivered) throw new PiaggioError('EINTERRUPTED', messages.interruptedWhilePrinting(String(controller.signal.reason)), { exitCode: 130 });
+    return exitCode;
   } catch (error) {
     finishProgress();
-    const signal = controller.signal.aborted ? String(controller.signal.reason) : undefined;
+    await output.settled(controller.signal);
+    // Signals are the only string reasons; a failed stdout aborts with its error.
+    const signal = typeof controller.signal.reason === 'string' ? controller.signal.reason : undefined;
+    // The reader stopped reading (`piaggio ... | head`): like any Unix filter, end quietly.
+    if (!signal && output.closedByReader) return READER_CLOSED_EXIT_CODE;
+    const outputFailure = signal ? undefined : output.failure;
+    if (outputFailure !== undefined) {
+      const reason = outputFailure instanceof Error ? outputFailure.message : String(outputFailure);
+      streams.stderr.write(`piaggio: ${messages.outputNotWritable('standard output', reason)}\n`);
+      if (verbose && outputFailure instanceof Error && outputFailure.stack) streams.stderr.write(`${outputFailure.stack}\n`);
+      return 1;
+    }
     // Once interrupted, whichever stage noticed first threw; the user only needs to know it stopped cleanly.
     // An interruption error of its own (a batch says which videos were written) is kept.
     const ownInterruption = isPiaggioError(error) && error.code === 'EINTERRUPTED';
@@ -78,6 +100,7 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
     return isPiaggioError(error) ? error.exitCode : 1;
   } finally {
     finishProgress();
+    output.release();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }

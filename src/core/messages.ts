@@ -148,6 +148,7 @@ export const messages = {
   presetWrongInput: (preset: string, input: string) => `The ${preset} preset works on ${input}: pick a preset for your input (piaggio presets lists them)`,
   plotsNeedEmbeddings: () => 'no plot: this run computed no embeddings (--clustering none), so there is nothing to place; the report shows scenes and clusters only',
   interrupted: (signal: string) => `Interrupted by ${signal}: nothing was written`,
+  interruptedWhilePrinting: (signal: string) => `Interrupted by ${signal} while printing the result: what stdout received is incomplete`,
   unexpected: (reason: string) => `Unexpected error: ${reason} (run again with --verbose for details)`,
   warning: (text: string) => `warning: ${text}`,
 } as const;
