@@ -1,14 +1,19 @@
 /**
- * DBSCAN at scale: the HNSW path (runDbscan, worker threads) against the exact brute-force path on
- * synthetic clustered 512-d unit vectors, at 10k, 100k and 1M points, eps 0.2, min_samples 2,
- * cosine (piaggio's defaults). Every measurement runs in a child process of its own, so peak RSS
- * (process.resourceUsage().maxRSS, worker threads included) is per size and per path.
+ * DBSCAN at scale: runDbscan's approximate paths (the cell join that 'auto' takes above 1500 rows,
+ * or the HNSW worker threads) against the exact brute-force path on synthetic clustered 512-d unit
+ * vectors, at 10k, 100k and 1M points, eps 0.2, min_samples 2, cosine (piaggio's defaults). Every
+ * measurement runs in a child process of its own, so peak RSS (process.resourceUsage().maxRSS,
+ * worker threads included) is per size and per path.
  *
- *   node --import tsx benchmarks/dbscan.ts [--sizes 10000,100000,1000000] [--samples 200] [--limit-minutes 20]
+ *   node --import tsx benchmarks/dbscan.ts [--search cells|hnsw] [--sizes 10000,100000,1000000] [--samples 200] [--limit-minutes 20]
  *   node --import tsx benchmarks/dbscan.ts --switch-over     (exact vs HNSW at small N: EXACT_MAX_ROWS)
  *   node --import tsx benchmarks/dbscan.ts --medoid          (exact medoid cost: EXACT_MEDOID_PAIR_BUDGET)
- *   node --import tsx benchmarks/dbscan.ts --sizes 100000 --hnsw '{"efConstruction":64}'
- *       (other HNSW settings than DEFAULT_HNSW_SETTINGS; recorded under "100000 {...}", beside the defaults' entry)
+ *   node --import tsx benchmarks/dbscan.ts --search hnsw --sizes 100000 --hnsw '{"efConstruction":64}'
+ *   node --import tsx benchmarks/dbscan.ts --sizes 100000 --cells '{"probes":8}'
+ *       (other settings than DEFAULT_HNSW_SETTINGS / DEFAULT_CELL_SETTINGS; recorded beside the defaults' entry)
+ *
+ * Entries are keyed by size and search: "100000" is the HNSW path (as first recorded), "100000 cells"
+ * the cell join, each followed by its settings JSON when they are not the defaults.
  *
  * Agreement with exact DBSCAN is the adjusted Rand index (noise as one class, as scikit-learn's
  * adjusted_rand_score sees -1):
@@ -38,6 +43,7 @@ import { pairDistance, rowNorms } from '../operators/kernels/distance.js';
 import { ExactRangeSearch, RowList } from '../operators/kernels/rangeSearch.js';
 import { DEFAULT_HNSW_SETTINGS, type HnswSettings } from '../operators/kernels/HnswNeighbourhoodQuery.js';
 import { EXACT_MAX_ROWS, HNSW_SHARDS, runDbscan } from '../operators/kernels/runDbscan.js';
+import { type CellSettings, DEFAULT_CELL_SETTINGS } from '../operators/kernels/CellJoin.js';
 import { EXACT_MEDOID_PAIR_BUDGET, chooseRepresentatives } from '../operators/kernels/representatives.js';
 import { locateFfmpeg } from '../src/ffmpeg/locateFfmpeg.js';
 import { seededRandom as mulberry32 } from '../src/core/seededRandom.js';
@@ -114,7 +120,11 @@ function readLabels(path: string): Int32Array {
   return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 }
 
-async function childHnsw(rows: number, labelsPath: string, hnsw: Partial<HnswSettings>): Promise<ChildReport> {
+/** The approximate paths measured, with the settings each takes. */
+type Search = 'cells' | 'hnsw';
+type SearchSettings = Partial<HnswSettings> | Partial<CellSettings>;
+
+async function childSearch(search: Search, rows: number, labelsPath: string, settings: SearchSettings): Promise<ChildReport> {
   const vectors = generate(rows);
   const steps: Record<string, number> = {};
   const start = performance.now();
@@ -125,8 +135,8 @@ async function childHnsw(rows: number, labelsPath: string, hnsw: Partial<HnswSet
     epsilon: EPSILON,
     minSamples: MIN_SAMPLES,
     metric: 'cosine',
-    neighbourSearch: 'hnsw',
-    hnsw,
+    neighbourSearch: search,
+    ...(search === 'hnsw' ? { hnsw: settings as Partial<HnswSettings> } : { cells: settings as Partial<CellSettings> }),
     onProgress: (progress) => {
       const now = performance.now();
       if (progress.step !== step || now - lastReport > 20_000 || progress.done === progress.total) {
@@ -375,41 +385,42 @@ async function measureSize(
   samples: number,
   directory: string,
   limitSeconds: number,
-  hnswSettings: Partial<HnswSettings>,
+  search: Search,
+  searchSettings: SearchSettings,
 ): Promise<Record<string, unknown>> {
   const loadBefore = loadavg()[0];
-  const hnswLabels = join(directory, `hnsw-${rows}.bin`);
-  console.error(`[${rows}] HNSW path...`);
-  let hnsw: ChildReport;
+  const approximateLabels = join(directory, `${search}-${rows}.bin`);
+  console.error(`[${rows}] ${search} path...`);
+  let approximate: ChildReport;
   try {
-    hnsw = await runChild(['hnsw', String(rows), hnswLabels, JSON.stringify(hnswSettings)], limitSeconds);
+    approximate = await runChild(['search', String(rows), search, approximateLabels, JSON.stringify(searchSettings)], limitSeconds);
   } catch (error) {
     if (!(error instanceof ChildTimeout)) throw error;
     return {
       rows,
-      hnsw: { completed: false, limitSeconds: error.limitSeconds, stepStartSeconds: error.stepStarts, lastProgress: error.lastProgress },
+      [search]: { completed: false, limitSeconds: error.limitSeconds, stepStartSeconds: error.stepStarts, lastProgress: error.lastProgress },
       loadAverageBeforeAndAfter: [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))],
       measuredAt: new Date().toISOString(),
       command: commandLine(),
     };
   }
-  console.error(`[${rows}] HNSW: ${hnsw.seconds.toFixed(1)} s, peak RSS ${gib(hnsw.peakRssBytes)} GiB`);
+  console.error(`[${rows}] ${search}: ${approximate.seconds.toFixed(1)} s, peak RSS ${gib(approximate.peakRssBytes)} GiB`);
   const entry: Record<string, unknown> = {
     rows,
-    hnsw: { seconds: Number(hnsw.seconds.toFixed(2)), peakRssGiB: gib(hnsw.peakRssBytes), ...withoutTiming(hnsw) },
+    [search]: { seconds: Number(approximate.seconds.toFixed(2)), peakRssGiB: gib(approximate.peakRssBytes), ...withoutTiming(approximate) },
   };
   if (rows <= exactMax) {
     console.error(`[${rows}] brute-force path...`);
     const exactLabels = join(directory, `exact-${rows}.bin`);
     const exact = await runChild(['exact', String(rows), exactLabels], 1500);
-    const ari = adjustedRandIndex(readLabels(exactLabels), readLabels(hnswLabels));
+    const ari = adjustedRandIndex(readLabels(exactLabels), readLabels(approximateLabels));
     const exactArray = readLabels(exactLabels);
-    const hnswArray = readLabels(hnswLabels);
+    const approximateArray = readLabels(approximateLabels);
     let differing = 0;
-    for (let index = 0; index < rows; index++) if (exactArray[index] !== hnswArray[index]) differing++;
+    for (let index = 0; index < rows; index++) if (exactArray[index] !== approximateArray[index]) differing++;
     entry.bruteForce = { seconds: Number(exact.seconds.toFixed(2)), peakRssGiB: gib(exact.peakRssBytes), ...withoutTiming(exact) };
     entry.agreement = { method: 'full: ARI over all points against the brute-force labels', ari, labelsDiffering: differing };
-    entry.speedup = Number((exact.seconds / hnsw.seconds).toFixed(2));
+    entry.speedup = Number((exact.seconds / approximate.seconds).toFixed(2));
     // The projection used for larger sizes, checked here against the measured time.
     const projection = await runChild(['project', String(rows)], 900);
     (entry.bruteForce as Record<string, unknown>).projectedSeconds = Math.round(Number(projection.pairSeconds) * ((rows * (rows - 1)) / 2 + Number(exact.cores) * rows));
@@ -418,19 +429,19 @@ async function measureSize(
     const referencePath = join(directory, `reference-${rows}.bin`);
     const reference = await runChild(['reference', String(rows), referencePath], 3600);
     const referenceArray = readLabels(referencePath);
-    const hnswArray = readLabels(hnswLabels);
+    const approximateArray = readLabels(approximateLabels);
     // Cluster numbers shift when a cluster splits, so compare what does not depend on them: noise.
-    let noiseOnlyInHnsw = 0;
+    let noiseOnlyInApproximate = 0;
     let noiseOnlyInReference = 0;
     for (let index = 0; index < rows; index++) {
-      if (hnswArray[index] < 0 && referenceArray[index] >= 0) noiseOnlyInHnsw++;
-      if (referenceArray[index] < 0 && hnswArray[index] >= 0) noiseOnlyInReference++;
+      if (approximateArray[index] < 0 && referenceArray[index] >= 0) noiseOnlyInApproximate++;
+      if (referenceArray[index] < 0 && approximateArray[index] >= 0) noiseOnlyInReference++;
     }
     entry.agreement = {
       method:
         'full: ARI over all points against exact labels (every neighbourhood from onnxruntime matrix products over all rows, candidates checked with the exact float64 distance, through the sequential Dbscan kernel)',
-      ari: adjustedRandIndex(referenceArray, hnswArray),
-      noiseOnlyInHnsw,
+      ari: adjustedRandIndex(referenceArray, approximateArray),
+      noiseOnlyInApproximate,
       noiseOnlyInReference,
       referenceCores: reference.cores,
       referenceClusters: reference.clusters,
@@ -442,18 +453,18 @@ async function measureSize(
     const pairsPath = join(directory, `sample-${rows}.bin`);
     const sample = await runChild(['sample', String(rows), String(samples), pairsPath], 3600);
     const pairs = readLabels(pairsPath);
-    const hnswArray = readLabels(hnswLabels);
+    const approximateArray = readLabels(approximateLabels);
     const exactPart: number[] = [];
-    const hnswPart: number[] = [];
+    const approximatePart: number[] = [];
     for (let at = 0; at < pairs.length; at += 2) {
       exactPart.push(pairs[at + 1]);
-      hnswPart.push(hnswArray[pairs[at]]);
+      approximatePart.push(approximateArray[pairs[at]]);
     }
     const { seconds: sampleSeconds, peakRssBytes: _ignored, ...sampleInfo } = sample;
     entry.agreement = {
       method:
         "sampled: ARI over the exact clusters of the sampled points (breadth-first search; every member's neighbourhood from onnxruntime matrix products over all N rows, candidates checked with the exact float64 distance), plus sampled noise points",
-      ari: adjustedRandIndex(exactPart, hnswPart),
+      ari: adjustedRandIndex(exactPart, approximatePart),
       ...sampleInfo,
       seconds: Number(sampleSeconds.toFixed(1)),
     };
@@ -461,14 +472,14 @@ async function measureSize(
   if (rows > exactMax) {
     console.error(`[${rows}] projecting the brute-force path...`);
     const projection = await runChild(['project', String(rows)], 900);
-    const cores = Number(hnsw.cores);
+    const cores = Number(approximate.cores);
     const seconds = Number(projection.pairSeconds) * ((rows * (rows - 1)) / 2 + cores * rows);
     entry.bruteForce = {
       projectedSeconds: Math.round(seconds),
       method: 'not run: measured seconds per bounded exact distance (full scans from 20 rows) x (N(N-1)/2 + cores x N), the sequential path\'s distance count',
       secondsPerDistance: projection.pairSeconds,
     };
-    entry.speedup = Number((seconds / hnsw.seconds).toFixed(1));
+    entry.speedup = Number((seconds / approximate.seconds).toFixed(1));
   }
   entry.loadAverageBeforeAndAfter = [Number(loadBefore.toFixed(2)), Number(loadavg()[0].toFixed(2))];
   entry.measuredAt = new Date().toISOString();
@@ -488,7 +499,7 @@ async function switchOver(): Promise<Record<string, unknown>> {
   const rows: Record<string, unknown>[] = [];
   for (const size of sizes) {
     const vectors = generate(size);
-    const times = { exact: [] as number[], hnsw: [] as number[] };
+    const times = { exact: [] as number[], hnsw: [] as number[], cells: [] as number[] };
     for (let repeat = 0; repeat < 2; repeat++) {
       let start = performance.now();
       new Dbscan({ epsilon: EPSILON, minSamples: MIN_SAMPLES, metric: 'cosine' }).fit(vectors, DIMENSIONS);
@@ -496,12 +507,26 @@ async function switchOver(): Promise<Record<string, unknown>> {
       start = performance.now();
       await runDbscan(vectors, DIMENSIONS, { epsilon: EPSILON, minSamples: MIN_SAMPLES, metric: 'cosine', neighbourSearch: 'hnsw' });
       times.hnsw.push((performance.now() - start) / 1000);
+      start = performance.now();
+      await runDbscan(vectors, DIMENSIONS, { epsilon: EPSILON, minSamples: MIN_SAMPLES, metric: 'cosine', neighbourSearch: 'cells' });
+      times.cells.push((performance.now() - start) / 1000);
     }
-    const best = { exact: Math.min(...times.exact), hnsw: Math.min(...times.hnsw) };
-    rows.push({ rows: size, exactSeconds: Number(best.exact.toFixed(3)), hnswSeconds: Number(best.hnsw.toFixed(3)), exactOverHnsw: Number((best.exact / best.hnsw).toFixed(2)) });
+    const best = { exact: Math.min(...times.exact), hnsw: Math.min(...times.hnsw), cells: Math.min(...times.cells) };
+    rows.push({
+      rows: size,
+      exactSeconds: Number(best.exact.toFixed(3)),
+      hnswSeconds: Number(best.hnsw.toFixed(3)),
+      cellsSeconds: Number(best.cells.toFixed(3)),
+      exactOverHnsw: Number((best.exact / best.hnsw).toFixed(2)),
+      exactOverCells: Number((best.exact / best.cells).toFixed(2)),
+    });
     console.error(JSON.stringify(rows[rows.length - 1]));
   }
-  return { method: 'best of 2 alternating runs in one process; HNSW includes starting its 2 worker threads (under tsx, which compiles the worker)', rows, chosenExactMaxRows: EXACT_MAX_ROWS };
+  return {
+    method: 'best of 2 alternating runs in one process; HNSW includes starting its 2 worker threads (under tsx, which compiles the worker), cells its onnxruntime session',
+    rows,
+    chosenExactMaxRows: EXACT_MAX_ROWS,
+  };
 }
 
 function exactMedoid(vectors: Float32Array, members: number, metric: 'cosine' | 'euclidean'): number {
@@ -550,7 +575,7 @@ async function main(): Promise<void> {
     const [task, rowsText, ...rest] = process.argv.slice(childIndex + 1);
     const rows = Number(rowsText);
     let report: ChildReport;
-    if (task === 'hnsw') report = await childHnsw(rows, rest[0], JSON.parse(rest[1] ?? '{}') as Partial<HnswSettings>);
+    if (task === 'search') report = await childSearch(rest[0] as Search, rows, rest[1], JSON.parse(rest[2] ?? '{}') as SearchSettings);
     else if (task === 'exact') report = await childExact(rows, rest[0]);
     else if (task === 'sample') report = await childSample(rows, Number(rest[0]), rest[1]);
     else if (task === 'reference') report = await childReference(rows, rest[0]);
@@ -566,7 +591,7 @@ async function main(): Promise<void> {
     benchmark: 'dbscan',
     command: commandLine(),
     input: { description: DATA_DESCRIPTION, dimensions: DIMENSIONS, epsilon: EPSILON, minSamples: MIN_SAMPLES, metric: 'cosine' },
-    settings: { hnsw: DEFAULT_HNSW_SETTINGS, shards: HNSW_SHARDS, exactMaxRows: EXACT_MAX_ROWS, workerThreads: Math.min(HNSW_SHARDS, availableParallelism()) },
+    settings: { cells: DEFAULT_CELL_SETTINGS, hnsw: DEFAULT_HNSW_SETTINGS, shards: HNSW_SHARDS, exactMaxRows: EXACT_MAX_ROWS, workerThreads: Math.min(HNSW_SHARDS, availableParallelism()) },
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
       cpuCount: cpus().length,
@@ -587,14 +612,18 @@ async function main(): Promise<void> {
     // Each run stays within the time other work on this machine can spare; a size that needs more is reported as not completed, with its progress.
     const limitSeconds = Number(argument('limit-minutes', '20')) * 60;
     const directory = mkdtempSync(join(tmpdir(), 'piaggio-bench-dbscan-'));
-    const hnswText = argument('hnsw', '');
-    const hnswSettings = hnswText ? (JSON.parse(hnswText) as Partial<HnswSettings>) : {};
+    const search = argument('search', 'cells') as Search;
+    if (search !== 'cells' && search !== 'hnsw') throw new Error(`--search takes cells or hnsw, not ${search}`);
+    const settingsText = argument(search, '');
+    const searchSettings = settingsText ? (JSON.parse(settingsText) as SearchSettings) : {};
+    const defaults = search === 'hnsw' ? DEFAULT_HNSW_SETTINGS : DEFAULT_CELL_SETTINGS;
     const bySize = { ...((previous.sizes as Record<string, unknown>) ?? {}) };
     try {
       for (const rows of sizes) {
-        const entry = await measureSize(rows, exactMax, referenceMax, samples, directory, limitSeconds, hnswSettings);
-        if (hnswText) entry.hnswSettings = { ...DEFAULT_HNSW_SETTINGS, ...hnswSettings };
-        bySize[hnswText ? `${rows} ${JSON.stringify(hnswSettings)}` : String(rows)] = entry;
+        const entry = await measureSize(rows, exactMax, referenceMax, samples, directory, limitSeconds, search, searchSettings);
+        if (settingsText) entry[`${search}Settings`] = { ...defaults, ...searchSettings };
+        const key = [String(rows), ...(search === 'cells' ? ['cells'] : []), ...(settingsText ? [JSON.stringify(searchSettings)] : [])].join(' ');
+        bySize[key] = entry;
         result.sizes = bySize;
         writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
       }

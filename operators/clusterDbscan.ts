@@ -36,7 +36,8 @@ export const clusterDbscanOptions = {
     type: 'choice',
     choices: NEIGHBOUR_SEARCHES,
     default: 'auto',
-    description: 'how DBSCAN finds neighbours: exact brute force (O(N^2)), an HNSW index (approximate, for large N), or auto (exact up to 1500 pictures)',
+    description:
+      'how DBSCAN finds neighbours: exact brute force (O(N^2)), an HNSW index, a cell join (k-means cells compared by matrix products; approximate, fastest for large N), or auto (exact up to 1500 pictures, cells above)',
   },
   noise: {
     type: 'choice',
@@ -99,12 +100,15 @@ type ItemMetadata = Omit<EmbeddedCandidate, 'embedding'>;
  *
  * Where the clustering runs: up to 1500 items (neighbourSearch auto, see EXACT_MAX_ROWS) or with
  * a custom neighbourhood query, synchronously on completion with exact brute force (0.3 s at 1000
- * 512-d vectors, 1.1 s at 2000), so the result is emitted in the same turn. Larger inputs are clustered by
- * worker threads over an HNSW index (see runDbscan), asynchronously: the event loop, progress and
- * Ctrl-C stay responsive, and the result is emitted when they finish.
+ * 512-d vectors, 1.1 s at 2000), so the result is emitted in the same turn. Larger inputs are
+ * clustered asynchronously (see runDbscan): by a cell join whose matrix products run on
+ * onnxruntime's threads (auto), or by worker threads over HNSW indexes ('hnsw') or brute force
+ * ('exact'). The event loop, progress and Ctrl-C stay responsive, and the result is emitted when
+ * they finish.
  *
- * Resources: the worker threads and their indexes exist only while a large input is clustered;
- * unsubscribing (Ctrl-C through runObservable) aborts that work and terminates them.
+ * Resources: the onnxruntime session of the cell join, or the worker threads and their indexes,
+ * exist only while a large input is clustered; unsubscribing (Ctrl-C through runObservable)
+ * aborts that work and releases them (workers end themselves between two index calls).
  */
 export function clusterDbscan(
   options: ClusterDbscanOptions = {},

@@ -1,6 +1,6 @@
 import { clusterDbscanOptions } from '../operators/clusterDbscan.js';
 import { isBinary } from '../operators/kernels/distance.js';
-import { type DbscanProgress, runDbscan } from '../operators/kernels/runDbscan.js';
+import { type DbscanProgress, type DbscanResult, runDbscan } from '../operators/kernels/runDbscan.js';
 import { PiaggioError } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import { type OptionInput, resolveOptions } from '../src/core/options.js';
@@ -28,8 +28,8 @@ export interface ClusterArrayResult {
   readonly dimensions: number;
   readonly clusterCount: number;
   readonly noiseCount: number;
-  /** 'exact' (brute force) or 'hnsw' (approximate index), as chosen by neighbourSearch. */
-  readonly neighbourSearch: 'exact' | 'hnsw';
+  /** 'exact' (brute force), 'hnsw' (approximate index) or 'cells' (cell join), as chosen by neighbourSearch. */
+  readonly neighbourSearch: DbscanResult['neighbourSearch'];
 }
 
 export interface ClusterArraySettings extends RunSettings {
@@ -41,6 +41,8 @@ const STEP_NAMES: Record<DbscanProgress['step'], string> = {
   index: 'Clustering: building the HNSW index',
   core: 'Clustering: finding core points',
   expand: 'Clustering: following large neighbourhoods',
+  cells: 'Clustering: dividing the vectors into cells',
+  join: 'Clustering: comparing neighbouring cells',
 };
 
 /**

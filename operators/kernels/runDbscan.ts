@@ -5,13 +5,14 @@ import { Worker } from 'node:worker_threads';
 import { Dbscan, NOISE, assertDbscanSettings } from './Dbscan.js';
 import { type Metric, isBinary, rowCount, rowNorms } from './distance.js';
 import type { HnswSettings } from './HnswNeighbourhoodQuery.js';
+import { CellJoin, type CellJoinProgress, type CellSettings } from './CellJoin.js';
 import { type BatchRequest, type NeighbourBatch, type ShardKind, type ShardSetup, buildShards, searchBatch } from './neighbourhoodShards.js';
 import { type RangeSearch, RowList } from './rangeSearch.js';
 import type { WorkerReply, WorkerRequest } from './dbscanWorker.js';
 
-/** How neighbourhoods are found: brute force, an HNSW index, or by input size. */
-export type NeighbourSearch = 'auto' | 'exact' | 'hnsw';
-export const NEIGHBOUR_SEARCHES: readonly NeighbourSearch[] = ['auto', 'exact', 'hnsw'];
+/** How neighbourhoods are found: brute force, an HNSW index, a cell join, or by input size. */
+export type NeighbourSearch = 'auto' | 'exact' | 'hnsw' | 'cells';
+export const NEIGHBOUR_SEARCHES: readonly NeighbourSearch[] = ['auto', 'exact', 'hnsw', 'cells'];
 
 /**
  * Up to this many rows, 'auto' uses exact brute force on the calling thread. Measured with
@@ -45,8 +46,12 @@ const FIRST_BATCH = 2048;
 const EXPAND_BATCH = 256;
 
 export interface DbscanProgress {
-  /** 'index': building the search structures; 'core': first queries; 'expand': large neighbourhoods of core points. */
-  readonly step: 'index' | 'core' | 'expand';
+  /**
+   * HNSW and exact shards: 'index' builds the search structures, 'core' runs the first queries,
+   * 'expand' the large neighbourhoods of core points. Cell join: 'cells' learns the cells and
+   * places the rows, 'join' compares them (see CellJoin).
+   */
+  readonly step: 'index' | 'core' | 'expand' | CellJoinProgress['step'];
   readonly done: number;
   readonly total: number;
 }
@@ -65,6 +70,7 @@ export interface RunDbscanSettings {
    */
   readonly threads?: number;
   readonly hnsw?: Partial<HnswSettings>;
+  readonly cells?: Partial<CellSettings>;
   /** Aborting stops the work between batches, terminates the workers and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: DbscanProgress) => void;
@@ -76,16 +82,18 @@ export interface DbscanResult {
   /** Core points, ascending (scikit-learn's core_sample_indices_). */
   readonly coreSampleIndices: Int32Array;
   /** The search actually used. */
-  readonly neighbourSearch: 'exact' | 'hnsw';
+  readonly neighbourSearch: Exclude<NeighbourSearch, 'auto'>;
 }
 
 /**
  * DBSCAN with scikit-learn's semantics (see {@link Dbscan}) from a hundred rows to millions.
  *
  * Small inputs (or `neighbourSearch: 'exact'` with threads 0) run the sequential {@link Dbscan}
- * with brute-force queries. Otherwise the rows are split into shards searched by worker threads
- * (HNSW indexes, or brute force for 'exact') and the clusters are found with a union-find, in
- * three steps that need only O(N) memory besides the shards:
+ * with brute-force queries. Above EXACT_MAX_ROWS, 'auto' takes the cell join
+ * ({@link runCellDbscan}): all pairs within epsilon from matrix products of nearby cells, then
+ * step 3 below. With 'hnsw' or 'exact' the rows are split into shards searched by worker threads
+ * (HNSW indexes, or brute force) and the clusters are found with a union-find, in three steps
+ * that need only O(N) memory besides the shards:
  *
  * 1. every point asks for up to max(minSamples, 32) neighbours; it is core when it gets at least
  *    minSamples, and a non-core point's answer is its whole neighbourhood (smaller than
@@ -97,24 +105,63 @@ export interface DbscanResult {
  *    smallest number among the clusters that reach it. That is exactly what scikit-learn's
  *    sequential expansion produces, so with exact searches the labels are identical to its labels.
  *
- * Every neighbour reported is checked with the exact distance, so HNSW can only miss neighbours,
- * never invent them: a cluster can split or lose a border point, but never merge with another.
- * The labels are deterministic for a given input order: the graphs are built in an order drawn from a
- * fixed seed over a fixed number of shards.
+ * Every neighbour reported is checked with the exact distance, so HNSW and the cell join can only
+ * miss neighbours, never invent them: a cluster can split or lose a border point, but never merge
+ * with another. The labels are deterministic for a given input order: the graphs are built in an
+ * order drawn from a fixed seed over a fixed number of shards, the cells from a seeded sample.
  */
 export async function runDbscan(vectors: Float32Array, dimensions: number, settings: RunDbscanSettings): Promise<DbscanResult> {
   const rows = rowCount(vectors, dimensions);
   const { epsilon, minSamples, metric } = settings;
   assertDbscanSettings(settings);
   settings.signal?.throwIfAborted();
-  const kind = shardKindFor(rows, settings.neighbourSearch);
-  const threads = settings.threads ?? defaultThreads(kind);
+  const search = searchFor(rows, settings.neighbourSearch);
   if (usesSequentialDbscan(rows, settings)) {
     const sequential = new Dbscan({ epsilon, minSamples, metric });
     const labels = sequential.fit(vectors, dimensions);
     return { labels, coreSampleIndices: sequential.coreSampleIndices, neighbourSearch: 'exact' };
   }
-  return runShardedDbscan(vectors, dimensions, { ...settings, threads }, kind);
+  if (search === 'cells') return runCellDbscan(vectors, dimensions, settings);
+  return runShardedDbscan(vectors, dimensions, { ...settings, threads: settings.threads ?? defaultThreads(search) }, search);
+}
+
+/**
+ * DBSCAN over the pairs a {@link CellJoin} finds (see its notes): the products run in
+ * onnxruntime on `threads` threads (default: all cores; 0 means 1), the rest on the calling
+ * thread between products. The pairs are all kept (two int32 each) until the labels are known.
+ */
+export async function runCellDbscan(vectors: Float32Array, dimensions: number, settings: RunDbscanSettings): Promise<DbscanResult> {
+  const rows = rowCount(vectors, dimensions);
+  const { epsilon, minSamples, metric, signal, onProgress } = settings;
+  assertDbscanSettings(settings);
+  signal?.throwIfAborted();
+  if (rows === 0) return { labels: new Int32Array(0), coreSampleIndices: new Int32Array(0), neighbourSearch: 'cells' };
+  // The products measure squared euclidean distance, which counts differing components only for 0/1 values.
+  if (metric === 'hamming' && !isBinary(vectors)) throw new RangeError('the hamming metric through the cell join needs vectors of 0s and 1s');
+  const norms = metric === 'cosine' ? rowNorms(vectors, dimensions, new Float64Array(rows)) : new Float64Array(0);
+  // Loaded here, not with this module: only the cell join needs onnxruntime's native library.
+  const { OnnxMatrixProduct } = await import('../../models/matrixProduct.js');
+  const product = await OnnxMatrixProduct.create(dimensions, Math.max(1, settings.threads ?? availableParallelism()));
+  let pairs;
+  try {
+    pairs = await new CellJoin(vectors, dimensions, metric, epsilon, norms, product, settings.cells).pairs({
+      ...(signal ? { signal } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
+  } finally {
+    await product.release();
+  }
+  const { first, second } = pairs;
+  const counts = new Int32Array(rows);
+  for (let index = 0; index < first.length; index++) {
+    counts[first[index]]++;
+    if (second[index] !== first[index]) counts[second[index]]++;
+  }
+  const isCore = new Uint8Array(rows);
+  for (let row = 0; row < rows; row++) if (counts[row] >= minSamples) isCore[row] = 1;
+  const clusters = new ClusterAssembly(isCore);
+  for (let index = 0; index < first.length; index++) clusters.addEdge(first[index], second[index]);
+  return { ...clusters.finish(), neighbourSearch: 'cells' };
 }
 
 /**
@@ -145,9 +192,9 @@ export async function runShardedDbscan(vectors: Float32Array, dimensions: number
   }
 }
 
-function shardKindFor(rows: number, neighbourSearch: NeighbourSearch | undefined): ShardKind {
+function searchFor(rows: number, neighbourSearch: NeighbourSearch | undefined): Exclude<NeighbourSearch, 'auto'> {
   const requested = neighbourSearch ?? 'auto';
-  return requested === 'auto' ? (rows <= EXACT_MAX_ROWS ? 'exact' : 'hnsw') : requested;
+  return requested === 'auto' ? (rows <= EXACT_MAX_ROWS ? 'exact' : 'cells') : requested;
 }
 
 function defaultThreads(kind: ShardKind): number {
@@ -159,7 +206,7 @@ function defaultThreads(kind: ShardKind): number {
  * many rows (then it is fast enough to run synchronously, and needs no worker threads).
  */
 export function usesSequentialDbscan(rows: number, settings: Pick<RunDbscanSettings, 'neighbourSearch' | 'threads'>): boolean {
-  if (shardKindFor(rows, settings.neighbourSearch) !== 'exact') return false;
+  if (searchFor(rows, settings.neighbourSearch) !== 'exact') return false;
   return rows <= EXACT_MAX_ROWS || settings.threads === 0;
 }
 
@@ -480,21 +527,8 @@ async function clusterOverShards(
     onProgress?.({ step: 'core', done, total: rows });
   });
 
-  const sets = new UnionFind(rows);
-  // (border point, core point) pairs: a border point takes the smallest label among its cores.
-  const borders = new RowList(1024);
-  const addEdge = (row: number, neighbour: number) => {
-    if (isCore[row]) {
-      if (isCore[neighbour]) sets.union(row, neighbour);
-      else {
-        borders.push(neighbour);
-        borders.push(row);
-      }
-    } else if (isCore[neighbour]) {
-      borders.push(row);
-      borders.push(neighbour);
-    }
-  };
+  const clusters = new ClusterAssembly(isCore);
+  const addEdge = (row: number, neighbour: number) => clusters.addEdge(row, neighbour);
   const addEdges = (batchRows: Int32Array, answer: NeighbourBatch) => {
     for (let query = 0; query < batchRows.length; query++) {
       for (let at = answer.offsets[query]; at < answer.offsets[query + 1]; at++) addEdge(batchRows[query], answer.neighbours[at]);
@@ -528,26 +562,63 @@ async function clusterOverShards(
     ),
   );
 
-  const labels = new Int32Array(rows).fill(NOISE);
-  const labelOfRoot = new Int32Array(rows).fill(NOISE);
-  let nextLabel = 0;
-  let coreCount = 0;
-  // Index order: a cluster's number is fixed by its first core point, as in scikit-learn.
-  for (let row = 0; row < rows; row++) {
-    if (!isCore[row]) continue;
-    coreCount++;
-    const root = sets.find(row);
-    if (labelOfRoot[root] === NOISE) labelOfRoot[root] = nextLabel++;
-    labels[row] = labelOfRoot[root];
+  return clusters.finish();
+}
+
+/**
+ * Step 3 of runDbscan, given the core flags: core points within epsilon of each other are joined
+ * (an edge found from either end counts); clusters are numbered in the order of their first core
+ * point and a border point takes the smallest number among the clusters that reach it. That is
+ * what scikit-learn's sequential expansion produces.
+ */
+class ClusterAssembly {
+  private readonly sets: UnionFind;
+  /** (border point, core point) pairs: a border point takes the smallest label among its cores. */
+  private readonly borders = new RowList(1024);
+
+  constructor(private readonly isCore: Uint8Array) {
+    this.sets = new UnionFind(isCore.length);
   }
-  // scikit-learn grows one cluster completely before the next, so the first cluster (smallest
-  // label) that reaches a border point keeps it.
-  for (let at = 0; at < borders.length; at += 2) {
-    const border = borders.at(at);
-    const label = labels[borders.at(at + 1)];
-    if (labels[border] === NOISE || label < labels[border]) labels[border] = label;
+
+  /** A pair within epsilon, in either order; pairs without a core point change nothing. */
+  addEdge(row: number, neighbour: number): void {
+    const { isCore, borders } = this;
+    if (isCore[row]) {
+      if (isCore[neighbour]) this.sets.union(row, neighbour);
+      else {
+        borders.push(neighbour);
+        borders.push(row);
+      }
+    } else if (isCore[neighbour]) {
+      borders.push(row);
+      borders.push(neighbour);
+    }
   }
-  const coreSampleIndices = new Int32Array(coreCount);
-  for (let row = 0, k = 0; row < rows; row++) if (isCore[row]) coreSampleIndices[k++] = row;
-  return { labels, coreSampleIndices };
+
+  finish(): { labels: Int32Array; coreSampleIndices: Int32Array } {
+    const { isCore, sets, borders } = this;
+    const rows = isCore.length;
+    const labels = new Int32Array(rows).fill(NOISE);
+    const labelOfRoot = new Int32Array(rows).fill(NOISE);
+    let nextLabel = 0;
+    let coreCount = 0;
+    // Index order: a cluster's number is fixed by its first core point, as in scikit-learn.
+    for (let row = 0; row < rows; row++) {
+      if (!isCore[row]) continue;
+      coreCount++;
+      const root = sets.find(row);
+      if (labelOfRoot[root] === NOISE) labelOfRoot[root] = nextLabel++;
+      labels[row] = labelOfRoot[root];
+    }
+    // scikit-learn grows one cluster completely before the next, so the first cluster (smallest
+    // label) that reaches a border point keeps it.
+    for (let at = 0; at < borders.length; at += 2) {
+      const border = borders.at(at);
+      const label = labels[borders.at(at + 1)];
+      if (labels[border] === NOISE || label < labels[border]) labels[border] = label;
+    }
+    const coreSampleIndices = new Int32Array(coreCount);
+    for (let row = 0, k = 0; row < rows; row++) if (isCore[row]) coreSampleIndices[k++] = row;
+    return { labels, coreSampleIndices };
+  }
 }

@@ -7,7 +7,7 @@ import { Dbscan, ExactNeighbourhoodQuery, type NeighbourhoodQuery } from '../../
 import { BoundedDistance, type Metric, distance, distancesFrom, hammingDistance, isBinary, pairDistance, rowNorms } from '../../operators/kernels/distance.js';
 import { hnswNeighbourhoodQuery } from '../../operators/kernels/HnswNeighbourhoodQuery.js';
 import type { ShardSetup } from '../../operators/kernels/neighbourhoodShards.js';
-import { EXACT_MAX_ROWS, WorkerShardHost, runDbscan, runShardedDbscan, usesSequentialDbscan } from '../../operators/kernels/runDbscan.js';
+import { EXACT_MAX_ROWS, WorkerShardHost, runCellDbscan, runDbscan, runShardedDbscan, usesSequentialDbscan } from '../../operators/kernels/runDbscan.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 
 /** Flattens [[x, y], ...] into the contiguous row layout the kernels read. */
@@ -317,6 +317,9 @@ describe('Dbscan matches scikit-learn exactly (labels, not only the partition), 
         const sharded = await runShardedDbscan(vectors, fixture.dimensions, { ...settings, threads: 0 }, kind);
         assert.deepEqual({ labels: Array.from(sharded.labels), core: Array.from(sharded.coreSampleIndices) }, expected, `union-find over ${kind} shards`);
       }
+      // Fixtures hold fewer than 16 cells of 100 rows, so every row probes every cell: exact.
+      const joined = await runCellDbscan(vectors, fixture.dimensions, { ...settings, threads: 1 });
+      assert.deepEqual({ labels: Array.from(joined.labels), core: Array.from(joined.coreSampleIndices) }, expected, 'cell join');
     });
   }
 
@@ -332,7 +335,7 @@ describe('Dbscan matches scikit-learn exactly (labels, not only the partition), 
 });
 
 describe('runDbscan', () => {
-  test('auto uses sequential brute force up to EXACT_MAX_ROWS rows and HNSW above', async () => {
+  test('auto uses sequential brute force up to EXACT_MAX_ROWS rows and the cell join above', async () => {
     assert.ok(usesSequentialDbscan(EXACT_MAX_ROWS, {}));
     assert.ok(!usesSequentialDbscan(EXACT_MAX_ROWS + 1, {}));
     assert.ok(usesSequentialDbscan(EXACT_MAX_ROWS + 1, { neighbourSearch: 'exact', threads: 0 }));
@@ -366,6 +369,10 @@ describe('runDbscan', () => {
         assert.deepEqual(Array.from(result.labels), expected, `${metric}, ${kind} shards`);
         assert.deepEqual(Array.from(result.coreSampleIndices), Array.from(reference.coreSampleIndices), `${metric}, ${kind} shards: core points`);
       }
+      // 7 cells of 100 rows probed 4 at a time: rows are compared with about half of the others.
+      const joined = await runCellDbscan(vectors, dimensions, { epsilon, minSamples, metric, threads: 1, cells: { probes: 4 } });
+      assert.deepEqual(Array.from(joined.labels), expected, `${metric}, cell join`);
+      assert.deepEqual(Array.from(joined.coreSampleIndices), Array.from(reference.coreSampleIndices), `${metric}, cell join: core points`);
     }
   });
 

@@ -150,7 +150,7 @@ describe('clusterDbscan', () => {
     assert.throws(() => clusterDbscan({ epsilon: -1 }), /Expected number between 0 and 1000000 for epsilon but received -1/);
     assert.throws(() => clusterDbscan({ minSamples: 0 }), /Expected integer between 1 and 1000000 for minSamples but received 0/);
     assert.throws(() => clusterDbscan({ metric: 'manhattan' as 'cosine' }), /Expected one of cosine, euclidean, hamming for metric/);
-    assert.throws(() => clusterDbscan({ neighbourSearch: 'kd-tree' as 'auto' }), /Expected one of auto, exact, hnsw for neighbourSearch/);
+    assert.throws(() => clusterDbscan({ neighbourSearch: 'kd-tree' as 'auto' }), /Expected one of auto, exact, hnsw, cells for neighbourSearch/);
     assert.throws(() => clusterDbscan({ noise: 'ignore' as 'keep' }), /Expected one of keep, drop for noise/);
   });
 
@@ -162,7 +162,7 @@ describe('clusterDbscan', () => {
   });
 });
 
-describe('clusterDbscan on large inputs (worker threads, HNSW)', () => {
+describe('clusterDbscan on large inputs (cell join; worker threads with HNSW)', () => {
   /** Groups of near-identical 16-d directions: `groups` clusters of `size`, in interleaved order. */
   function groupedItems(groups: number, size: number): EmbeddedCandidate[] {
     return Array.from({ length: groups * size }, (_, index) => {
@@ -173,39 +173,50 @@ describe('clusterDbscan on large inputs (worker threads, HNSW)', () => {
     });
   }
 
-  test('above EXACT_MAX_ROWS (1500) items it clusters asynchronously, off the calling thread, with the same result as brute force', async () => {
+  test('above EXACT_MAX_ROWS (1500) items, auto clusters with the cell join, with the same result as brute force', async () => {
     const inputs = groupedItems(310, 10);
     const steps = new Set<string>();
-    const fromHnsw = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001 }, { onProgress: (progress) => steps.add(progress.step) })));
+    const fromCells = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001 }, { onProgress: (progress) => steps.add(progress.step) })));
+    const exact = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001, neighbourSearch: 'exact' }, { threads: 0 })));
+    assert.deepEqual([...steps], ['cells', 'join']);
+    assert.equal(fromCells.clusters.length, 310);
+    assert.deepEqual(Array.from(fromCells.labels), Array.from(exact.labels));
+    assert.deepEqual(fromCells.clusters, exact.clusters);
+  });
+
+  test('with neighbourSearch hnsw, worker threads read the vectors in shared memory and give the same result', async () => {
+    const inputs = groupedItems(310, 10);
+    const steps = new Set<string>();
+    const fromHnsw = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001, neighbourSearch: 'hnsw' }, { onProgress: (progress) => steps.add(progress.step) })));
     const exact = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001, neighbourSearch: 'exact' }, { threads: 0 })));
     assert.ok(steps.has('index') && steps.has('core'), `progress steps: ${[...steps].join(', ')}`);
-    assert.equal(fromHnsw.clusters.length, 310);
     assert.deepEqual(Array.from(fromHnsw.labels), Array.from(exact.labels));
-    assert.deepEqual(fromHnsw.clusters, exact.clusters);
     assert.ok(fromHnsw.items[0].embedding.buffer instanceof SharedArrayBuffer, 'vectors live in shared memory for the workers');
   });
 
-  test('unsubscribing while a large input is clustered stops the workers and emits nothing', async () => {
-    const inputs = groupedItems(400, 10);
-    let emitted = false;
-    await new Promise<void>((resolve) => {
-      const subscription = from(inputs)
-        .pipe(
-          clusterDbscan(
-            { epsilon: 0.001 },
-            {
-              onProgress: () => {
-                subscription.unsubscribe();
-                resolve();
+  for (const neighbourSearch of ['cells', 'hnsw'] as const) {
+    test(`unsubscribing while a large input is clustered (${neighbourSearch}) stops the work and emits nothing`, async () => {
+      const inputs = groupedItems(400, 10);
+      let emitted = false;
+      await new Promise<void>((resolve) => {
+        const subscription = from(inputs)
+          .pipe(
+            clusterDbscan(
+              { epsilon: 0.001, neighbourSearch },
+              {
+                onProgress: () => {
+                  subscription.unsubscribe();
+                  resolve();
+                },
               },
-            },
-          ),
-        )
-        .subscribe({ next: () => (emitted = true) });
+            ),
+          )
+          .subscribe({ next: () => (emitted = true) });
+      });
+      assert.equal(emitted, false);
+      // Workers left running would keep this test file's process from ending.
     });
-    assert.equal(emitted, false);
-    // Workers left running would keep this test file's process from ending.
-  });
+  }
 });
 
 describe('clusterDbscan with the hamming metric', () => {

@@ -1,0 +1,91 @@
+/**
+ * Writes small ONNX models from code: the few protobuf encodings a ModelProto needs (varints,
+ * strings, nested messages) and the ONNX messages built from them. Used for the matrix product of
+ * the cell-join DBSCAN (matrixProduct.ts) and by the tests' hand-made image encoders, so that
+ * neither needs python, a model file, or the network.
+ */
+
+const WIRE_VARINT = 0;
+const WIRE_LENGTH_DELIMITED = 2;
+export const ONNX_FLOAT = 1;
+const ATTRIBUTE_INT = 2;
+
+export class ProtobufWriter {
+  private readonly bytes: number[] = [];
+
+  private raw(value: number): void {
+    // Plain arithmetic instead of bit operations keeps values above 2^31 exact.
+    let remaining = value;
+    while (remaining >= 0x80) {
+      this.bytes.push((remaining % 0x80) | 0x80);
+      remaining = Math.floor(remaining / 0x80);
+    }
+    this.bytes.push(remaining);
+  }
+
+  private key(field: number, wireType: number): void {
+    this.raw(field * 8 + wireType);
+  }
+
+  integer(field: number, value: number): this {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`protobuf varint must be a non-negative safe integer, got ${value}`);
+    this.key(field, WIRE_VARINT);
+    this.raw(value);
+    return this;
+  }
+
+  bytesField(field: number, value: Uint8Array): this {
+    this.key(field, WIRE_LENGTH_DELIMITED);
+    this.raw(value.length);
+    for (const byte of value) this.bytes.push(byte);
+    return this;
+  }
+
+  string(field: number, value: string): this {
+    return this.bytesField(field, new TextEncoder().encode(value));
+  }
+
+  message(field: number, value: ProtobufWriter): this {
+    return this.bytesField(field, value.finish());
+  }
+
+  finish(): Uint8Array {
+    return Uint8Array.from(this.bytes);
+  }
+}
+
+/** A tensor dimension: a number, or a name for a symbolic one. */
+export type Dimension = number | string;
+
+function tensorType(shape: readonly Dimension[]): ProtobufWriter {
+  const shapeProto = new ProtobufWriter();
+  for (const dimension of shape) {
+    const dimensionProto = new ProtobufWriter();
+    if (typeof dimension === 'number') dimensionProto.integer(1, dimension);
+    else dimensionProto.string(2, dimension);
+    shapeProto.message(1, dimensionProto);
+  }
+  const tensor = new ProtobufWriter().integer(1, ONNX_FLOAT).message(2, shapeProto);
+  return new ProtobufWriter().message(1, tensor);
+}
+
+/** A float32 ValueInfoProto (a graph input or output). */
+export function valueInfo(name: string, shape: readonly Dimension[]): ProtobufWriter {
+  return new ProtobufWriter().string(1, name).message(2, tensorType(shape));
+}
+
+/** A NodeProto of the default domain, with integer attributes. */
+export function node(operator: string, inputs: readonly string[], outputs: readonly string[], name: string, integerAttributes: Readonly<Record<string, number>> = {}): ProtobufWriter {
+  const writer = new ProtobufWriter();
+  for (const input of inputs) writer.string(1, input);
+  for (const output of outputs) writer.string(2, output);
+  writer.string(3, name).string(4, operator);
+  for (const [attribute, value] of Object.entries(integerAttributes)) writer.message(5, new ProtobufWriter().string(1, attribute).integer(3, value).integer(20, ATTRIBUTE_INT));
+  return writer;
+}
+
+/** The bytes of a ModelProto (IR version 8, opset 13) around `graph`. */
+export function modelProto(graph: ProtobufWriter, producer: string): Uint8Array {
+  const opset = new ProtobufWriter().string(1, '').integer(2, 13);
+  return new ProtobufWriter().integer(1, 8).string(2, producer).message(7, graph).message(8, opset).finish();
+}
