@@ -193,7 +193,7 @@ function runsSequentially(rows: number, settings: OptionValues<typeof clusterDbs
   return usesSequentialDbscan(rows, { neighbourSearch: settings.neighbourSearch, ...(resources.threads === undefined ? {} : { threads: resources.threads }) });
 }
 
-/** Hamming distances count differing components, which the HNSW path can only do for 0/1 values. */
+/** Hamming distances count differing components, which the HNSW and cell-join paths can only do for 0/1 values. */
 function assertVectorsFitMetric(vectors: Float32Array, metric: Metric): void {
   if (metric === 'hamming' && !isBinary(vectors)) throw new PiaggioError('ENOTBINARY', messages.hammingNeedsBits());
 }

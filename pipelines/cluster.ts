@@ -65,8 +65,8 @@ export function dbscanProgressListener(listener: ProgressListener | undefined): 
  * Clusters the rows of `vectors` (`dimensions` values each, row-major) with DBSCAN, the library
  * form of `piaggio cluster`. Labels follow scikit-learn's DBSCAN(eps, min_samples, metric) on the
  * same rows (hamming: piaggio's epsilon counts bits, scikit-learn's is that divided by the
- * dimension). Large arrays are clustered by worker threads over an HNSW index; `settings.signal`
- * stops them.
+ * dimension). Large arrays are clustered by the cell join (onnxruntime matrix products) or, with
+ * neighbourSearch hnsw, by worker threads over HNSW indexes; `settings.signal` stops either.
  */
 export async function clusterArray(
   vectors: Float32Array,

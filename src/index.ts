@@ -74,8 +74,10 @@ export { TechnicalFrameClassifier, type TechnicalFrameKind } from '../operators/
 export { Dbscan, ExactNeighbourhoodQuery, NOISE, type NeighbourhoodQuery, type NeighbourhoodQueryFactory } from '../operators/kernels/Dbscan.js';
 export { distance, METRICS, type Metric } from '../operators/kernels/distance.js';
 export { chooseRepresentatives } from '../operators/kernels/representatives.js';
-export { runDbscan, usesSequentialDbscan, EXACT_MAX_ROWS, HNSW_SHARDS, NEIGHBOUR_SEARCHES, type RunDbscanSettings, type DbscanResult, type DbscanProgress, type NeighbourSearch } from '../operators/kernels/runDbscan.js';
+export { runDbscan, runCellDbscan, usesSequentialDbscan, EXACT_MAX_ROWS, HNSW_SHARDS, NEIGHBOUR_SEARCHES, type RunDbscanSettings, type DbscanResult, type DbscanProgress, type NeighbourSearch } from '../operators/kernels/runDbscan.js';
 export { HnswNeighbourhoodQuery, HnswRangeSearch, DEFAULT_HNSW_SETTINGS, hnswNeighbourhoodQuery, type HnswSettings } from '../operators/kernels/HnswNeighbourhoodQuery.js';
+export { CellJoin, DEFAULT_CELL_SETTINGS, type CellSettings, type CellJoinProgress, type NeighbourPairs } from '../operators/kernels/CellJoin.js';
+export { OnnxMatrixProduct, JavaScriptMatrixProduct, gemmOnnxModel, type MatrixProduct } from '../models/matrixProduct.js';
 
 // Models
 export { MODEL_REGISTRY, DEFAULT_MODEL_ID, findModel, modelIds, type ModelEntry } from '../models/registry.js';

@@ -18,13 +18,15 @@ export interface CellSettings {
 }
 
 /**
- * Chosen on the DBSCAN benchmark's clustered 512-d unit vectors at 100k rows (eps 0.2 cosine), by
- * the share of exact neighbours found for 1000 random rows (a one-off script): cells of 1000 rows
- * probed 8 / 16 / 32 times found 0.9987 / 0.9998 / 1.0 of them; cells of 300 probed 16 times
- * 0.9999; cells of 100 probed 16 times 1.0, with a tenth of the products of 1000 x 16. Small
- * cells follow the data's many small clusters.
+ * Chosen on the DBSCAN benchmark's clustered 512-d unit vectors at 100k rows (eps 0.2 cosine,
+ * `benchmarks/dbscan.ts --sizes 100000 --cells '{...}'`, ARI over all points against exact labels):
+ * cells of 100 probed 16 / 24 / 32 times gave ARI 0.9981 / 0.9993 / 0.9998 in 8.3 / 10.5 / 12.4 s;
+ * cells of 200 probed 16 times 0.9982 in 8.5 s, cells of 50 probed 24 times 0.9990 in 12.6 s (the
+ * number of cells probed matters more than the rows they hold: small cells follow the data's many
+ * small clusters); a cheaper k-means (10 sample rows a cell, 4 rounds) 0.9996 with 32 probes,
+ * for 0.3 s less at 100k (more at 1M, where the k-means costs as much as placing the rows).
  */
-export const DEFAULT_CELL_SETTINGS: CellSettings = { cellSize: 100, probes: 16, iterations: 5, samplePerCell: 20, seed: 100 };
+export const DEFAULT_CELL_SETTINGS: CellSettings = { cellSize: 100, probes: 32, iterations: 5, samplePerCell: 20, seed: 100 };
 
 export interface CellJoinProgress {
   /** 'cells': learning the centroids and placing every row; 'join': comparing rows cell by cell. */
@@ -48,8 +50,6 @@ export interface NeighbourPairs {
 /** Rows of one side of a product: bounds the product at LEFT_CHUNK x RIGHT_CHUNK floats (32 MiB). */
 const LEFT_CHUNK = 4096;
 const RIGHT_CHUNK = 2048;
-/** Rows placed against all centroids at once (the product is ASSIGN_CHUNK x centroids). */
-const ASSIGN_CHUNK = 1024;
 
 /**
  * Neighbourhoods of all rows at once, by comparing rows cell by cell with matrix products: a
@@ -62,8 +62,10 @@ const ASSIGN_CHUNK = 1024;
  * Like the HNSW search it is approximate in one direction only: every pair it reports has been
  * checked with the exact float64 distance (the float32 products only pick candidates, with a
  * margin), so it never reports a pair beyond epsilon, but it misses a pair when neither row
- * probes the other's cell. The k-means, the cells and the pairs depend only on the rows, their
- * order and the seed.
+ * probes the other's cell. With no more cells than probes (up to 3,200 rows with the defaults)
+ * every row probes every cell, and the join is exact. The k-means, the cells and the pairs depend
+ * only on the rows, their order and the seed (and on the float32 products of this CPU's kernels,
+ * where a row lies almost exactly between two centroids).
  *
  * Memory: the sample's and the centroids' float32 copies, `probes` cell numbers per row, and the
  * pairs found (two int32 each); the products are made LEFT_CHUNK x RIGHT_CHUNK at most.
@@ -174,9 +176,10 @@ export class CellJoin {
     const sample = this.gather(order, 0, sampleCount);
     let centroids = sample.slice(0, cellCount * dimensions);
     const assignment = new Int32Array(sampleCount);
-    const totalSteps = settings.iterations + Math.ceil(rows / ASSIGN_CHUNK);
+    // Progress in rows compared with every centroid: each k-means round is a sample's worth.
+    const totalWork = settings.iterations * sampleCount + rows;
     for (let iteration = 0; iteration < settings.iterations; iteration++) {
-      await this.nearestCentroids(sample, sampleCount, centroids, 1, assignment, signal);
+      await this.nearestCentroids(sampleCount, (from, to) => sample.subarray(from * dimensions, to * dimensions), centroids, 1, assignment, signal);
       const sums = new Float64Array(cellCount * dimensions);
       const counts = new Int32Array(cellCount);
       for (let index = 0; index < sampleCount; index++) {
@@ -203,7 +206,7 @@ export class CellJoin {
         for (let k = 0; k < dimensions; k++) next[target + k] = sums[target + k] / divisor;
       }
       centroids = next;
-      onProgress?.({ step: 'cells', done: iteration + 1, total: totalSteps });
+      onProgress?.({ step: 'cells', done: (iteration + 1) * sampleCount, total: totalWork });
     }
     return centroids;
   }
@@ -217,22 +220,27 @@ export class CellJoin {
   ): Promise<Int32Array> {
     const { rows, settings } = this;
     const nearest = new Int32Array(rows * probes);
-    const chunks = Math.ceil(rows / ASSIGN_CHUNK);
-    for (let chunk = 0; chunk < chunks; chunk++) {
-      const from = chunk * ASSIGN_CHUNK;
-      const to = Math.min(rows, from + ASSIGN_CHUNK);
-      const block = this.gatherRange(from, to);
-      await this.nearestCentroids(block, to - from, centroids, probes, nearest.subarray(from * probes, to * probes), signal);
-      onProgress?.({ step: 'cells', done: settings.iterations + chunk + 1, total: settings.iterations + chunks });
-    }
+    const sampleWork = settings.iterations * Math.min(rows, (centroids.length / this.dimensions) * settings.samplePerCell);
+    await this.nearestCentroids(rows, (from, to) => this.gatherRange(from, to), centroids, probes, nearest, signal, (done) =>
+      onProgress?.({ step: 'cells', done: sampleWork + done, total: sampleWork + rows }),
+    );
     return nearest;
   }
 
   /**
-   * For each of `count` rows of `block`, the `probes` centroids nearest to it (largest
-   * dot - |centroid|^2 / 2, which orders by euclidean distance), nearest first, into `out`.
+   * For each of `count` rows (`rowsOf(from, to)` gives rows from..to-1, scaled and contiguous),
+   * the `probes` centroids nearest to it (largest dot - |centroid|^2 / 2, which orders by
+   * euclidean distance), nearest first, into `out`. `onRows` hears how many rows are placed.
    */
-  private async nearestCentroids(block: Float32Array, count: number, centroids: Float32Array, probes: number, out: Int32Array, signal: AbortSignal | undefined): Promise<void> {
+  private async nearestCentroids(
+    count: number,
+    rowsOf: (from: number, to: number) => Float32Array,
+    centroids: Float32Array,
+    probes: number,
+    out: Int32Array,
+    signal: AbortSignal | undefined,
+    onRows?: (done: number) => void,
+  ): Promise<void> {
     const { dimensions } = this;
     const cellCount = centroids.length / dimensions;
     const halfSquaredNorms = new Float64Array(cellCount);
@@ -243,28 +251,38 @@ export class CellJoin {
     }
     const bestScores = new Float64Array(probes);
     const bestCells = new Int32Array(probes);
+    // Products of at most 4M floats (16 MiB), whatever the number of centroids.
     const chunkRows = Math.max(1, Math.floor((1 << 22) / cellCount));
-    for (let from = 0; from < count; from += chunkRows) {
-      signal?.throwIfAborted();
-      const to = Math.min(count, from + chunkRows);
-      const dots = await this.product.dots(block.subarray(from * dimensions, to * dimensions), centroids);
-      for (let index = from; index < to; index++) {
-        bestScores.fill(-Infinity);
-        const base = (index - from) * cellCount;
-        for (let cell = 0; cell < cellCount; cell++) {
-          const score = dots[base + cell] - halfSquaredNorms[cell];
-          if (score <= bestScores[probes - 1]) continue;
-          let at = probes - 1;
-          while (at > 0 && bestScores[at - 1] < score) {
-            bestScores[at] = bestScores[at - 1];
-            bestCells[at] = bestCells[at - 1];
-            at--;
+    const start = (from: number) => this.product.dots(rowsOf(from, Math.min(count, from + chunkRows)), centroids);
+    // The next product is computed while this one is read.
+    let inFlight: Promise<Float32Array> | undefined = count > 0 ? start(0) : undefined;
+    try {
+      for (let from = 0; from < count; from += chunkRows) {
+        signal?.throwIfAborted();
+        const dots = await (inFlight as Promise<Float32Array>);
+        inFlight = from + chunkRows < count ? start(from + chunkRows) : undefined;
+        const to = Math.min(count, from + chunkRows);
+        for (let index = from; index < to; index++) {
+          bestScores.fill(-Infinity);
+          const base = (index - from) * cellCount;
+          for (let cell = 0; cell < cellCount; cell++) {
+            const score = dots[base + cell] - halfSquaredNorms[cell];
+            if (score <= bestScores[probes - 1]) continue;
+            let at = probes - 1;
+            while (at > 0 && bestScores[at - 1] < score) {
+              bestScores[at] = bestScores[at - 1];
+              bestCells[at] = bestCells[at - 1];
+              at--;
+            }
+            bestScores[at] = score;
+            bestCells[at] = cell;
           }
-          bestScores[at] = score;
-          bestCells[at] = cell;
+          out.set(bestCells, index * probes);
         }
-        out.set(bestCells, index * probes);
+        onRows?.(to);
       }
+    } finally {
+      await inFlight?.catch(() => {});
     }
   }
 

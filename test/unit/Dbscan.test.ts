@@ -376,6 +376,26 @@ describe('runDbscan', () => {
     }
   });
 
+  test('the cell join gives the same labels with 1 and 2 onnxruntime threads, and twice in a row', async () => {
+    const random = seededRandom(17);
+    const dimensions = 64;
+    const centres = Array.from({ length: 300 }, () => Array.from({ length: dimensions }, () => random() * 2 - 1));
+    const vectors = new Float32Array(6000 * dimensions);
+    for (let row = 0; row < 6000; row++) {
+      const centre = centres[Math.floor(random() * centres.length)];
+      for (let k = 0; k < dimensions; k++) vectors[row * dimensions + k] = centre[k] + (random() - 0.5) * 0.4;
+    }
+    const settings = { epsilon: 0.03, minSamples: 3, metric: 'cosine' as const };
+    // 60 cells probed 32 times: about half of the rows are compared with each row.
+    const one = await runCellDbscan(vectors, dimensions, { ...settings, threads: 1 });
+    const two = await runCellDbscan(vectors, dimensions, { ...settings, threads: 2 });
+    const again = await runCellDbscan(vectors, dimensions, { ...settings, threads: 2 });
+    assert.ok(new Set(one.labels).size > 100 && one.labels.includes(-1), 'the data should have many clusters and noise');
+    assert.deepEqual(Array.from(two.labels), Array.from(one.labels));
+    assert.deepEqual(Array.from(again.labels), Array.from(two.labels));
+    assert.equal(two.neighbourSearch, 'cells');
+  });
+
   test('neighbourhoods larger than the first query (32) are followed to the end', async () => {
     // 3 tight groups of 40 identical-ish points: every point has 40 neighbours, more than one
     // first query returns, so the union-find must expand them to join each group into one cluster.
@@ -404,6 +424,26 @@ describe('runDbscan', () => {
     controller.abort(reason);
     await assert.rejects(run, (error: unknown) => error === reason);
     // A worker still running would keep this test file's process alive past its end.
+  });
+
+  test('an aborted signal stops the cell join between two products with its reason', async () => {
+    const random = seededRandom(9);
+    const vectors = new Float32Array(20_000 * 16).map(() => random());
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const steps: string[] = [];
+    const run = runDbscan(vectors, 16, {
+      epsilon: 0.01,
+      minSamples: 2,
+      metric: 'cosine',
+      signal: controller.signal,
+      onProgress: (progress) => {
+        steps.push(progress.step);
+        controller.abort(reason);
+      },
+    });
+    await assert.rejects(run, (error: unknown) => error === reason);
+    assert.deepEqual(steps, ['cells'], 'stopped at the first step that reported');
   });
 
   describe('a worker thread asked to stop ends itself (terminated inside hnswlib, it would abort the process)', () => {
