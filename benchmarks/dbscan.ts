@@ -32,7 +32,8 @@
  * the 10k and 100k entries), each with the load average seen, since other processes share the CPU.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +52,7 @@ import { DATA_DESCRIPTION, DIMENSIONS, generate } from './clusteredVectors.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsPath = join(root, 'benchmarks', 'results', 'dbscan.json');
+const cacheDirectory = join(root, 'benchmarks', '.cache', 'dbscan');
 const EPSILON = 0.2;
 const MIN_SAMPLES = 2;
 
@@ -426,8 +428,17 @@ async function measureSize(
     (entry.bruteForce as Record<string, unknown>).projectedSeconds = Math.round(Number(projection.pairSeconds) * ((rows * (rows - 1)) / 2 + Number(exact.cores) * rows));
   } else if (rows <= referenceMax) {
     console.error(`[${rows}] exact reference labels...`);
-    const referencePath = join(directory, `reference-${rows}.bin`);
-    const reference = await runChild(['reference', String(rows), referencePath], 3600);
+    // Exact labels depend only on the data and eps/min_samples: kept in benchmarks/.cache for the next run.
+    const referenceKey = createHash('sha256').update(JSON.stringify({ DATA_DESCRIPTION, rows, EPSILON, MIN_SAMPLES })).digest('hex').slice(0, 16);
+    const referencePath = join(cacheDirectory, `reference-${rows}-${referenceKey}.bin`);
+    const cachedReference = `${referencePath}.json`;
+    let reference: ChildReport;
+    if (existsSync(referencePath) && existsSync(cachedReference)) reference = { ...(JSON.parse(readFileSync(cachedReference, 'utf8')) as ChildReport), cached: true };
+    else {
+      mkdirSync(cacheDirectory, { recursive: true });
+      reference = await runChild(['reference', String(rows), referencePath], 3600);
+      writeFileSync(cachedReference, JSON.stringify(reference));
+    }
     const referenceArray = readLabels(referencePath);
     const approximateArray = readLabels(approximateLabels);
     // Cluster numbers shift when a cluster splits, so compare what does not depend on them: noise.
@@ -447,6 +458,7 @@ async function measureSize(
       referenceClusters: reference.clusters,
       referenceNoise: reference.noise,
       seconds: Number(reference.seconds.toFixed(1)),
+      ...(reference.cached ? { cachedFrom: 'an earlier run (benchmarks/.cache)' } : {}),
     };
   } else {
     console.error(`[${rows}] exact clusters of ${samples} sampled points...`);
