@@ -1,6 +1,6 @@
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { availableParallelism } from 'node:os';
+import { OnnxMatrixProduct } from '../models/matrixProduct.js';
 import { pairDistance } from '../operators/kernels/distance.js';
-import { matMulOnnxModel } from '../test/helpers/tinyOnnxModel.js';
 
 /** Rows of the data a matrix product covers at once: 64k x 512 floats is a 128 MiB view, no copy. */
 const CHUNK_ROWS = 1 << 16;
@@ -16,7 +16,7 @@ const CHUNK_ROWS = 1 << 16;
  */
 export class ExactCosineScanner {
   private constructor(
-    private readonly session: InferenceSession,
+    private readonly product: OnnxMatrixProduct,
     private readonly vectors: Float32Array,
     private readonly dimensions: number,
     private readonly rows: number,
@@ -25,22 +25,21 @@ export class ExactCosineScanner {
   ) {}
 
   static async create(vectors: Float32Array, dimensions: number, norms: Float64Array, epsilon: number): Promise<ExactCosineScanner> {
-    const session = await InferenceSession.create(matMulOnnxModel(dimensions), { graphOptimizationLevel: 'disabled' });
-    return new ExactCosineScanner(session, vectors, dimensions, vectors.length / dimensions, norms, epsilon);
+    const product = await OnnxMatrixProduct.create(dimensions, availableParallelism());
+    return new ExactCosineScanner(product, vectors, dimensions, vectors.length / dimensions, norms, epsilon);
   }
 
   /** The neighbourhood (row itself included) of each query row, ascending. */
   async neighbourhoods(queries: readonly number[]): Promise<Int32Array[]> {
     const { dimensions, vectors, norms } = this;
     const count = queries.length;
-    // right = the queries as columns, each divided by its norm, so a product is |row| cos.
-    const right = new Float32Array(dimensions * count);
-    for (let column = 0; column < count; column++) {
-      const offset = queries[column] * dimensions;
-      const scale = norms[queries[column]] > 0 ? 1 / norms[queries[column]] : 0;
-      for (let k = 0; k < dimensions; k++) right[k * count + column] = vectors[offset + k] * scale;
+    // The queries, each divided by its norm, so a product is |row| cos.
+    const unitQueries = new Float32Array(dimensions * count);
+    for (let query = 0; query < count; query++) {
+      const offset = queries[query] * dimensions;
+      const scale = norms[queries[query]] > 0 ? 1 / norms[queries[query]] : 0;
+      for (let k = 0; k < dimensions; k++) unitQueries[query * dimensions + k] = vectors[offset + k] * scale;
     }
-    const rightTensor = new Tensor('float32', right, [dimensions, count]);
     const found: number[][] = queries.map(() => []);
     // onnxruntime-node refuses views of a SharedArrayBuffer (the benchmark's vectors live in one, for
     // the worker threads): such chunks are copied into one reused buffer first.
@@ -52,9 +51,7 @@ export class ExactCosineScanner {
         copy.set(chunk);
         chunk = copy.subarray(0, chunk.length);
       }
-      const left = new Tensor('float32', chunk, [end - start, dimensions]);
-      const { product } = await this.session.run({ left, right: rightTensor });
-      const dots = product.data as Float32Array;
+      const dots = await this.product.dots(chunk, unitQueries);
       for (let row = start; row < end; row++) {
         const base = (row - start) * count;
         // cosine distance 1 - dot / |row| (the query is unit): candidates within epsilon + margin.

@@ -50,18 +50,3 @@ export function writeTinyOnnxModel(directory: string, name: string, spec: TinyMo
   writeFileSync(path, tinyOnnxModel(spec));
   return path;
 }
-
-/**
- * The bytes of a ModelProto whose one node is MatMul(left [rows, inner], right [inner, columns])
- * -> product, all float32 with symbolic outer dimensions: onnxruntime's CPU matrix product (MLAS,
- * SIMD and multi-threaded), which the DBSCAN benchmark uses for its exact reference distances.
- */
-export function matMulOnnxModel(inner: number): Uint8Array {
-  const graph = new ProtobufWriter();
-  graph.message(1, node('MatMul', ['left', 'right'], ['product'], 'product'));
-  graph.string(2, 'mat_mul');
-  graph.message(11, valueInfo('left', ['rows', inner]));
-  graph.message(11, valueInfo('right', [inner, 'columns']));
-  graph.message(12, valueInfo('product', ['rows', 'columns']));
-  return modelProto(graph, 'piaggio-benchmark');
-}
