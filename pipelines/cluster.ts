@@ -57,7 +57,8 @@ export function dbscanProgressListener(listener: ProgressListener | undefined): 
       step = progress.step;
       listener({ kind: 'stage', stage: STEP_NAMES[progress.step] });
     }
-    listener({ kind: 'frames', done: progress.done, total: progress.total });
+    // The join counts products (cell against cell); every other step counts vectors.
+    listener({ kind: 'frames', done: progress.done, total: progress.total, unit: progress.step === 'join' ? 'products' : 'vectors' });
   };
 }
 

@@ -72,7 +72,7 @@ export async function runDedup(directory: string, outputPath: string, options: R
       dropTechnicalFrames({ keepTechnicalFrames: true }),
       tap(() => {
         seen += 1;
-        if (onProgress && seen % 8 === 0) onProgress({ kind: 'frames', done: seen });
+        if (onProgress && seen % 8 === 0) onProgress({ kind: 'frames', done: seen, unit: 'images' });
       }),
       embedBatches(encoder, pickOptions(embedBatchesOptions, values)),
       clusterDbscan(clusterValues, { onProgress: dbscanProgressListener(onProgress) }),

@@ -18,7 +18,7 @@ function formatBytes(bytes: number): string {
 }
 
 /**
- * Draws one self-overwriting status line on a TTY: stage, frames, frames per second, ETA.
+ * Draws one self-overwriting status line on a TTY: stage, frames (or the event's unit), per second, ETA.
  * Redraws at most 10 times a second so that drawing never costs more than the work it reports.
  * Warnings are always printed (on their own line), TTY or not, because they name skipped input.
  */
@@ -62,7 +62,9 @@ export function createProgressRenderer(stream: NodeJS.WriteStream, settings: { i
         const total = event.total && event.total > 0 ? event.total : undefined;
         const percent = total ? ` ${Math.min(100, (100 * event.done) / total).toFixed(0)}%` : '';
         const eta = total && rate > 0 ? ` ETA ${formatDuration((total - event.done) / rate)}` : '';
-        draw(`${stage}${percent} ${event.done}${total ? `/${total}` : ''} frames, ${rate.toFixed(0)} fps${eta}`);
+        const unit = event.unit ?? 'frames';
+        const perSecond = unit === 'frames' ? 'fps' : `${unit}/s`;
+        draw(`${stage}${percent} ${event.done}${total ? `/${total}` : ''} ${unit}, ${rate.toFixed(0)} ${perSecond}${eta}`);
         break;
       }
       case 'download': {

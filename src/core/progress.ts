@@ -4,7 +4,8 @@
  */
 export type ProgressEvent =
   | { readonly kind: 'stage'; readonly stage: string }
-  | { readonly kind: 'frames'; readonly done: number; readonly total?: number }
+  /** Counted work: video frames unless `unit` (a plural noun: 'images', 'vectors') says otherwise. */
+  | { readonly kind: 'frames'; readonly done: number; readonly total?: number; readonly unit?: string }
   | { readonly kind: 'download'; readonly received: number; readonly total?: number; readonly label: string }
   | { readonly kind: 'warning'; readonly message: string };
 
