@@ -35,6 +35,18 @@ export interface CellJoinProgress {
   readonly total: number;
 }
 
+/**
+ * What a cell join tells its caller, pair by pair. `wants` lets the caller skip the exact distance
+ * of a pair that can no longer change its result (runCellDbscan: two core points already joined),
+ * which is what keeps a group of thousands of near-identical rows from costing a distance per pair.
+ */
+export interface PairVisitor {
+  /** Whether a candidate pair (close in the float32 products) still matters; false skips it. */
+  wants(row: number, other: number): boolean;
+  /** A pair within epsilon, each unordered pair once; (row, row) once for every row. */
+  add(row: number, other: number): void;
+}
+
 /** The pairs of rows within epsilon that a cell join found. */
 export interface NeighbourPairs {
   /** Each unordered pair once, as (first[i], second[i]); every row's pair with itself included. */
@@ -122,15 +134,32 @@ export class CellJoin {
     }
   }
 
-  /** Finds the pairs; `signal` is checked between products. */
-  async pairs(options: { readonly signal?: AbortSignal; readonly onProgress?: (progress: CellJoinProgress) => void } = {}): Promise<NeighbourPairs> {
+  /** Finds and keeps every pair; `signal` is checked between products. */
+  async pairs(options: CellJoinOptions = {}): Promise<NeighbourPairs> {
+    const first = new RowList(1 << 16);
+    const second = new RowList(1 << 16);
+    const { rowsFoundAtLastProbe } = await this.visitPairs(
+      {
+        wants: () => true,
+        add: (row, other) => {
+          first.push(row);
+          second.push(other);
+        },
+      },
+      options,
+    );
+    return { first: first.copy(), second: second.copy(), rowsFoundAtLastProbe };
+  }
+
+  /** Hands every pair to `visitor` as it is found; `signal` is checked between products. */
+  async visitPairs(visitor: PairVisitor, options: CellJoinOptions = {}): Promise<Pick<NeighbourPairs, 'rowsFoundAtLastProbe'>> {
     const { signal, onProgress } = options;
     const { rows } = this;
     const cellCount = Math.min(rows, Math.max(1, Math.round(rows / this.settings.cellSize)));
     const probes = Math.min(this.settings.probes, cellCount);
     const centroids = await this.learnCentroids(cellCount, signal, onProgress);
     const nearest = await this.placeRows(centroids, probes, signal, onProgress);
-    return this.join(nearest, cellCount, probes, signal, onProgress);
+    return this.join(nearest, cellCount, probes, visitor, signal, onProgress);
   }
 
   /** Row `row` times its scale, into `out` at row position `at`. */
@@ -295,9 +324,10 @@ export class CellJoin {
     nearest: Int32Array,
     cellCount: number,
     probes: number,
+    visitor: PairVisitor,
     signal: AbortSignal | undefined,
     onProgress: ((progress: CellJoinProgress) => void) | undefined,
-  ): Promise<NeighbourPairs> {
+  ): Promise<Pick<NeighbourPairs, 'rowsFoundAtLastProbe'>> {
     const { rows, dimensions, metric, epsilon, vectors, norms, squaredNorms, squaredThreshold, relativeSlack } = this;
     const members = groupRows(cellCount, rows, 1, (row) => nearest[row * probes]);
     const probers = groupRows(cellCount, rows, probes, (row, probe) => nearest[row * probes + probe]);
@@ -319,8 +349,6 @@ export class CellJoin {
       for (let at = row * probes; at < (row + 1) * probes; at++) if (nearest[at] === cell) return true;
       return false;
     };
-    const first = new RowList(1 << 16);
-    const second = new RowList(1 << 16);
     const foundAtLastProbe = new Uint8Array(rows);
     const start = (task: JoinTask) => this.product.dots(this.gather(task.left, 0, task.left.length), this.gather(task.right, 0, task.right.length));
     let inFlight = tasks.length > 0 ? start(tasks[0]) : undefined;
@@ -343,11 +371,11 @@ export class CellJoin {
             if (other !== row) {
               // `other` probing `row`'s cell finds this pair too; then the smaller row keeps it.
               if (row > other && probesCell(other, nearest[row * probes])) continue;
+              if (!visitor.wants(row, other)) continue;
               if (pairDistance(metric, vectors, dimensions, row, other, norms) > epsilon) continue;
               if (lastProbe) foundAtLastProbe[row] = 1;
             }
-            first.push(row);
-            second.push(other);
+            visitor.add(row, other);
           }
         }
         onProgress?.({ step: 'join', done: index + 1, total: tasks.length });
@@ -358,8 +386,13 @@ export class CellJoin {
     }
     let rowsFoundAtLastProbe = 0;
     for (const flag of foundAtLastProbe) rowsFoundAtLastProbe += flag;
-    return { first: first.copy(), second: second.copy(), rowsFoundAtLastProbe };
+    return { rowsFoundAtLastProbe };
   }
+}
+
+export interface CellJoinOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: CellJoinProgress) => void;
 }
 
 interface JoinTask {

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { Dbscan, NOISE, assertDbscanSettings } from './Dbscan.js';
 import { type Metric, isBinary, rowCount, rowNorms } from './distance.js';
 import type { HnswSettings } from './HnswNeighbourhoodQuery.js';
-import { CellJoin, type CellJoinProgress, type CellSettings } from './CellJoin.js';
+import { CellJoin, type CellJoinProgress, type CellSettings, type PairVisitor } from './CellJoin.js';
 import { type BatchRequest, type NeighbourBatch, type ShardKind, type ShardSetup, buildShards, searchBatch } from './neighbourhoodShards.js';
 import { type RangeSearch, RowList } from './rangeSearch.js';
 import type { WorkerReply, WorkerRequest } from './dbscanWorker.js';
@@ -131,7 +131,7 @@ export async function runDbscan(vectors: Float32Array, dimensions: number, setti
 /**
  * DBSCAN over the pairs a {@link CellJoin} finds (see its notes): the products run in
  * onnxruntime on `threads` threads (default: all cores; 0 means 1), the rest on the calling
- * thread between products. The pairs are all kept (two int32 each) until the labels are known.
+ * thread between products. Memory besides the vectors: O(rows x (probes + minSamples)).
  */
 export async function runCellDbscan(vectors: Float32Array, dimensions: number, settings: RunDbscanSettings): Promise<DbscanResult> {
   const rows = rowCount(vectors, dimensions);
@@ -145,25 +145,39 @@ export async function runCellDbscan(vectors: Float32Array, dimensions: number, s
   // Loaded here, not with this module: only the cell join needs onnxruntime's native library.
   const { OnnxMatrixProduct } = await import('../../models/matrixProduct.js');
   const product = await OnnxMatrixProduct.create(dimensions, Math.max(1, settings.threads ?? availableParallelism()));
-  let pairs;
+  // Counts grow as pairs arrive, so a row whose count reached minSamples is surely core: a pair of
+  // two such rows is joined at once, and not even measured when they are already joined (a group
+  // of thousands of identical pictures would otherwise cost a distance and 8 bytes per pair).
+  // Pairs with a row not yet sure are held, at most minSamples per such row, until the flags are known.
+  const counts = new Int32Array(rows);
+  const sets = new UnionFind(rows);
+  const held = new RowList(1 << 16);
+  const surelyCore = (row: number) => counts[row] >= minSamples;
+  const visitor: PairVisitor = {
+    wants: (row, other) => !(surelyCore(row) && surelyCore(other) && sets.find(row) === sets.find(other)),
+    add: (row, other) => {
+      counts[row]++;
+      if (other === row) return;
+      counts[other]++;
+      if (surelyCore(row) && surelyCore(other)) sets.union(row, other);
+      else {
+        held.push(row);
+        held.push(other);
+      }
+    },
+  };
   try {
-    pairs = await new CellJoin(vectors, dimensions, metric, epsilon, norms, product, settings.cells).pairs({
+    await new CellJoin(vectors, dimensions, metric, epsilon, norms, product, settings.cells).visitPairs(visitor, {
       ...(signal ? { signal } : {}),
       ...(onProgress ? { onProgress } : {}),
     });
   } finally {
     await product.release();
   }
-  const { first, second } = pairs;
-  const counts = new Int32Array(rows);
-  for (let index = 0; index < first.length; index++) {
-    counts[first[index]]++;
-    if (second[index] !== first[index]) counts[second[index]]++;
-  }
   const isCore = new Uint8Array(rows);
-  for (let row = 0; row < rows; row++) if (counts[row] >= minSamples) isCore[row] = 1;
-  const clusters = new ClusterAssembly(isCore);
-  for (let index = 0; index < first.length; index++) clusters.addEdge(first[index], second[index]);
+  for (let row = 0; row < rows; row++) if (surelyCore(row)) isCore[row] = 1;
+  const clusters = new ClusterAssembly(isCore, sets);
+  for (let at = 0; at < held.length; at += 2) clusters.addEdge(held.at(at), held.at(at + 1));
   return { ...clusters.finish(), neighbourSearch: 'cells' };
 }
 
@@ -579,8 +593,12 @@ class ClusterAssembly {
   /** (border point, core point) pairs: a border point takes the smallest label among its cores. */
   private readonly borders = new RowList(1024);
 
-  constructor(private readonly isCore: Uint8Array) {
-    this.sets = new UnionFind(isCore.length);
+  /** `sets` may already hold unions of core points (runCellDbscan joins sure ones as it goes). */
+  constructor(
+    private readonly isCore: Uint8Array,
+    sets = new UnionFind(isCore.length),
+  ) {
+    this.sets = sets;
   }
 
   /** A pair within epsilon, in either order; pairs without a core point change nothing. */

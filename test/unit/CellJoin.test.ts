@@ -66,6 +66,31 @@ describe('CellJoin', () => {
     });
   }
 
+  test('a pair the visitor no longer wants is neither measured nor added; the others still are', async () => {
+    const norms = rowNorms(vectors, DIMENSIONS, new Float64Array(900));
+    const added: string[] = [];
+    const asked = new Set<string>();
+    // Refuse every pair between two of the first 300 rows.
+    await new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, norms, new JavaScriptMatrixProduct(DIMENSIONS), { probes: 9 }).visitPairs({
+      wants: (row, other) => {
+        asked.add(`${Math.min(row, other)},${Math.max(row, other)}`);
+        return row >= 300 || other >= 300;
+      },
+      add: (row, other) => added.push(`${Math.min(row, other)},${Math.max(row, other)}`),
+    });
+    const expected = bruteForcePairs(vectors, 'cosine', 0.05);
+    const kept = expected.filter((pair) => {
+      const [row, other] = pair.split(',').map(Number);
+      return row === other || row >= 300 || other >= 300;
+    });
+    assert.ok(expected.length > kept.length + 100, 'many pairs lie among the first 300 rows');
+    assert.deepEqual(added.sort(), kept);
+    for (const pair of expected) {
+      const [row, other] = pair.split(',').map(Number);
+      if (row !== other) assert.ok(asked.has(pair), `the visitor was asked about ${pair}`);
+    }
+  });
+
   test('the same rows give the same pairs (seeded sample)', async () => {
     const product = new JavaScriptMatrixProduct(DIMENSIONS);
     const first = await joinedPairs(vectors, 'cosine', 0.05, product, { probes: 3, cellSize: 50 });

@@ -396,6 +396,28 @@ describe('runDbscan', () => {
     assert.equal(two.neighbourSearch, 'cells');
   });
 
+  test('the cell join joins sure core points as it goes and still gives brute-force labels: identical groups, a shared border point, noise', async () => {
+    // Groups P and Q of 1200 identical 2-d points, each with one outlying core point (c1, c2);
+    // b lies within eps of c1 and c2 only: 3 neighbours with itself, fewer than minSamples 4, so it
+    // is a border point that both clusters reach, and must not join them.
+    const points: number[][] = [];
+    for (let index = 0; index < 1200; index++) points.push([0, 0]);
+    points.push([0.8, 0], [1.7, 0], [2.6, 0]);
+    for (let index = 0; index < 1200; index++) points.push([3.4, 0]);
+    const random = seededRandom(3);
+    for (let index = 0; index < 300; index++) points.push([50 + random() * 400, 50 + random() * 400]);
+    const vectors = rows(points);
+    const settings = { epsilon: 1, minSamples: 4, metric: 'euclidean' as const };
+    const reference = new Dbscan(settings);
+    const expected = Array.from(reference.fit(vectors, 2));
+    assert.deepEqual([expected[0], expected[1200], expected[1201], expected[1202], expected[1203]], [0, 0, 0, 1, 1], 'P, c1, b (border, first cluster), c2, Q');
+    assert.ok(!Array.from(reference.coreSampleIndices).includes(1201), 'b is not core');
+    assert.ok(expected.includes(-1));
+    const joined = await runCellDbscan(vectors, 2, { ...settings, threads: 1 });
+    assert.deepEqual(Array.from(joined.labels), expected);
+    assert.deepEqual(Array.from(joined.coreSampleIndices), Array.from(reference.coreSampleIndices));
+  });
+
   test('neighbourhoods larger than the first query (32) are followed to the end', async () => {
     // 3 tight groups of 40 identical-ish points: every point has 40 neighbours, more than one
     // first query returns, so the union-find must expand them to join each group into one cluster.
