@@ -8,6 +8,7 @@
  *   node --import tsx benchmarks/dbscan.ts [--search cells|hnsw] [--sizes 10000,100000,1000000] [--samples 200] [--limit-minutes 20]
  *   node --import tsx benchmarks/dbscan.ts --switch-over     (exact vs HNSW at small N: EXACT_MAX_ROWS)
  *   node --import tsx benchmarks/dbscan.ts --medoid          (exact medoid cost: EXACT_MEDOID_PAIR_BUDGET)
+ *   node --import tsx benchmarks/dbscan.ts --duplicates 20000   (a group of identical vectors: both paths)
  *   node --import tsx benchmarks/dbscan.ts --search hnsw --sizes 100000 --hnsw '{"efConstruction":64}'
  *   node --import tsx benchmarks/dbscan.ts --sizes 100000 --cells '{"probes":8}'
  *       (other settings than DEFAULT_HNSW_SETTINGS / DEFAULT_CELL_SETTINGS; recorded beside the defaults' entry)
@@ -506,6 +507,48 @@ function withoutTiming(report: ChildReport): Record<string, unknown> {
   return rest;
 }
 
+/**
+ * `copies` identical unit vectors (one picture saved many times over), then a tenth as many lone
+ * random ones: every pair of the copies is within eps, the worst case for pair-by-pair work.
+ */
+function duplicateVectors(copies: number): Float32Array {
+  const random = mulberry32(4);
+  const loners = Math.round(copies / 10);
+  const vectors = new Float32Array((copies + loners) * DIMENSIONS);
+  const unit = (row: number, values: Float64Array) => {
+    const norm = Math.hypot(...values);
+    for (let k = 0; k < DIMENSIONS; k++) vectors[row * DIMENSIONS + k] = values[k] / norm;
+  };
+  const copy = new Float64Array(DIMENSIONS).map(() => random() - 0.5);
+  for (let row = 0; row < copies; row++) unit(row, copy);
+  for (let row = copies; row < copies + loners; row++) unit(row, new Float64Array(DIMENSIONS).map(() => random() - 0.5));
+  return vectors;
+}
+
+async function childDuplicates(copies: number, search: Search): Promise<ChildReport> {
+  const vectors = duplicateVectors(copies);
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const result = await runDbscan(vectors, DIMENSIONS, { epsilon: EPSILON, minSamples: MIN_SAMPLES, metric: 'cosine', neighbourSearch: search });
+  return { seconds: (performance.now() - start) / 1000, peakRssBytes: peakRss(), cpuSeconds: cpuSeconds(cpuStart), ...summary(result.labels) };
+}
+
+/** Both approximate paths on a group of identical vectors (see duplicateVectors). */
+async function duplicates(copies: number, limitSeconds: number): Promise<Record<string, unknown>> {
+  const entry: Record<string, unknown> = { copies, loners: Math.round(copies / 10) };
+  for (const search of ['cells', 'hnsw'] as const) {
+    try {
+      const report = await runChild(['duplicates', String(copies), search], limitSeconds);
+      entry[search] = { seconds: Number(report.seconds.toFixed(2)), peakRssGiB: gib(report.peakRssBytes), ...withoutTiming(report) };
+    } catch (error) {
+      if (!(error instanceof ChildTimeout)) throw error;
+      entry[search] = { completed: false, limitSeconds };
+    }
+    console.error(`[duplicates ${copies}] ${search}: ${JSON.stringify(entry[search])}`);
+  }
+  return { ...entry, measuredAt: new Date().toISOString(), command: commandLine() };
+}
+
 async function switchOver(): Promise<Record<string, unknown>> {
   const sizes = [1000, 2000, 3000, 4000, 6000];
   const rows: Record<string, unknown>[] = [];
@@ -591,6 +634,7 @@ async function main(): Promise<void> {
     else if (task === 'exact') report = await childExact(rows, rest[0]);
     else if (task === 'sample') report = await childSample(rows, Number(rest[0]), rest[1]);
     else if (task === 'reference') report = await childReference(rows, rest[0]);
+    else if (task === 'duplicates') report = await childDuplicates(rows, rest[0] as Search);
     else if (task === 'project') report = { seconds: 0, peakRssBytes: peakRss(), pairSeconds: pairSeconds(generate(rows), rows, 20) };
     else throw new Error(`unknown child task ${task}`);
     process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -616,6 +660,10 @@ async function main(): Promise<void> {
   };
   if (process.argv.includes('--switch-over')) result.switchOver = await switchOver();
   else if (process.argv.includes('--medoid')) result.medoid = medoid();
+  else if (process.argv.includes('--duplicates')) {
+    const copies = Number(argument('duplicates', '20000'));
+    result.duplicates = { ...((previous.duplicates as Record<string, unknown>) ?? {}), [copies]: await duplicates(copies, Number(argument('limit-minutes', '10')) * 60) };
+  }
   else {
     const sizes = argument('sizes', '10000,100000,1000000').split(',').map(Number);
     const exactMax = Number(argument('exact-max', '10000'));

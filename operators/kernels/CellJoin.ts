@@ -79,8 +79,9 @@ const RIGHT_CHUNK = 2048;
  * only on the rows, their order and the seed (and on the float32 products of this CPU's kernels,
  * where a row lies almost exactly between two centroids).
  *
- * Memory: the sample's and the centroids' float32 copies, `probes` cell numbers per row, and the
- * pairs found (two int32 each); the products are made LEFT_CHUNK x RIGHT_CHUNK at most.
+ * Memory: the sample's and the centroids' float32 copies, `probes` cell numbers per row (twice,
+ * grouped by cell), and what the visitor keeps (pairs() keeps every pair: two int32 each); the
+ * products are LEFT_CHUNK x RIGHT_CHUNK at most, two at a time.
  */
 export class CellJoin {
   private readonly rows: number;
