@@ -40,7 +40,6 @@ interface WorkerSlot {
   readonly exited: Promise<void>;
   alive: boolean;
   sessionOpen: boolean;
-  closed?: () => void;
 }
 
 let liveWorkers = 0;
@@ -65,6 +64,20 @@ function spawnWorker(workerData: EmbeddingWorkerData): Worker {
 }
 
 const CLOSE_TIMEOUT_MS = 30_000;
+
+/**
+ * Asks a live worker to release its session and end its thread, and resolves when it has; it is
+ * terminated only after CLOSE_TIMEOUT_MS without ending (a thread that no longer answers).
+ */
+async function closeWorker(slot: WorkerSlot): Promise<void> {
+  if (slot.alive) {
+    slot.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+    const timer = setTimeout(() => void slot.worker.terminate(), CLOSE_TIMEOUT_MS);
+    await slot.exited;
+    clearTimeout(timer);
+  }
+  await slot.exited;
+}
 
 /**
  * An ONNX image encoder whose preprocessing and inference run in worker threads
@@ -172,10 +185,12 @@ export class WorkerImageEncoder implements ImageEmbedder {
     try {
       infos = await Promise.all(ready);
     } catch (error) {
-      await Promise.all(slots.map(async (slot) => {
-        if (slot.alive) await slot.worker.terminate();
-        await slot.exited;
-      }));
+      // No worker is terminated while onnxruntime loads its model: terminated inside the binding,
+      // its next N-API call throws a C++ exception nothing catches and the whole process aborts
+      // (seen about 1 run in 100 of the corrupt-model test). Every load is let finish instead; a
+      // failed one ends its own thread, a loaded one is asked to close.
+      await Promise.allSettled(ready);
+      await Promise.all(slots.map((slot) => closeWorker(slot)));
       throw error;
     }
     const notice = infos.find((entry) => entry.notice)?.notice;
@@ -211,7 +226,6 @@ export class WorkerImageEncoder implements ImageEmbedder {
         }
         case 'closed':
           slot.sessionOpen = false;
-          slot.closed?.();
           return;
         default:
           return;
@@ -285,11 +299,7 @@ export class WorkerImageEncoder implements ImageEmbedder {
       this.slots.map(async (slot) => {
         if (!slot.alive) return;
         slot.worker.ref();
-        const closed = new Promise<void>((resolve) => (slot.closed = resolve));
-        slot.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
-        const timer = setTimeout(() => void slot.worker.terminate(), CLOSE_TIMEOUT_MS);
-        await Promise.race([closed.then(() => slot.exited), slot.exited]);
-        clearTimeout(timer);
+        await closeWorker(slot);
       }),
     );
     this.spareBuffers.length = 0;
