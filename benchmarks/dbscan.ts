@@ -155,7 +155,15 @@ async function childSearch(search: Search, rows: number, labelsPath: string, set
   const seconds = (performance.now() - start) / 1000;
   if (step) steps[step] = seconds - Object.values(steps).reduce((sum, value) => sum + value, 0);
   writeLabels(labelsPath, result.labels);
-  return { seconds, peakRssBytes: peakRss(), cpuSeconds: cpuSeconds(cpuStart), stepSeconds: steps, cores: result.coreSampleIndices.length, ...summary(result.labels) };
+  return {
+    seconds,
+    peakRssBytes: peakRss(),
+    cpuSeconds: cpuSeconds(cpuStart),
+    stepSeconds: steps,
+    cores: result.coreSampleIndices.length,
+    ...summary(result.labels),
+    ...(result.rowsFoundAtLastProbe === undefined ? {} : { rowsFoundAtLastProbe: result.rowsFoundAtLastProbe }),
+  };
 }
 
 async function childExact(rows: number, labelsPath: string): Promise<ChildReport> {

@@ -53,8 +53,9 @@ export interface NeighbourPairs {
   readonly first: Int32Array;
   readonly second: Int32Array;
   /**
-   * Rows that found a neighbour in the last cell they probed: their neighbourhoods may reach
-   * into cells they did not probe. A measure of how well `probes` fits the data.
+   * Rows with a neighbour candidate (within epsilon by the float32 products, margin included) in
+   * the last cell they probed: their neighbourhoods may reach into cells they did not probe. A
+   * measure of how well `probes` fits the data.
    */
   readonly rowsFoundAtLastProbe: number;
 }
@@ -370,11 +371,11 @@ export class CellJoin {
             const squaredSum = rowSquaredNorm + squaredNorms[other];
             if (squaredSum - 2 * dots[base + rightIndex] > squaredThreshold + relativeSlack * squaredSum) continue;
             if (other !== row) {
+              if (lastProbe) foundAtLastProbe[row] = 1;
               // `other` probing `row`'s cell finds this pair too; then the smaller row keeps it.
               if (row > other && probesCell(other, nearest[row * probes])) continue;
               if (!visitor.wants(row, other)) continue;
               if (pairDistance(metric, vectors, dimensions, row, other, norms) > epsilon) continue;
-              if (lastProbe) foundAtLastProbe[row] = 1;
             }
             visitor.add(row, other);
           }

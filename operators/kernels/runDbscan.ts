@@ -86,6 +86,12 @@ export interface DbscanResult {
   readonly coreSampleIndices: Int32Array;
   /** The search actually used. */
   readonly neighbourSearch: Exclude<NeighbourSearch, 'auto'>;
+  /**
+   * Cell join only: rows that still had a neighbour candidate in the last of the cells they
+   * probed, whose neighbourhoods may go on into cells they did not probe (see CellJoin). Few
+   * means the probes fit the data; many mean `cells.probes` should grow.
+   */
+  readonly rowsFoundAtLastProbe?: number;
 }
 
 /**
@@ -166,11 +172,12 @@ export async function runCellDbscan(vectors: Float32Array, dimensions: number, s
       }
     },
   };
+  let rowsFoundAtLastProbe: number;
   try {
-    await new CellJoin(vectors, dimensions, metric, epsilon, norms, product, settings.cells).visitPairs(visitor, {
+    ({ rowsFoundAtLastProbe } = await new CellJoin(vectors, dimensions, metric, epsilon, norms, product, settings.cells).visitPairs(visitor, {
       ...(signal ? { signal } : {}),
       ...(onProgress ? { onProgress } : {}),
-    });
+    }));
   } finally {
     await product.release();
   }
@@ -178,7 +185,7 @@ export async function runCellDbscan(vectors: Float32Array, dimensions: number, s
   for (let row = 0; row < rows; row++) if (surelyCore(row)) isCore[row] = 1;
   const clusters = new ClusterAssembly(isCore, sets);
   for (let at = 0; at < held.length; at += 2) clusters.addEdge(held.at(at), held.at(at + 1));
-  return { ...clusters.finish(), neighbourSearch: 'cells' };
+  return { ...clusters.finish(), neighbourSearch: 'cells', rowsFoundAtLastProbe };
 }
 
 /**

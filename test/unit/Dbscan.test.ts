@@ -394,6 +394,8 @@ describe('runDbscan', () => {
     assert.deepEqual(Array.from(two.labels), Array.from(one.labels));
     assert.deepEqual(Array.from(again.labels), Array.from(two.labels));
     assert.equal(two.neighbourSearch, 'cells');
+    assert.equal(typeof one.rowsFoundAtLastProbe, 'number', 'the cell join says how many rows met a candidate in their last cell');
+    assert.equal(two.rowsFoundAtLastProbe, one.rowsFoundAtLastProbe);
   });
 
   test('the cell join joins sure core points as it goes and still gives brute-force labels: identical groups, a shared border point, noise', async () => {
