@@ -1,6 +1,6 @@
 import type { MatrixProduct } from '../../models/matrixProduct.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
-import { type Metric, pairDistance, rowCount } from './distance.js';
+import { type Metric, pairDistance, rowCount, rowNorms } from './distance.js';
 import { RowList } from './rangeSearch.js';
 
 /** How the rows are cut into cells and how many cells each row is compared with. */
@@ -110,12 +110,16 @@ export class CellJoin {
     this.rows = rowCount(vectors, dimensions);
     this.scale = new Float64Array(this.rows);
     this.squaredNorms = new Float64Array(this.rows);
+    // Cosine rows are scaled to unit length (a zero row stays zero); other rows keep theirs.
+    const lengths = metric === 'cosine' ? norms : rowNorms(vectors, dimensions, new Float64Array(this.rows));
     for (let row = 0; row < this.rows; row++) {
-      let squared = 0;
-      for (let k = row * dimensions; k < (row + 1) * dimensions; k++) squared += vectors[k] * vectors[k];
-      const scale = metric === 'cosine' ? (norms[row] > 0 ? 1 / norms[row] : 0) : 1;
-      this.scale[row] = scale;
-      this.squaredNorms[row] = squared * scale * scale;
+      if (metric === 'cosine') {
+        this.scale[row] = lengths[row] > 0 ? 1 / lengths[row] : 0;
+        this.squaredNorms[row] = lengths[row] > 0 ? 1 : 0;
+      } else {
+        this.scale[row] = 1;
+        this.squaredNorms[row] = lengths[row] * lengths[row];
+      }
     }
     // Unit rows: cosine distance 1 - dot is half the squared distance. 512 float32 products differ
     // from float64 by ~1e-5 of |a||b| at worst, so 1e-4 of the squared norms covers them; hamming's
@@ -159,8 +163,15 @@ export class CellJoin {
     const { rows } = this;
     const cellCount = Math.min(rows, Math.max(1, Math.round(rows / this.settings.cellSize)));
     const probes = Math.min(this.settings.probes, cellCount);
-    const centroids = await this.learnCentroids(cellCount, signal, onProgress);
-    const nearest = await this.placeRows(centroids, probes, signal, onProgress);
+    const sampleCount = Math.min(rows, cellCount * this.settings.samplePerCell);
+    // Progress of the 'cells' step in rows compared with every centroid: each k-means round is a sample's worth.
+    const cellsWork = { done: 0, total: this.settings.iterations * sampleCount + rows };
+    const reportCells = (rowsCompared: number) => {
+      cellsWork.done += rowsCompared;
+      onProgress?.({ step: 'cells', ...cellsWork });
+    };
+    const centroids = await this.learnCentroids(cellCount, sampleCount, signal, reportCells);
+    const nearest = await this.placeRows(centroids, probes, signal, reportCells);
     return this.join(nearest, cellCount, probes, visitor, signal, onProgress);
   }
 
@@ -191,10 +202,9 @@ export class CellJoin {
    * k-means over a seeded sample of the rows (spherical for cosine: centroids kept at unit length),
    * started from the first sampled rows. An emptied centroid restarts at a random sample row.
    */
-  private async learnCentroids(cellCount: number, signal: AbortSignal | undefined, onProgress: ((progress: CellJoinProgress) => void) | undefined): Promise<Float32Array> {
+  private async learnCentroids(cellCount: number, sampleCount: number, signal: AbortSignal | undefined, onRowsCompared: (rows: number) => void): Promise<Float32Array> {
     const { rows, dimensions, settings } = this;
     const random = seededRandom(settings.seed);
-    const sampleCount = Math.min(rows, cellCount * settings.samplePerCell);
     // A partial Fisher-Yates draw: distinct rows.
     const order = new Int32Array(rows);
     for (let row = 0; row < rows; row++) order[row] = row;
@@ -207,8 +217,6 @@ export class CellJoin {
     const sample = this.gather(order, 0, sampleCount);
     let centroids = sample.slice(0, cellCount * dimensions);
     const assignment = new Int32Array(sampleCount);
-    // Progress in rows compared with every centroid: each k-means round is a sample's worth.
-    const totalWork = settings.iterations * sampleCount + rows;
     for (let iteration = 0; iteration < settings.iterations; iteration++) {
       await this.nearestCentroids(sampleCount, (from, to) => sample.subarray(from * dimensions, to * dimensions), centroids, 1, assignment, signal);
       const sums = new Float64Array(cellCount * dimensions);
@@ -237,31 +245,22 @@ export class CellJoin {
         for (let k = 0; k < dimensions; k++) next[target + k] = sums[target + k] / divisor;
       }
       centroids = next;
-      onProgress?.({ step: 'cells', done: (iteration + 1) * sampleCount, total: totalWork });
+      onRowsCompared(sampleCount);
     }
     return centroids;
   }
 
   /** Every row's `probes` nearest centroids, nearest first: row r's are at [r * probes, (r + 1) * probes). */
-  private async placeRows(
-    centroids: Float32Array,
-    probes: number,
-    signal: AbortSignal | undefined,
-    onProgress: ((progress: CellJoinProgress) => void) | undefined,
-  ): Promise<Int32Array> {
-    const { rows, settings } = this;
-    const nearest = new Int32Array(rows * probes);
-    const sampleWork = settings.iterations * Math.min(rows, (centroids.length / this.dimensions) * settings.samplePerCell);
-    await this.nearestCentroids(rows, (from, to) => this.gatherRange(from, to), centroids, probes, nearest, signal, (done) =>
-      onProgress?.({ step: 'cells', done: sampleWork + done, total: sampleWork + rows }),
-    );
+  private async placeRows(centroids: Float32Array, probes: number, signal: AbortSignal | undefined, onRowsCompared: (rows: number) => void): Promise<Int32Array> {
+    const nearest = new Int32Array(this.rows * probes);
+    await this.nearestCentroids(this.rows, (from, to) => this.gatherRange(from, to), centroids, probes, nearest, signal, onRowsCompared);
     return nearest;
   }
 
   /**
    * For each of `count` rows (`rowsOf(from, to)` gives rows from..to-1, scaled and contiguous),
    * the `probes` centroids nearest to it (largest dot - |centroid|^2 / 2, which orders by
-   * euclidean distance), nearest first, into `out`. `onRows` hears how many rows are placed.
+   * euclidean distance), nearest first, into `out`. `onRowsPlaced` hears each chunk's row count.
    */
   private async nearestCentroids(
     count: number,
@@ -270,7 +269,7 @@ export class CellJoin {
     probes: number,
     out: Int32Array,
     signal: AbortSignal | undefined,
-    onRows?: (done: number) => void,
+    onRowsPlaced?: (rows: number) => void,
   ): Promise<void> {
     const { dimensions } = this;
     const cellCount = centroids.length / dimensions;
@@ -284,14 +283,12 @@ export class CellJoin {
     const bestCells = new Int32Array(probes);
     // Products of at most 4M floats (16 MiB), whatever the number of centroids.
     const chunkRows = Math.max(1, Math.floor((1 << 22) / cellCount));
-    const start = (from: number) => this.product.dots(rowsOf(from, Math.min(count, from + chunkRows)), centroids);
-    // The next product is computed while this one is read.
-    let inFlight: Promise<Float32Array> | undefined = count > 0 ? start(0) : undefined;
-    try {
-      for (let from = 0; from < count; from += chunkRows) {
-        signal?.throwIfAborted();
-        const dots = await (inFlight as Promise<Float32Array>);
-        inFlight = from + chunkRows < count ? start(from + chunkRows) : undefined;
+    const chunks = Math.ceil(count / chunkRows);
+    await eachProduct(
+      chunks,
+      (chunk) => this.product.dots(rowsOf(chunk * chunkRows, Math.min(count, (chunk + 1) * chunkRows)), centroids),
+      (chunk, dots) => {
+        const from = chunk * chunkRows;
         const to = Math.min(count, from + chunkRows);
         for (let index = from; index < to; index++) {
           bestScores.fill(-Infinity);
@@ -310,11 +307,10 @@ export class CellJoin {
           }
           out.set(bestCells, index * probes);
         }
-        onRows?.(to);
-      }
-    } finally {
-      await inFlight?.catch(() => {});
-    }
+        onRowsPlaced?.(to - from);
+      },
+      signal,
+    );
   }
 
   /**
@@ -352,13 +348,10 @@ export class CellJoin {
       return false;
     };
     const foundAtLastProbe = new Uint8Array(rows);
-    const start = (task: JoinTask) => this.product.dots(this.gather(task.left, 0, task.left.length), this.gather(task.right, 0, task.right.length));
-    let inFlight = tasks.length > 0 ? start(tasks[0]) : undefined;
-    try {
-      for (let index = 0; index < tasks.length; index++) {
-        signal?.throwIfAborted();
-        const dots = await (inFlight as Promise<Float32Array>);
-        inFlight = index + 1 < tasks.length ? start(tasks[index + 1]) : undefined;
+    await eachProduct(
+      tasks.length,
+      (index) => this.product.dots(this.gather(tasks[index].left, 0, tasks[index].left.length), this.gather(tasks[index].right, 0, tasks[index].right.length)),
+      (index, dots) => {
         const { cell, left, right } = tasks[index];
         const width = right.length;
         for (let leftIndex = 0; leftIndex < left.length; leftIndex++) {
@@ -381,11 +374,9 @@ export class CellJoin {
           }
         }
         onProgress?.({ step: 'join', done: index + 1, total: tasks.length });
-      }
-    } finally {
-      // The caller releases the product's session once this returns: never while it still computes.
-      await inFlight?.catch(() => {});
-    }
+      },
+      signal,
+    );
     let rowsFoundAtLastProbe = 0;
     for (const flag of foundAtLastProbe) rowsFoundAtLastProbe += flag;
     return { rowsFoundAtLastProbe };
@@ -395,6 +386,30 @@ export class CellJoin {
 export interface CellJoinOptions {
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: CellJoinProgress) => void;
+}
+
+/**
+ * Computes products 0..count-1 and reads each, the next computed (off this thread) while the last
+ * is read; `signal` is checked before each read. Returns only once no product is still running,
+ * since the caller releases the session behind them.
+ */
+async function eachProduct(
+  count: number,
+  start: (index: number) => Promise<Float32Array>,
+  read: (index: number, dots: Float32Array) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  let inFlight = count > 0 ? start(0) : undefined;
+  try {
+    for (let index = 0; index < count; index++) {
+      signal?.throwIfAborted();
+      const dots = await (inFlight as Promise<Float32Array>);
+      inFlight = index + 1 < count ? start(index + 1) : undefined;
+      read(index, dots);
+    }
+  } finally {
+    await inFlight?.catch(() => {});
+  }
 }
 
 interface JoinTask {
