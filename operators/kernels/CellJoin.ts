@@ -19,12 +19,14 @@ export interface CellSettings {
 
 /**
  * Chosen on the DBSCAN benchmark's clustered 512-d unit vectors at 100k rows (eps 0.2 cosine,
- * `benchmarks/dbscan.ts --sizes 100000 --cells '{...}'`, ARI over all points against exact labels):
- * cells of 100 probed 16 / 24 / 32 times gave ARI 0.9981 / 0.9993 / 0.9998 in 8.3 / 10.5 / 12.4 s;
- * cells of 200 probed 16 times 0.9982 in 8.5 s, cells of 50 probed 24 times 0.9990 in 12.6 s (the
- * number of cells probed matters more than the rows they hold: small cells follow the data's many
- * small clusters); a cheaper k-means (10 sample rows a cell, 4 rounds) 0.9996 with 32 probes,
- * for 0.3 s less at 100k (more at 1M, where the k-means costs as much as placing the rows).
+ * `benchmarks/dbscan.ts --sizes 100000 --cells '{...}'`, ARI over all points against exact labels,
+ * results/dbscan.json): cells of 100 probed 16 / 24 / 32 times gave ARI 0.9981 / 0.9993 / 0.9998
+ * in 6.5 / 8.5 / 10.7 s with this code. Earlier runs (before pairs of joined core points were
+ * skipped, so slower): cells of 200 probed 16 times 0.9982, cells of 50 probed 24 times 0.9990
+ * (the number of cells probed matters more than the rows they hold: small cells follow the data's
+ * many small clusters); a cheaper k-means (10 sample rows a cell, 4 rounds) 0.9996 with 32 probes,
+ * 0.3 s less at 100k. At 1M the 5 k-means rounds over 20 rows a cell compare as many rows with
+ * the centroids as placing all 1M rows does, so a cheaper k-means saves more there (not measured).
  */
 export const DEFAULT_CELL_SETTINGS: CellSettings = { cellSize: 100, probes: 32, iterations: 5, samplePerCell: 20, seed: 100 };
 

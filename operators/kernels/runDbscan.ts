@@ -69,7 +69,8 @@ export interface RunDbscanSettings {
   /**
    * Worker threads for the sharded search; 0 runs everything on the calling thread (which it then
    * blocks). Default: min(shards, availableParallelism()). For the cell join: onnxruntime's threads
-   * for the matrix products (0 counts as 1; default availableParallelism()). Does not change the labels.
+   * for the matrix products (0 counts as 1; default availableParallelism()). Does not change the
+   * labels (tested: sharded paths with 0 and 2 threads, the cell join with 1 and 2).
    */
   readonly threads?: number;
   readonly hnsw?: Partial<HnswSettings>;
