@@ -109,6 +109,11 @@ export class CellJoin {
   ) {
     if (product.dimensions !== dimensions) throw new RangeError(`the matrix product is for ${product.dimensions} dimensions, not ${dimensions}`);
     this.settings = { ...DEFAULT_CELL_SETTINGS, ...settings };
+    for (const name of ['cellSize', 'probes', 'samplePerCell', 'iterations'] as const) {
+      const value = this.settings[name];
+      const least = name === 'iterations' ? 0 : 1;
+      if (!Number.isInteger(value) || value < least) throw new RangeError(`cells.${name} must be an integer of at least ${least}, not ${value}`);
+    }
     this.rows = rowCount(vectors, dimensions);
     this.scale = new Float64Array(this.rows);
     this.squaredNorms = new Float64Array(this.rows);

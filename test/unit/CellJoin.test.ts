@@ -114,6 +114,13 @@ describe('CellJoin', () => {
     assert.ok(products < 6, `stopped after ${products} products`);
   });
 
+  test('rejects settings that cannot work', () => {
+    const product = new JavaScriptMatrixProduct(DIMENSIONS);
+    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), product, { probes: 0 }), /cells.probes must be an integer of at least 1, not 0/);
+    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), product, { cellSize: 2.5 }), /cells.cellSize must be an integer/);
+    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), product, { iterations: -1 }), /cells.iterations must be an integer of at least 0/);
+  });
+
   test('rejects a product made for other dimensions', () => {
     assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), new JavaScriptMatrixProduct(4)), /4 dimensions, not 8/);
   });
