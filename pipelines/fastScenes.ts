@@ -5,6 +5,7 @@ import { FlashFilter, type FlashFilterMode } from '../operators/kernels/FlashFil
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { ownedFrame, type Frame } from '../src/core/frame.js';
 import { messages } from '../src/core/messages.js';
+import { requireEntryArguments } from '../src/core/arguments.js';
 import { pickOptions, resolveOptions, type OptionDeclarations, type OptionValues } from '../src/core/options.js';
 import { runObservable } from '../src/core/runObservable.js';
 import { SceneListBuilder } from '../src/core/SceneListBuilder.js';
@@ -146,6 +147,7 @@ function hasPacketSpike(spikes: Uint8Array, afterFrame: number, throughFrame: nu
  * error, or when `settings.signal` aborts.
  */
 export async function detectScenesFast(videoPath: string, options: Record<string, unknown> = {}, settings: FastScenesSettings = {}): Promise<FastSceneDetectionResult> {
+  requireEntryArguments({ video: videoPath }, settings);
   const values = resolveOptions(fastScenesPipelineOptions, options);
   if (!(values.detector in FAST_DETECTORS)) {
     throw new PiaggioError('EINVALIDOPTION', messages.fastNeedsPairwiseDetector(values.detector, Object.keys(FAST_DETECTORS)), { exitCode: USAGE_EXIT_CODE });

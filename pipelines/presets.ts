@@ -1,6 +1,7 @@
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import { resolveOptions } from '../src/core/options.js';
+import { requireObject, requireOptionalObject, requireOptionalString, requireString } from '../src/core/arguments.js';
 import type { RunSettings, SceneDetectionResult } from './scenes.js';
 import { detectScenes, scenesPipelineOptions } from './scenes.js';
 import { keyframesPipelineOptions, runKeyframes, type KeyframesResult } from './keyframes.js';
@@ -90,11 +91,22 @@ export interface BuiltPipeline {
   run(settings?: RunSettings): Promise<PipelineResult>;
 }
 
+/** A spec from JavaScript can be anything: its shape is checked before anything is read from it. */
+function requirePipelineSpec(spec: unknown): asserts spec is PipelineSpec {
+  requireObject('spec', spec);
+  const inputKey = 'video' in spec ? 'video' : 'directory';
+  requireString(inputKey in spec ? `spec.${inputKey}` : 'spec.video or spec.directory', spec[inputKey]);
+  requireOptionalString('spec.output', spec.output);
+  requireOptionalObject('spec.options', spec.options);
+}
+
 /**
  * Builds a pipeline from a preset and overrides, as the CLI does from `--preset` and flags.
- * Validation happens here, before anything runs, with the same messages as the CLI.
+ * Validation happens here, before anything runs, with the same messages as the CLI: a spec that is
+ * not an object, or holds a value of the wrong type, throws a PiaggioError (exit code 2) too.
  */
 export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
+  requirePipelineSpec(spec);
   const isVideo = 'video' in spec;
   const preset = findPreset(spec.preset ?? (isVideo ? 'keyframes' : 'dedup'));
   if (isVideo !== (preset.kind !== 'dedup')) {

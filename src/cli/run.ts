@@ -1,9 +1,11 @@
+import { constants } from 'node:os';
 import yargs, { type Argv } from 'yargs';
 import { PiaggioError, USAGE_EXIT_CODE, isPiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { toolVersion } from '../core/version.js';
 import { createProgressRenderer } from './progressBar.js';
 import { READER_CLOSED_EXIT_CODE, watchStandardOutput } from './standardOutput.js';
+import { watchParentProcess } from './parentProcess.js';
 import type { CliCommand } from './command.js';
 import { defaultCommand, imagesCommand, videoCommand } from './commands/keyframes.js';
 import { scenesCommand } from './commands/scenes.js';
@@ -13,6 +15,17 @@ import { clusterCommand } from './commands/cluster.js';
 
 /** Every command the CLI offers; each lives in its own file under src/cli/commands/. */
 const COMMANDS: readonly CliCommand[] = [defaultCommand, videoCommand, imagesCommand, scenesCommand, presetsCommand, modelsCommand, clusterCommand];
+
+/**
+ * Signals that stop a run as Ctrl-C does: the run tears down (no ffmpeg left, no output written),
+ * prints one line and exits with 128 + the signal's number, as a shell reports a process it killed.
+ * SIGHUP comes when the terminal closes or a supervisor asks; left to Node's default it would end
+ * the process at once and leave ffmpeg and a staging folder behind.
+ */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** A run whose parent ended stops as for SIGHUP, the signal a terminal sends when it goes away. */
+const PARENT_ENDED_EXIT_CODE = 128 + constants.signals.SIGHUP;
 
 /** Where the CLI writes: the real process streams, or buffers in tests. */
 export interface CliStreams {
@@ -47,15 +60,24 @@ function buildParser(argv: string[], select: (command: CliCommand, args: Record<
 /**
  * Runs the CLI with `argv` (without node and script) and resolves with the exit code. Never
  * throws: a PiaggioError becomes one line on stderr (plus the stack with --verbose). A reader of
- * stdout that goes away ends the run quietly with READER_CLOSED_EXIT_CODE.
+ * stdout that goes away ends the run quietly with READER_CLOSED_EXIT_CODE. SIGINT, SIGTERM and
+ * SIGHUP, and the end of the process that started this one (`npx`, which does not pass signals
+ * on), stop the run cleanly: one line, nothing written, exit 130, 143 or 129.
  */
 export async function runCli(argv: string[], streams: CliStreams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let selected: { command: CliCommand; args: Record<string, unknown> } | undefined;
   const verbose = argv.includes('--verbose');
   const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => controller.abort(signal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Signals and a parent's end are the only string reasons, each with its exit code.
+  let interruptionExitCode = 1;
+  const interrupt = (reason: string, exitCode: number): void => {
+    if (controller.signal.aborted) return;
+    interruptionExitCode = exitCode;
+    controller.abort(reason);
+  };
+  const onSignal = (signal: NodeJS.Signals) => interrupt(signal, 128 + constants.signals[signal]);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  const stopWatchingParent = watchParentProcess((parentPid) => interrupt(messages.parentProcessEnded(parentPid), PARENT_ENDED_EXIT_CODE));
   // A result nobody can read is not worth finishing: a failed stdout stops the run as Ctrl-C does.
   const output = watchStandardOutput(streams.stdout, (error) => controller.abort(error));
   let finishProgress = () => {};
@@ -74,12 +96,12 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
     // The last write may fail only now, after the command returned: its result was not delivered.
     const delivered = await output.settled(controller.signal);
     if (output.failure !== undefined) throw output.failure;
-    if (!delivered) throw new PiaggioError('EINTERRUPTED', messages.interruptedWhilePrinting(String(controller.signal.reason)), { exitCode: 130 });
+    if (!delivered) throw new PiaggioError('EINTERRUPTED', messages.interruptedWhilePrinting(String(controller.signal.reason)), { exitCode: interruptionExitCode });
     return exitCode;
   } catch (error) {
     finishProgress();
     await output.settled(controller.signal);
-    // Signals are the only string reasons; a failed stdout aborts with its error.
+    // Signals and a parent's end are the only string reasons; a failed stdout aborts with its error.
     const signal = typeof controller.signal.reason === 'string' ? controller.signal.reason : undefined;
     // The reader stopped reading (`piaggio ... | head`): like any Unix filter, end quietly.
     if (!signal && output.closedByReader) return READER_CLOSED_EXIT_CODE;
@@ -95,14 +117,13 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
     const ownInterruption = isPiaggioError(error) && error.code === 'EINTERRUPTED';
     streams.stderr.write(signal && !ownInterruption ? `piaggio: ${messages.interrupted(signal)}\n` : `${describeError(error)}\n`);
     if (verbose && error instanceof Error && error.stack) streams.stderr.write(`${error.stack}\n`);
-    if (signal === 'SIGINT') return 130;
-    if (signal === 'SIGTERM') return 143;
+    if (signal) return interruptionExitCode;
     return isPiaggioError(error) ? error.exitCode : 1;
   } finally {
     finishProgress();
     output.release();
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
+    stopWatchingParent();
   }
 }
 

@@ -14,6 +14,14 @@ function show(value: unknown): string {
   }
 }
 
+/** A value as an argument check names it: numbers and strings as they are, objects by their class. */
+function kindOf(value: unknown): string {
+  if (value === null || typeof value !== 'object') return typeof value === 'function' ? 'a function' : show(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  const name = (value as object).constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : 'an object';
+}
+
 // ---- options ----
 export const messages = {
   expectedNumberBetween: (name: string, min: number, max: number, received: unknown) =>
@@ -49,6 +57,7 @@ export const messages = {
   inputIsDirectory: (path: string) => `Expected a video file but ${path} is a directory: use -d ${path} for a folder of images`,
   inputNotDirectory: (path: string) => `Expected a folder of images but ${path} is not a directory: use -v ${path} for a video`,
   inputEmpty: (path: string) => `${path} is empty (0 bytes): nothing to read`,
+  inputNotRegularFile: (path: string) => `${path} is not a regular file (a FIFO, socket or device): give a video file`,
   inputNotReadable: (path: string) => `Cannot read ${path}: check its permissions`,
   permissionDenied: () => 'permission denied: check its permissions',
   noVideosFound: (path: string) =>
@@ -57,6 +66,8 @@ export const messages = {
   videoProbeFailed: (path: string, reason: string) => `Cannot read ${path} as a video: ${reason}`,
   videoHasNoVideoStream: (path: string) => `${path} has no video stream: give a file with video in it`,
   videoDecodeFailed: (path: string, reason: string) => `ffmpeg failed while decoding ${path}: ${reason}`,
+  videoDecodedNothing: (path: string, expected: number) =>
+    `ffmpeg decoded no frame of ${path} although ffprobe counts ${expected}: its video cannot be decoded (see ffmpeg -v error -i FILE -f null -)`,
   framesDamaged: (path: string, count: number) =>
     `${count} frame${count === 1 ? '' : 's'} of ${path} could not be decoded cleanly (damaged data): ffmpeg concealed or skipped ${count === 1 ? 'it' : 'them'} and the run went on`,
   keyframeExtractFailed: (path: string, frame: number, reason: string) =>
@@ -68,7 +79,12 @@ export const messages = {
     `--fast cannot number the frames of ${path} exactly (${reason}): decoding every frame instead`,
 
   // ---- images ----
-  imageSkipped: (path: string, reason: string) => `Skipped ${path}: cannot decode it as an image (${reason})`,
+  imageSkipped: (path: string, reason: string) => `Skipped ${path}: ${reason}`,
+  imageUndecodable: (reason: string) => `cannot decode it as an image (${reason})`,
+  folderUnreadable: (reason: string) => `cannot read this folder (${reason})`,
+  linkLeavesInput: (target: string, root: string) =>
+    `it links to ${target}, outside the input folder ${root}: pass --follow-symlinks to follow links out of it`,
+  notRegularFile: () => 'it is not a regular file (a FIFO, socket or device), so it was not opened',
   noImagesFound: (path: string) => `No images found in ${path}: give a folder that contains image files sharp can decode (jpg, png, webp, gif, tiff, avif, svg)`,
 
   // ---- models ----
@@ -98,7 +114,7 @@ export const messages = {
   modelDeriveFailed: (id: string, path: string, reason: string) =>
     `Cannot prepare model ${id} from ${path} (${reason}): delete that file and run the command again to download it afresh`,
   cudaProviderMissing: () =>
-    "onnxruntime-node's CUDA provider is not installed (npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12; see the README, GPU)",
+    "onnxruntime-node's CUDA provider is not installed (in piaggio's folder: node node_modules/onnxruntime-node/script/install.js --onnxruntime-node-install=cuda12; see the README, GPU)",
   deviceUnsupportedOnPlatform: (device: string, platform: string) => `onnxruntime-node has no ${device} provider on ${platform}`,
   deviceFallback: (device: string, reason: string) => `${device} is not available: ${reason}; running the model on the CPU`,
   inferenceWorkerStopped: (reason: string) => `the inference worker thread stopped: ${reason}`,
@@ -107,6 +123,12 @@ export const messages = {
   embeddingCacheUnavailable: (path: string, reason: string) =>
     `the embedding cache at ${path} cannot be used (${reason}): embeddings are computed without it; pass --no-cache to silence this`,
   modelsActionNeedsId: (action: string) => `Give a model id: piaggio models ${action} ID (see piaggio models list)`,
+  modelEmbeddingInvalid: (path: string, problem: string) =>
+    `${path} gave an embedding that ${problem}, which cannot be compared with others (identical pictures would come out as distinct): check the model, or choose its embedding output with --model-output NAME`,
+  modelInputTooLarge: (path: string, input: string, shape: string, maxSide: number, maxBatch: number) =>
+    `${path} asks for input ${input} of shape ${shape}, more than piaggio can feed (sides up to ${maxSide} pixels, a fixed batch up to ${maxBatch} pictures): give a model with a smaller input`,
+  inputTensorTooLarge: (shape: string, reason: string) => `its input tensor ${shape} cannot be allocated (${reason}): lower --batch-size`,
+  embeddingCacheEntryCorrupt: (path: string) => `the cached embedding ${path} is corrupt (its checksum does not match): computing it again`,
 
   // ---- clustering ----
   npyUnreadable: (path: string, reason: string) => `Cannot read ${path} as a NumPy array: ${reason}`,
@@ -121,17 +143,43 @@ export const messages = {
   npyTruncated: (expected: number, found: number) => `it is truncated: its header promises ${expected} bytes of data but the file holds ${found}`,
   hammingNeedsBits: () =>
     'The hamming metric counts differing bits, but the vectors hold values other than 0 and 1: give 0/1 bit vectors (such as perceptual hashes), or use -t cosine or -t euclidean',
+  nonFiniteRow: (source: string, row: number, value: number) =>
+    `Cannot cluster ${source}: row ${row} (counting from 0) holds ${value}, and DBSCAN needs finite numbers (scikit-learn's refuses NaN and infinity too): fix or remove that row`,
+  nonFiniteEmbedding: (path: string, value: number) =>
+    `The embedding of ${path} holds ${value}, and DBSCAN needs finite numbers: check the embedder that produced it`,
+  expectedTypedArray: (name: string, type: string, received: unknown) => `Expected ${type} for ${name} but received ${kindOf(received)}`,
+  expectedPositiveInteger: (name: string, received: unknown) => `Expected positive integer for ${name} but received ${kindOf(received)}`,
+  expectedObject: (name: string, received: unknown) => `Expected an object for ${name} but received ${kindOf(received)}`,
+  vectorsNotWholeRows: (length: number, dimensions: number) =>
+    `Expected a whole number of rows of ${dimensions} values in vectors but received ${length} values`,
   embeddingDimensionsMismatch: (path: string, expected: number, received: number) =>
     `The embedding of ${path} has ${received} values but earlier ones have ${expected}: every picture must be embedded by the same model`,
 
   // ---- outputs ----
-  outputInsideInput: (output: string, input: string) =>
-    `The output folder ${output} is inside the input folder ${input}: choose an output folder outside it`,
+  outputOverlapsInput: (output: string, input: string) =>
+    `Refusing to write to ${output}: it is, holds or lies inside the input ${input}; choose an output folder outside every input`,
+  outputNotEmpty: (output: string, example: string) =>
+    `Refusing to write to ${output}: it is not empty (it holds ${example}) and piaggio did not write it; choose a new or empty folder, or pass --overwrite to delete its contents`,
+  outputHoldsForeignFile: (output: string, foreign: string) =>
+    `Refusing to replace ${output}: piaggio wrote it, but ${foreign} was added since; move that away, choose another folder, or pass --overwrite`,
+  outputNotAFolder: (output: string, kind: string) => `Refusing to write to ${output}: it is ${kind}, not a folder; give a folder path with -o`,
+  outputFolderIsLink: (output: string, target: string) =>
+    `Refusing to write to ${output}: it is a symbolic link (to ${target}), which the run would replace; give the real folder with -o`,
+  outputIsMountPoint: (output: string) => `Refusing to write to ${output}: it is a mount point; give a new folder inside it, such as ${output}/piaggio-out`,
+  outputHoldsWorkingDirectory: (output: string) =>
+    `Refusing to overwrite ${output}: the current folder is inside it; run piaggio from another folder or choose another output`,
+  outputFileNotRegular: (flag: string, path: string, kind: string) =>
+    `Refusing to write ${flag} to ${path}: it is ${kind}, not a regular file; give the path of a new or ordinary file`,
+  outputFileIsInput: (flag: string, path: string, input: string) =>
+    `Refusing to write ${flag} to ${path}: it is the input ${input} or a file inside it; give a path outside the inputs`,
+  outputFileCollides: (flag: string, path: string) =>
+    `Refusing to write ${flag} to ${path}: the run writes a file of that name into its output folder; give another name`,
   outputNotWritable: (path: string, reason: string) => `Cannot write to ${path}: ${reason}`,
   splitFailed: (path: string, sceneNumber: number, reason: string) =>
     `Could not cut scene ${sceneNumber} out of ${path}: ${reason} (no part was kept; try --split-mode copy if the re-encode is the problem)`,
   splitNameInvalid: (template: string, reason: string) =>
     `Expected a file name template for split-name but received ${JSON.stringify(template)}: ${reason}`,
+  splitNameTooLong: (maxBytes: number) => `a part's name would be longer than ${maxBytes} bytes (the file system's limit, less room for a temporary name): shorten the template`,
 
   // ---- cli ----
   missingInput: () => 'Give a video with -v VIDEO or a folder of images with -d DIR (see piaggio --help)',
@@ -149,6 +197,12 @@ export const messages = {
   plotsNeedEmbeddings: () => 'no plot: this run computed no embeddings (--clustering none), so there is nothing to place; the report shows scenes and clusters only',
   interrupted: (signal: string) => `Interrupted by ${signal}: nothing was written`,
   interruptedWhilePrinting: (signal: string) => `Interrupted by ${signal} while printing the result: what stdout received is incomplete`,
+  /** Why a run stopped when the process that started it (npx, a shell) ended, as `interrupted` completes it. */
+  parentProcessEnded: (pid: number) => `the end of the process that started piaggio (PID ${pid})`,
+  expectedStringList: (name: string, received: unknown) => `Expected an array of strings for ${name} but received ${kindOf(received)}`,
+  expectedNonEmptyList: (name: string) => `Expected at least one entry in ${name} but received an empty array`,
+  expectedFunction: (name: string, received: unknown) => `Expected a function for ${name} but received ${kindOf(received)}`,
+  expectedAbortSignal: (name: string, received: unknown) => `Expected an AbortSignal for ${name} but received ${kindOf(received)}`,
   unexpected: (reason: string) => `Unexpected error: ${reason} (run again with --verbose for details)`,
   warning: (text: string) => `warning: ${text}`,
 } as const;

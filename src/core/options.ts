@@ -157,13 +157,17 @@ function validateOne(name: string, declaration: OptionDeclaration, raw: unknown,
  * Validates `given` against `declarations`, fills defaults, and returns the complete values.
  * Unknown keys are an error (a typo must not be silently ignored). With `fromCommandLine`, numeric
  * strings are accepted for numeric options, since flags arrive as text. With `fillDefaults: false`
- * only the given options are validated and returned.
+ * only the given options are validated and returned. Anything but an object for `given` (null, an
+ * array) is an error too.
  */
 export function resolveOptions<D extends OptionDeclarations>(
   declarations: D,
   given: Record<string, unknown> = {},
   settings: { fromCommandLine?: boolean; fillDefaults?: boolean } = {},
 ): OptionValues<D> {
+  // Checked here, once for every entry point and operator: null, a string or an array would
+  // otherwise fail deep inside, or pass as a bag of numbered "options".
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) throw usageError(messages.expectedObject('options', given));
   const known = Object.keys(declarations);
   for (const key of Object.keys(given)) {
     if (!(key in declarations) && given[key] !== undefined) throw usageError(messages.unknownOption(key, known));

@@ -1,10 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startPiaggio, type CliResult } from '../helpers/runPiaggio.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
@@ -13,9 +14,11 @@ import { childrenOf, isRunning } from '../helpers/processes.js';
 import { messages } from '../../src/core/messages.js';
 import { downloadModel } from '../../models/download.js';
 import { modelCachePath } from '../../models/cache.js';
+import { OUTPUT_MARKER } from '../../src/sinks/OutputDirectory.js';
 
 /**
- * Clean shutdown through the real CLI: Ctrl-C, SIGTERM, an ffmpeg crash, a model that fails to
+ * Clean shutdown through the real CLI: Ctrl-C, SIGTERM, SIGHUP, the end of the process that started
+ * it (npx killed by a CI timeout), an ffmpeg crash, a model that fails to
  * load and a full disk each end with one line, the right exit code, no ffmpeg left running, and
  * either no output folder or the previous complete one, never a staging folder. The runs use an
  * ffmpeg double (test/helpers/ffmpegDouble.ts) that announces each ffmpeg it starts on a FIFO, so
@@ -68,8 +71,9 @@ function start(args: readonly string[], mode: DoubleMode, env: NodeJS.ProcessEnv
   };
 }
 
+/** Staging folders anywhere under the temporary folder (not what they hold: a staging folder carries a marker file from the start). */
 function stagingFolders(): string[] {
-  return readdirSync(temporary.path, { recursive: true }).map(String).filter((name) => name.includes('.piaggio-staging-'));
+  return readdirSync(temporary.path, { recursive: true }).map(String).filter((name) => basename(name).startsWith('.piaggio-staging-'));
 }
 
 /** Every file under `folder` with its bytes, to compare a folder before and after. */
@@ -91,10 +95,92 @@ async function finished(run: Started, childrenSeen: readonly number[]): Promise<
   return result;
 }
 
+const EXIT_CODES = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
 /** The one line and exit code of a run stopped by `signal` (128 + its number), and no staging folder left. */
-function assertInterrupted(result: CliResult, signal: 'SIGINT' | 'SIGTERM'): void {
+function assertInterrupted(result: CliResult, signal: keyof typeof EXIT_CODES): void {
   assert.equal(result.stderr, `piaggio: ${messages.interrupted(signal)}\n`);
-  assert.equal(result.code, signal === 'SIGINT' ? 130 : 143);
+  assert.equal(result.code, EXIT_CODES[signal]);
+  assert.deepEqual(stagingFolders(), []);
+}
+
+/** Polls `condition` until it holds or `deadlineMs` pass; resolves with whether it held. */
+async function becomesTrue(condition: () => boolean, deadlineMs: number): Promise<boolean> {
+  const end = performance.now() + deadlineMs;
+  while (!condition()) {
+    if (performance.now() > end) return false;
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 20));
+  }
+  return true;
+}
+
+const cliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const tsxLoader = import.meta.resolve('tsx');
+
+/**
+ * What `npx` does: a Node process that starts a command as its child, sharing its stdout and stderr,
+ * and prints the child's PID first. Killing it leaves that child running with a new parent.
+ */
+const INTERMEDIATE = `
+const { spawn } = require('node:child_process');
+const [command, ...args] = JSON.parse(process.argv[1]);
+const child = spawn(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+process.stdout.write(child.pid + '\\n');
+`;
+
+interface StartedThroughParent {
+  readonly parent: ReturnType<typeof spawn>;
+  readonly announcements: Announcements;
+  /** The PID of the intermediate's child (the CLI, or the shell that runs it), once printed. */
+  readonly childPid: Promise<number>;
+  /** Everything the intermediate and the CLI wrote, once both have ended (the CLI holds the pipes too). */
+  readonly output: Promise<{ stdout: string; stderr: string }>;
+}
+
+/**
+ * Starts the CLI through an intermediate process, with the ffmpeg double in `mode`. With
+ * `throughShell`, the intermediate runs it as npm runs a bin, through `sh -c`, and the shell waits
+ * for it rather than replacing itself (as dash does for npm's command line).
+ */
+function startThroughParent(args: readonly string[], mode: DoubleMode, settings: { throughShell?: boolean } = {}): StartedThroughParent {
+  fifoCount += 1;
+  const announcements = new Announcements(at(`announcements-${fifoCount}`));
+  const cli = [process.execPath, '--import', tsxLoader, cliEntry, ...args];
+  const command = settings.throughShell ? ['sh', '-c', '"$@"; exit $?', 'sh', ...cli] : cli;
+  const parent = spawn(process.execPath, ['-e', INTERMEDIATE, JSON.stringify(command)], {
+    cwd: temporary.path,
+    env: { ...process.env, FFMPEG_PATH: ffmpegDouble, PIAGGIO_TEST_FIFO: announcements.path, PIAGGIO_TEST_MODE: mode },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let announcePid = (_pid: number): void => {};
+  const childPid = new Promise<number>((resolvePromise) => (announcePid = resolvePromise));
+  parent.stdout!.on('data', (chunk) => {
+    stdout += chunk;
+    if (stdout.includes('\n')) announcePid(Number(stdout.slice(0, stdout.indexOf('\n'))));
+  });
+  parent.stderr!.on('data', (chunk) => (stderr += chunk));
+  const output = new Promise<{ stdout: string; stderr: string }>((resolvePromise) => parent.on('close', () => resolvePromise({ stdout, stderr })));
+  return { parent, announcements, childPid, output: output.finally(() => announcements.close()) };
+}
+
+/**
+ * Kills the intermediate with SIGKILL, so nothing of it can pass a signal on, and checks that the CLI
+ * notices it has lost it: within 2 s the CLI and its ffmpeg are gone, having said why on stderr, and
+ * neither the output folder nor a staging folder is left.
+ */
+async function assertStopsWhenParentDies(run: StartedThroughParent, cli: number, output: string): Promise<void> {
+  const ffmpeg = await run.announcements.started('decode');
+  assert.equal(stagingFolders().length, 1);
+  const children = childrenOf(cli);
+  assert.ok(children.includes(ffmpeg), `ffmpeg ${ffmpeg} is a child of the CLI (${children.join(', ')})`);
+  run.parent.kill('SIGKILL');
+  const stopped = await becomesTrue(() => !isRunning(cli) && children.every((pid) => !isRunning(pid)), 2000);
+  assert.ok(stopped, `2 s after its parent died, the CLI (${isRunning(cli) ? 'running' : 'ended'}) or one of its children (${children.filter(isRunning).join(', ') || 'none'}) still runs`);
+  const { stderr } = await run.output;
+  assert.equal(stderr, `piaggio: ${messages.interrupted(messages.parentProcessEnded(run.parent.pid!))}\n`);
+  assert.equal(existsSync(output), false);
   assert.deepEqual(stagingFolders(), []);
 }
 
@@ -113,13 +199,13 @@ describe('clean shutdown', () => {
     assert.equal(existsSync(output), false);
   });
 
-  test('SIGTERM while decoding: exit 143, the previous output folder stays exactly as it was', async () => {
+  test('SIGTERM while decoding: exit 143, the folder --overwrite was to replace stays exactly as it was', async () => {
     const output = at('out-sigterm');
     mkdirSync(output);
     writeFileSync(join(output, 'manifest.json'), '{"previous":true}\n');
     writeFileSync(join(output, 'keyframe.jpg'), 'previous keyframe');
     const before = snapshot(output);
-    const run = start(['-v', 'long.mp4', '-o', output, '-m', model], 'slow');
+    const run = start(['-v', 'long.mp4', '-o', output, '-m', model, '--overwrite'], 'slow');
     const ffmpeg = await run.announcements.started('decode');
     const children = childrenOf(run.pid);
     assert.ok(children.includes(ffmpeg));
@@ -131,7 +217,9 @@ describe('clean shutdown', () => {
 
   test('SIGTERM while writing keyframes: the extracting ffmpeg is killed and the previous output stays', async () => {
     const output = at('out-extracting');
-    cpSync(at('out-sigterm'), output, { recursive: true });
+    // The previous output is one piaggio wrote, which a run replaces without --overwrite.
+    const previous = await start(['-v', 'a.mp4', '-o', output, '-m', model], 'plain').result;
+    assert.equal(previous.code, 0, previous.stderr);
     const before = snapshot(output);
     const run = start(['-v', 'a.mp4', '-o', output, '-m', model], 'hold-extract');
     const extractor = await run.announcements.started('extract');
@@ -141,6 +229,36 @@ describe('clean shutdown', () => {
     const result = await finished(run, children);
     assertInterrupted(result, 'SIGTERM');
     assert.deepEqual(snapshot(output), before);
+  });
+
+  test('SIGHUP while decoding (the terminal closed): exit 129, one line, the ffmpeg child ends, no output folder', async () => {
+    const output = at('out-sighup');
+    const run = start(['-v', 'long.mp4', '-o', output, '-m', model], 'slow');
+    const ffmpeg = await run.announcements.started('decode');
+    assert.equal(stagingFolders().length, 1);
+    const children = childrenOf(run.pid);
+    assert.ok(children.includes(ffmpeg), `ffmpeg ${ffmpeg} is a child of the CLI (${children.join(', ')})`);
+    run.signal('SIGHUP');
+    const result = await finished(run, children);
+    assertInterrupted(result, 'SIGHUP');
+    assert.equal(existsSync(output), false);
+  });
+
+  test('the process that started piaggio dies (npx killed by a CI timeout): piaggio stops within 2 s, no ffmpeg left, nothing written', async () => {
+    const output = at('out-orphaned');
+    const run = startThroughParent(['-v', 'long.mp4', '-o', output, '-m', model], 'slow');
+    await assertStopsWhenParentDies(run, await run.childPid, output);
+  });
+
+  test('npx runs piaggio through sh -c: when npm is killed and the shell lives on, piaggio still stops', async () => {
+    const output = at('out-orphaned-shell');
+    const run = startThroughParent(['-v', 'long.mp4', '-o', output, '-m', model], 'slow', { throughShell: true });
+    const shell = await run.childPid;
+    await run.announcements.started('decode');
+    const [cli] = childrenOf(shell);
+    assert.ok(cli !== undefined, `the shell ${shell} runs the CLI`);
+    // The shell outlives the kill, so the CLI keeps its parent: the line must name the intermediate, not the shell.
+    await assertStopsWhenParentDies(run, cli, output);
   });
 
   test('ffmpeg crashing mid-stream: one line naming the video and the signal, exit 1, nothing written', async () => {
@@ -182,7 +300,8 @@ describe('clean shutdown', () => {
       messages.batchSummary(3, 1, 0),
       '',
     ]);
-    assert.deepEqual(readdirSync(output), ['a']);
+    // The batch folder carries piaggio's marker besides the one video folder written.
+    assert.deepEqual(readdirSync(output).filter((name) => name !== OUTPUT_MARKER), ['a']);
     assert.ok(existsSync(join(output, 'a', 'manifest.json')));
     assert.equal(run.announcements.all.filter((entry) => entry.kind === 'decode').length, 2, 'c.mp4 was never decoded');
     assert.deepEqual(stagingFolders(), []);

@@ -38,7 +38,7 @@ describe('chooseExecutionProviders', () => {
     for (const device of DEVICES) assert.ok(!(chooseExecutionProviders(device, windows).notice ?? '').includes('\n'));
   });
 
-  test('detects the CUDA provider library next to the installed binding (absent in this checkout, as .npmrc skips it)', () => {
+  test('detects the CUDA provider library next to the installed binding (absent in this checkout, as npm ci skips the CUDA download of onnxruntime-node)', () => {
     const availability = detectProviderAvailability('linux', 'x64');
     assert.equal(availability.platform, 'linux');
     assert.equal(typeof availability.cudaInstalled, 'boolean');

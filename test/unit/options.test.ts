@@ -52,6 +52,15 @@ describe('resolveOptions', () => {
     assert.match(rejection({ epsilonn: 0.3 }), /^Unknown option epsilonn; known options are epsilon, minSamples/);
   });
 
+  test('anything but an object of options is one clear error, not a TypeError or numbered options', () => {
+    assert.equal(rejection(null as unknown as Record<string, unknown>), 'Expected an object for options but received null');
+    assert.equal(rejection('fast' as unknown as Record<string, unknown>), 'Expected an object for options but received "fast"');
+    assert.equal(rejection([0.3] as unknown as Record<string, unknown>), 'Expected an object for options but received an array of 1');
+    assert.equal(rejection(7 as unknown as Record<string, unknown>), 'Expected an object for options but received 7');
+    // Left out, the options are all defaults.
+    assert.equal(resolveOptions(declarations, undefined).epsilon, 0.2);
+  });
+
   test('frames or seconds', () => {
     assert.deepEqual(parseFramesOrSeconds('15'), { frames: 15 });
     assert.deepEqual(parseFramesOrSeconds('0.6s'), { seconds: 0.6 });
