@@ -84,6 +84,10 @@ export interface ImageEncoderSettings {
 }
 
 const DEFAULT_INPUT_SIZE = 224;
+/** The largest square side fed to a model: what --model-input-size allows (a 2048-pixel picture is 50 MB of floats). */
+const MAX_INPUT_SIDE = imageEncoderOptions.modelInputSize.max;
+/** The largest batch a graph may fix: what --batch-size allows, since the whole batch is one tensor in memory. */
+const MAX_FIXED_BATCH = 1024;
 /** Output names that hold an image embedding, best first. */
 const EMBEDDING_OUTPUT_PATTERNS = [/^image_embeds$/i, /embed/i, /pool/i, /feature/i];
 
@@ -134,7 +138,7 @@ function chooseInput(path: string, session: InferenceSession, settings: ImageEnc
   }
   let size = settings.inputSize ?? DEFAULT_INPUT_SIZE;
   if (typeof height === 'number' || typeof width === 'number') {
-    if (typeof height !== 'number' || typeof width !== 'number' || height !== width) {
+    if (typeof height !== 'number' || typeof width !== 'number' || height !== width || height < 1) {
       throw usage('EMODELINPUT', messages.modelInputUnsupported(path, `input ${chosen.name} has shape ${describeShape(shape)}, not a square image`));
     }
     if (settings.inputSize !== undefined && settings.inputSize !== height) {
@@ -142,7 +146,14 @@ function chooseInput(path: string, session: InferenceSession, settings: ImageEnc
     }
     size = height;
   }
-  return { name: chosen.name, size, fixedBatch: typeof batch === 'number' && batch > 0 ? batch : undefined };
+  const fixedBatch = typeof batch === 'number' && batch > 0 ? batch : undefined;
+  // Checked here, because the input tensor is allocated only when the first batch arrives, and an
+  // allocation of billions of floats fails there with nothing but "Invalid typed array length".
+  if (!Number.isInteger(size) || size < 1 || size > MAX_INPUT_SIDE || (fixedBatch !== undefined && fixedBatch > MAX_FIXED_BATCH)) {
+    const asked = describeShape([batch, channels, typeof height === 'number' ? height : size, typeof width === 'number' ? width : size]);
+    throw usage('EMODELINPUT', messages.modelInputTooLarge(path, chosen.name, asked, MAX_INPUT_SIDE, MAX_FIXED_BATCH));
+  }
+  return { name: chosen.name, size, fixedBatch };
 }
 
 function chooseOutput(path: string, session: InferenceSession, settings: ImageEncoderSettings): InferenceSession.ValueMetadata {
@@ -265,7 +276,8 @@ export class ImageEncoder {
       const encoder = new ImageEncoder(modelPath, session, input, output.name, declared ?? 0, preprocessing);
       if (declared !== undefined) return encoder;
       const blank = { data: new Uint8Array(input.size * input.size * 3), width: input.size, height: input.size };
-      const [probe] = await encoder.embedNow([blank]);
+      // Only the length is measured: a black picture may fairly give all zeros (a ReLU network).
+      const [probe] = await encoder.embedNow([blank], false);
       return new ImageEncoder(modelPath, session, input, output.name, probe.length, preprocessing);
     } catch (error) {
       await session.release().catch(() => undefined);
@@ -284,23 +296,30 @@ export class ImageEncoder {
     return run;
   }
 
-  private async embedNow(frames: readonly RgbImage[]): Promise<Float32Array[]> {
+  private async embedNow(frames: readonly RgbImage[], checkVectors = true): Promise<Float32Array[]> {
     if (this.released) throw new Error(`ImageEncoder for ${this.modelPath} was used after release()`);
     const embeddings: Float32Array[] = [];
     const chunkSize = this.fixedBatch ?? Math.max(1, frames.length);
     for (let start = 0; start < frames.length; start += chunkSize) {
-      embeddings.push(...(await this.runBatch(frames.slice(start, start + chunkSize))));
+      embeddings.push(...(await this.runBatch(frames.slice(start, start + chunkSize), checkVectors)));
     }
     return embeddings;
   }
 
-  private async runBatch(frames: readonly RgbImage[]): Promise<Float32Array[]> {
+  private async runBatch(frames: readonly RgbImage[], checkVectors: boolean): Promise<Float32Array[]> {
     const size = this.inputSize;
     const itemLength = 3 * size * size;
     // A graph with a fixed batch gets exactly that many items; the outputs of an unused tail are ignored.
     const batch = this.fixedBatch ?? frames.length;
     const needed = batch * itemLength;
-    if (this.inputBuffer.length !== needed) this.inputBuffer = new Float32Array(needed);
+    if (this.inputBuffer.length !== needed) {
+      try {
+        this.inputBuffer = new Float32Array(needed);
+      } catch (error) {
+        this.inputBuffer = new Float32Array(0);
+        throw new PiaggioError('EINFERENCE', messages.inferenceFailed(this.modelPath, messages.inputTensorTooLarge(describeShape([batch, 3, size, size]), firstLine(error))), { cause: error });
+      }
+    }
     try {
       for (let index = 0; index < frames.length; index += 1) this.preprocessor.writeInto(frames[index], this.inputBuffer, index * itemLength);
     } catch (error) {
@@ -326,7 +345,13 @@ export class ImageEncoder {
       }
       const embeddings: Float32Array[] = [];
       for (let item = 0; item < frames.length; item += 1) {
-        embeddings.push(l2Normalised(values, item * length, length));
+        const embedding = l2Normalised(values, item * length, length);
+        if (embedding === undefined) {
+          if (checkVectors) throw new PiaggioError('EEMBEDDING', messages.modelEmbeddingInvalid(this.modelPath, describeDegenerate(values, item * length, length)));
+          embeddings.push(values.slice(item * length, (item + 1) * length));
+        } else {
+          embeddings.push(embedding);
+        }
       }
       return embeddings;
     } finally {
@@ -344,16 +369,28 @@ export class ImageEncoder {
   }
 }
 
-/** A copy of `values[offset, offset + length)` scaled to unit length (all zeros stay zeros). */
-function l2Normalised(values: Float32Array, offset: number, length: number): Float32Array {
-  const embedding = values.slice(offset, offset + length);
+/**
+ * A copy of `values[offset, offset + length)` scaled to unit length, or undefined when it has none:
+ * all zeros, or a NaN or infinite value. The sum of squares tells both for free: a NaN or an
+ * infinity makes it non-finite (finite float32 squares cannot overflow a double), and only zeros
+ * make it 0 (float32 squares cannot underflow a double).
+ */
+function l2Normalised(values: Float32Array, offset: number, length: number): Float32Array | undefined {
   let sumOfSquares = 0;
-  for (let index = 0; index < length; index += 1) sumOfSquares += embedding[index] * embedding[index];
-  if (sumOfSquares > 0) {
-    const inverse = 1 / Math.sqrt(sumOfSquares);
-    for (let index = 0; index < length; index += 1) embedding[index] *= inverse;
-  }
+  for (let index = offset; index < offset + length; index += 1) sumOfSquares += values[index] * values[index];
+  if (!(sumOfSquares > 0 && sumOfSquares < Infinity)) return undefined;
+  const embedding = values.slice(offset, offset + length);
+  const inverse = 1 / Math.sqrt(sumOfSquares);
+  for (let index = 0; index < length; index += 1) embedding[index] *= inverse;
   return embedding;
+}
+
+/** What is wrong with a vector {@link l2Normalised} refused, for the error message. */
+function describeDegenerate(values: Float32Array, offset: number, length: number): string {
+  for (let index = offset; index < offset + length; index += 1) {
+    if (!Number.isFinite(values[index])) return `holds ${values[index]} (value ${index - offset} of ${length})`;
+  }
+  return `is all zeros (${length} values)`;
 }
 
 /** Parses `0.5,0.5,0.5` (commas or spaces) into three finite numbers; `positive` rejects zero and below (a std). */

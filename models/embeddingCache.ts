@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { messages } from '../src/core/messages.js';
 import { cacheDirectory } from './cache.js';
 import { sha256OfFile } from './download.js';
 import type { EmbeddablePicture, ImageEmbedder } from './embedder.js';
 
-/** Bumped when what a key covers changes, so old entries are never read with a new meaning. */
-const CACHE_FORMAT = 1;
+/**
+ * Bumped when what a key covers or how an entry is laid out changes, so old entries are never read
+ * with a new meaning. Format 1 entries (no checksum, under `v1/`) are never read: they are misses,
+ * and the cache fills again under `v2/`.
+ */
+const CACHE_FORMAT = 2;
+/** Each entry ends with the sha256 of its key and vector bytes. */
+const CHECKSUM_BYTES = 32;
 
 export interface EmbeddingCacheSettings {
   /** Where entries live; default `<cache>/embeddings` (see cacheDirectory). */
@@ -20,6 +26,11 @@ export interface EmbeddingCacheSettings {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** The checksum an entry stores after its vector: it covers the key too, so an entry copied under another name fails it. */
+function entryChecksum(key: string, vectorBytes: Uint8Array): Buffer {
+  return createHash('sha256').update(key).update(vectorBytes).digest();
 }
 
 /**
@@ -73,6 +84,11 @@ async function writeAtomically(path: string, data: string | Uint8Array): Promise
   }
 }
 
+/** The key an entry path was made from: its file name without `.f32`. */
+function keyOf(entryPath: string): string {
+  return basename(entryPath, '.f32');
+}
+
 /**
  * An embedder that remembers what another one computed, keyed by content: the source file's sha256
  * (plus the frame index for a video), the analysis picture's size (which with the file and index
@@ -81,8 +97,10 @@ async function writeAtomically(path: string, data: string | Uint8Array): Promise
  * never calls the inner embedder; changing the model, its preprocessing, the analysis size or the
  * file itself misses, as it must.
  *
- * Each vector is one small file, `<directory>/v1/<embedder>/<xx>/<key>.f32` (raw float32), written
- * to a temporary name and renamed, so concurrent or interrupted runs never leave a torn entry.
+ * Each vector is one small file, `<directory>/v2/<embedder>/<xx>/<key>.f32`: the raw float32
+ * values, then the sha256 of the key and those bytes. It is written to a temporary name and renamed,
+ * so concurrent or interrupted runs never leave a torn entry; an entry whose length or checksum is
+ * wrong anyway (a damaged disk, an edited file) costs a warning and is computed and written again.
  * Pictures without a `sourcePath` (generated pictures) are always embedded. A cache that cannot be
  * read or written costs one warning and is then bypassed; it never fails the run.
  *
@@ -101,6 +119,7 @@ export class CachedEmbedder implements ImageEmbedder {
   private readonly files: FileHashes;
   private readonly warn: (text: string) => void;
   private disabled = false;
+  private readonly reportedCorrupt = new Set<string>();
 
   constructor(
     readonly inner: ImageEmbedder,
@@ -134,14 +153,22 @@ export class CachedEmbedder implements ImageEmbedder {
   }
 
   private async read(path: string): Promise<Float32Array | undefined> {
+    let bytes: Buffer;
     try {
-      const bytes = await readFile(path);
-      if (bytes.length !== this.dimensions * 4) return undefined;
-      return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+      bytes = await readFile(path);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.disable(error);
       return undefined;
     }
+    const vectorLength = this.dimensions * 4;
+    const vectorBytes = bytes.subarray(0, vectorLength);
+    if (bytes.length !== vectorLength + CHECKSUM_BYTES || !bytes.subarray(vectorLength).equals(entryChecksum(keyOf(path), vectorBytes))) {
+      // Copies of one file share an entry, and a batch may read it several times before it is rewritten.
+      if (!this.reportedCorrupt.has(path)) this.warn(messages.embeddingCacheEntryCorrupt(path));
+      this.reportedCorrupt.add(path);
+      return undefined;
+    }
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + vectorLength));
   }
 
   async embed(pictures: readonly EmbeddablePicture[]): Promise<Float32Array[]> {
@@ -165,7 +192,9 @@ export class CachedEmbedder implements ImageEmbedder {
       found[pictureIndex] = vector;
       const path = paths[pictureIndex];
       if (path !== undefined && !this.disabled) {
-        writes.push(writeAtomically(path, new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength)).catch((error: unknown) => this.disable(error)));
+        const vectorBytes = new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength);
+        const entry = Buffer.concat([vectorBytes, entryChecksum(keyOf(path), vectorBytes)]);
+        writes.push(writeAtomically(path, entry).catch((error: unknown) => this.disable(error)));
       }
     });
     await Promise.all(writes);

@@ -145,6 +145,12 @@ export function clusterDbscan(
             return;
           }
           try {
+            const nonFinite = firstNonFiniteIndex(vectors);
+            if (nonFinite >= 0) {
+              const { info } = metadata[Math.floor(nonFinite / collector.dimensions)];
+              const picture = info.time === undefined ? info.sourcePath : `${info.sourcePath} (frame ${info.index})`;
+              throw new PiaggioError('ENONFINITE', messages.nonFiniteEmbedding(picture, vectors[nonFinite]));
+            }
             assertVectorsFitMetric(vectors, settings.metric);
             if (runsSequentially(metadata.length, settings, resources)) {
               emit(clusterItems(vectors, collector.dimensions, metadata, settings, sequentialLabels(vectors, collector.dimensions, settings, resources)));
@@ -196,6 +202,19 @@ function runsSequentially(rows: number, settings: OptionValues<typeof clusterDbs
 /** Hamming distances count differing components, which the HNSW and cell-join paths can only do for 0/1 values. */
 function assertVectorsFitMetric(vectors: Float32Array, metric: Metric): void {
   if (metric === 'hamming' && !isBinary(vectors)) throw new PiaggioError('ENOTBINARY', messages.hammingNeedsBits());
+}
+
+/**
+ * Index of the first NaN or infinite value in `vectors`, or -1 when all are finite. DBSCAN cannot
+ * place such a value (every distance to it is NaN, so it silently becomes noise), and scikit-learn's
+ * DBSCAN refuses it; one branch-free pass finds out, and only a bad array is searched again.
+ */
+export function firstNonFiniteIndex(vectors: Float32Array): number {
+  // x * 0 is 0 for every finite x and NaN for NaN and ±Infinity.
+  let probe = 0;
+  for (let index = 0; index < vectors.length; index++) probe += vectors[index] * 0;
+  if (probe === 0) return -1;
+  return vectors.findIndex((value) => !Number.isFinite(value));
 }
 
 function sequentialLabels(

@@ -1,9 +1,10 @@
-import { clusterDbscanOptions } from '../operators/clusterDbscan.js';
+import { clusterDbscanOptions, firstNonFiniteIndex } from '../operators/clusterDbscan.js';
 import { isBinary } from '../operators/kernels/distance.js';
 import { type DbscanProgress, type DbscanResult, runDbscan } from '../operators/kernels/runDbscan.js';
-import { PiaggioError } from '../src/core/errors.js';
+import { requireOptionalObject, requireRunSettings, requireString } from '../src/core/arguments.js';
+import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
-import { type OptionInput, resolveOptions } from '../src/core/options.js';
+import { type OptionInput, type OptionValues, resolveOptions } from '../src/core/options.js';
 import type { ProgressListener } from '../src/core/progress.js';
 import { readNpy } from '../src/sinks/npy.js';
 import type { RunSettings } from './scenes.js';
@@ -62,12 +63,31 @@ export function dbscanProgressListener(listener: ProgressListener | undefined): 
   };
 }
 
+function usage(message: string): PiaggioError {
+  return new PiaggioError('EINVALIDARGUMENT', message, { exitCode: USAGE_EXIT_CODE });
+}
+
+/** Library callers are not type-checked: a wrong argument gets the CLI's kind of sentence, not a TypeError from inside. */
+function checkArguments(options: unknown, settings: unknown): void {
+  requireOptionalObject('options', options);
+  requireRunSettings(settings);
+}
+
+/** Refuses NaN and ±Infinity as scikit-learn's DBSCAN does, naming `source` and the first bad row. */
+function assertFiniteRows(source: string, vectors: Float32Array, dimensions: number): void {
+  const index = firstNonFiniteIndex(vectors);
+  if (index >= 0) throw new PiaggioError('ENONFINITE', messages.nonFiniteRow(source, Math.floor(index / dimensions), vectors[index]));
+}
+
 /**
  * Clusters the rows of `vectors` (`dimensions` values each, row-major) with DBSCAN, the library
  * form of `piaggio cluster`. Labels follow scikit-learn's DBSCAN(eps, min_samples, metric) on the
  * same rows (hamming: piaggio's epsilon counts bits, scikit-learn's is that divided by the
  * dimension). Large arrays are clustered by the cell join (onnxruntime matrix products) or, with
  * neighbourSearch hnsw, by worker threads over HNSW indexes; `settings.signal` stops either.
+ *
+ * Like scikit-learn's DBSCAN, it refuses a NaN or infinite value (a PiaggioError naming the first
+ * bad row); wrong argument types are refused with the CLI's wording (exit code 2).
  */
 export async function clusterArray(
   vectors: Float32Array,
@@ -75,10 +95,21 @@ export async function clusterArray(
   options: ClusterArrayOptions = {},
   settings: ClusterArraySettings = {},
 ): Promise<ClusterArrayResult> {
+  if (!(vectors instanceof Float32Array)) throw usage(messages.expectedTypedArray('vectors', 'Float32Array', vectors));
+  if (!Number.isInteger(dimensions) || dimensions < 1) throw usage(messages.expectedPositiveInteger('dimensions', dimensions));
+  checkArguments(options, settings);
   const values = resolveOptions(clusterArrayOptions, options);
-  if (!Number.isInteger(dimensions) || dimensions < 1 || vectors.length % dimensions !== 0) {
-    throw new RangeError(`vectors holds ${vectors.length} values, which is not a whole number of rows of ${dimensions} dimensions`);
-  }
+  if (vectors.length % dimensions !== 0) throw usage(messages.vectorsNotWholeRows(vectors.length, dimensions));
+  assertFiniteRows('vectors', vectors, dimensions);
+  return clusterFiniteRows(vectors, dimensions, values, settings);
+}
+
+async function clusterFiniteRows(
+  vectors: Float32Array,
+  dimensions: number,
+  values: OptionValues<typeof clusterArrayOptions>,
+  settings: ClusterArraySettings,
+): Promise<ClusterArrayResult> {
   if (values.metric === 'hamming' && !isBinary(vectors)) throw new PiaggioError('ENOTBINARY', messages.hammingNeedsBits());
   const onProgress = dbscanProgressListener(settings.onProgress);
   const result = await runDbscan(vectors, dimensions, {
@@ -104,11 +135,17 @@ export async function clusterArray(
   };
 }
 
-/** Reads a 2-D float32/float64 .npy file and clusters its rows ({@link clusterArray}). */
+/**
+ * Reads a 2-D float32/float64 .npy file and clusters its rows ({@link clusterArray}); a NaN or
+ * infinite value (or a float64 beyond float32's range) is refused naming the file and the row.
+ */
 export async function clusterNpyFile(path: string, options: ClusterArrayOptions = {}, settings: ClusterArraySettings = {}): Promise<ClusterArrayResult> {
+  requireString('path', path);
+  checkArguments(options, settings);
   const values = resolveOptions(clusterArrayOptions, options);
   settings.onProgress?.({ kind: 'stage', stage: `Reading ${path}` });
   const matrix = await readNpy(path);
   if (matrix.dimensions === 0) throw new PiaggioError('ENPY', messages.npyUnreadable(path, messages.npyShape([matrix.rows, 0])));
-  return clusterArray(matrix.vectors, matrix.dimensions, values, settings);
+  assertFiniteRows(path, matrix.vectors, matrix.dimensions);
+  return clusterFiniteRows(matrix.vectors, matrix.dimensions, values, settings);
 }

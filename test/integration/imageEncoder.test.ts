@@ -9,6 +9,7 @@ import { IMAGENET_MEAN, IMAGENET_STD, type ChannelTriple, type RgbImage } from '
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { sharedModelPath, sharedPath, skipWithoutShared } from '../helpers/shared.js';
 import { writeTinyOnnxModel, type TinyModelSpec } from '../helpers/tinyOnnxModel.js';
+import { writeDegenerateOnnxModel } from '../helpers/degenerateOnnxModel.js';
 
 const IDENTITY: { mean: ChannelTriple; std: ChannelTriple } = { mean: [0, 0, 0], std: [1, 1, 1] };
 
@@ -179,6 +180,65 @@ describe('ImageEncoder with generated models', () => {
     await rejectsWithCode(ImageEncoder.load(model('nhwc.onnx', { inputShape: ['batch', 32, 32, 3] })), 'EMODELINPUT', /channels last \(NHWC\).*\[N, 3, H, W\]/);
     await rejectsWithCode(ImageEncoder.load(model('flat.onnx', { inputShape: ['batch', 3, 32] })), 'EMODELINPUT', /not 4 dimensions/);
     await rejectsWithCode(ImageEncoder.load(model('fixed.onnx'), { inputSize: 64 }), 'EMODELINPUT', /fixed at 32x32/);
+  });
+
+  test('refuses an input larger than it can feed with one line, before any batch is allocated', async () => {
+    const tooLarge = /asks for input input of shape .*more than piaggio can feed \(sides up to 2048 pixels, a fixed batch up to 1024 pictures\)/;
+    await rejectsWithCode(ImageEncoder.load(model('huge.onnx', { inputShape: ['batch', 3, 100000, 100000] })), 'EMODELINPUT', tooLarge);
+    await rejectsWithCode(ImageEncoder.load(model('two-to-31.onnx', { inputShape: ['batch', 3, 2 ** 31, 2 ** 31] })), 'EMODELINPUT', /\[batch, 3, 2147483648, 2147483648\]/);
+    await rejectsWithCode(ImageEncoder.load(model('huge-batch.onnx', { inputShape: [2 ** 31, 3, 32, 32] })), 'EMODELINPUT', /\[2147483648, 3, 32, 32\]/);
+    await rejectsWithCode(ImageEncoder.load(model('open.onnx', { inputShape: ['batch', 3, 'height', 'width'] }), { inputSize: 100000 }), 'EMODELINPUT', /\[batch, 3, 100000, 100000\]/);
+    await rejectsWithCode(ImageEncoder.load(model('empty-side.onnx', { inputShape: ['batch', 3, 0, 0] })), 'EMODELINPUT', /not a square image/);
+    const largest = await ImageEncoder.load(model('largest.onnx', { inputShape: ['batch', 3, 2048, 2048] }));
+    try {
+      assert.equal(largest.inputSize, 2048, 'the largest side is still accepted');
+    } finally {
+      await largest.release();
+    }
+  });
+
+  test('a batch whose input tensor cannot be allocated is one line, and the encoder still works after it', async () => {
+    const encoder = await ImageEncoder.load(model('open-size.onnx', { inputShape: ['batch', 3, 'height', 'width'] }), { inputSize: 2048, ...IDENTITY });
+    try {
+      // 1024 x 3 x 2048 x 2048 floats is more than a typed array can hold.
+      const tiny = Array.from({ length: 1024 }, () => uniform(1, 1, [1, 2, 3]));
+      await rejectsWithCode(encoder.embed(tiny), 'EINFERENCE', /its input tensor \[1024, 3, 2048, 2048\] cannot be allocated \(.+\): lower --batch-size/);
+      const [after] = await encoder.embed([uniform(4, 4, [0, 3, 4])]);
+      // float32 averaging over four million pixels is accurate to about 1e-4.
+      [0, 0.6, 0.8].forEach((wanted, index) => assert.ok(Math.abs(after[index] - wanted) < 1e-3, `[${index}] ${after[index]} != ${wanted}`));
+    } finally {
+      await encoder.release();
+    }
+  });
+
+  test('an embedding that is all zeros, NaN or infinite is an error naming the model, not a vector', async () => {
+    for (const [output, problem] of [
+      ['zero', /gave an embedding that is all zeros \(3 values\)/],
+      ['nan', /gave an embedding that holds NaN \(value 0 of 3\)/],
+      ['infinity', /gave an embedding that holds Infinity \(value 0 of 3\)/],
+    ] as const) {
+      const path = writeDegenerateOnnxModel(directory.path, `${output}.onnx`, output);
+      const encoder = await ImageEncoder.load(path);
+      try {
+        assert.equal(encoder.dimensions, 3);
+        await rejectsWithCode(encoder.embed([uniform(32, 32, [200, 100, 50])]), 'EEMBEDDING', problem);
+        await rejectsWithCode(encoder.embed([uniform(32, 32, [200, 100, 50])]), 'EEMBEDDING', new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} gave`));
+      } finally {
+        await encoder.release();
+      }
+    }
+  });
+
+  test('a model that gives NaN for some pictures only embeds the others, and fails the batch holding one', async () => {
+    const encoder = await ImageEncoder.load(writeDegenerateOnnxModel(directory.path, 'nan-on-dark.onnx', 'nan-on-dark'));
+    try {
+      const [bright] = await encoder.embed([uniform(32, 32, [250, 240, 230])]);
+      assert.ok(bright.every(Number.isFinite));
+      assert.ok(Math.abs(Math.hypot(...bright) - 1) < 1e-6, 'unit length');
+      await rejectsWithCode(encoder.embed([uniform(32, 32, [250, 240, 230]), uniform(32, 32, [0, 0, 0])]), 'EEMBEDDING', /holds NaN/);
+    } finally {
+      await encoder.release();
+    }
   });
 
   test('reports a file that is not a model, or is missing, as a load failure naming the path', async () => {

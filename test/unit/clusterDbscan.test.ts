@@ -116,6 +116,19 @@ describe('clusterDbscan', () => {
     });
   });
 
+  test('a NaN or infinite embedding (from any embedder) is a PiaggioError naming the picture, not a noise point', async () => {
+    for (const [bad, value] of [[Number.NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+      await assert.rejects(lastValueFrom(from([a, b, item(5, [0, bad]), c]).pipe(clusterDbscan(options))), (error: unknown) => {
+        assert.ok(error instanceof PiaggioError);
+        assert.equal(error.code, 'ENONFINITE');
+        assert.equal(error.message, `The embedding of /pictures/5.png holds ${value}, and DBSCAN needs finite numbers: check the embedder that produced it`);
+        return true;
+      });
+    }
+    const frame: EmbeddedCandidate = { info: { sourcePath: '/videos/talk.mp4', index: 812, time: 32.48, width: 4, height: 4 }, embedding: Float32Array.of(Number.NaN, 0) };
+    await assert.rejects(lastValueFrom(from([a, frame]).pipe(clusterDbscan(options))), /The embedding of \/videos\/talk\.mp4 \(frame 812\) holds NaN/);
+  });
+
   test('keeps vectors in one growing buffer, not the input arrays, and keeps every item\'s metadata', async () => {
     // 200 items (the buffer starts at 64 rows, so it grows twice), in 20 groups of 10 identical
     // directions: 20 clusters, ids in input order of each group's first item.

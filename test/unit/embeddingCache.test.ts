@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -118,6 +118,65 @@ describe('CachedEmbedder', () => {
     assert.equal(vectors.length, 2);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /embedding cache .* cannot be used/);
+  });
+
+  test('an entry holds the vector and a checksum, under the format-2 folder (format-1 entries are never read)', async () => {
+    const cacheDirectory = join(directory.path, 'cache-layout');
+    const cache = new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory });
+    const [vector] = await cache.embed([image('a.png', 7)]);
+    const path = (await cache.entryPath(image('a.png', 7)))!;
+    assert.ok(path.startsWith(join(cacheDirectory, 'v2')), path);
+    const bytes = readFileSync(path);
+    assert.equal(bytes.length, 3 * 4 + 32, 'three floats and a sha256');
+    assert.deepEqual([...new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 12))], [...vector]);
+  });
+
+  for (const [damage, corrupt] of [
+    ['a flipped bit in the vector', (bytes: Buffer) => void (bytes[5] ^= 0x10)],
+    ['a flipped bit in the checksum', (bytes: Buffer) => void (bytes[bytes.length - 1] ^= 0x01)],
+    ['the bytes of another entry', (bytes: Buffer, other: Buffer) => other.copy(bytes)],
+  ] as const) {
+    test(`an entry damaged by ${damage}, of the right length, is recomputed with a warning and rewritten`, async () => {
+      const cacheDirectory = join(directory.path, `cache-damaged-${damage.replace(/\W+/g, '-')}`);
+      const pictures = [image('a.png', 10), image('b.png', 20), frame(2, 30)];
+      const clean = await new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory }).embed(pictures);
+
+      const damaged = (await new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory }).entryPath(pictures[1]))!;
+      const other = readFileSync((await new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory }).entryPath(pictures[0]))!);
+      const bytes = readFileSync(damaged);
+      corrupt(bytes, other);
+      writeFileSync(damaged, bytes);
+
+      const warnings: string[] = [];
+      const inner = new CountingEmbedder();
+      // A second CountingEmbedder numbers its calls afresh, so a recomputed vector equals the clean one.
+      const cache = new CachedEmbedder(inner, { directory: cacheDirectory, onWarning: (text) => warnings.push(text) });
+      const vectors = await cache.embed(pictures);
+      assert.deepEqual(vectors.map((vector) => [...vector]), clean.map((vector) => [...vector]), 'same vectors as the clean run');
+      assert.equal(inner.embedded, 1, 'only the damaged entry was recomputed');
+      assert.deepEqual([cache.hits, cache.misses], [2, 1]);
+      assert.equal(warnings.length, 1);
+      assert.equal(warnings[0], `the cached embedding ${damaged} is corrupt (its checksum does not match): computing it again`);
+
+      const again = new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory, onWarning: (text) => warnings.push(text) });
+      await again.embed(pictures);
+      assert.deepEqual([again.hits, again.misses], [3, 0], 'the entry was written again');
+      assert.equal(warnings.length, 1);
+    });
+  }
+
+  test('a truncated entry is recomputed with a warning too', async () => {
+    const cacheDirectory = join(directory.path, 'cache-truncated');
+    await new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory }).embed([image('a.png', 3)]);
+    const warnings: string[] = [];
+    const inner = new CountingEmbedder();
+    const cache = new CachedEmbedder(inner, { directory: cacheDirectory, onWarning: (text) => warnings.push(text) });
+    const path = (await cache.entryPath(image('a.png', 3)))!;
+    writeFileSync(path, readFileSync(path).subarray(0, 12));
+    assert.deepEqual([...(await cache.embed([image('a.png', 3)]))[0]], [3, 4, 1]);
+    assert.equal(inner.embedded, 1);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /is corrupt/);
   });
 
   test('a cache path that is a file is reported once and bypassed', async () => {
