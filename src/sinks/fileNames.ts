@@ -1,18 +1,83 @@
 import { basename, extname } from 'node:path';
 
+/** The longest name of one path component that common file systems accept (NAME_MAX): bytes of UTF-8, not characters. */
+export const FILE_NAME_MAX_BYTES = 255;
+
+/**
+ * The longest name piaggio gives a file it writes through a temporary sibling
+ * (`.NAME.partial-1a2b3c4d`, 18 bytes more): that sibling must fit in {@link FILE_NAME_MAX_BYTES} too.
+ */
+export const WRITTEN_NAME_MAX_BYTES = FILE_NAME_MAX_BYTES - 20;
+
+/**
+ * Bytes a name from {@link sanitizeFileName} keeps at most. The rest of {@link WRITTEN_NAME_MAX_BYTES}
+ * is for what piaggio appends to it: a keyframe's `-scene0003-frame0001234-00h00m41.174s.jpg` (under 60
+ * bytes for any video shorter than 100 hours), a candidate's `-cluster000`, a clash's `-2`, and a batch
+ * folder's `.piaggio-staging-` wrapper (35 bytes).
+ */
+export const SANITIZED_NAME_MAX_BYTES = 150;
+
+/** Extensions longer than this are treated as part of the name when a name is cut. */
+const EXTENSION_MAX_BYTES = 16;
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** Bytes of `text` in UTF-8, the unit file systems count names in. */
+export function utf8ByteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * The longest start of `text` that is at most `maxBytes` bytes of UTF-8, cut between grapheme
+ * clusters: never inside a code point, a surrogate pair, a combining sequence or an emoji sequence.
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (utf8ByteLength(text) <= maxBytes) return text;
+  let kept = 0;
+  let bytes = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const size = utf8ByteLength(segment);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    kept += segment.length;
+  }
+  return text.slice(0, kept);
+}
+
+/**
+ * `stem + suffix + extension`, with `stem` cut (by {@link truncateUtf8}) so that the whole is at
+ * most `maxBytes` bytes of UTF-8; trailing dots and spaces left by the cut are dropped (Windows
+ * refuses them). The suffix and extension are kept whole.
+ */
+function fitName(stem: string, suffix: string, extension: string, maxBytes: number): string {
+  const room = maxBytes - utf8ByteLength(suffix + extension);
+  if (utf8ByteLength(stem) <= room) return stem + suffix + extension;
+  return truncateUtf8(stem, Math.max(0, room)).replace(/[.\s]+$/, '') + suffix + extension;
+}
+
+/** The extension of `name` (with its dot) when it is short enough to keep whole while the name is cut, else ''. */
+function keptExtension(name: string): string {
+  const extension = extname(name);
+  return utf8ByteLength(extension) <= EXTENSION_MAX_BYTES && extension.length < name.length ? extension : '';
+}
+
 /**
  * Makes a name safe as a single path component on every common file system: no separators, no
  * control or reserved characters, no leading dot or dash (a leading dash reads as a flag to other
- * tools), bounded length.
+ * tools), at most `maxBytes` bytes of UTF-8 (default {@link SANITIZED_NAME_MAX_BYTES}, leaving room for
+ * the suffixes piaggio adds). A long name is cut before its extension, between grapheme clusters.
  */
-export function sanitizeFileName(name: string, fallback = 'file'): string {
+export function sanitizeFileName(name: string, fallback = 'file', maxBytes = SANITIZED_NAME_MAX_BYTES): string {
   const cleaned = name
     .normalize('NFC')
     .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]+/g, '_')
     .replace(/^[._\-\s]+/, '')
-    .replace(/[.\s]+$/, '')
-    .slice(0, 120);
-  return cleaned.length > 0 ? cleaned : fallback;
+    .replace(/[.\s]+$/, '');
+  if (cleaned.length === 0) return fallback;
+  if (utf8ByteLength(cleaned) <= maxBytes) return cleaned;
+  const extension = keptExtension(cleaned);
+  const cut = fitName(cleaned.slice(0, cleaned.length - extension.length), '', extension, maxBytes);
+  return cut.length > extension.length ? cut : fitName(fallback, '', extension, maxBytes);
 }
 
 /** `00:01:02.345` style time for file names, with `-` and `.` only (':' is invalid on Windows). */
@@ -36,11 +101,14 @@ export function keyframeFileName(videoPath: string, scene: number, frame: number
 export class UniqueNames {
   private readonly used = new Set<string>();
 
+  /** Names longer than `maxBytes` bytes of UTF-8 (counter included) are cut before their extension. */
+  constructor(private readonly maxBytes = WRITTEN_NAME_MAX_BYTES) {}
+
   take(name: string): string {
-    const extension = extname(name);
+    const extension = keptExtension(name);
     const stem = name.slice(0, name.length - extension.length);
-    let candidate = name;
-    for (let counter = 2; this.used.has(candidate.toLowerCase()); counter += 1) candidate = `${stem}-${counter}${extension}`;
+    let candidate = fitName(stem, '', extension, this.maxBytes);
+    for (let counter = 2; this.used.has(candidate.toLowerCase()); counter += 1) candidate = fitName(stem, `-${counter}`, extension, this.maxBytes);
     this.used.add(candidate.toLowerCase());
     return candidate;
   }

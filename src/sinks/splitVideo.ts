@@ -8,7 +8,7 @@ import { messages } from '../core/messages.js';
 import type { OptionDeclarations } from '../core/options.js';
 import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../ffmpeg/locateFfmpeg.js';
 import { probeVideo, type VideoProbe } from '../sources/probeVideo.js';
-import { sanitizeFileName } from './fileNames.js';
+import { WRITTEN_NAME_MAX_BYTES, sanitizeFileName, truncateUtf8, utf8ByteLength } from './fileNames.js';
 import { formatTimecode } from './sceneExports.js';
 
 export type SplitMode = 'copy' | 'encode';
@@ -59,16 +59,25 @@ export function splitFileNames(videoPath: string, scenes: readonly Scene[], outp
   const extensionLength = template.lastIndexOf('.') < 0 ? 0 : template.length - template.lastIndexOf('.') - 1;
   const fullTemplate = extensionLength >= 2 && extensionLength <= 4 ? template : `${template}.mp4`;
   const root = resolve(outputDirectory);
-  const names = scenes.map((scene, index) => {
+  const substitute = (videoNameUsed: string) => scenes.map((scene, index) => {
     const values: Record<string, string> = {
-      VIDEO_NAME: videoName,
+      VIDEO_NAME: videoNameUsed,
       SCENE_NUMBER: String(index + 1).padStart(digits, '0'),
       START_FRAME: String(scene.startFrame),
       END_FRAME: String(scene.endFrame),
       START_TIME: formatTimecode(scene.startFrame / fps).replaceAll(':', ';'),
       END_TIME: formatTimecode(scene.endFrame / fps).replaceAll(':', ';'),
     };
-    const name = fullTemplate.replace(/\$(VIDEO_NAME|SCENE_NUMBER|START_FRAME|END_FRAME|START_TIME|END_TIME)\b/g, (_, variable: string) => values[variable]);
+    return fullTemplate.replace(/\$(VIDEO_NAME|SCENE_NUMBER|START_FRAME|END_FRAME|START_TIME|END_TIME)\b/g, (_, variable: string) => values[variable]);
+  });
+  const excessBytes = (candidates: readonly string[]) =>
+    Math.max(0, ...candidates.flatMap((name) => name.split(/[\\/]/).map((part) => utf8ByteLength(part) - WRITTEN_NAME_MAX_BYTES)));
+  let substituted = substitute(videoName);
+  // The video's name gives way, so that a long name or a template that repeats it still fits NAME_MAX.
+  const excess = excessBytes(substituted);
+  if (excess > 0) substituted = substitute(truncateUtf8(videoName, utf8ByteLength(videoName) - excess));
+  if (excessBytes(substituted) > 0) throw templateError(template, messages.splitNameTooLong(WRITTEN_NAME_MAX_BYTES));
+  const names = substituted.map((name) => {
     const path = resolve(root, name);
     if (isAbsolute(name) || !path.startsWith(root + sep)) throw templateError(template, 'the name leads outside the output folder');
     return path;

@@ -1,4 +1,4 @@
-import { constants, type Dirent } from 'node:fs';
+import { constants, type Dirent, type Stats } from 'node:fs';
 import { access, readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { Observable } from 'rxjs';
@@ -17,6 +17,11 @@ export const fromImageDirectoryOptions = {
     default: 256,
     description: 'shorter side in pixels of the analysis picture decoded from each image (never enlarged); the embedder resizes it to its own input',
   },
+  followSymlinks: {
+    type: 'boolean',
+    default: false,
+    description: 'follow symbolic links that lead out of the image folder (by default they are skipped with a warning)',
+  },
 } as const satisfies OptionDeclarations;
 
 /** Settings for library callers; not command-line flags. */
@@ -25,9 +30,17 @@ export interface FromImageDirectorySettings {
   readonly framePoolSize?: number;
   /** Images decoded in parallel at most (sharp runs each in its thread pool). Default min(4, framePoolSize). */
   readonly decodeConcurrency?: number;
-  /** Told about each file that has an image extension but cannot be decoded, and each unreadable folder. */
+  /**
+   * Told about each file that has an image extension but cannot be decoded or is not a regular
+   * file, each unreadable folder, and each link out of the folder that is not followed; `reason`
+   * is one user-facing clause (`messages.imageSkipped(path, reason)` makes it a sentence).
+   */
   readonly onSkipped?: (path: string, reason: string) => void;
-  /** Absolute paths of folders not to walk into (e.g. the output folder). */
+  /**
+   * Paths never walked into nor read (e.g. the output folder and its staging folder), compared
+   * both as given and after resolving symbolic links, so a link cannot lead the walk into them
+   * even with `followSymlinks`.
+   */
   readonly exclude?: readonly string[];
 }
 
@@ -39,6 +52,14 @@ export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
 ]);
 
 const DEFAULT_FRAME_POOL_SIZE = 32;
+
+/** Why a file is skipped, already worded for the user (not a decoder's message). */
+class SkipReason extends Error {}
+
+/** The clause `onSkipped` receives for a file whose decode failed with `error`. */
+function decodeFailureReason(error: unknown): string {
+  return error instanceof SkipReason ? error.message : messages.imageUndecodable(reasonOf(error));
+}
 
 function reasonOf(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
@@ -65,54 +86,89 @@ async function checkDirectory(directory: string): Promise<string> {
   return absolute;
 }
 
+/** Settings of {@link listImageFiles}. */
+export interface ListImageFilesSettings {
+  /** Follow symbolic links whose target lies outside `directory` (default false: skipped and reported). */
+  readonly followSymlinks?: boolean;
+  /** See {@link FromImageDirectorySettings.exclude}. */
+  readonly exclude?: readonly string[];
+  /** See {@link FromImageDirectorySettings.onSkipped}. */
+  readonly onSkipped?: (path: string, reason: string) => void;
+  /** Checked before each entry: true stops the walk with the files found so far. */
+  readonly isCancelled?: () => boolean;
+}
+
+function isSameOrInside(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
+}
+
+/** Each excluded path as given and, when it exists, with its links resolved. */
+async function excludedPaths(paths: readonly string[]): Promise<string[]> {
+  const resolved = paths.map((path) => resolve(path));
+  const real = await Promise.all(resolved.map((path) => realpath(path).catch(() => undefined)));
+  return [...new Set([...resolved, ...real.filter((path): path is string => path !== undefined)])];
+}
+
 /**
  * Every file with an image extension under `directory`, depth first with each folder's entries in
  * code-point order, so the order (and the frame indices) is the same on every run and platform.
- * Symbolic links are followed, but a folder reached twice (a link loop) is walked once.
+ *
+ * The walk stays inside `directory`: a symbolic link (to a file or a folder) whose target lies
+ * outside it is reported through `onSkipped` and left out, unless `followSymlinks` is set. Links
+ * within the folder are followed. A folder reached twice (a link loop, or two links to one place)
+ * is walked once. Files that are not regular files (FIFOs, sockets, devices) are never opened:
+ * those with an image extension are reported. `exclude` is never entered.
  */
-export async function listImageFiles(
-  directory: string,
-  settings: { readonly exclude?: readonly string[]; readonly onSkipped?: (path: string, reason: string) => void; readonly isCancelled?: () => boolean } = {},
-): Promise<string[]> {
+export async function listImageFiles(directory: string, settings: ListImageFilesSettings = {}): Promise<string[]> {
   const root = await checkDirectory(directory);
-  const excluded = (settings.exclude ?? []).map((path) => resolve(path));
-  const isExcluded = (path: string) => excluded.some((folder) => path === folder || path.startsWith(folder + sep));
+  const realRoot = await realpath(root).catch((error: unknown) => {
+    throw new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(root), { cause: error, exitCode: USAGE_EXIT_CODE });
+  });
+  const excluded = await excludedPaths(settings.exclude ?? []);
+  const isExcluded = (path: string) => excluded.some((folder) => isSameOrInside(path, folder));
+  const isImageName = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
   const visited = new Set<string>();
   const files: string[] = [];
 
-  const visit = async (folder: string): Promise<void> => {
+  const visit = async (folder: string, realFolder: string): Promise<void> => {
+    if (visited.has(realFolder)) return;
+    visited.add(realFolder);
     let entries: Dirent[];
     try {
-      const real = await realpath(folder);
-      if (visited.has(real)) return;
-      visited.add(real);
       entries = await readdir(folder, { withFileTypes: true });
     } catch (error) {
       if (folder === root) throw new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(root), { cause: error, exitCode: USAGE_EXIT_CODE });
-      settings.onSkipped?.(folder, reasonOf(error));
+      settings.onSkipped?.(folder, messages.folderUnreadable(reasonOf(error)));
       return;
     }
     entries.sort(byName);
     for (const entry of entries) {
       if (settings.isCancelled?.()) return;
       const path = join(folder, entry.name);
-      if (isExcluded(path)) continue;
-      let isDirectory = entry.isDirectory();
-      let isFile = entry.isFile();
+      // The kind of the entry itself, or of what a link points at; no extra system call for plain entries.
+      let kind: Pick<Stats, 'isDirectory' | 'isFile'> = entry;
+      let realPath = join(realFolder, entry.name);
+      if (isExcluded(path) || isExcluded(realPath)) continue;
       if (entry.isSymbolicLink()) {
         try {
-          const target = await stat(path);
-          isDirectory = target.isDirectory();
-          isFile = target.isFile();
+          realPath = await realpath(path);
+          kind = await stat(realPath);
         } catch {
           continue; // A dangling link points at nothing to decode.
         }
+        if (!settings.followSymlinks && !isSameOrInside(realPath, realRoot)) {
+          if (kind.isDirectory() || isImageName(entry.name)) settings.onSkipped?.(path, messages.linkLeavesInput(realPath, realRoot));
+          continue;
+        }
+        if (isExcluded(realPath)) continue;
       }
-      if (isDirectory) await visit(path);
-      else if (isFile && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(path);
+      if (kind.isDirectory()) await visit(path, realPath);
+      else if (!isImageName(entry.name)) continue;
+      else if (kind.isFile()) files.push(path);
+      else settings.onSkipped?.(path, messages.notRegularFile());
     }
   };
-  await visit(root);
+  await visit(root, realRoot);
   return files;
 }
 
@@ -128,9 +184,11 @@ interface DecodedImage {
  * 16-bit samples reduced to 8. The first page of an animation or multi-page file is used.
  */
 async function decodeImage(path: string, size: number): Promise<DecodedImage> {
+  // Listed as a regular file, but it may have been replaced since: sharp would wait forever on a FIFO.
+  if (!(await stat(path)).isFile()) throw new SkipReason(messages.notRegularFile());
   const { data, info } = await decodePixels(path, size).catch(async (error: unknown) => {
     // sharp says "unsupported image format" for a file it may not open: say what is really wrong.
-    if (!(await isReadable(path))) throw new Error(messages.permissionDenied());
+    if (!(await isReadable(path))) throw new SkipReason(messages.permissionDenied());
     throw error;
   });
   if (info.channels !== 3) throw new Error(`it decodes to ${info.channels} channels, not RGB`);
@@ -163,8 +221,9 @@ interface DecodeSlot {
  * analysis frames whose shorter side is `imageAnalysisSize` (smaller images keep their size), with
  * `sourcePath` the absolute file path and `index` counting emitted frames from 0.
  *
- * Files with an image extension that sharp cannot decode are reported through `onSkipped` and left
- * out; they never error the stream. Errors: a missing path (`EINPUTNOTFOUND`), a file instead of a
+ * Files with an image extension that sharp cannot decode, and what the walk leaves out (links out
+ * of the folder unless `followSymlinks`, FIFOs, sockets and devices: see {@link listImageFiles}),
+ * are reported through `onSkipped` and left out; they never error the stream. Errors: a missing path (`EINPUTNOTFOUND`), a file instead of a
  * folder (`EINPUTNOTDIRECTORY`), and a folder without a single decodable image (`ENOIMAGES`).
  *
  * Backpressure: each frame holds one of `framePoolSize` credits from the moment its decode starts
@@ -177,7 +236,7 @@ interface DecodeSlot {
  */
 export function fromImageDirectory(directory: string, options: FromImageDirectoryOptions = {}): Observable<Frame> {
   const { framePoolSize = DEFAULT_FRAME_POOL_SIZE, decodeConcurrency, onSkipped, exclude, ...flags } = options;
-  const { imageAnalysisSize } = resolveOptions(fromImageDirectoryOptions, flags);
+  const { imageAnalysisSize, followSymlinks } = resolveOptions(fromImageDirectoryOptions, flags);
   if (!Number.isInteger(framePoolSize) || framePoolSize < 1) throw new RangeError(`framePoolSize must be a positive integer, got ${framePoolSize}`);
   const concurrency = decodeConcurrency ?? Math.min(4, framePoolSize);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`decodeConcurrency must be a positive integer, got ${concurrency}`);
@@ -202,7 +261,7 @@ export function fromImageDirectory(directory: string, options: FromImageDirector
         const slot = queue.shift()!;
         if (slot.failure !== undefined || !slot.result) {
           creditsInUse -= 1;
-          onSkipped?.(slot.path, slot.failure ?? 'no pixels');
+          onSkipped?.(slot.path, slot.failure ?? messages.imageUndecodable('no pixels'));
           continue;
         }
         const { data, width, height } = slot.result;
@@ -240,7 +299,7 @@ export function fromImageDirectory(directory: string, options: FromImageDirector
             slot.result = result;
           },
           (error: unknown) => {
-            slot.failure = reasonOf(error);
+            slot.failure = decodeFailureReason(error);
           },
         ).finally(() => {
           slot.settled = true;
@@ -252,7 +311,7 @@ export function fromImageDirectory(directory: string, options: FromImageDirector
       }
     };
 
-    listImageFiles(directory, { exclude, onSkipped, isCancelled: () => closed })
+    listImageFiles(directory, { followSymlinks, exclude, onSkipped, isCancelled: () => closed })
       .then((found) => {
         if (closed) return;
         files = found;

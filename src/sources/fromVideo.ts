@@ -86,7 +86,8 @@ function withoutPrefixes(text: string): string {
  * observable completes; buffers not yet emitted go back to the pool. A non-zero ffmpeg exit errors
  * with a {@link PiaggioError} (`EDECODE`) carrying ffmpeg's last error line; probe failures error
  * with probeVideo's PiaggioError. The number of frames emitted may differ from `probe.frameCount`
- * (containers estimate it).
+ * (containers estimate it), but a decode from the start that emits none where the probe counts
+ * some errors with `EDECODE` even when ffmpeg exits 0.
  */
 export function fromVideo(path: string, options: FromVideoOptions = {}): Observable<Frame> {
   const { probe: givenProbe, pool: givenPool, onProcess, keyframesOnly, seekTo, dropBeforeSeek, frameIndex, ...flags } = options;
@@ -284,6 +285,13 @@ export function fromVideo(path: string, options: FromVideoOptions = {}): Observa
         }
         if (completedBuffers.length > 0) {
           fail(new PiaggioError('EDECODE', messages.videoDecodeFailed(path, `${completedBuffers.length} frames came without a timestamp in ffmpeg's log`)));
+          return;
+        }
+        // The probe's count is only an estimate for some files, so a shortfall proves nothing; but a
+        // whole decode that yields no frame at all, where the probe saw some, is a video that cannot
+        // be read, not a video without scenes. Keyframe-only and seeking decodes may rightly find none.
+        if (emitted === 0 && !keyframesOnly && seekTo === undefined && probe.frameCount > 0) {
+          fail(new PiaggioError('EDECODE', messages.videoDecodedNothing(path, probe.frameCount)));
           return;
         }
         subscriber.complete();

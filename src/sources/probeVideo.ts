@@ -115,6 +115,8 @@ async function checkInputFile(path: string): Promise<void> {
     throw new PiaggioError('EPROBE', messages.videoProbeFailed(path, (error as Error).message), { cause: error });
   }
   if (stats.isDirectory()) throw new PiaggioError('EISDIR', messages.inputIsDirectory(path));
+  // Checked before anything opens it: ffprobe would wait forever on a FIFO and read /dev/urandom without end.
+  if (!stats.isFile()) throw new PiaggioError('ENOTFILE', messages.inputNotRegularFile(path));
   if (stats.size === 0) throw new PiaggioError('EEMPTY', messages.inputEmpty(path));
   // ffprobe would only say "Permission denied"; the file is there, so say what to check.
   await access(path, constants.R_OK).catch((error: unknown) => {
@@ -135,8 +137,8 @@ function runFfprobe(ffprobePath: string, absolutePath: string): Promise<{ stdout
 
 /**
  * Reads a video's geometry and timing with one ffprobe run. Throws a {@link PiaggioError} whose
- * message names the file and the problem: missing (`ENOENT`), a directory (`EISDIR`), empty
- * (`EEMPTY`), unreadable by ffprobe (`EPROBE`, with ffprobe's reason), or without a video stream
+ * message names the file and the problem: missing (`ENOENT`), a directory (`EISDIR`), a FIFO,
+ * socket or device (`ENOTFILE`, never opened), empty (`EEMPTY`), unreadable by ffprobe (`EPROBE`, with ffprobe's reason), or without a video stream
  * (`ENOVIDEO`).
  */
 export async function probeVideo(path: string): Promise<VideoProbe> {

@@ -9,9 +9,10 @@ import { locateFfmpeg } from '../../src/ffmpeg/locateFfmpeg.js';
  * - `slow`: decodes (`-f rawvideo`) read their input at its own frame rate (`-re`), so a run is
  *   surely still decoding when a test signals it;
  * - `hold-extract`: keyframe extractions (`-f image2`) never start: the double waits until killed;
- * - `crash`: decodes die of SIGSEGV once they have written `PIAGGIO_TEST_CRASH_AFTER` bytes.
+ * - `crash`: decodes die of SIGSEGV once they have written `PIAGGIO_TEST_CRASH_AFTER` bytes;
+ * - `no-frames`: decodes write nothing and exit 0, as an ffmpeg that cannot decode the stream but does not say so.
  */
-export type DoubleMode = 'slow' | 'hold-extract' | 'crash' | 'plain';
+export type DoubleMode = 'slow' | 'hold-extract' | 'crash' | 'no-frames' | 'plain';
 
 /**
  * Writes an executable to use as FFMPEG_PATH: it announces every run on a FIFO (`decode PID`,
@@ -34,6 +35,7 @@ esac
 case "$PIAGGIO_TEST_MODE:$kind" in
   slow:decode) exec "$real" -re "$@" ;;
   hold-extract:extract) exec sleep infinity ;;
+  no-frames:decode) exit 0 ;;
   crash:decode)
     # Watches the bytes this process (ffmpeg, after the exec below) has written, and kills it mid-stream.
     ( while written=$(sed -n 's/^wchar: //p' "/proc/$$/io" 2>/dev/null) && [ -n "$written" ]; do

@@ -3,13 +3,16 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
-import { join } from 'node:path';
+import net from 'node:net';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { runPiaggio, type CliResult, type PiaggioSettings } from '../helpers/runPiaggio.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
+import { writeFfmpegDouble } from '../helpers/ffmpegDouble.js';
 import { messages } from '../../src/core/messages.js';
+import { OUTPUT_MARKER } from '../../src/sinks/OutputDirectory.js';
 import { runCli } from '../../src/cli/run.js';
 import { modelIds } from '../../models/registry.js';
 import type { Manifest } from '../../src/sinks/manifest.js';
@@ -25,6 +28,10 @@ const temporary = makeTemporaryDirectory();
 const at = (...parts: string[]) => join(temporary.path, ...parts);
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 let model = '';
+let ffmpegDouble = '';
+let socketServer: net.Server | undefined;
+/** 83 CJK characters: 249 bytes of UTF-8, under NAME_MAX as a file, far over it once a keyframe's suffix is added. */
+const LONG_CJK_STEM = '会议录像'.repeat(20) + '第三段';
 
 /** 320x240, two shots (testsrc2 then smptehdbars, cut at frame 40), 80 frames. */
 function writeVideo(path: string): void {
@@ -89,9 +96,20 @@ before(async () => {
   copyFileSync(at('images', 'green.png'), at('with-broken', 'green.png'));
   writeFileSync(at('with-broken', 'broken.jpg'), 'not a jpeg');
   writeFileSync(at('existing-file'), 'a file where the output folder should go\n');
+
+  // Not regular files: opening any of them would block (FIFO), fail oddly (socket) or never end (device).
+  execFileSync('mkfifo', [at('fifo.mp4')]);
+  socketServer = net.createServer();
+  await new Promise<void>((resolve) => socketServer!.listen(at('socket.mp4'), resolve));
+  mkdirSync(at('images-with-fifo'));
+  copyFileSync(at('images', 'green.png'), at('images-with-fifo', 'green.png'));
+  execFileSync('mkfifo', [at('images-with-fifo', 'pipe.png')]);
+  copyFileSync(at('video.mp4'), at(`${LONG_CJK_STEM}.mp4`));
+  ffmpegDouble = writeFfmpegDouble(temporary.path);
 });
 
 after(() => {
+  socketServer?.close();
   // Whatever failed, no run may leave a staging folder behind.
   const leftovers = readdirSync(temporary.path, { recursive: true }).map(String).filter((name) => name.includes('.piaggio-staging-'));
   temporary.remove();
@@ -145,6 +163,26 @@ describe('bad input: one line, an exit code, nothing written', { concurrency: 4 
 
   test('a zero-byte file', async () => {
     assertFails(await run(['-v', 'empty.mp4', '-o', 'out-empty', ...withModel(video)]), 1, messages.inputEmpty('empty.mp4'), 'out-empty');
+  });
+
+  // A run that opened the FIFO would wait forever: the timeouts turn that into a failure.
+  test('a FIFO given as the video is refused without being opened', { timeout: 60_000 }, async () => {
+    assertFails(await run(['-v', 'fifo.mp4', '-o', 'out-fifo', ...withModel(video)]), 1, messages.inputNotRegularFile('fifo.mp4'), 'out-fifo');
+    assertFails(await run(['scenes', 'fifo.mp4']), 1, messages.inputNotRegularFile('fifo.mp4'));
+  });
+
+  test('a character device (/dev/urandom) and a socket given as the video are refused', { timeout: 60_000 }, async () => {
+    assertFails(await run(['-v', '/dev/urandom', '-o', 'out-urandom', ...withModel(video)]), 1, messages.inputNotRegularFile('/dev/urandom'), 'out-urandom');
+    assertFails(await run(['scenes', 'socket.mp4']), 1, messages.inputNotRegularFile('socket.mp4'));
+  });
+
+  test('an ffmpeg that decodes no frame and exits 0 is an error naming the file, not an empty success', async () => {
+    const env = { FFMPEG_PATH: ffmpegDouble, PIAGGIO_TEST_MODE: 'no-frames' };
+    const failure = messages.videoDecodedNothing('video.mp4', 80);
+    assertFails(await run(['-v', 'video.mp4', '-o', 'out-no-frames', ...withModel(video)], { env }), 1, failure, 'out-no-frames');
+    assertFails(await run(['scenes', 'video.mp4', '--json'], { env }), 1, failure);
+    // --fast decodes keyframes first (finding none proves nothing), then the stretch from frame 0.
+    assertFails(await run(['scenes', 'video.mp4', '--json', '--fast'], { env }), 1, failure);
   });
 
   test('a truncated MP4 (index missing)', async () => {
@@ -207,6 +245,37 @@ describe('bad input: one line, an exit code, nothing written', { concurrency: 4 
     });
   }
 
+  test('a video named with 83 CJK characters (249 bytes) works: written names are cut by bytes, whole characters only', async () => {
+    const name = `${LONG_CJK_STEM}.mp4`;
+    const result = await run(['-v', name, '-o', 'out-long-name', '--split', ...withModel(video)]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+    const written = readdirSync(at('out-long-name'), { recursive: true }).map(String);
+    const keyframes = written.filter((path) => path.endsWith('.jpg'));
+    assert.ok(keyframes.length > 0, written.join(', '));
+    for (const path of written) {
+      const component = basename(path);
+      assert.ok(Buffer.byteLength(component) <= 255, `${component} is ${Buffer.byteLength(component)} bytes`);
+      // A cut inside a character would leave U+FFFD, or a name that is not a start of the original.
+      assert.ok(!component.includes('\uFFFD'), component);
+    }
+    for (const path of [...keyframes, ...written.filter((path) => path.startsWith('scenes/'))]) {
+      const stem = basename(path).split('-')[0];
+      assert.ok(stem.length >= 40 && LONG_CJK_STEM.startsWith(stem), `${path} keeps the start of the video's name`);
+    }
+    assert.ok(written.some((path) => path.endsWith('-Scenes.csv')));
+  });
+
+  test('a batch with that video writes its folder under a name cut by bytes', async () => {
+    const result = await run(['-v', `${LONG_CJK_STEM}.mp4`, '-v', 'video.mp4', '-o', 'out-long-batch', ...withModel(video)]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const folders = readdirSync(at('out-long-batch')).filter((name) => name !== OUTPUT_MARKER).sort();
+    assert.equal(folders.length, 2, folders.join(', '));
+    const longFolder = folders.find((folder) => folder !== 'video')!;
+    assert.ok(longFolder.length >= 40 && LONG_CJK_STEM.startsWith(longFolder), longFolder);
+    assert.ok(readdirSync(at('out-long-batch', longFolder)).some((file) => file.endsWith('.jpg')));
+  });
+
   test('a file name that starts with a dash, unescaped, reads as a flag: a usage line says how to write it', async () => {
     const result = await run(['-v', '-leading-dash.mp4', '-o', 'out-dash']);
     assertFails(result, 2, 'Not enough arguments following: v: give a value (a file name that starts with - must be written ./-name)', 'out-dash');
@@ -248,6 +317,13 @@ describe('bad input: one line, an exit code, nothing written', { concurrency: 4 
     const manifest = manifestOf('out-with-broken');
     assert.equal(manifest.items.length, 1);
     assert.equal(manifest.skipped.length, 1);
+  });
+
+  test('a FIFO among images is skipped with a warning, never opened', { timeout: 60_000 }, async () => {
+    const result = await run(['-d', 'images-with-fifo', '-o', 'out-images-with-fifo', ...withModel(video)]);
+    assert.equal(result.code, 0, result.stderr);
+    assertOneLine(result, `warning: ${messages.imageSkipped(at('images-with-fifo', 'pipe.png'), messages.notRegularFile())}`);
+    assert.deepEqual(manifestOf('out-images-with-fifo').skipped, [{ path: at('images-with-fifo', 'pipe.png'), reason: messages.notRegularFile() }]);
   });
 
   describe('unreadable files', () => {
@@ -294,13 +370,13 @@ describe('bad input: one line, an exit code, nothing written', { concurrency: 4 
 
   // ---- output ----
   test('an output folder inside the input folder', async () => {
-    assertFails(await run(['-d', 'images', '-o', 'images/out', ...withModel(video)]), 1, messages.outputInsideInput(at('images', 'out'), at('images')));
+    assertFails(await run(['-d', 'images', '-o', 'images/out', ...withModel(video)]), 2, messages.outputOverlapsInput(at('images', 'out'), at('images')));
     assert.deepEqual(readdirSync(at('images')).sort(), ['green.png', 'magenta.jpg']);
   });
 
   test('an output path that is an existing file', async () => {
     const result = await run(['-v', 'video.mp4', '-o', 'existing-file', ...withModel(video)]);
-    assertFails(result, 1, messages.outputNotWritable(at('existing-file'), 'it exists and is not a folder'));
+    assertFails(result, 2, messages.outputNotAFolder(at('existing-file'), 'a file'));
     assert.equal(readFileSync(at('existing-file'), 'utf8'), 'a file where the output folder should go\n');
   });
 

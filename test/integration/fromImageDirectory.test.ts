@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +8,7 @@ import { lastValueFrom, take, toArray, type Observable } from 'rxjs';
 import sharp from 'sharp';
 import { PiaggioError } from '../../src/core/errors.js';
 import type { Frame } from '../../src/core/frame.js';
+import { messages } from '../../src/core/messages.js';
 import { fromImageDirectory, listImageFiles } from '../../src/sources/fromImageDirectory.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
@@ -188,6 +190,135 @@ describe('fromImageDirectory', () => {
   test('validates its options where the pipeline is built', () => {
     assert.throws(() => fromImageDirectory(root, { imageAnalysisSize: 8 }), { message: 'Expected integer between 32 and 4096 for imageAnalysisSize but received 8' });
     assert.throws(() => fromImageDirectory(root, { framePoolSize: 0 }), RangeError);
+  });
+});
+
+/**
+ * base/
+ *   outside/secret.png, outside/secret-dir/deep.png   what a hostile link reaches
+ *   input/
+ *     a.png, inner/b.png
+ *     alias.png -> a.png, inner-alias -> inner, self -> .   links that stay inside
+ *     fifo.png                                           a FIFO: reading it would block forever
+ *     to-outside -> ../outside, to-parent -> .., to-secret.png -> ../outside/secret.png, notes -> ../outside/secret.png
+ *     to-zero.png -> /dev/zero                           a device: reading it never ends
+ * escape/ (a folder of its own: a walk that followed its link to / would read the whole machine)
+ *   c.png, to-root -> /, to-parent -> ..
+ */
+describe('the walk stays inside the input folder', () => {
+  let hostile: ReturnType<typeof makeTemporaryDirectory>;
+  let escape: ReturnType<typeof makeTemporaryDirectory>;
+  const at = (...parts: string[]) => join(hostile.path, ...parts);
+
+  before(async () => {
+    hostile = makeTemporaryDirectory('piaggio-walk-');
+    for (const folder of ['outside/secret-dir', 'input/inner']) mkdirSync(at(folder), { recursive: true });
+    await solid(20, 20, '#ff00ff').png().toFile(at('outside', 'secret.png'));
+    await solid(20, 20, '#00ffff').png().toFile(at('outside', 'secret-dir', 'deep.png'));
+    await solid(20, 20, '#ff0000').png().toFile(at('input', 'a.png'));
+    await solid(20, 20, '#00ff00').png().toFile(at('input', 'inner', 'b.png'));
+    symlinkSync('a.png', at('input', 'alias.png'));
+    symlinkSync('inner', at('input', 'inner-alias'));
+    symlinkSync('.', at('input', 'self'));
+    execFileSync('mkfifo', [at('input', 'fifo.png')]);
+    symlinkSync('../outside', at('input', 'to-outside'));
+    symlinkSync('..', at('input', 'to-parent'));
+    symlinkSync('../outside/secret.png', at('input', 'to-secret.png'));
+    symlinkSync('../outside/secret.png', at('input', 'notes'));
+    symlinkSync('/dev/zero', at('input', 'to-zero.png'));
+    escape = makeTemporaryDirectory('piaggio-escape-');
+    await solid(20, 20, '#0000ff').png().toFile(join(escape.path, 'c.png'));
+    symlinkSync('/', join(escape.path, 'to-root'));
+    symlinkSync('..', join(escape.path, 'to-parent'));
+  });
+  after(() => {
+    hostile.remove();
+    escape.remove();
+  });
+
+  test('links out of the folder are skipped and reported; links inside it are followed; a FIFO is never opened', async () => {
+    const skipped: Array<[string, string]> = [];
+    const files = await listImageFiles(at('input'), { onSkipped: (path, reason) => skipped.push([path, reason]) });
+    assert.deepEqual(files, [at('input', 'a.png'), at('input', 'alias.png'), at('input', 'inner', 'b.png')]);
+    assert.deepEqual(skipped, [
+      [at('input', 'fifo.png'), messages.notRegularFile()],
+      // `notes` links out too, but has no image extension: nothing would have read it, so nothing is said.
+      [at('input', 'to-outside'), messages.linkLeavesInput(at('outside'), at('input'))],
+      [at('input', 'to-parent'), messages.linkLeavesInput(hostile.path, at('input'))],
+      [at('input', 'to-secret.png'), messages.linkLeavesInput(at('outside', 'secret.png'), at('input'))],
+      [at('input', 'to-zero.png'), messages.linkLeavesInput('/dev/zero', at('input'))],
+    ]);
+  });
+
+  test('a link to / is not walked: nothing from outside the folder is listed', async () => {
+    const skipped: string[] = [];
+    const files = await listImageFiles(escape.path, { onSkipped: (path) => skipped.push(path) });
+    assert.deepEqual(files, [join(escape.path, 'c.png')]);
+    assert.deepEqual(skipped, [join(escape.path, 'to-parent'), join(escape.path, 'to-root')]);
+  });
+
+  test('followSymlinks follows links out, walks each real folder once, and never enters an excluded path nor opens a device', async () => {
+    const skipped: Array<[string, string]> = [];
+    const files = await listImageFiles(at('input'), {
+      followSymlinks: true,
+      // Given by its real path; the walk reaches it only through links, and must still stay out.
+      exclude: [at('outside', 'secret-dir')],
+      onSkipped: (path, reason) => skipped.push([path, reason]),
+    });
+    assert.deepEqual(files, [
+      at('input', 'a.png'),
+      at('input', 'alias.png'),
+      at('input', 'inner', 'b.png'),
+      at('input', 'to-outside', 'secret.png'),
+      // to-parent leads to base/, whose input/ and outside/ were walked already.
+      at('input', 'to-secret.png'),
+    ]);
+    assert.deepEqual(skipped, [
+      [at('input', 'fifo.png'), messages.notRegularFile()],
+      [at('input', 'to-zero.png'), messages.notRegularFile()],
+    ]);
+    const withoutExclusion = await listImageFiles(at('input'), { followSymlinks: true });
+    assert.ok(withoutExclusion.includes(at('input', 'to-outside', 'secret-dir', 'deep.png')), 'the exclusion is what kept deep.png out');
+  });
+
+  test('fromImageDirectory takes followSymlinks as a declared option and reports what it leaves out', async () => {
+    const skipped: string[] = [];
+    const inside = await collect(fromImageDirectory(at('input'), { imageAnalysisSize: 32, onSkipped: (path) => skipped.push(path) }));
+    assert.deepEqual(inside.map((frame) => frame.sourcePath), [at('input', 'a.png'), at('input', 'alias.png'), at('input', 'inner', 'b.png')]);
+    assert.ok(skipped.includes(at('input', 'to-secret.png')));
+    const followed = await collect(fromImageDirectory(at('input'), { imageAnalysisSize: 32, followSymlinks: true, onSkipped: () => {} }));
+    assert.ok(followed.some((frame) => frame.sourcePath === at('input', 'to-secret.png')));
+    assert.throws(() => fromImageDirectory(at('input'), { followSymlinks: 'yes' as unknown as boolean }), { message: messages.expectedBoolean('followSymlinks', 'yes') });
+  });
+
+  // A decoder that opened the FIFO would wait forever: the timeout turns that into a failure.
+  test('a file replaced by a FIFO after the listing is not opened either', { timeout: 20_000 }, async () => {
+    const swapped = makeTemporaryDirectory('piaggio-swap-');
+    try {
+      await solid(20, 20, '#ff0000').png().toFile(join(swapped.path, 'a.png'));
+      await solid(20, 20, '#00ff00').png().toFile(join(swapped.path, 'b.png'));
+      const skipped: Array<[string, string]> = [];
+      const frames: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        // One credit: b.png is decoded only once a.png is released, and it is swapped before that.
+        fromImageDirectory(swapped.path, { framePoolSize: 1, onSkipped: (path, reason) => skipped.push([path, reason]) }).subscribe({
+          next: (frame) => {
+            frames.push(frame.sourcePath);
+            if (frame.sourcePath.endsWith('a.png')) {
+              rmSync(join(swapped.path, 'b.png'));
+              execFileSync('mkfifo', [join(swapped.path, 'b.png')]);
+            }
+            frame.release();
+          },
+          error: reject,
+          complete: resolve,
+        });
+      });
+      assert.deepEqual(frames, [join(swapped.path, 'a.png')]);
+      assert.deepEqual(skipped, [[join(swapped.path, 'b.png'), messages.notRegularFile()]]);
+    } finally {
+      swapped.remove();
+    }
   });
 });
 

@@ -126,6 +126,12 @@ describe('probeVideo', () => {
     await rejectsWith(at('empty.mp4'), 'EEMPTY', messages.inputEmpty(at('empty.mp4')));
   });
 
+  test('a FIFO and a character device are refused without being opened (either would block or never end)', { timeout: 30_000 }, async () => {
+    execFileSync('mkfifo', [at('fifo.mp4')]);
+    await rejectsWith(at('fifo.mp4'), 'ENOTFILE', messages.inputNotRegularFile(at('fifo.mp4')));
+    await rejectsWith('/dev/urandom', 'ENOTFILE', messages.inputNotRegularFile('/dev/urandom'));
+  });
+
   test('a text file named .mp4 gives ffprobe\'s reason', async () => {
     await rejectsWith(at('text.mp4'), 'EPROBE', messages.videoProbeFailed(at('text.mp4'), 'Invalid data found when processing input (moov atom not found)'));
   });

@@ -1,16 +1,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { runPiaggio } from '../helpers/runPiaggio.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
 import { downloadModel, isLoopbackHost } from '../../models/download.js';
 import { messages } from '../../src/core/messages.js';
 import { PiaggioError } from '../../src/core/errors.js';
+import { OUTPUT_MARKER } from '../../src/sinks/OutputDirectory.js';
 import type { Manifest } from '../../src/sinks/manifest.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -95,7 +97,8 @@ describe('no shell ever sees a file name', () => {
 describe('written names are sanitised and stay inside the output folder', () => {
   test('batch folders and keyframe files of hostile names are plain files inside the output folder', () => {
     const output = at('out-hostile');
-    for (const name of walk(output)) {
+    // piaggio's own marker files are the only hidden names it writes.
+    for (const name of walk(output).filter((name) => !name.endsWith(OUTPUT_MARKER))) {
       const path = join(output, name);
       assert.ok(resolve(path).startsWith(output + '/'), `${name} is inside`);
       assert.equal(lstatSync(path).isSymbolicLink(), false);
@@ -104,7 +107,7 @@ describe('written names are sanitised and stay inside the output folder', () => 
         assert.doesNotMatch(part, /[\u0000-\u001f"<>|\\:*?]/, `${name}: no control or reserved characters`);
       }
     }
-    const folders = readdirSync(output).sort();
+    const folders = readdirSync(output).filter((name) => name !== OUTPUT_MARKER).sort();
     assert.ok(folders.includes('o'), '-o.mp4 lost its leading dash');
     assert.equal(folders.length, HOSTILE_NAMES.length + 1, 'one folder per video (the hidden ...mp4 is passed by)');
   });
@@ -114,7 +117,7 @@ describe('written names are sanitised and stay inside the output folder', () => 
     mkdirSync(at('deep', 'er'), { recursive: true });
     const result = await runPiaggio(['-v', '../../videos/plain.mp4', '-v', '../../videos/...mp4', '-o', output, '-m', model], { cwd: at('deep', 'er') });
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(readdirSync(output).sort(), ['plain', 'video']);
+    assert.deepEqual(readdirSync(output).sort(), [OUTPUT_MARKER, 'plain', 'video']);
     for (const name of walk(output)) assert.ok(resolve(output, name).startsWith(output + '/'));
   });
 
@@ -127,6 +130,53 @@ describe('written names are sanitised and stay inside the output folder', () => 
     assert.equal(result.stderr, `piaggio: ${messages.splitNameInvalid('../escaped-$SCENE_NUMBER.mp4', 'the name leads outside the output folder')}\n`);
     assert.equal(existsSync(output), false);
     assert.deepEqual(readdirSync(temporary.path).filter((name) => name.startsWith('escaped') || name.includes('.piaggio-staging')), []);
+  });
+});
+
+describe('the image walk stays inside the input folder', () => {
+  /**
+   * walk/input: own.png, to-root -> /, to-parent -> .., stolen.png -> ../private/secret.png
+   * walk/private: secret.png, the picture a hostile link reaches for
+   */
+  before(async () => {
+    mkdirSync(at('walk', 'input'), { recursive: true });
+    mkdirSync(at('walk', 'private'));
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#ff0000' } }).png().toFile(at('walk', 'input', 'own.png'));
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#0000ff' } }).png().toFile(at('walk', 'private', 'secret.png'));
+    symlinkSync('/', at('walk', 'input', 'to-root'));
+    symlinkSync('..', at('walk', 'input', 'to-parent'));
+    symlinkSync('../private/secret.png', at('walk', 'input', 'stolen.png'));
+  });
+
+  test('links out of the folder (to /, to its parent, to a picture elsewhere) are skipped with a warning each; nothing of theirs is read or copied', async () => {
+    const output = at('out-walk');
+    const result = await runPiaggio(['-d', at('walk', 'input'), '-o', output, '-m', model]);
+    assert.equal(result.code, 0, result.stderr);
+    const input = at('walk', 'input');
+    assert.equal(
+      result.stderr,
+      [
+        messages.imageSkipped(join(input, 'stolen.png'), messages.linkLeavesInput(at('walk', 'private', 'secret.png'), input)),
+        messages.imageSkipped(join(input, 'to-parent'), messages.linkLeavesInput(at('walk'), input)),
+        messages.imageSkipped(join(input, 'to-root'), messages.linkLeavesInput('/', input)),
+      ].map((line) => `warning: ${line}\n`).join(''),
+    );
+    const manifest = JSON.parse(readFileSync(join(output, 'manifest.json'), 'utf8')) as Manifest;
+    assert.deepEqual(manifest.items.map((item) => item.path), [join(input, 'own.png')]);
+    assert.deepEqual(readdirSync(output).filter((name) => name.endsWith('.png')), ['own.png']);
+  });
+
+  test('--follow-symlinks follows a link out when the user asks', async () => {
+    const output = at('out-walk-follow');
+    const input = at('walk', 'private-only');
+    mkdirSync(input);
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#00ff00' } }).png().toFile(join(input, 'own.png'));
+    symlinkSync('../private/secret.png', join(input, 'stolen.png'));
+    const result = await runPiaggio(['-d', input, '-o', output, '-m', model, '--follow-symlinks']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, '');
+    const manifest = JSON.parse(readFileSync(join(output, 'manifest.json'), 'utf8')) as Manifest;
+    assert.deepEqual(manifest.items.map((item) => item.path), [join(input, 'own.png'), join(input, 'stolen.png')]);
   });
 });
 
