@@ -4,7 +4,7 @@
  *
  *   node --import tsx examples/readManifest.ts OUTPUT_DIR
  *
- * The manifest's shape is the `Manifest` type exported by piaggio (DESIGN.md "Contracts").
+ * The manifest's shape is the `Manifest` type exported by piaggio (README, "Output").
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

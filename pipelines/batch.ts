@@ -1,8 +1,9 @@
-import { stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { PiaggioError, USAGE_EXIT_CODE, isPiaggioError } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
+import { requireOptionalObject, requireRunSettings, requireString, requireStringList } from '../src/core/arguments.js';
 import { sanitizeFileName } from '../src/sinks/fileNames.js';
+import { prepareBatchFolder } from '../src/sinks/OutputDirectory.js';
 import { expandVideoInputs } from '../src/sources/videoInputs.js';
 import { buildPipeline } from './presets.js';
 import type { RunSettings } from './scenes.js';
@@ -29,7 +30,7 @@ export interface BatchResult {
   readonly items: BatchItem[];
   readonly ok: number;
   readonly failed: number;
-  /** The signal's reason (`SIGINT`, `SIGTERM`) when the batch was interrupted. */
+  /** The signal's reason (`SIGINT`, `SIGTERM`, `SIGHUP`, or why the CLI stopped) when the batch was interrupted. */
   readonly interrupted?: string;
 }
 
@@ -62,22 +63,24 @@ function oneLine(error: unknown): string {
  * batch is interrupted. Options are validated once, before any video runs (a bad flag throws
  * here, as it would for one video).
  *
- * Resolves in every case but a bad option or output, or inputs that name no video at all (these
- * throw a PiaggioError): check `failed` (and `interrupted`, set when
+ * Resolves in every case but a bad argument, option or output, or inputs that name no video at all
+ * (these throw a PiaggioError): check `failed` (and `interrupted`, set when
  * `settings.signal` aborted; the videos not yet started are `skipped`). Videos run one after
  * another; each loads the model afresh and releases it, so nothing is held between videos.
  */
 export async function runBatch(inputs: readonly string[], output: string, spec: BatchSpec = {}, settings: RunSettings = {}): Promise<BatchResult> {
+  requireStringList('inputs', inputs, { nonEmpty: true });
+  requireString('output', output);
+  requireOptionalObject('spec', spec);
+  requireRunSettings(settings);
   const outputDirectory = resolve(output);
   // Validates the preset and options with the CLI's messages before any video runs.
   const checked = buildPipeline({ ...spec, video: inputs[0] ?? '', output: outputDirectory });
   if (checked.preset.kind === 'scenes') throw new PiaggioError('EUSAGE', messages.batchScenesPreset(), { exitCode: USAGE_EXIT_CODE });
   if (checked.options.saveEmbeddings !== undefined) throw new PiaggioError('EUSAGE', messages.batchOneFile('--save-embeddings'), { exitCode: USAGE_EXIT_CODE });
-  const existing = await stat(outputDirectory).catch(() => undefined);
-  if (existing && !existing.isDirectory()) throw new PiaggioError('EOUTPUT', messages.outputNotWritable(outputDirectory, 'it exists and is not a folder'));
-
   const { files, unmatched } = await expandVideoInputs(inputs);
   if (files.length === 0) throw new PiaggioError('ENOVIDEOS', unmatched.map((entry) => entry.reason).join('; '));
+  await prepareBatchFolder(outputDirectory, { inputs: [...inputs, ...files], overwrite: checked.options.overwrite === true });
   const items: BatchItem[] = [];
   const used = new Set<string>();
   let interrupted: string | undefined;

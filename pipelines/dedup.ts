@@ -5,13 +5,15 @@ import { fromImageDirectory, fromImageDirectoryOptions, listImageFiles } from '.
 import { dropTechnicalFrames } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
 import { clusterDbscan, clusterDbscanOptions, type Clustering } from '../operators/clusterDbscan.js';
-import { isInside, type OutputDirectory } from '../src/sinks/OutputDirectory.js';
+import { checkOutputFolder, outputDirectoryOptions, type OutputDirectory } from '../src/sinks/OutputDirectory.js';
+import { isRunOutputName } from '../src/sinks/runOutputNames.js';
 import { UniqueNames, sanitizeFileName } from '../src/sinks/fileNames.js';
 import type { Manifest, ManifestItem } from '../src/sinks/manifest.js';
 import { pickOptions, resolveOptions } from '../src/core/options.js';
 import { runObservable } from '../src/core/runObservable.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
+import { requireEntryArguments } from '../src/core/arguments.js';
 import { encoderOptions } from './loadEncoder.js';
 import { runIntoOutput, serializable } from './runIntoOutput.js';
 import { runOutputOptions } from './runOutputs.js';
@@ -29,6 +31,7 @@ export const dedupPipelineOptions = {
   ...clusterDbscanOptions,
   ...runOutputOptions,
   ...saveEmbeddingsOptions,
+  ...outputDirectoryOptions,
 } as const;
 
 export interface DedupResult {
@@ -43,16 +46,17 @@ export interface DedupResult {
  * dark or plain: in a data set those are content, unlike a fade to black in a video.
  */
 export async function runDedup(directory: string, outputPath: string, options: Record<string, unknown> = {}, settings: RunSettings = {}): Promise<DedupResult> {
+  requireEntryArguments({ directory, output: outputPath }, settings);
   const values = resolveOptions(dedupPipelineOptions, options);
   const onProgress = settings.onProgress;
   const inputDirectory = resolve(directory);
   const finalOutput = resolve(outputPath);
-  if (isInside(finalOutput, inputDirectory)) {
-    throw new PiaggioError('EOUTPUTINSIDEINPUT', messages.outputInsideInput(finalOutput, inputDirectory));
-  }
-  // The folder is checked before the model loads (or downloads): a mistyped path must not cost a download first.
-  if ((await listImageFiles(inputDirectory)).length === 0) throw new PiaggioError('ENOIMAGES', messages.noImagesFound(inputDirectory), { exitCode: USAGE_EXIT_CODE });
-  const extras = { saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
+  // The output, then the folder, are checked before the model loads (or downloads): a mistyped path must not cost a download first.
+  await checkOutputFolder(finalOutput, { inputs: [inputDirectory], overwrite: values.overwrite });
+  // A followed link may lead back to where the run writes: that folder is never read as input.
+  const exclude = [finalOutput];
+  if ((await listImageFiles(inputDirectory, { followSymlinks: values.followSymlinks, exclude })).length === 0) throw new PiaggioError('ENOIMAGES', messages.noImagesFound(inputDirectory), { exitCode: USAGE_EXIT_CODE });
+  const extras = { inputs: [inputDirectory], overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
   return runIntoOutput(finalOutput, pickOptions(encoderOptions, values), settings, async ({ encoder: loaded, output, embedding }) => {
     const encoder = loaded!; // requested above: runIntoOutput loads it whenever encoder options are given
     const clusterValues = clusteringFor(values, options, embedding);
@@ -62,6 +66,7 @@ export async function runDedup(directory: string, outputPath: string, options: R
     const pipeline = fromImageDirectory(inputDirectory, {
       ...pickOptions(fromImageDirectoryOptions, values),
       framePoolSize: 2 * values.batchSize + 2,
+      exclude: [...exclude, output.stagingPath],
       onSkipped: (path: string, reason: string) => {
         skipped.push({ path, reason });
         onProgress?.({ kind: 'warning', message: messages.imageSkipped(path, reason) });
@@ -110,7 +115,10 @@ async function copyRepresentatives(clustering: Clustering, output: OutputDirecto
       ...(item.sharpness === undefined ? {} : { sharpness: item.sharpness }),
     };
     if (representative) {
-      const name = names.take(sanitizeFileName(basename(item.info.sourcePath), 'image'));
+      const wanted = sanitizeFileName(basename(item.info.sourcePath), 'image');
+      // A picture named like a file the run writes itself (clusters.png, report.html) gets a -2 suffix instead.
+      let name = names.take(wanted);
+      while (isRunOutputName(name)) name = names.take(wanted);
       await copyFile(item.info.sourcePath, output.pathFor(name));
       entry.output = name;
     }

@@ -4,7 +4,7 @@ import { tap } from 'rxjs';
 import { fromVideo, fromVideoOptions } from '../src/sources/fromVideo.js';
 import { probeVideo, type VideoProbe } from '../src/sources/probeVideo.js';
 import { DecodeErrorCounter } from '../src/sources/DecodeErrorCounter.js';
-import type { OutputDirectory } from '../src/sinks/OutputDirectory.js';
+import { outputDirectoryOptions, type OutputDirectory } from '../src/sinks/OutputDirectory.js';
 import type { Scene } from '../src/core/scenes.js';
 import { detectSceneCuts, detectSceneCutsOptions, sceneCutDelay } from '../operators/detectSceneCuts.js';
 import { selectCandidateFrames, selectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
@@ -30,6 +30,7 @@ import { encoderOptions } from './loadEncoder.js';
 import { runIntoOutput, serializable } from './runIntoOutput.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
+import { requireEntryArguments } from '../src/core/arguments.js';
 import type { RunSettings } from './scenes.js';
 
 /** Scene exports of a video run, beside the keyframes. */
@@ -64,6 +65,7 @@ export const keyframesPipelineOptions = {
   ...sceneExportOptions,
   ...runOutputOptions,
   ...saveEmbeddingsOptions,
+  ...outputDirectoryOptions,
 } as const;
 
 /**
@@ -86,12 +88,13 @@ export interface KeyframesResult {
 }
 
 /**
- * The keyframes preset (DESIGN.md "Data flow for a video"): probe, decode once, cut scenes, pick
+ * The keyframes preset: probe, decode once, cut scenes, pick
  * candidates per scene, drop black/white/uniform frames, embed in batches, cluster with DBSCAN,
  * then write one full-resolution keyframe per cluster and manifest.json. The output folder appears
  * complete or not at all.
  */
 export async function runKeyframes(videoPath: string, outputPath: string, options: Record<string, unknown> = {}, settings: RunSettings = {}): Promise<KeyframesResult> {
+  requireEntryArguments({ video: videoPath, output: outputPath }, settings);
   const values = resolveOptions(keyframesPipelineOptions, options);
   const onProgress = settings.onProgress;
   const probe = await probeVideo(videoPath);
@@ -99,7 +102,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
   if (values.split) splitFileNames(videoPath, TEMPLATE_CHECK_SCENES, outputPath, values.splitName as string, 1);
   const grouping = values.clustering === 'dbscan';
   const thumbnails = values.report || values.plotImages ? new CandidateThumbnails() : undefined;
-  const extras = { saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
+  const extras = { inputs: [videoPath], overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
   return runIntoOutput(outputPath, grouping ? pickOptions(encoderOptions, values) : undefined, settings, async ({ encoder, output, embedding }) => {
     const clusterValues = clusteringFor(values, options, embedding);
     const sceneList = new SceneListBuilder(probe.fps);

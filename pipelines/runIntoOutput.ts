@@ -1,10 +1,14 @@
 import type { Clustering } from '../operators/clusterDbscan.js';
 import type { EmbeddingMetric, ImageEmbedder } from '../models/embedder.js';
-import { resolve } from 'node:path';
+import { lstat, mkdir } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
 import { OutputDirectory, asWriteError } from '../src/sinks/OutputDirectory.js';
+import { checkSingleFileOutput, identifyInputs, isInside, realPathOf } from '../src/sinks/outputPaths.js';
+import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
+import { messages } from '../src/core/messages.js';
 import { writeManifest, type Manifest, type ManifestCluster, type ManifestItem } from '../src/sinks/manifest.js';
 import { toolVersion } from '../src/core/version.js';
-import { stageEmbeddings, type StagedFile } from '../src/sinks/npy.js';
+import { stageEmbeddings, writeNpy, type StagedFile } from '../src/sinks/npy.js';
 import { loadEncoder } from './loadEncoder.js';
 import type { RunSettings } from './scenes.js';
 import { writeRunOutputs } from './runOutputs.js';
@@ -21,37 +25,54 @@ export interface RunContext {
   readonly output: OutputDirectory;
 }
 
+/** Where a run's output goes and what it reads, beside what the preset computes. */
+export interface RunOutputExtras {
+  /** Files and folders the run reads: no output may replace or overlap them. */
+  readonly inputs: readonly string[];
+  /** Replace a non-empty output folder that piaggio did not write (outputDirectoryOptions). */
+  readonly overwrite?: boolean;
+  /** Also write the run's embeddings to this .npy path (saveEmbeddingsOptions in src/sinks/npy.ts). */
+  readonly saveEmbeddings?: string | undefined;
+  /** Values of runOutputOptions (plots, report). */
+  readonly outputs?: Record<string, unknown>;
+}
+
 /**
- * The part every preset that writes a folder shares: load the encoder (unless `encoderValues` is
- * undefined), stage the output folder, run `body`, write manifest.json and move the folder into
- * place, or on any failure delete the staging folder so the previous output (or none) remains.
- * The encoder is released in every case.
+ * The part every preset that writes a folder shares: check the output folder and single-file
+ * outputs against the inputs (before anything is loaded or decoded), stage the output folder, load
+ * the encoder (unless `encoderValues` is undefined), run `body`, write manifest.json and move the
+ * folder into place, or on any failure delete the staging folder so the previous output (or none)
+ * remains. The encoder is released in every case. A --save-embeddings path inside the output
+ * folder is written into it like every other file of the run.
  */
 export async function runIntoOutput(
   outputPath: string,
   encoderValues: Record<string, unknown> | undefined,
   settings: RunSettings,
   body: (context: RunContext) => Promise<{ body: ManifestBody; clustering: Clustering; thumbnailFor?: ThumbnailProvider }>,
-  /**
-   * `saveEmbeddings`: also write the run's embeddings to this .npy path (saveEmbeddingsOptions in src/sinks/npy.ts).
-   * `outputs`: values of runOutputOptions (plots, report).
-   */
-  extras: { readonly saveEmbeddings?: string | undefined; readonly outputs?: Record<string, unknown> } = {},
+  extras: RunOutputExtras,
 ): Promise<{ manifest: Manifest; outputDirectory: string }> {
-  const loaded = encoderValues ? await loadEncoder(encoderValues, settings) : undefined;
-  const encoder = loaded?.encoder;
-  const model = loaded?.model ?? {};
-  const embedding = loaded ? { metric: loaded.metric, defaultEpsilon: loaded.defaultEpsilon } : undefined;
+  const embeddingsInOutput = extras.saveEmbeddings === undefined ? undefined : await pathInsideOutput(extras.saveEmbeddings, outputPath);
+  if (extras.saveEmbeddings !== undefined && embeddingsInOutput === undefined) {
+    if ((await realPathOf(extras.saveEmbeddings)) === (await realPathOf(outputPath))) {
+      throw new PiaggioError('EOUTPUTFILE', messages.outputFileNotRegular('--save-embeddings', resolve(extras.saveEmbeddings), 'the output folder'), { exitCode: USAGE_EXIT_CODE });
+    }
+    await checkSingleFileOutput(extras.saveEmbeddings, '--save-embeddings', await identifyInputs(extras.inputs));
+  }
   let output: OutputDirectory | undefined;
+  let encoder: ImageEmbedder | undefined;
   let embeddings: StagedFile | undefined;
   try {
-    output = await OutputDirectory.create(outputPath);
+    output = await OutputDirectory.create(outputPath, { inputs: extras.inputs, overwrite: extras.overwrite ?? false });
+    const loaded = encoderValues ? await loadEncoder(encoderValues, settings) : undefined;
+    encoder = loaded?.encoder;
+    const embedding = loaded ? { metric: loaded.metric, defaultEpsilon: loaded.defaultEpsilon } : undefined;
     const result = await body({ encoder, output, ...(embedding ? { embedding } : {}) });
     settings.signal?.throwIfAborted();
     const manifest: Manifest = {
       tool: { name: 'piaggio', version: toolVersion() },
       createdAt: new Date().toISOString(),
-      model,
+      model: loaded?.model ?? {},
       ...result.body,
       clusters: manifestClusters(result.clustering, result.body.items),
     };
@@ -64,8 +85,18 @@ export async function runIntoOutput(
       settings.signal?.throwIfAborted();
     }
     await writeManifest(output.pathFor('manifest.json'), manifest);
-    // Staged beside its destination and moved into place right after the folder: never half-written.
-    if (extras.saveEmbeddings) embeddings = await stageEmbeddings(extras.saveEmbeddings, result.clustering.items.map((item) => item.embedding));
+    const rows = result.clustering.items.map((item) => item.embedding);
+    if (embeddingsInOutput !== undefined) {
+      const path = output.pathFor(embeddingsInOutput);
+      if (await lstat(path).then(() => true, () => false)) {
+        throw new PiaggioError('EOUTPUTFILE', messages.outputFileCollides('--save-embeddings', resolve(extras.saveEmbeddings!)), { exitCode: USAGE_EXIT_CODE });
+      }
+      await mkdir(dirname(path), { recursive: true });
+      await writeNpy(path, rows, rows[0]?.length ?? 0);
+    } else if (extras.saveEmbeddings !== undefined) {
+      // Staged beside its destination and moved into place right after the folder: never half-written.
+      embeddings = await stageEmbeddings(extras.saveEmbeddings, rows);
+    }
     await output.commit();
     await embeddings?.commit();
     return { manifest, outputDirectory: output.finalPath };
@@ -76,6 +107,12 @@ export async function runIntoOutput(
   } finally {
     await encoder?.release();
   }
+}
+
+/** `file` relative to the output folder when it lies inside it (after resolving symlinks), else undefined. */
+async function pathInsideOutput(file: string, outputPath: string): Promise<string | undefined> {
+  const [realFile, realOutput] = await Promise.all([realPathOf(file), realPathOf(outputPath)]);
+  return realFile !== realOutput && isInside(realFile, realOutput) ? relative(realOutput, realFile) : undefined;
 }
 
 function manifestClusters(clustering: Clustering, items: readonly ManifestItem[]): ManifestCluster[] {

@@ -16,8 +16,10 @@ import { runObservable } from '../src/core/runObservable.js';
 import type { Scene } from '../src/core/scenes.js';
 import type { ProgressListener } from '../src/core/progress.js';
 import { StatsFileWriter } from '../src/sinks/StatsFile.js';
+import { checkSingleFileOutput, identifyInputs } from '../src/sinks/outputPaths.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
+import { requireEntryArguments } from '../src/core/arguments.js';
 
 /** Choices of the scenes preset itself, beyond its stages' options. */
 export const scenesOwnOptions = {
@@ -46,7 +48,7 @@ export interface DetectScenesSettings extends RunSettings {
   readonly onMetrics?: SceneMetricsListener;
 }
 
-/** What `piaggio scenes VIDEO --json` prints (DESIGN.md contract: fps, frameCount, cuts at least). */
+/** What `piaggio scenes VIDEO --json` prints: a contract other tools read (fps, frameCount and cuts at least; README, "Use"). */
 export interface SceneDetectionResult {
   readonly path: string;
   readonly fps: number;
@@ -74,11 +76,15 @@ export interface SceneDetectionResult {
  * The `scenes` preset: decode once, detect cuts (and gradual transitions), report the scene list.
  * Frames are released as soon as the detector has passed them on, so memory is the frame pool
  * (raised to what the detector holds) whatever the video's length. With `stats`, every frame's
- * metrics stream to that CSV file, which appears only when the run succeeds.
+ * metrics stream to that CSV file, which appears only when the run succeeds. Arguments of the wrong
+ * type (a path that is not a string, options or settings that are not objects) throw a
+ * PiaggioError with the CLI's wording before anything starts.
  */
 export async function detectScenes(videoPath: string, options: Record<string, unknown> = {}, settings: DetectScenesSettings = {}): Promise<SceneDetectionResult> {
+  requireEntryArguments({ video: videoPath }, settings);
   const values = resolveOptions(scenesPipelineOptions, options);
   const probe = await probeVideo(videoPath);
+  if (values.stats !== undefined) await checkSingleFileOutput(values.stats, '--stats', await identifyInputs([videoPath]));
   const detectorOptions = { ...pickOptions(detectSceneCutsOptions, values), fps: probe.fps };
   const resolved = resolveSceneCutSettings(detectorOptions);
   const sceneList = new SceneListBuilder(probe.fps);

@@ -98,7 +98,8 @@ export { listModels, modelStatus, pullModel, type ModelStatus, type CachedState 
 
 // Sinks
 export { extractFrames, type FrameExtractionRequest } from './sinks/extractFrames.js';
-export { OutputDirectory } from './sinks/OutputDirectory.js';
+export { OutputDirectory, checkOutputFolder, outputDirectoryOptions, OUTPUT_MARKER, type OutputDirectorySettings, type OutputFolderState } from './sinks/OutputDirectory.js';
+export { checkSingleFileOutput } from './sinks/outputPaths.js';
 export { writeManifest, type Manifest, type ManifestItem, type ManifestCluster } from './sinks/manifest.js';
 export { readNpy, writeNpy, npyHeader, saveEmbeddingsOptions, type NpyMatrix, type SaveEmbeddingsOptions } from './sinks/npy.js';
 export { keyframeFileName, sanitizeFileName } from './sinks/fileNames.js';

@@ -11,6 +11,7 @@ import { clusterDbscanOptions } from '../../operators/clusterDbscan.js';
 import { encoderOptions } from '../../pipelines/loadEncoder.js';
 import { runOutputOptions } from '../../pipelines/runOutputs.js';
 import { saveEmbeddingsOptions } from '../sinks/npy.js';
+import { outputDirectoryOptions } from '../sinks/OutputDirectory.js';
 
 /** Where a command writes and what it may use while it runs. */
 export interface CliContext {
@@ -18,7 +19,7 @@ export interface CliContext {
   readonly stderr: { write(text: string): unknown };
   /** Renders progress on a TTY (not with --json); warnings are always printed. */
   readonly onProgress: ProgressListener & { finish(): void };
-  /** Aborted on Ctrl-C or SIGTERM: pass it to the pipeline so it tears down. */
+  /** Aborted on Ctrl-C, SIGTERM, SIGHUP or the end of the parent process: pass it to the pipeline so it tears down. */
   readonly signal: AbortSignal;
   readonly json: boolean;
 }
@@ -56,8 +57,15 @@ export function generalFlags(parser: Argv): Argv {
 
 export function outputFlags(parser: Argv): Argv {
   return parser.options({
-    output: { alias: 'o', type: 'string', requiresArg: true, describe: 'Output folder (written completely or not at all)', group: FLAG_GROUPS.io },
+    output: {
+      alias: 'o',
+      type: 'string',
+      requiresArg: true,
+      describe: 'Output folder, written completely or not at all: created, or used when empty, or replaced when piaggio wrote it',
+      group: FLAG_GROUPS.io,
+    },
   })
+    .options(toYargsOptions(outputDirectoryOptions, FLAG_GROUPS.io))
     .options(toYargsOptions(runOutputOptions, FLAG_GROUPS.outputs))
     .options(toYargsOptions(saveEmbeddingsOptions, FLAG_GROUPS.outputs));
 }

@@ -1,65 +1,289 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep, isAbsolute } from 'node:path';
+import { lstat, readdir, readFile, rename, rm, access, writeFile } from 'node:fs/promises';
+import { constants, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { PiaggioError } from '../core/errors.js';
+import { hostname } from 'node:os';
+import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
+import type { OptionDeclarations } from '../core/options.js';
+import { toolVersion } from '../core/version.js';
+import { truncateUtf8 } from './fileNames.js';
+import { identifyInputs, isInside, isMountPoint, kindOf, makeFolders, realPathOf, refuseOutputFolderOverlappingInputs } from './outputPaths.js';
+
+/** The --overwrite option, for every run that writes an output folder. */
+export const outputDirectoryOptions = {
+  overwrite: {
+    type: 'boolean',
+    default: false,
+    description:
+      'replace a non-empty -o folder that piaggio did not write (everything in it is deleted); never an input, a folder holding one, or a mount point',
+  },
+} as const satisfies OptionDeclarations;
+
+/**
+ * The file by which piaggio recognises a folder it wrote itself, hidden inside that folder. It lists
+ * every file and folder the run wrote: a folder holding anything else has been added to by someone
+ * and is not replaced without --overwrite.
+ */
+export const OUTPUT_MARKER = '.piaggio-output.json';
+
+interface OutputMarker {
+  readonly tool: 'piaggio';
+  readonly version: string;
+  /** `staging` while the run writes; `complete` once it is in place; `batch` for a folder of per-video folders. */
+  readonly state: 'staging' | 'complete' | 'batch';
+  /** The run that wrote it, so the next run can tell a dead run's staging folder from a live one. */
+  readonly pid: number;
+  readonly host: string;
+  /** Where the staging folder was going: a dead run's previous output is put back there. */
+  readonly finalPath: string;
+  /** With `complete`: every entry of the folder, relative, `/`-separated, the marker itself excepted. */
+  readonly entries?: readonly string[];
+}
+
+/** What an existing `-o` folder is, and so what a run may do with it. */
+export type OutputFolderState = 'absent' | 'empty' | 'written by piaggio' | 'overwritten';
+
+export interface OutputDirectorySettings {
+  /** Files and folders the run reads: the output may not be one, contain one or lie inside one. */
+  readonly inputs: readonly string[];
+  /** Replace a non-empty folder that piaggio did not write. */
+  readonly overwrite?: boolean;
+}
+
+const STAGING_PREFIX = '.piaggio-staging-';
+const PREVIOUS_SUFFIX = '-previous';
+/** `.piaggio-staging-<name>-<pid>-<8 hex>` with an optional `-previous`. */
+const STAGING_NAME = /^\.piaggio-staging-.*-(\d+)-[0-9a-f]{8}(-previous)?$/;
+/** Bytes of the output folder's name kept in the staging folder's name (a name may have at most 255). */
+const STAGING_NAME_BYTES = 80;
+
+async function readMarker(folder: string): Promise<OutputMarker | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(join(folder, OUTPUT_MARKER), 'utf8')) as Partial<OutputMarker>;
+    return parsed.tool === 'piaggio' && typeof parsed.pid === 'number' ? (parsed as OutputMarker) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every entry below `folder`, relative and `/`-separated, without following symlinks. */
+async function listEntries(folder: string, prefix = ''): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    const relativePath = `${prefix}${entry.name}`;
+    if (relativePath === OUTPUT_MARKER) continue;
+    found.push(relativePath);
+    if (entry.isDirectory()) found.push(...(await listEntries(join(folder, entry.name), `${relativePath}/`)));
+  }
+  return found.sort();
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Refuses, before any work, an output folder path that overlaps an input, is a symbolic link or
+ * anything but a folder, or is a mount point. Resolves with its entries (relative paths), or
+ * undefined when it does not exist.
+ */
+async function checkOutputPlace(absolute: string, settings: OutputDirectorySettings): Promise<string[] | undefined> {
+  await refuseOutputFolderOverlappingInputs(absolute, await identifyInputs(settings.inputs));
+  const existing = await lstat(absolute).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw new PiaggioError('EOUTPUT', messages.outputNotWritable(absolute, error.message), { cause: error });
+  });
+  if (!existing) return undefined;
+  if (existing.isSymbolicLink()) {
+    throw new PiaggioError('EOUTPUT', messages.outputFolderIsLink(absolute, await realPathOf(absolute)), { exitCode: USAGE_EXIT_CODE });
+  }
+  if (!existing.isDirectory()) throw new PiaggioError('EOUTPUT', messages.outputNotAFolder(absolute, kindOf(existing)), { exitCode: USAGE_EXIT_CODE });
+  if (await isMountPoint(await realPathOf(absolute), existing)) {
+    throw new PiaggioError('EOUTPUT', messages.outputIsMountPoint(absolute), { exitCode: USAGE_EXIT_CODE });
+  }
+  return listEntries(absolute).catch((error: NodeJS.ErrnoException) => {
+    throw new PiaggioError('EOUTPUT', messages.outputNotWritable(absolute, error.message), { cause: error });
+  });
+}
+
+/**
+ * Decides what a run may do with an existing `-o` folder, before any work: refuses (exit 2) an
+ * output that overlaps an input, a symbolic link, something that is not a folder, a mount point,
+ * and a non-empty folder that piaggio did not write (unless `overwrite`).
+ */
+export async function checkOutputFolder(finalPath: string, settings: OutputDirectorySettings): Promise<OutputFolderState> {
+  const absolute = resolve(finalPath);
+  const entries = await checkOutputPlace(absolute, settings);
+  if (entries === undefined) return 'absent';
+  const marker = await readMarker(absolute);
+  if (entries.length === 0 && !marker) return 'empty';
+  if (marker?.state === 'complete' && marker.entries) {
+    const written = new Set(marker.entries);
+    const foreign = entries.find((entry) => !written.has(entry));
+    if (foreign === undefined) return 'written by piaggio';
+    if (!settings.overwrite) throw new PiaggioError('EOUTPUTNOTOURS', messages.outputHoldsForeignFile(absolute, foreign), { exitCode: USAGE_EXIT_CODE });
+  } else if (!settings.overwrite) {
+    throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, entries[0] ?? OUTPUT_MARKER), { exitCode: USAGE_EXIT_CODE });
+  }
+  // Deleting the folder one stands in (or one above it) leaves the shell in a folder that no longer exists.
+  if (isInside(await realPathOf(process.cwd()), await realPathOf(absolute))) {
+    throw new PiaggioError('EOUTPUT', messages.outputHoldsWorkingDirectory(absolute), { exitCode: USAGE_EXIT_CODE });
+  }
+  return 'overwritten';
+}
+
+/**
+ * Makes (or reuses) the folder a batch writes one folder per video into. Each video's folder is
+ * checked and replaced on its own, so the batch folder is never emptied; it may be new, empty, a
+ * batch folder piaggio made (marked), or any folder with `overwrite`, and it may never overlap an
+ * input, be a link, a file or a mount point.
+ */
+export async function prepareBatchFolder(folder: string, settings: OutputDirectorySettings): Promise<void> {
+  const absolute = resolve(folder);
+  const entries = await checkOutputPlace(absolute, settings);
+  if (entries !== undefined && entries.length > 0) {
+    if ((await readMarker(absolute))?.state === 'batch' || settings.overwrite) return;
+    throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, entries[0]), { exitCode: USAGE_EXIT_CODE });
+  }
+  try {
+    await makeFolders(absolute);
+    const marker: OutputMarker = { tool: 'piaggio', version: toolVersion(), state: 'batch', pid: process.pid, host: hostname(), finalPath: absolute };
+    await writeFile(join(absolute, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
+  } catch (error) {
+    throw await creationFailure(absolute, error as NodeJS.ErrnoException);
+  }
+}
+
+/**
+ * Removes what runs that died (SIGKILL, power loss) left in `parent`: their staging folders, and the
+ * previous output a run had moved aside; that one is put back where the run found it when the run
+ * died before the new output took its place. Only folders that carry piaggio's marker, written on
+ * this host by a process that no longer exists, are touched.
+ */
+export async function removeDeadRunsStaging(parent: string): Promise<void> {
+  const names = await readdir(parent).catch(() => [] as string[]);
+  // A previous output is looked at before its staging folder: putting it back needs that folder's marker.
+  const dead = names
+    .map((name) => ({ name, match: STAGING_NAME.exec(name) }))
+    .filter(({ match }) => match !== null && Number(match[1]) !== process.pid && !isAlive(Number(match[1])))
+    .sort((a, b) => Number(b.match![2] !== undefined) - Number(a.match![2] !== undefined));
+  for (const { name, match } of dead) {
+    const folder = join(parent, name);
+    if (match![2] === undefined) {
+      const marker = await readMarker(folder);
+      if (marker?.host === hostname()) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+      continue;
+    }
+    // The previous output of a run that died while swapping folders: back into place if the new one never took it.
+    const staging = await readMarker(folder.slice(0, -PREVIOUS_SUFFIX.length));
+    if (staging) {
+      if (staging.host !== hostname() || dirname(staging.finalPath) !== parent) continue;
+      const finalMissing = await lstat(staging.finalPath).then(() => false, () => true);
+      if (finalMissing) await rename(folder, staging.finalPath).catch(() => undefined);
+      continue;
+    }
+    // Its staging folder took its place: the run died while deleting it.
+    const marker = await readMarker(folder);
+    if (marker?.host === hostname()) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** A file-system error creating the staging folder for `finalPath`, as the cause a user can act on (a read-only disk reports ENOENT for a missing parent). */
+async function creationFailure(finalPath: string, error: NodeJS.ErrnoException): Promise<PiaggioError> {
+  let cause: NodeJS.ErrnoException = error;
+  if (error.code === 'ENOENT') {
+    let ancestor = dirname(finalPath);
+    while (dirname(ancestor) !== ancestor && (await lstat(ancestor).then(() => false, () => true))) ancestor = dirname(ancestor);
+    cause = await access(ancestor, constants.W_OK).then(() => error, (failure: NodeJS.ErrnoException) => failure);
+  }
+  const mapped = asWriteError(cause, finalPath);
+  return mapped instanceof PiaggioError ? mapped : new PiaggioError('EOUTPUT', messages.outputNotWritable(finalPath, cause.message), { cause });
+}
 
 /**
  * Writes a run's results so that `finalPath` is either the previous complete output or the new
  * complete output, never a mix: everything goes to a hidden staging folder beside it, which replaces
  * the final folder in one rename at `commit()`. `abandon()` (an error, Ctrl-C) deletes the staging
- * folder. A process killed outright leaves only a hidden `.piaggio-staging-*` folder behind.
+ * folder. What the final folder may be is decided by {@link checkOutputFolder} when the staging
+ * folder is made and again just before the rename. A process killed outright leaves only a hidden
+ * `.piaggio-staging-*` folder, which the next run in the same parent folder removes.
  */
 export class OutputDirectory {
   readonly finalPath: string;
   readonly stagingPath: string;
+  private readonly settings: OutputDirectorySettings;
   private settled = false;
   private readonly abandonOnExit = () => {
     if (!this.settled) rmSync(this.stagingPath, { recursive: true, force: true });
   };
 
-  private constructor(finalPath: string, stagingPath: string) {
+  private constructor(finalPath: string, stagingPath: string, settings: OutputDirectorySettings) {
     this.finalPath = finalPath;
     this.stagingPath = stagingPath;
+    this.settings = settings;
     process.once('exit', this.abandonOnExit);
   }
 
-  static async create(finalPath: string): Promise<OutputDirectory> {
+  static async create(finalPath: string, settings: OutputDirectorySettings): Promise<OutputDirectory> {
     const absolute = resolve(finalPath);
-    const existing = await stat(absolute).catch(() => undefined);
-    if (existing && !existing.isDirectory()) {
-      throw new PiaggioError('EOUTPUT', messages.outputNotWritable(absolute, 'it exists and is not a folder'));
-    }
-    const staging = join(dirname(absolute), `.piaggio-staging-${basename(absolute)}-${randomBytes(4).toString('hex')}`);
+    await checkOutputFolder(absolute, settings);
+    const parent = dirname(absolute);
+    await removeDeadRunsStaging(parent);
+    const name = `${STAGING_PREFIX}${truncateUtf8(basename(absolute), STAGING_NAME_BYTES)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const staging = join(parent, name);
     try {
-      await mkdir(staging, { recursive: true });
+      await makeFolders(staging);
+      const marker: OutputMarker = { tool: 'piaggio', version: toolVersion(), state: 'staging', pid: process.pid, host: hostname(), finalPath: absolute };
+      await writeFile(join(staging, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
     } catch (error) {
-      throw new PiaggioError('EOUTPUT', messages.outputNotWritable(dirname(absolute), (error as Error).message), { cause: error });
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      throw await creationFailure(absolute, error as NodeJS.ErrnoException);
     }
-    return new OutputDirectory(absolute, staging);
+    return new OutputDirectory(absolute, staging, settings);
   }
 
   /** Absolute path inside the staging folder for a path relative to the output folder. */
   pathFor(relativePath: string): string {
     const target = resolve(this.stagingPath, relativePath);
-    if (target !== this.stagingPath && !target.startsWith(this.stagingPath + sep)) {
+    if (target === this.stagingPath || !target.startsWith(this.stagingPath + sep) || target === join(this.stagingPath, OUTPUT_MARKER)) {
       throw new PiaggioError('EOUTPUT', messages.outputNotWritable(relativePath, 'the name points outside the output folder'));
     }
     return target;
   }
 
-  /** Replaces the final folder with the staging folder. */
+  /**
+   * Replaces the final folder with the staging folder, after checking once more that the final
+   * folder may be replaced (someone may have written into it while the run worked).
+   */
   async commit(): Promise<void> {
     if (this.settled) return;
-    const previous = `${this.stagingPath}-previous`;
-    const hadPrevious = await stat(this.finalPath).then(() => true, () => false);
+    const previous = `${this.stagingPath}${PREVIOUS_SUFFIX}`;
+    let hadPrevious = false;
     try {
+      const marker: OutputMarker = {
+        tool: 'piaggio',
+        version: toolVersion(),
+        state: 'complete',
+        pid: process.pid,
+        host: hostname(),
+        finalPath: this.finalPath,
+        entries: await listEntries(this.stagingPath),
+      };
+      await writeFile(join(this.stagingPath, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
+      hadPrevious = (await checkOutputFolder(this.finalPath, this.settings)) !== 'absent';
       if (hadPrevious) await rename(this.finalPath, previous);
       await rename(this.stagingPath, this.finalPath);
     } catch (error) {
       if (hadPrevious) await rename(previous, this.finalPath).catch(() => undefined);
       await this.abandon();
+      if (error instanceof PiaggioError) throw error;
       throw new PiaggioError('EOUTPUT', messages.outputNotWritable(this.finalPath, (error as Error).message), { cause: error });
     }
     this.settled = true;
@@ -84,6 +308,8 @@ const WRITE_FAILURES: Record<string, string> = {
   EACCES: 'permission denied (EACCES): choose an output folder you may write to',
   EPERM: 'operation not permitted (EPERM): choose an output folder you may write to',
   EIO: 'an input/output error (EIO) happened on the disk',
+  ENAMETOOLONG: 'a file name is too long for this file system (ENAMETOOLONG): choose a shorter output path',
+  ENOTDIR: 'a part of the path is a file, not a folder (ENOTDIR): check the path',
 };
 
 /**
@@ -94,10 +320,4 @@ export function asWriteError(error: unknown, outputPath: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (error instanceof PiaggioError || code === undefined || !(code in WRITE_FAILURES)) return error;
   return new PiaggioError('EOUTPUT', messages.outputNotWritable(outputPath, WRITE_FAILURES[code]), { cause: error });
-}
-
-/** True when `inner` is `outer` or lies inside it. */
-export function isInside(inner: string, outer: string): boolean {
-  const path = relative(resolve(outer), resolve(inner));
-  return path === '' || (!path.startsWith('..') && !isAbsolute(path));
 }

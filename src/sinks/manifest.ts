@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Scene } from '../core/scenes.js';
 
 /**
- * manifest.json: the contract other tools read (DESIGN.md "Contracts"). Fields may be added;
+ * manifest.json: the contract other tools read (README, "Output"). Fields may be added;
  * none of the documented ones may change meaning.
  */
 export interface ManifestItem {

@@ -7,6 +7,7 @@ import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
 import { runBatch } from '../../pipelines/batch.js';
 import { messages } from '../../src/core/messages.js';
+import { OUTPUT_MARKER } from '../../src/sinks/OutputDirectory.js';
 import type { Manifest } from '../../src/sinks/manifest.js';
 
 const temporary = makeTemporaryDirectory();
@@ -42,7 +43,7 @@ describe('batch runs', () => {
     assert.match(lines[2], new RegExp(`^ok      videos/demo\\.mp4 -> ${join(output, 'demo')}: \\d+ keyframes from 1 scenes$`));
     assert.equal(lines[3], messages.batchSummary(3, 2, 1));
     assert.equal(lines.length, 4);
-    assert.deepEqual(readdirSync(output).sort(), ['demo', 'talk']);
+    assert.deepEqual(readdirSync(output).sort(), [OUTPUT_MARKER, 'demo', 'talk']);
     assert.deepEqual(manifestOf(join(output, 'talk')).scenes?.map((scene) => scene.startFrame), [0, 20]);
     assert.equal(manifestOf(join(output, 'demo')).scenes?.length, 1);
   });
@@ -55,7 +56,7 @@ describe('batch runs', () => {
     assert.match(lines[0], /^ok      videos\/more\/talk\.mp4 -> .*\/out-folder\/talk: /);
     assert.match(lines[1], /^ok      videos\/talk\.mp4 -> .*\/out-folder\/talk-2: /);
     assert.equal(lines[2], messages.batchSummary(2, 2, 0));
-    assert.deepEqual(readdirSync(output).sort(), ['talk', 'talk-2']);
+    assert.deepEqual(readdirSync(output).sort(), [OUTPUT_MARKER, 'talk', 'talk-2']);
   });
 
   test('a quoted pattern with **; a pattern that matches nothing fails on its own line', async () => {
@@ -75,7 +76,7 @@ describe('batch runs', () => {
     const output = at('out-video-command');
     const result = await runPiaggio(['video', 'videos/talk.mp4', 'videos/demo.mp4', '-o', output, '-m', model], { cwd: temporary.path });
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(readdirSync(output).sort(), ['demo', 'talk']);
+    assert.deepEqual(readdirSync(output).sort(), [OUTPUT_MARKER, 'demo', 'talk']);
   });
 
   test('the scenes preset cannot run as a batch: a usage line before anything runs', async () => {
@@ -106,10 +107,15 @@ describe('batch runs', () => {
       ],
     );
     assert.deepEqual([first.ok, first.failed, first.interrupted], [2, 1, undefined]);
-    writeFileSync(join(output, 'talk', 'stale.txt'), 'from before');
-    const second = await runBatch([at('videos', 'talk.mp4')], output, { options: { model, report: false } });
+    const again = await runBatch([at('videos', 'talk.mp4')], output, { options: { model, report: false } });
+    assert.equal(again.ok, 1, 'a folder piaggio wrote is replaced');
+    writeFileSync(join(output, 'talk', 'stale.txt'), 'added by hand');
+    const refused = await runBatch([at('videos', 'talk.mp4')], output, { options: { model, report: false } });
+    assert.deepEqual(refused.items.map((item) => [item.status, item.reason]), [['failed', messages.outputHoldsForeignFile(join(output, 'talk'), 'stale.txt')]]);
+    assert.equal(readFileSync(join(output, 'talk', 'stale.txt'), 'utf8'), 'added by hand', 'nothing the user added is deleted');
+    const second = await runBatch([at('videos', 'talk.mp4')], output, { options: { model, report: false, overwrite: true } });
     assert.equal(second.ok, 1);
-    assert.equal(existsSync(join(output, 'talk', 'stale.txt')), false, 'the folder was replaced, not merged');
+    assert.equal(existsSync(join(output, 'talk', 'stale.txt')), false, 'with overwrite the folder was replaced, not merged');
     assert.ok(existsSync(join(output, 'demo', 'manifest.json')), 'other videos\' folders stay');
   });
 });

@@ -159,8 +159,8 @@ describe('piaggio -d IMAGES -o DIR', () => {
     for (const item of manifest.items.filter((entry) => entry.representative)) assert.ok(copies.includes(item.output as string));
 
     const inside = await runPiaggio(['images', images, '-o', join(images, 'out'), '-m', tinyModel]);
-    assert.equal(inside.code, 1);
-    assert.match(inside.stderr, /is inside the input folder/);
+    assert.equal(inside.code, 2);
+    assert.match(inside.stderr, /lies inside the input/);
     assert.equal(existsSync(join(images, 'out')), false);
   });
 

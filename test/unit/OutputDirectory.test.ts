@@ -1,51 +1,278 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { OutputDirectory, isInside } from '../../src/sinks/OutputDirectory.js';
+import { OUTPUT_MARKER, OutputDirectory, checkOutputFolder, removeDeadRunsStaging, type OutputDirectorySettings } from '../../src/sinks/OutputDirectory.js';
+import { isInside, makeFolders, realPathOf } from '../../src/sinks/outputPaths.js';
+import { messages } from '../../src/core/messages.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
-test('commit replaces the previous output in one step; nothing staged is left behind', async () => {
-  const temporary = makeTemporaryDirectory();
-  try {
-    const final = join(temporary.path, 'out');
-    mkdirSync(final);
-    writeFileSync(join(final, 'old.txt'), 'old');
-    const output = await OutputDirectory.create(final);
+function withTemporary(body: (root: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const temporary = makeTemporaryDirectory();
+    try {
+      await body(temporary.path);
+    } finally {
+      temporary.remove();
+    }
+  };
+}
+
+/** Writes `files` (relative path -> content) under `folder`. */
+function writeTree(folder: string, files: Record<string, string>): void {
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(folder, path, '..'), { recursive: true });
+    writeFileSync(join(folder, path), content);
+  }
+}
+
+/** Every file below `folder` with its content, to show that nothing changed. */
+function snapshot(folder: string): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const entry of readdirSync(folder, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) found[join(entry.parentPath ?? entry.path, entry.name)] = readFileSync(join(entry.parentPath ?? entry.path, entry.name), 'utf8');
+  }
+  return found;
+}
+
+/** A pid that no process has any more: a child that already exited. */
+function deadPid(): number {
+  const pid = spawnSync(process.execPath, ['-e', '']).pid;
+  assert.ok(pid !== undefined && pid > 0);
+  return pid;
+}
+
+async function writeOutput(final: string, files: Record<string, string>, settings: OutputDirectorySettings = { inputs: [] }): Promise<void> {
+  const output = await OutputDirectory.create(final, settings);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(output.pathFor(path), '..'), { recursive: true });
+    writeFileSync(output.pathFor(path), content);
+  }
+  await output.commit();
+}
+
+test(
+  'a new folder is written whole, with the marker listing what the run wrote, and nothing staged left behind',
+  withTemporary(async (root) => {
+    const final = join(root, 'out');
+    await writeOutput(final, { 'a.txt': 'a', 'sub/b.txt': 'b' });
+    assert.deepEqual(readdirSync(final).sort(), [OUTPUT_MARKER, 'a.txt', 'sub'].sort());
+    const marker = JSON.parse(readFileSync(join(final, OUTPUT_MARKER), 'utf8'));
+    assert.deepEqual(marker.entries, ['a.txt', 'sub', 'sub/b.txt']);
+    assert.equal(marker.state, 'complete');
+    assert.deepEqual(readdirSync(root), ['out']);
+  }),
+);
+
+test(
+  'a folder piaggio wrote is replaced in one step; the previous output stays until commit',
+  withTemporary(async (root) => {
+    const final = join(root, 'out');
+    await writeOutput(final, { 'old.txt': 'old' });
+    assert.equal(await checkOutputFolder(final, { inputs: [] }), 'written by piaggio');
+    const output = await OutputDirectory.create(final, { inputs: [] });
     writeFileSync(output.pathFor('new.txt'), 'new');
-    assert.ok(existsSync(join(final, 'old.txt')), 'the previous output stays until commit');
+    assert.ok(existsSync(join(final, 'old.txt')));
     await output.commit();
-    assert.deepEqual(readdirSync(final), ['new.txt']);
-    assert.equal(readFileSync(join(final, 'new.txt'), 'utf8'), 'new');
-    assert.deepEqual(readdirSync(temporary.path), ['out']);
-  } finally {
-    temporary.remove();
-  }
+    assert.deepEqual(readdirSync(final).sort(), [OUTPUT_MARKER, 'new.txt']);
+    assert.deepEqual(readdirSync(root), ['out']);
+  }),
+);
+
+test(
+  'an empty folder is used',
+  withTemporary(async (root) => {
+    const final = join(root, 'out');
+    mkdirSync(final);
+    assert.equal(await checkOutputFolder(final, { inputs: [] }), 'empty');
+    await writeOutput(final, { 'a.txt': 'a' });
+    assert.equal(readFileSync(join(final, 'a.txt'), 'utf8'), 'a');
+  }),
+);
+
+test(
+  'a non-empty folder piaggio did not write is refused before anything is made, and replaced only with overwrite',
+  withTemporary(async (root) => {
+    const final = join(root, 'photos');
+    writeTree(final, { 'holiday.jpg': 'precious', 'notes/todo.txt': 'keep' });
+    const before = snapshot(root);
+    await assert.rejects(OutputDirectory.create(final, { inputs: [] }), (error: Error & { exitCode?: number }) => {
+      assert.equal(error.message, messages.outputNotEmpty(final, 'holiday.jpg'));
+      assert.equal(error.exitCode, 2);
+      return true;
+    });
+    assert.deepEqual(snapshot(root), before);
+    assert.deepEqual(readdirSync(root), ['photos'], 'no staging folder was made');
+    await writeOutput(final, { 'a.txt': 'a' }, { inputs: [], overwrite: true });
+    assert.deepEqual(readdirSync(final).sort(), [OUTPUT_MARKER, 'a.txt']);
+  }),
+);
+
+test(
+  'a folder piaggio wrote, with a file added since, is refused without overwrite',
+  withTemporary(async (root) => {
+    const final = join(root, 'out');
+    await writeOutput(final, { 'a.txt': 'a' });
+    writeFileSync(join(final, 'mine.txt'), 'added by hand');
+    await assert.rejects(OutputDirectory.create(final, { inputs: [] }), { message: messages.outputHoldsForeignFile(final, 'mine.txt') });
+    assert.equal(readFileSync(join(final, 'mine.txt'), 'utf8'), 'added by hand');
+    // A marker copied into someone's folder does not make it piaggio's: it lists what piaggio wrote.
+    const other = join(root, 'other');
+    writeTree(other, { 'x.txt': 'x' });
+    writeFileSync(join(other, OUTPUT_MARKER), readFileSync(join(final, OUTPUT_MARKER)));
+    await assert.rejects(checkOutputFolder(other, { inputs: [] }), { message: messages.outputHoldsForeignFile(other, 'x.txt') });
+  }),
+);
+
+test(
+  'a folder that is filled while the run works is not replaced at commit',
+  withTemporary(async (root) => {
+    const final = join(root, 'out');
+    mkdirSync(final);
+    const output = await OutputDirectory.create(final, { inputs: [] });
+    writeFileSync(output.pathFor('a.txt'), 'a');
+    writeFileSync(join(final, 'arrived.txt'), 'meanwhile');
+    await assert.rejects(output.commit(), { message: messages.outputNotEmpty(final, 'arrived.txt') });
+    assert.deepEqual(readdirSync(final), ['arrived.txt']);
+    assert.deepEqual(readdirSync(root), ['out']);
+  }),
+);
+
+test(
+  'an output that is, holds or lies inside an input is refused, by real paths',
+  withTemporary(async (root) => {
+    const images = join(root, 'imgs');
+    writeTree(images, { 'a.jpg': 'a' });
+    writeFileSync(join(root, 'talk.mp4'), 'video');
+    symlinkSync(images, join(root, 'link-to-imgs'));
+    symlinkSync(root, join(images, 'up'));
+    const refused = async (output: string, input: string) =>
+      assert.rejects(checkOutputFolder(output, { inputs: [input], overwrite: true }), (error: Error & { exitCode?: number }) => {
+        assert.equal(error.message, messages.outputOverlapsInput(output, input));
+        assert.equal(error.exitCode, 2);
+        return true;
+      });
+    await refused(images, images);
+    await refused(join(images, 'out'), images);
+    await refused(join(images, '..out'), images); // a folder named "..out" inside imgs
+    await refused(join(root, 'link-to-imgs', 'out'), images);
+    await refused(root, images); // holds the input
+    await refused(root, join(root, 'talk.mp4'));
+    await refused(join(root, 'talk.mp4'), join(root, 'talk.mp4'));
+    // imgs/up leads to the parent, outside imgs: a folder there is outside the input.
+    assert.equal(await checkOutputFolder(join(images, 'up', 'out'), { inputs: [images] }), 'absent');
+    assert.equal(await realPathOf(join(images, 'up', 'new', 'deeper')), join(root, 'new', 'deeper'));
+  }),
+);
+
+test(
+  'a symbolic link, a file or a device given as the output folder is refused',
+  withTemporary(async (root) => {
+    mkdirSync(join(root, 'real'));
+    symlinkSync(join(root, 'real'), join(root, 'link'));
+    writeFileSync(join(root, 'file'), 'data');
+    await assert.rejects(checkOutputFolder(join(root, 'link'), { inputs: [], overwrite: true }), {
+      message: messages.outputFolderIsLink(join(root, 'link'), join(root, 'real')),
+    });
+    await assert.rejects(checkOutputFolder(join(root, 'file'), { inputs: [], overwrite: true }), { message: messages.outputNotAFolder(join(root, 'file'), 'a file') });
+    await assert.rejects(checkOutputFolder('/dev/null', { inputs: [], overwrite: true }), { message: messages.outputNotAFolder('/dev/null', 'a character device') });
+    assert.equal(readFileSync(join(root, 'file'), 'utf8'), 'data');
+  }),
+);
+
+test('a mount point is refused, even with overwrite', { skip: !existsSync('/proc/self/mountinfo') && 'needs Linux /proc' }, async () => {
+  await assert.rejects(checkOutputFolder('/proc', { inputs: [], overwrite: true }), { message: messages.outputIsMountPoint('/proc') });
+  await assert.rejects(checkOutputFolder('/', { inputs: [], overwrite: true }), { message: messages.outputIsMountPoint('/') });
 });
 
-test('abandon leaves the previous output untouched, or no folder at all', async () => {
-  const temporary = makeTemporaryDirectory();
-  try {
-    const final = join(temporary.path, 'out');
-    const output = await OutputDirectory.create(final);
-    writeFileSync(output.pathFor('half.txt'), 'half');
-    await output.abandon();
-    assert.deepEqual(readdirSync(temporary.path), []);
-  } finally {
-    temporary.remove();
-  }
-});
+test(
+  'overwrite never deletes the folder the user stands in',
+  withTemporary(async (root) => {
+    const final = join(root, 'work');
+    writeTree(final, { 'x.txt': 'x' });
+    const cwd = process.cwd();
+    process.chdir(final);
+    try {
+      await assert.rejects(checkOutputFolder(root, { inputs: [], overwrite: true }), { message: messages.outputHoldsWorkingDirectory(root) });
+    } finally {
+      process.chdir(cwd);
+    }
+  }),
+);
 
-test('paths cannot leave the output folder', async () => {
-  const temporary = makeTemporaryDirectory();
-  try {
-    const output = await OutputDirectory.create(join(temporary.path, 'out'));
+test(
+  "the next run removes dead runs' staging folders and puts a previous output back; live and foreign folders stay",
+  withTemporary(async (root) => {
+    const dead = deadPid();
+    const marker = (pid: number, state: string, finalPath: string, host = hostname()) => JSON.stringify({ tool: 'piaggio', version: '0', state, pid, host, finalPath });
+    // Killed mid-run: its staging folder.
+    writeTree(join(root, `.piaggio-staging-out-${dead}-0000000a`), { [OUTPUT_MARKER]: marker(dead, 'staging', join(root, 'out')), 'half.jpg': 'x' });
+    // Killed between moving "kept" aside and moving the new output in: "kept" comes back.
+    writeTree(join(root, `.piaggio-staging-kept-${dead}-0000000b`), { [OUTPUT_MARKER]: marker(dead, 'staging', join(root, 'kept')), 'new.jpg': 'n' });
+    writeTree(join(root, `.piaggio-staging-kept-${dead}-0000000b-previous`), { 'old.jpg': 'previous output' });
+    // A live run's folder, another host's, and a look-alike without a marker.
+    writeTree(join(root, `.piaggio-staging-live-${process.ppid}-0000000c`), { [OUTPUT_MARKER]: marker(process.ppid, 'staging', join(root, 'live')) });
+    writeTree(join(root, `.piaggio-staging-far-${dead}-0000000d`), { [OUTPUT_MARKER]: marker(dead, 'staging', join(root, 'far'), 'another-host') });
+    writeTree(join(root, `.piaggio-staging-mine-${dead}-0000000e`), { 'user.txt': 'not piaggio' });
+    await removeDeadRunsStaging(root);
+    assert.deepEqual(readdirSync(root).sort(), [
+      `.piaggio-staging-far-${dead}-0000000d`,
+      `.piaggio-staging-live-${process.ppid}-0000000c`,
+      `.piaggio-staging-mine-${dead}-0000000e`,
+      'kept',
+    ]);
+    assert.equal(readFileSync(join(root, 'kept', 'old.jpg'), 'utf8'), 'previous output');
+    // OutputDirectory.create runs the same clean-up in the output's parent.
+    writeTree(join(root, `.piaggio-staging-out-${dead}-0000000f`), { [OUTPUT_MARKER]: marker(dead, 'staging', join(root, 'out')) });
+    await writeOutput(join(root, 'out'), { 'a.txt': 'a' });
+    assert.ok(!existsSync(join(root, `.piaggio-staging-out-${dead}-0000000f`)));
+  }),
+);
+
+test(
+  'paths cannot leave the output folder or touch the marker',
+  withTemporary(async (root) => {
+    const output = await OutputDirectory.create(join(root, 'out'), { inputs: [] });
     assert.throws(() => output.pathFor('../escape.txt'), /points outside the output folder/);
+    assert.throws(() => output.pathFor(OUTPUT_MARKER), /points outside the output folder/);
     await output.abandon();
-  } finally {
-    temporary.remove();
-  }
+    assert.deepEqual(readdirSync(root), []);
+  }),
+);
+
+test('isInside compares path components, not text', () => {
   assert.equal(isInside('/a/b/c', '/a/b'), true);
   assert.equal(isInside('/a/b', '/a/b'), true);
   assert.equal(isInside('/a/bc', '/a/b'), false);
+  assert.equal(isInside('/a/b/..c', '/a/b'), true);
+  assert.equal(isInside('/a/c', '/a/b'), false);
+});
+
+test(
+  'makeFolders makes missing parents and returns where mkdir cannot (Node 20 recursive mkdir spins forever in /proc)',
+  withTemporary(async (root) => {
+    await makeFolders(join(root, 'a', 'b', 'c'));
+    assert.ok(existsSync(join(root, 'a', 'b', 'c')));
+    if (existsSync('/proc/self')) await assert.rejects(makeFolders('/proc/piaggio-test/out'), { code: 'ENOENT' });
+  }),
+);
+
+test('a read-only disk is named as such', { skip: process.getuid?.() !== 0 && 'mounting a read-only file system needs root' }, async (context) => {
+  const temporary = makeTemporaryDirectory();
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', temporary.path]);
+  try {
+    if (mounted.status !== 0) {
+      context.skip('this machine does not let root mount a tmpfs');
+      return;
+    }
+    const final = join(temporary.path, 'sub', 'out');
+    await assert.rejects(OutputDirectory.create(final, { inputs: [] }), {
+      message: messages.outputNotWritable(final, 'the file system is read-only (EROFS): choose an output folder elsewhere'),
+    });
+  } finally {
+    if (mounted.status === 0) spawnSync('umount', [temporary.path]);
+    temporary.remove();
+  }
 });

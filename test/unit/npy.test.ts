@@ -161,7 +161,7 @@ describe('npy', () => {
     test('writes one float32 row per manifest item, in manifest order, next to a committed output folder', async () => {
       const directory = await emptyDirectory();
       const clustering = clusteringOf([[1, 0, 0.5], [0, 1, -0.25], [0.125, 0.25, 8]]);
-      const { manifest } = await runIntoOutput(join(directory, 'out'), undefined, {}, async () => ({ body: body(clustering), clustering }), { saveEmbeddings: join(directory, 'vectors.npy') });
+      const { manifest } = await runIntoOutput(join(directory, 'out'), undefined, {}, async () => ({ body: body(clustering), clustering }), { inputs: [], saveEmbeddings: join(directory, 'vectors.npy') });
       const saved = await readNpy(join(directory, 'vectors.npy'));
       assert.deepEqual({ rows: saved.rows, dimensions: saved.dimensions }, { rows: manifest.items.length, dimensions: 3 });
       assert.deepEqual(Array.from(saved.vectors), [1, 0, 0.5, 0, 1, -0.25, 0.125, 0.25, 8]);
@@ -179,7 +179,7 @@ describe('npy', () => {
           async () => {
             throw new Error('decoder failed');
           },
-          { saveEmbeddings: join(directory, 'vectors.npy') },
+          { inputs: [], saveEmbeddings: join(directory, 'vectors.npy') },
         ),
         /decoder failed/,
       );
@@ -193,7 +193,7 @@ describe('npy', () => {
             controller.abort(new Error('interrupted'));
             return { body: body(clustering), clustering };
           },
-          { saveEmbeddings: join(directory, 'vectors.npy') },
+          { inputs: [], saveEmbeddings: join(directory, 'vectors.npy') },
         ),
       );
       assert.deepEqual(await readdir(directory), []);
