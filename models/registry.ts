@@ -59,33 +59,21 @@ const CLIP_VIT_B32: ModelEntry = {
   id: 'clip-vit-b32',
   aliases: ['ViT-B/32'],
   description: "OpenAI CLIP ViT-B/32 image encoder with projection (512-dimensional embeddings), the original tool's model",
-  url: 'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/4c1807b705b1d015fb032789cc4d221b23025a6f/onnx/vision_model.onnx',
+  // Revision, sha256 and size as public code records them together (found by content search of public
+  // repositories; repository names were not part of the record): a `scripts/fetch_clip.py` pins
+  // REPO = "Xenova/clip-vit-base-patch32", REVISION = "d15189d7028b43f1d3e65039190477f6af591c2a" and
+  // "onnx/vision_model.onnx" -> (sha256 fd6e1402...8270d7d40, 351_685_709 bytes); a "Preplaced CLIP integration
+  // fixture" README lists the same revision with `onnx/vision_model.onnx | 351,685,709 | fd6e1402...8270d7d40`.
+  url: 'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/d15189d7028b43f1d3e65039190477f6af591c2a/onnx/vision_model.onnx',
   sha256: 'fd6e1402a588279d1723c7534d4bcba5bc0b14b47dfab0e46f8c47b8270d7d40',
   sizeBytes: 351_685_709,
   source:
-    'Hugging Face Xenova/clip-vit-base-patch32 (MIT, exported from openai/clip-vit-base-patch32): onnx/vision_model.onnx; ' +
-    'sha256 from the Git LFS details of https://huggingface.co/Xenova/clip-vit-base-patch32/blob/4c1807b705b1d015fb032789cc4d221b23025a6f/onnx/vision_model.onnx; ' +
-    'size 351685709 bytes as pinned, with the same sha256, by several public projects that download this file',
+    'Hugging Face Xenova/clip-vit-base-patch32 (MIT, exported from openai/clip-vit-base-patch32): onnx/vision_model.onnx at revision ' +
+    'd15189d7028b43f1d3e65039190477f6af591c2a; revision, sha256 and size 351685709 bytes as recorded together by public projects that download ' +
+    'this file (a fetch_clip.py download script and a CLIP fixture README, both pinning that revision with that sha256 and size)',
   input: { name: 'pixel_values', size: 224, layout: 'NCHW' },
   preprocessing: CLIP_PREPROCESSING,
   output: 'image_embeds',
-  dimensions: 512,
-};
-
-const CLIP_VIT_B16: ModelEntry = {
-  id: 'clip-vit-b16',
-  aliases: ['ViT-B/16'],
-  description: 'OpenAI CLIP ViT-B/16 image encoder with projection (512-dimensional embeddings): 16-pixel patches, finer detail than B/32, about 4x the compute',
-  url: 'https://huggingface.co/mlunar/clip-variants/resolve/main/models/clip-vit-base-patch16-visual-float32.onnx',
-  sha256: '185818fe6ff318971efbe10bd01ebedb0787e16e35b3251a269f8c381eb8276f',
-  source:
-    'Hugging Face mlunar/clip-variants (MIT; the visual tower of OpenAI CLIP ViT-B/16 exported with shape inference): ' +
-    'models/clip-vit-base-patch16-visual-float32.onnx, last changed by commit 7895809 ("Update shape inferred models"); ' +
-    'sha256 from the Git LFS details of https://huggingface.co/mlunar/clip-variants/blob/main/models/clip-vit-base-patch16-visual-float32.onnx ' +
-    '(345 MB; the exact byte count and the full revision hash are not in the public records reachable when this entry was written, ' +
-    'so the URL follows main and the sha256 check is what pins the bytes)',
-  input: { size: 224, layout: 'NCHW' },
-  preprocessing: CLIP_PREPROCESSING,
   dimensions: 512,
 };
 
@@ -118,7 +106,9 @@ const MOBILENET_V2_INT8: ModelEntry = {
 };
 
 /** Every model `--model` accepts by name. The first is the default. */
-export const MODEL_REGISTRY: readonly ModelEntry[] = [CLIP_VIT_B32, CLIP_VIT_B16, MOBILENET_V2_INT8];
+// A CLIP ViT-B/16 entry was removed: its sha256 and revision appear in no public record found, and an
+// entry that cannot be verified is left out rather than guessed. `-m PATH.onnx` runs any such export.
+export const MODEL_REGISTRY: readonly ModelEntry[] = [CLIP_VIT_B32, MOBILENET_V2_INT8];
 
 function normalise(name: string): string {
   return name.trim().toLowerCase();

@@ -24,23 +24,28 @@ describe('model registry', () => {
     assert.equal(imageEncoderOptions.model.default, DEFAULT_MODEL_ID);
   });
 
-  test('every entry is complete: https URL pinned by revision or checksum, sha256, preprocessing, output and size', () => {
+  test('every entry is pinned to a full revision, with the sha256 and exact size its public record gives', () => {
     const ids = new Set<string>();
     for (const entry of MODEL_REGISTRY) {
       assert.ok(!ids.has(entry.id), `duplicate id ${entry.id}`);
       ids.add(entry.id);
-      assert.match(entry.url, /^https:\/\//);
+      // A branch name (main) or a short hash would let the bytes change under the checksum, or 404.
+      assert.match(entry.url, /^https:\/\/(huggingface\.co\/[^/]+\/[^/]+\/resolve|github\.com\/[^/]+\/[^/]+\/raw)\/[0-9a-f]{40}\//, `${entry.id}: pinned to a full revision`);
       assert.match(entry.sha256 ?? '', /^[0-9a-f]{64}$/, `${entry.id}: the bytes are pinned by a published sha256`);
-      if (entry.sizeBytes !== undefined) assert.ok(Number.isInteger(entry.sizeBytes) && entry.sizeBytes > 1_000_000);
-      assert.ok(entry.source.length > 20, 'the source of the numbers is recorded');
+      assert.ok(entry.sizeBytes !== undefined && Number.isInteger(entry.sizeBytes) && entry.sizeBytes > 1_000_000, `${entry.id}: exact size`);
+      const revision = /\/([0-9a-f]{40})\//.exec(entry.url)![1];
+      assert.ok(entry.source.includes(revision), `${entry.id}: the source names the revision it was checked at`);
       assert.equal(entry.input.layout, 'NCHW');
       assert.ok(entry.dimensions > 0);
       assert.equal(entry.preprocessing.scale, 1 / 255);
       assert.ok(entry.preprocessing.resizeShorterSide >= entry.input.size);
       assert.equal(entry.preprocessing.crop, 'center');
     }
-    const pinned = MODEL_REGISTRY.filter((entry) => /\/(resolve|raw)\/[0-9a-f]{40}\//.test(entry.url)).map((entry) => entry.id);
-    assert.deepEqual(pinned, ['clip-vit-b32', 'mobilenet-v2-int8'], 'pinned to a revision where the public record gives one');
+    assert.equal(
+      findModel('clip-vit-b32')!.url,
+      'https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/d15189d7028b43f1d3e65039190477f6af591c2a/onnx/vision_model.onnx',
+      'the revision public projects pin with this sha256 and size',
+    );
     const clip = findModel('clip-vit-b32')!;
     assert.equal(clip.sha256, 'fd6e1402a588279d1723c7534d4bcba5bc0b14b47dfab0e46f8c47b8270d7d40');
     assert.equal(clip.sizeBytes, 351_685_709);
@@ -52,11 +57,8 @@ describe('model registry', () => {
     assert.deepEqual([clip.preprocessing.resizeShorterSide, clip.preprocessing.filter], [224, 'bicubic']);
   });
 
-  test('clip-vit-b16 (alias ViT-B/16) and the small CNN mobilenet-v2-int8 are registered with their own recipes', () => {
-    const b16 = findModel('ViT-B/16')!;
-    assert.equal(b16.id, 'clip-vit-b16');
-    assert.equal(b16.dimensions, 512);
-    assert.deepEqual(b16.preprocessing.mean, CLIP_MEAN);
+  test('the small CNN mobilenet-v2-int8 is registered with its own recipe; no unverifiable entry is', () => {
+    assert.equal(findModel('ViT-B/16'), undefined, 'no public record gives the B/16 export its checksum and revision');
     const cnn = findModel('mobilenet')!;
     assert.equal(cnn.id, 'mobilenet-v2-int8');
     assert.equal(cnn.sha256, 'cc028fe6cae7bc11a4ff53cfc9b79c920e8be65ce33a904ec3e2a8f66d77f95f');
@@ -64,7 +66,7 @@ describe('model registry', () => {
     assert.deepEqual([cnn.preprocessing.resizeShorterSide, cnn.preprocessing.filter, cnn.input.size], [256, 'bilinear', 224], "torchvision's ImageNet recipe");
     assert.deepEqual(cnn.preprocessing.mean, IMAGENET_MEAN);
     assert.equal(cnn.derive?.output.name, cnn.output);
-    assert.deepEqual(modelIds(), ['clip-vit-b32', 'clip-vit-b16', 'mobilenet-v2-int8']);
+    assert.deepEqual(modelIds(), ['clip-vit-b32', 'mobilenet-v2-int8']);
   });
 });
 
