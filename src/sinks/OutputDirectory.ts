@@ -55,6 +55,11 @@ const STAGING_PREFIX = '.piaggio-staging-';
 const PREVIOUS_SUFFIX = '-previous';
 /** `.piaggio-staging-<name>-<pid>-<8 hex>` with an optional `-previous`. */
 const STAGING_NAME = /^\.piaggio-staging-.*-(\d+)-[0-9a-f]{8}(-previous)?$/;
+/**
+ * Files that file browsers leave in any folder they show (Finder's .DS_Store and ._ files, Windows'
+ * Thumbs.db and desktop.ini, KDE's .directory): looking at an output must not make it someone else's.
+ */
+const FILE_BROWSER_LITTER = /^(\.DS_Store|Thumbs\.db|desktop\.ini|\.directory|\._.+)$/;
 /** Bytes of the output folder's name kept in the staging folder's name (a name may have at most 255). */
 const STAGING_NAME_BYTES = 80;
 
@@ -123,14 +128,15 @@ export async function checkOutputFolder(finalPath: string, settings: OutputDirec
   const entries = await checkOutputPlace(absolute, settings);
   if (entries === undefined) return 'absent';
   const marker = await readMarker(absolute);
-  if (entries.length === 0 && !marker) return 'empty';
+  const theirs = entries.filter((entry) => !FILE_BROWSER_LITTER.test(basename(entry)));
+  if (theirs.length === 0 && !marker) return 'empty';
   if (marker?.state === 'complete' && marker.entries) {
     const written = new Set(marker.entries);
-    const foreign = entries.find((entry) => !written.has(entry));
+    const foreign = theirs.find((entry) => !written.has(entry));
     if (foreign === undefined) return 'written by piaggio';
     if (!settings.overwrite) throw new PiaggioError('EOUTPUTNOTOURS', messages.outputHoldsForeignFile(absolute, foreign), { exitCode: USAGE_EXIT_CODE });
   } else if (!settings.overwrite) {
-    throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, entries[0] ?? OUTPUT_MARKER), { exitCode: USAGE_EXIT_CODE });
+    throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, theirs[0] ?? OUTPUT_MARKER), { exitCode: USAGE_EXIT_CODE });
   }
   // Deleting the folder one stands in (or one above it) leaves the shell in a folder that no longer exists.
   if (isInside(await realPathOf(process.cwd()), await realPathOf(absolute))) {

@@ -93,6 +93,21 @@ test(
 );
 
 test(
+  "what a file browser leaves behind (.DS_Store, Thumbs.db, ._ files) neither makes a folder someone's nor makes it non-empty",
+  withTemporary(async (root) => {
+    const final = join(root, 'out');
+    await writeOutput(final, { 'a.jpg': 'a', 'sub/b.jpg': 'b' });
+    writeTree(final, { '.DS_Store': 'finder', 'sub/._b.jpg': 'appledouble', 'sub/Thumbs.db': 'explorer' });
+    assert.equal(await checkOutputFolder(final, { inputs: [] }), 'written by piaggio');
+    const browsed = join(root, 'browsed');
+    writeTree(browsed, { '.DS_Store': 'finder', 'desktop.ini': 'explorer' });
+    assert.equal(await checkOutputFolder(browsed, { inputs: [] }), 'empty');
+    writeTree(browsed, { '.DS_Store.bak': 'a file of the user' });
+    await assert.rejects(checkOutputFolder(browsed, { inputs: [] }), { message: messages.outputNotEmpty(browsed, '.DS_Store.bak') });
+  }),
+);
+
+test(
   'a non-empty folder piaggio did not write is refused before anything is made, and replaced only with overwrite',
   withTemporary(async (root) => {
     const final = join(root, 'photos');
