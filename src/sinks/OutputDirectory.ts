@@ -96,8 +96,8 @@ function isAlive(pid: number): boolean {
 
 /**
  * Refuses, before any work, an output folder path that overlaps an input, is a symbolic link or
- * anything but a folder, or is a mount point. Resolves with its entries (relative paths), or
- * undefined when it does not exist.
+ * anything but a folder, or is a mount point. Resolves with the names in it (piaggio's marker and
+ * file-browser litter left out), or undefined when it does not exist.
  */
 async function checkOutputPlace(absolute: string, settings: OutputDirectorySettings): Promise<string[] | undefined> {
   await refuseOutputFolderOverlappingInputs(absolute, await identifyInputs(settings.inputs));
@@ -113,9 +113,10 @@ async function checkOutputPlace(absolute: string, settings: OutputDirectorySetti
   if (await isMountPoint(await realPathOf(absolute), existing)) {
     throw new PiaggioError('EOUTPUT', messages.outputIsMountPoint(absolute), { exitCode: USAGE_EXIT_CODE });
   }
-  return listEntries(absolute).catch((error: NodeJS.ErrnoException) => {
+  const names = await readdir(absolute).catch((error: NodeJS.ErrnoException) => {
     throw new PiaggioError('EOUTPUT', messages.outputNotWritable(absolute, error.message), { cause: error });
   });
+  return names.filter((name) => name !== OUTPUT_MARKER && !FILE_BROWSER_LITTER.test(name)).sort();
 }
 
 /**
@@ -125,18 +126,18 @@ async function checkOutputPlace(absolute: string, settings: OutputDirectorySetti
  */
 export async function checkOutputFolder(finalPath: string, settings: OutputDirectorySettings): Promise<OutputFolderState> {
   const absolute = resolve(finalPath);
-  const entries = await checkOutputPlace(absolute, settings);
-  if (entries === undefined) return 'absent';
+  const names = await checkOutputPlace(absolute, settings);
+  if (names === undefined) return 'absent';
   const marker = await readMarker(absolute);
-  const theirs = entries.filter((entry) => !FILE_BROWSER_LITTER.test(basename(entry)));
-  if (theirs.length === 0 && !marker) return 'empty';
+  if (names.length === 0 && !marker) return 'empty';
   if (marker?.state === 'complete' && marker.entries) {
+    // Only a folder that claims to be piaggio's is walked whole: someone's big folder is refused at its first name.
     const written = new Set(marker.entries);
-    const foreign = theirs.find((entry) => !written.has(entry));
+    const foreign = (await listEntries(absolute)).find((entry) => !written.has(entry) && !FILE_BROWSER_LITTER.test(basename(entry)));
     if (foreign === undefined) return 'written by piaggio';
     if (!settings.overwrite) throw new PiaggioError('EOUTPUTNOTOURS', messages.outputHoldsForeignFile(absolute, foreign), { exitCode: USAGE_EXIT_CODE });
   } else if (!settings.overwrite) {
-    throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, theirs[0] ?? OUTPUT_MARKER), { exitCode: USAGE_EXIT_CODE });
+    throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, names[0] ?? OUTPUT_MARKER), { exitCode: USAGE_EXIT_CODE });
   }
   // Deleting the folder one stands in (or one above it) leaves the shell in a folder that no longer exists.
   if (isInside(await realPathOf(process.cwd()), await realPathOf(absolute))) {
@@ -153,10 +154,10 @@ export async function checkOutputFolder(finalPath: string, settings: OutputDirec
  */
 export async function prepareBatchFolder(folder: string, settings: OutputDirectorySettings): Promise<void> {
   const absolute = resolve(folder);
-  const entries = await checkOutputPlace(absolute, settings);
-  if (entries !== undefined && entries.length > 0) {
+  const names = await checkOutputPlace(absolute, settings);
+  if (names !== undefined && names.length > 0) {
     if ((await readMarker(absolute))?.state === 'batch' || settings.overwrite) return;
-    throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, entries[0]), { exitCode: USAGE_EXIT_CODE });
+    throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, names[0]), { exitCode: USAGE_EXIT_CODE });
   }
   try {
     await makeFolders(absolute);
