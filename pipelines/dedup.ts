@@ -52,11 +52,13 @@ export async function runDedup(directory: string, outputPath: string, options: R
   const inputDirectory = resolve(directory);
   const finalOutput = resolve(outputPath);
   // The output, then the folder, are checked before the model loads (or downloads): a mistyped path must not cost a download first.
-  await checkOutputFolder(finalOutput, { inputs: [inputDirectory], overwrite: values.overwrite });
+  // The model file is read too: no output may replace it.
+  const inputs = [inputDirectory, values.model];
+  await checkOutputFolder(finalOutput, { inputs, overwrite: values.overwrite });
   // A followed link may lead back to where the run writes: that folder is never read as input.
   const exclude = [finalOutput];
   if ((await listImageFiles(inputDirectory, { followSymlinks: values.followSymlinks, exclude })).length === 0) throw new PiaggioError('ENOIMAGES', messages.noImagesFound(inputDirectory), { exitCode: USAGE_EXIT_CODE });
-  const extras = { inputs: [inputDirectory], overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
+  const extras = { inputs, overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
   return runIntoOutput(finalOutput, pickOptions(encoderOptions, values), settings, async ({ encoder: loaded, output, embedding }) => {
     const encoder = loaded!; // requested above: runIntoOutput loads it whenever encoder options are given
     const clusterValues = clusteringFor(values, options, embedding);

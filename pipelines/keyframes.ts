@@ -102,7 +102,8 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
   if (values.split) splitFileNames(videoPath, TEMPLATE_CHECK_SCENES, outputPath, values.splitName as string, 1);
   const grouping = values.clustering === 'dbscan';
   const thumbnails = values.report || values.plotImages ? new CandidateThumbnails() : undefined;
-  const extras = { inputs: [videoPath], overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
+  // The model file is read too: no output may replace it.
+  const extras = { inputs: [videoPath, values.model], overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
   return runIntoOutput(outputPath, grouping ? pickOptions(encoderOptions, values) : undefined, settings, async ({ encoder, output, embedding }) => {
     const clusterValues = clusteringFor(values, options, embedding);
     const sceneList = new SceneListBuilder(probe.fps);

@@ -4,6 +4,7 @@ import { lstat, mkdir } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { OutputDirectory, asWriteError } from '../src/sinks/OutputDirectory.js';
 import { checkSingleFileOutput, identifyInputs, isInside, realPathOf } from '../src/sinks/outputPaths.js';
+import { isRunOutputName } from '../src/sinks/runOutputNames.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../src/core/errors.js';
 import { messages } from '../src/core/messages.js';
 import { writeManifest, type Manifest, type ManifestCluster, type ManifestItem } from '../src/sinks/manifest.js';
@@ -53,6 +54,10 @@ export async function runIntoOutput(
   extras: RunOutputExtras,
 ): Promise<{ manifest: Manifest; outputDirectory: string }> {
   const embeddingsInOutput = extras.saveEmbeddings === undefined ? undefined : await pathInsideOutput(extras.saveEmbeddings, outputPath);
+  // Known before any work: a name the run writes itself (pictures' names are known only at the end, checked then).
+  if (embeddingsInOutput !== undefined && isRunOutputName(embeddingsInOutput)) {
+    throw new PiaggioError('EOUTPUTFILE', messages.outputFileCollides('--save-embeddings', resolve(extras.saveEmbeddings!)), { exitCode: USAGE_EXIT_CODE });
+  }
   if (extras.saveEmbeddings !== undefined && embeddingsInOutput === undefined) {
     if ((await realPathOf(extras.saveEmbeddings)) === (await realPathOf(outputPath))) {
       throw new PiaggioError('EOUTPUTFILE', messages.outputFileNotRegular('--save-embeddings', resolve(extras.saveEmbeddings), 'the output folder'), { exitCode: USAGE_EXIT_CODE });
@@ -63,7 +68,11 @@ export async function runIntoOutput(
   let encoder: ImageEmbedder | undefined;
   let embeddings: StagedFile | undefined;
   try {
-    output = await OutputDirectory.create(outputPath, { inputs: extras.inputs, overwrite: extras.overwrite ?? false });
+    output = await OutputDirectory.create(outputPath, {
+      inputs: extras.inputs,
+      overwrite: extras.overwrite ?? false,
+      onWarning: (message) => settings.onProgress?.({ kind: 'warning', message }),
+    });
     const loaded = encoderValues ? await loadEncoder(encoderValues, settings) : undefined;
     encoder = loaded?.encoder;
     const embedding = loaded ? { metric: loaded.metric, defaultEpsilon: loaded.defaultEpsilon } : undefined;

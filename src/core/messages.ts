@@ -165,6 +165,15 @@ export const messages = {
   outputNotAFolder: (output: string, kind: string) => `Refusing to write to ${output}: it is ${kind}, not a folder; give a folder path with -o`,
   outputFolderIsLink: (output: string, target: string) =>
     `Refusing to write to ${output}: it is a symbolic link (to ${target}), which the run would replace; give the real folder with -o`,
+  outputNamedLikeStaging: (output: string) =>
+    `Refusing to write to ${output}: its name is that of piaggio's temporary folders (.piaggio-staging-…), which later runs remove; choose another name`,
+  batchOutputNotEmpty: (output: string, example: string) =>
+    `Refusing to write a batch into ${output}: it is not empty (it holds ${example}) and piaggio did not make it; choose a new or empty folder, or pass --overwrite to add one folder per video to it (a folder named like a video is replaced)`,
+  outputChangedDuringRun: (output: string) =>
+    `Refusing to write into ${output}: it was empty when the run began, and something was put into it since; nothing was written, run again`,
+  outputNotReplaceable: (output: string, reason: string) =>
+    `Refusing to replace ${output}: ${reason}, so the old folder could not be deleted whole; clear that first or choose another folder`,
+  outputPreviousLeft: (previous: string, reason: string) => `the new output is in place, but its previous version could not be deleted (${reason}): it is left at ${previous}`,
   outputIsMountPoint: (output: string) => `Refusing to write to ${output}: it is a mount point; give a new folder inside it, such as ${output}/piaggio-out`,
   outputHoldsWorkingDirectory: (output: string) =>
     `Refusing to overwrite ${output}: the current folder is inside it; run piaggio from another folder or choose another output`,
@@ -186,6 +195,7 @@ export const messages = {
   bothInputs: () => 'Give either -v VIDEO or -d DIR, not both',
   oneImageFolder: () => 'Give one folder of images with -d DIR (its subfolders are searched too)',
   missingOutput: () => 'Give an output folder with -o DIR',
+  oneOutputFolder: () => 'Give one output folder with -o DIR, not several',
   batchScenesPreset: () => 'The scenes preset prints the cut list of one video: give one video, or run piaggio scenes VIDEO for each',
   batchOneFile: (flag: string) => `${flag} names one file, which every video of a batch would overwrite: give one video, or run piaggio once per video`,
   batchInterrupted: (signal: string, written: number, total: number) =>

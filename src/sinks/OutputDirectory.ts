@@ -1,5 +1,5 @@
 import { lstat, readdir, readFile, rename, rm, access, writeFile } from 'node:fs/promises';
-import { constants, rmSync } from 'node:fs';
+import { constants, rmSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -8,7 +8,7 @@ import { messages } from '../core/messages.js';
 import type { OptionDeclarations } from '../core/options.js';
 import { toolVersion } from '../core/version.js';
 import { truncateUtf8 } from './fileNames.js';
-import { identifyInputs, isInside, isMountPoint, kindOf, makeFolders, realPathOf, refuseOutputFolderOverlappingInputs } from './outputPaths.js';
+import { identifyInputs, isInside, isMountPoint, kindOf, makeFolders, realPathOf, refuseOutputFolderOverlappingInputs, undeletableReason } from './outputPaths.js';
 
 /** The --overwrite option, for every run that writes an output folder. */
 export const outputDirectoryOptions = {
@@ -49,6 +49,8 @@ export interface OutputDirectorySettings {
   readonly inputs: readonly string[];
   /** Replace a non-empty folder that piaggio did not write. */
   readonly overwrite?: boolean;
+  /** Told when the new output is in place but the old one could not be deleted (it is left beside it). */
+  readonly onWarning?: (message: string) => void;
 }
 
 const STAGING_PREFIX = '.piaggio-staging-';
@@ -56,10 +58,25 @@ const PREVIOUS_SUFFIX = '-previous';
 /** `.piaggio-staging-<name>-<pid>-<8 hex>` with an optional `-previous`. */
 const STAGING_NAME = /^\.piaggio-staging-.*-(\d+)-[0-9a-f]{8}(-previous)?$/;
 /**
- * Files that file browsers leave in any folder they show (Finder's .DS_Store and ._ files, Windows'
- * Thumbs.db and desktop.ini, KDE's .directory): looking at an output must not make it someone else's.
+ * Files that file browsers leave in any folder they show (Finder's .DS_Store, Windows' Thumbs.db and
+ * desktop.ini, KDE's .directory, and macOS's `._NAME` companion of a file NAME beside it): looking
+ * at an output must not make it someone else's. Only regular files count; a folder never does.
  */
-const FILE_BROWSER_LITTER = /^(\.DS_Store|Thumbs\.db|desktop\.ini|\.directory|\._.+)$/;
+const FILE_BROWSER_FILES = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini', '.directory']);
+
+function isFileBrowserLitter(entry: Dirent, siblings: ReadonlySet<string>): boolean {
+  if (!entry.isFile()) return false;
+  return FILE_BROWSER_FILES.has(entry.name) || (entry.name.startsWith('._') && siblings.has(entry.name.slice(2)));
+}
+
+/** The entries of one folder that someone put there: piaggio's marker and file-browser litter left out. */
+async function ownEntries(folder: string): Promise<Dirent[]> {
+  const entries = await readdir(folder, { withFileTypes: true });
+  const names = new Set(entries.map((entry) => entry.name));
+  // A run's own staging folder sits inside an empty output folder while it works.
+  return entries.filter((entry) => entry.name !== OUTPUT_MARKER && !isFileBrowserLitter(entry, names) && !(entry.isDirectory() && STAGING_NAME.test(entry.name)));
+}
+
 /** Bytes of the output folder's name kept in the staging folder's name (a name may have at most 255). */
 const STAGING_NAME_BYTES = 80;
 
@@ -72,12 +89,11 @@ async function readMarker(folder: string): Promise<OutputMarker | undefined> {
   }
 }
 
-/** Every entry below `folder`, relative and `/`-separated, without following symlinks. */
+/** Every entry below `folder`, relative and `/`-separated, without following symlinks (marker and litter left out). */
 async function listEntries(folder: string, prefix = ''): Promise<string[]> {
   const found: string[] = [];
-  for (const entry of await readdir(folder, { withFileTypes: true })) {
+  for (const entry of await ownEntries(folder)) {
     const relativePath = `${prefix}${entry.name}`;
-    if (relativePath === OUTPUT_MARKER) continue;
     found.push(relativePath);
     if (entry.isDirectory()) found.push(...(await listEntries(join(folder, entry.name), `${relativePath}/`)));
   }
@@ -100,6 +116,8 @@ function isAlive(pid: number): boolean {
  * file-browser litter left out), or undefined when it does not exist.
  */
 async function checkOutputPlace(absolute: string, settings: OutputDirectorySettings): Promise<string[] | undefined> {
+  // The next run in the same parent would take it for a dead run's leftovers.
+  if (STAGING_NAME.test(basename(absolute))) throw new PiaggioError('EOUTPUT', messages.outputNamedLikeStaging(absolute), { exitCode: USAGE_EXIT_CODE });
   await refuseOutputFolderOverlappingInputs(absolute, await identifyInputs(settings.inputs));
   const existing = await lstat(absolute).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
@@ -113,10 +131,16 @@ async function checkOutputPlace(absolute: string, settings: OutputDirectorySetti
   if (await isMountPoint(await realPathOf(absolute), existing)) {
     throw new PiaggioError('EOUTPUT', messages.outputIsMountPoint(absolute), { exitCode: USAGE_EXIT_CODE });
   }
-  const names = await readdir(absolute).catch((error: NodeJS.ErrnoException) => {
+  const entries = await ownEntries(absolute).catch((error: NodeJS.ErrnoException) => {
     throw new PiaggioError('EOUTPUT', messages.outputNotWritable(absolute, error.message), { cause: error });
   });
-  return names.filter((name) => name !== OUTPUT_MARKER && !FILE_BROWSER_LITTER.test(name)).sort();
+  return entries.map((entry) => entry.name).sort();
+}
+
+/** Refuses to replace a folder that could not be deleted whole once the new output has taken its place. */
+async function refuseUndeletable(absolute: string): Promise<void> {
+  const reason = await undeletableReason(await realPathOf(absolute));
+  if (reason !== undefined) throw new PiaggioError('EOUTPUT', messages.outputNotReplaceable(absolute, reason), { exitCode: USAGE_EXIT_CODE });
 }
 
 /**
@@ -133,8 +157,11 @@ export async function checkOutputFolder(finalPath: string, settings: OutputDirec
   if (marker?.state === 'complete' && marker.entries) {
     // Only a folder that claims to be piaggio's is walked whole: someone's big folder is refused at its first name.
     const written = new Set(marker.entries);
-    const foreign = (await listEntries(absolute)).find((entry) => !written.has(entry) && !FILE_BROWSER_LITTER.test(basename(entry)));
-    if (foreign === undefined) return 'written by piaggio';
+    const foreign = (await listEntries(absolute)).find((entry) => !written.has(entry));
+    if (foreign === undefined) {
+      await refuseUndeletable(absolute);
+      return 'written by piaggio';
+    }
     if (!settings.overwrite) throw new PiaggioError('EOUTPUTNOTOURS', messages.outputHoldsForeignFile(absolute, foreign), { exitCode: USAGE_EXIT_CODE });
   } else if (!settings.overwrite) {
     throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, names[0] ?? OUTPUT_MARKER), { exitCode: USAGE_EXIT_CODE });
@@ -143,6 +170,7 @@ export async function checkOutputFolder(finalPath: string, settings: OutputDirec
   if (isInside(await realPathOf(process.cwd()), await realPathOf(absolute))) {
     throw new PiaggioError('EOUTPUT', messages.outputHoldsWorkingDirectory(absolute), { exitCode: USAGE_EXIT_CODE });
   }
+  await refuseUndeletable(absolute);
   return 'overwritten';
 }
 
@@ -157,7 +185,7 @@ export async function prepareBatchFolder(folder: string, settings: OutputDirecto
   const names = await checkOutputPlace(absolute, settings);
   if (names !== undefined && names.length > 0) {
     if ((await readMarker(absolute))?.state === 'batch' || settings.overwrite) return;
-    throw new PiaggioError('EOUTPUTNOTOURS', messages.outputNotEmpty(absolute, names[0]), { exitCode: USAGE_EXIT_CODE });
+    throw new PiaggioError('EOUTPUTNOTOURS', messages.batchOutputNotEmpty(absolute, names[0]), { exitCode: USAGE_EXIT_CODE });
   }
   try {
     await makeFolders(absolute);
@@ -185,12 +213,14 @@ export async function removeDeadRunsStaging(parent: string): Promise<void> {
     const folder = join(parent, name);
     if (match![2] === undefined) {
       const marker = await readMarker(folder);
-      if (marker?.host === hostname()) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+      if (marker?.state === 'staging' && marker.pid === Number(match![1]) && marker.host === hostname()) {
+        await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+      }
       continue;
     }
     // The previous output of a run that died while swapping folders: back into place if the new one never took it.
     const staging = await readMarker(folder.slice(0, -PREVIOUS_SUFFIX.length));
-    if (staging) {
+    if (staging?.state === 'staging' && staging.pid === Number(match![1])) {
       if (staging.host !== hostname() || dirname(staging.finalPath) !== parent) continue;
       const finalMissing = await lstat(staging.finalPath).then(() => false, () => true);
       if (finalMissing) await rename(folder, staging.finalPath).catch(() => undefined);
@@ -226,22 +256,25 @@ export class OutputDirectory {
   readonly finalPath: string;
   readonly stagingPath: string;
   private readonly settings: OutputDirectorySettings;
+  /** An empty folder is filled where it is (staging inside it), so it keeps its permissions, owner and identity. */
+  private readonly inPlace: boolean;
   private settled = false;
   private readonly abandonOnExit = () => {
     if (!this.settled) rmSync(this.stagingPath, { recursive: true, force: true });
   };
 
-  private constructor(finalPath: string, stagingPath: string, settings: OutputDirectorySettings) {
+  private constructor(finalPath: string, stagingPath: string, inPlace: boolean, settings: OutputDirectorySettings) {
     this.finalPath = finalPath;
     this.stagingPath = stagingPath;
+    this.inPlace = inPlace;
     this.settings = settings;
     process.once('exit', this.abandonOnExit);
   }
 
   static async create(finalPath: string, settings: OutputDirectorySettings): Promise<OutputDirectory> {
     const absolute = resolve(finalPath);
-    await checkOutputFolder(absolute, settings);
-    const parent = dirname(absolute);
+    const inPlace = (await checkOutputFolder(absolute, settings)) === 'empty';
+    const parent = inPlace ? absolute : dirname(absolute);
     await removeDeadRunsStaging(parent);
     const name = `${STAGING_PREFIX}${truncateUtf8(basename(absolute), STAGING_NAME_BYTES)}-${process.pid}-${randomBytes(4).toString('hex')}`;
     const staging = join(parent, name);
@@ -253,7 +286,7 @@ export class OutputDirectory {
       await rm(staging, { recursive: true, force: true }).catch(() => undefined);
       throw await creationFailure(absolute, error as NodeJS.ErrnoException);
     }
-    return new OutputDirectory(absolute, staging, settings);
+    return new OutputDirectory(absolute, staging, inPlace, settings);
   }
 
   /** Absolute path inside the staging folder for a path relative to the output folder. */
@@ -266,8 +299,9 @@ export class OutputDirectory {
   }
 
   /**
-   * Replaces the final folder with the staging folder, after checking once more that the final
-   * folder may be replaced (someone may have written into it while the run worked).
+   * Puts the output in place, after checking once more that the final folder may take it (someone
+   * may have written into it while the run worked): the staging folder replaces the final folder in
+   * one rename, or, for a folder that was empty, its entries move into it with the marker last.
    */
   async commit(): Promise<void> {
     if (this.settled) return;
@@ -284,9 +318,14 @@ export class OutputDirectory {
         entries: await listEntries(this.stagingPath),
       };
       await writeFile(join(this.stagingPath, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
-      hadPrevious = (await checkOutputFolder(this.finalPath, this.settings)) !== 'absent';
-      if (hadPrevious) await rename(this.finalPath, previous);
-      await rename(this.stagingPath, this.finalPath);
+      const state = await checkOutputFolder(this.finalPath, this.settings);
+      if (this.inPlace) {
+        await this.moveIntoEmptyFolder(state);
+      } else {
+        hadPrevious = state !== 'absent';
+        if (hadPrevious) await rename(this.finalPath, previous);
+        await rename(this.stagingPath, this.finalPath);
+      }
     } catch (error) {
       if (hadPrevious) await rename(previous, this.finalPath).catch(() => undefined);
       await this.abandon();
@@ -295,7 +334,34 @@ export class OutputDirectory {
     }
     this.settled = true;
     process.removeListener('exit', this.abandonOnExit);
-    if (hadPrevious) await rm(previous, { recursive: true, force: true });
+    // The run has succeeded; an old folder that resists deletion (checked before, so rare) is said, not fatal.
+    if (hadPrevious) {
+      await rm(previous, { recursive: true, force: true }).catch((error: Error) => this.settings.onWarning?.(messages.outputPreviousLeft(previous, error.message)));
+    }
+  }
+
+  /**
+   * Moves the staging folder's entries into the final folder, which must still be empty; the marker
+   * goes last, so a process killed half-way leaves a folder the next run refuses rather than takes
+   * for complete. On a failure the moved entries go back, and the folder is empty again.
+   */
+  private async moveIntoEmptyFolder(state: OutputFolderState): Promise<void> {
+    if (state !== 'empty') throw new PiaggioError('EOUTPUTNOTOURS', messages.outputChangedDuringRun(this.finalPath), { exitCode: USAGE_EXIT_CODE });
+    const names = (await readdir(this.stagingPath)).filter((name) => name !== OUTPUT_MARKER);
+    const moved: string[] = [];
+    try {
+      for (const name of [...names, OUTPUT_MARKER]) {
+        const target = join(this.finalPath, name);
+        // rename() would replace a file of that name without a word: someone may have made one since the check.
+        if (await lstat(target).then(() => true, () => false)) throw new PiaggioError('EOUTPUTNOTOURS', messages.outputChangedDuringRun(this.finalPath), { exitCode: USAGE_EXIT_CODE });
+        await rename(join(this.stagingPath, name), target);
+        moved.push(name);
+      }
+    } catch (error) {
+      for (const name of moved.reverse()) await rename(join(this.finalPath, name), join(this.stagingPath, name)).catch(() => undefined);
+      throw error;
+    }
+    await rm(this.stagingPath, { recursive: true, force: true });
   }
 
   /** Deletes the staging folder; the final folder is left as it was. */

@@ -1,4 +1,5 @@
-import { lstat, mkdir, readFile, realpath, stat } from 'node:fs/promises';
+import { access, lstat, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
@@ -53,6 +54,16 @@ function unescapeMountPath(path: string): string {
   return path.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
+/** Every mount point Linux lists in /proc/self/mountinfo (bind mounts too); empty elsewhere. */
+async function mountPoints(): Promise<string[]> {
+  const mountInfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return mountInfo
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((mountPoint): mountPoint is string => mountPoint !== undefined)
+    .map(unescapeMountPath);
+}
+
 /**
  * True when the folder `realFolder` (a real path) is a mount point: replacing it would rename a
  * mounted file system or empty a disk. Linux lists mount points in /proc/self/mountinfo (bind
@@ -60,16 +71,32 @@ function unescapeMountPath(path: string): string {
  */
 export async function isMountPoint(realFolder: string, stats?: Stats): Promise<boolean> {
   if (dirname(realFolder) === realFolder) return true; // the root of the file system
-  const mountInfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => undefined);
-  if (mountInfo !== undefined) {
-    for (const line of mountInfo.split('\n')) {
-      const mountPoint = line.split(' ')[4];
-      if (mountPoint !== undefined && unescapeMountPath(mountPoint) === realFolder) return true;
-    }
-  }
+  if ((await mountPoints()).includes(realFolder)) return true;
   const own = stats ?? (await stat(realFolder));
   const parent = await stat(dirname(realFolder));
   return own.dev !== parent.dev;
+}
+
+/**
+ * Why the folder `realFolder` cannot be deleted whole, or undefined when it can: a file system
+ * mounted inside it (deleting would empty that one too, or fail half-way with EBUSY), or a folder
+ * inside that this process may not change (the run would replace the output, then fail to delete
+ * the old one). Checked before a run replaces a folder, so that it never stops half-way.
+ */
+export async function undeletableReason(realFolder: string): Promise<string | undefined> {
+  const mounted = (await mountPoints()).find((mountPoint) => mountPoint !== realFolder && isInside(mountPoint, realFolder));
+  if (mounted !== undefined) return `a file system is mounted at ${mounted}`;
+  const top = await stat(realFolder);
+  const pending = [realFolder];
+  while (pending.length > 0) {
+    const folder = pending.pop()!;
+    const stats = await lstat(folder);
+    if (stats.dev !== top.dev) return `a file system is mounted at ${folder}`;
+    const denied = await access(folder, constants.W_OK | constants.X_OK).then(() => undefined, (error: NodeJS.ErrnoException) => error.code);
+    if (denied !== undefined) return `${folder} cannot be changed (${denied})`;
+    for (const entry of await readdir(folder, { withFileTypes: true })) if (entry.isDirectory()) pending.push(join(folder, entry.name));
+  }
+  return undefined;
 }
 
 /** A file or folder a run reads, with its real path and identity (to catch hard links too). */
@@ -93,14 +120,31 @@ export async function identifyInputs(inputs: readonly string[]): Promise<InputId
   return found;
 }
 
+/** `device:inode` of each folder from `realPath` (when it exists) up to the root: what a path lies inside, whatever its name. */
+async function identitiesUpward(realPath: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let folder = realPath; ; folder = dirname(folder)) {
+    const stats = await stat(folder).catch(() => undefined);
+    if (stats) found.add(`${stats.dev}:${stats.ino}`);
+    if (dirname(folder) === folder) return found;
+  }
+}
+
 /**
  * Refuses (usage error, exit 2) an output folder that is an input, lies inside an input folder,
  * or contains an input: a run would otherwise read what it writes, or replace what it reads.
+ * Real paths catch symlinks; device and inode numbers catch what paths cannot show, such as a bind
+ * mount (or a container volume) that shows the input folder under another path.
  */
 export async function refuseOutputFolderOverlappingInputs(outputPath: string, inputs: readonly InputIdentity[]): Promise<void> {
   const realOutput = await realPathOf(outputPath);
+  const aroundOutput = await identitiesUpward(realOutput);
+  const output = await stat(realOutput).catch(() => undefined);
   for (const input of inputs) {
-    if (isInside(realOutput, input.realPath) || isInside(input.realPath, realOutput)) {
+    const insideInput = isInside(realOutput, input.realPath) || aroundOutput.has(`${input.stats.dev}:${input.stats.ino}`);
+    const holdsInput =
+      isInside(input.realPath, realOutput) || (output !== undefined && (await identitiesUpward(input.realPath)).has(`${output.dev}:${output.ino}`));
+    if (insideInput || holdsInput) {
       throw new PiaggioError('EOUTPUTINPUT', messages.outputOverlapsInput(resolve(outputPath), input.path), { exitCode: USAGE_EXIT_CODE });
     }
   }
@@ -108,9 +152,9 @@ export async function refuseOutputFolderOverlappingInputs(outputPath: string, in
 
 /**
  * Checks a single-file output (`--stats FILE`, `--save-embeddings FILE`) before any work: it may
- * be a new file, or an existing regular file that is not an input and not inside an input folder.
+ * be a new file, or an existing regular file, outside every input folder and not an input.
  * Anything else (a folder, a device such as /dev/null, a FIFO, a socket, a symbolic link, an
- * input or a hard link to one) is refused with one line and exit code 2, since the file is
+ * input or a hard link to an input file) is refused with one line and exit code 2, since the file is
  * replaced by a rename and would stop being what it was.
  */
 export async function checkSingleFileOutput(path: string, flag: string, inputs: readonly InputIdentity[]): Promise<void> {
@@ -123,10 +167,12 @@ export async function checkSingleFileOutput(path: string, flag: string, inputs: 
     throw new PiaggioError('EOUTPUTFILE', messages.outputFileNotRegular(flag, absolute, kindOf(existing)), { exitCode: USAGE_EXIT_CODE });
   }
   const realOutput = await realPathOf(absolute);
+  const foldersAbove = await identitiesUpward(dirname(realOutput));
   for (const input of inputs) {
     const sameFile = existing !== undefined && existing.dev === input.stats.dev && existing.ino === input.stats.ino;
-    // An existing file inside an input folder is an input too, whether or not the run reads its kind.
-    const insideInputFolder = existing !== undefined && input.stats.isDirectory() && isInside(realOutput, input.realPath);
+    // A file inside an input folder is an input, or would be read as one by the next run.
+    const insideInputFolder =
+      input.stats.isDirectory() && (isInside(realOutput, input.realPath) || foldersAbove.has(`${input.stats.dev}:${input.stats.ino}`));
     if (sameFile || realOutput === input.realPath || insideInputFolder) {
       throw new PiaggioError('EOUTPUTFILE', messages.outputFileIsInput(flag, absolute, input.path), { exitCode: USAGE_EXIT_CODE });
     }

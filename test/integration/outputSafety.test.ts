@@ -82,6 +82,24 @@ describe('-o never destroys what piaggio did not write', () => {
     assert.deepEqual(readdirSync(temporary.path).filter((name) => name.startsWith('.piaggio-staging')), []);
   });
 
+  test('the model file is an input too: no output replaces it', async () => {
+    mkdirSync(at('models'));
+    const modelCopy = at('models', 'm.onnx');
+    copyFileSync(model, modelCopy);
+    const before = readFileSync(modelCopy);
+    assertRefused(
+      await runPiaggio(['-d', at('parent', 'photos'), '-o', at('with-model'), '-m', modelCopy, '--save-embeddings', modelCopy]),
+      messages.outputFileIsInput('--save-embeddings', modelCopy, modelCopy),
+    );
+    assertRefused(await runPiaggio(['-d', at('parent', 'photos'), '-o', at('models'), '-m', modelCopy, '--overwrite']), messages.outputOverlapsInput(at('models'), modelCopy));
+    assert.deepEqual(readFileSync(modelCopy), before);
+    assert.ok(!existsSync(at('with-model')));
+  });
+
+  test('-o given twice is one usage line', async () => {
+    assertRefused(await runPiaggio(['-v', at('home', 'talk.mp4'), '-o', at('a'), '-o', at('b'), '-m', model]), messages.oneOutputFolder());
+  });
+
   test('a device or a file given as -o is refused', async () => {
     assertRefused(await runPiaggio(['-v', at('home', 'talk.mp4'), '-o', '/dev/null', '-m', model, '--overwrite']), messages.outputNotAFolder('/dev/null', 'a character device'));
     assert.ok(statSync('/dev/null').isCharacterDevice());
@@ -96,7 +114,7 @@ describe('-o never destroys what piaggio did not write', () => {
       assert.equal(result.code, 0, result.stderr);
     }
     assert.deepEqual(readdirSync(at('batch')).sort(), [OUTPUT_MARKER, 'a', 'b']);
-    assertRefused(await runPiaggio(['-v', at('clips'), '-o', at('home'), '-m', model]), messages.outputNotEmpty(at('home'), 'notes.txt'));
+    assertRefused(await runPiaggio(['-v', at('clips'), '-o', at('home'), '-m', model]), messages.batchOutputNotEmpty(at('home'), 'notes.txt'));
     assertRefused(await runPiaggio(['-v', at('clips'), '-o', at('clips', 'out'), '-m', model]), messages.outputOverlapsInput(at('clips', 'out'), at('clips')));
   });
 });
@@ -125,7 +143,12 @@ describe('single-file outputs never replace an input or something that is not a 
       messages.outputFileIsInput('--save-embeddings', picture, at('parent', 'photos')),
     );
     assert.deepEqual(readFileSync(picture), before);
-    assert.ok(!existsSync(at('dedup')));
+    // A new file inside the input folder would be read by the next run: refused too, existing or not.
+    assertRefused(
+      await runPiaggio(['-d', at('parent', 'photos'), '-o', at('dedup'), '-m', model, '--save-embeddings', at('parent', 'photos', 'new.npy')]),
+      messages.outputFileIsInput('--save-embeddings', at('parent', 'photos', 'new.npy'), at('parent', 'photos')),
+    );
+    assert.ok(!existsSync(at('dedup')) && !existsSync(at('parent', 'photos', 'new.npy')));
     for (let run = 0; run < 2; run += 1) {
       const result = await runPiaggio(['-d', at('parent', 'photos'), '-o', at('dedup'), '-m', model, '--save-embeddings', at('dedup', 'vectors', 'e.npy')]);
       assert.equal(result.code, 0, result.stderr);

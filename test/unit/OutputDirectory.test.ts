@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OUTPUT_MARKER, OutputDirectory, checkOutputFolder, removeDeadRunsStaging, type OutputDirectorySettings } from '../../src/sinks/OutputDirectory.js';
@@ -82,13 +82,35 @@ test(
 );
 
 test(
-  'an empty folder is used',
+  'an empty folder is filled where it is: same folder, same permissions, staging inside it and gone after',
   withTemporary(async (root) => {
     const final = join(root, 'out');
     mkdirSync(final);
+    chmodSync(final, 0o2750);
+    const before = statSync(final);
     assert.equal(await checkOutputFolder(final, { inputs: [] }), 'empty');
-    await writeOutput(final, { 'a.txt': 'a' });
-    assert.equal(readFileSync(join(final, 'a.txt'), 'utf8'), 'a');
+    const output = await OutputDirectory.create(final, { inputs: [] });
+    assert.ok(output.stagingPath.startsWith(final + '/'), 'staged inside the empty folder');
+    assert.equal(await checkOutputFolder(final, { inputs: [] }), 'empty', 'a run staging inside does not make it non-empty');
+    mkdirSync(output.pathFor('sub'));
+    writeFileSync(output.pathFor('sub/a.txt'), 'a');
+    await output.commit();
+    const after = statSync(final);
+    assert.deepEqual([after.ino, after.mode], [before.ino, before.mode]);
+    assert.deepEqual(readdirSync(final).sort(), [OUTPUT_MARKER, 'sub']);
+    assert.equal(readFileSync(join(final, 'sub', 'a.txt'), 'utf8'), 'a');
+    assert.equal(await checkOutputFolder(final, { inputs: [] }), 'written by piaggio');
+    // The current folder may be the empty output: it is not replaced, so the shell keeps its folder.
+    const cwd = process.cwd();
+    const here = join(root, 'here');
+    mkdirSync(here);
+    process.chdir(here);
+    try {
+      await writeOutput('.', { 'b.txt': 'b' });
+      assert.equal(readFileSync(join(here, 'b.txt'), 'utf8'), 'b');
+    } finally {
+      process.chdir(cwd);
+    }
   }),
 );
 
@@ -182,6 +204,28 @@ test(
   }),
 );
 
+test('a bind mount that shows the input folder under another path is caught by identity', { skip: process.getuid?.() !== 0 && 'bind mounts need root' }, async (context) => {
+  const temporary = makeTemporaryDirectory();
+  const photos = join(temporary.path, 'photos');
+  const view = join(temporary.path, 'view');
+  mkdirSync(join(photos, 'sub'), { recursive: true });
+  mkdirSync(view);
+  const mounted = spawnSync('mount', ['--bind', photos, view]);
+  try {
+    if (mounted.status !== 0) {
+      context.skip('this machine does not let root bind-mount');
+      return;
+    }
+    for (const output of [join(view, 'out'), join(view, 'sub')]) {
+      await assert.rejects(checkOutputFolder(output, { inputs: [photos], overwrite: true }), { message: messages.outputOverlapsInput(output, photos) });
+    }
+    await assert.rejects(checkOutputFolder(temporary.path, { inputs: [join(view, 'sub')], overwrite: true }), { code: 'EOUTPUTINPUT' });
+  } finally {
+    if (mounted.status === 0) spawnSync('umount', [view]);
+    temporary.remove();
+  }
+});
+
 test(
   'a symbolic link, a file or a device given as the output folder is refused',
   withTemporary(async (root) => {
@@ -244,6 +288,47 @@ test(
     await writeOutput(join(root, 'out'), { 'a.txt': 'a' });
     assert.ok(!existsSync(join(root, `.piaggio-staging-out-${dead}-0000000f`)));
   }),
+);
+
+test(
+  "an output named like a staging folder is refused; a look-alike whose marker is not a staging run's is never removed",
+  withTemporary(async (root) => {
+    const dead = deadPid();
+    const lookalike = join(root, `.piaggio-staging-keep-${dead}-deadbeef`);
+    await assert.rejects(checkOutputFolder(lookalike, { inputs: [] }), { message: messages.outputNamedLikeStaging(lookalike) });
+    // Its marker says complete (a copied output), or names another process: not a dead run's staging folder.
+    writeTree(lookalike, { [OUTPUT_MARKER]: JSON.stringify({ tool: 'piaggio', version: '0', state: 'complete', pid: dead, host: hostname(), finalPath: lookalike, entries: [] }) });
+    const otherPid = join(root, `.piaggio-staging-x-${dead}-0000beef`);
+    writeTree(otherPid, { [OUTPUT_MARKER]: JSON.stringify({ tool: 'piaggio', version: '0', state: 'staging', pid: dead + 1, host: hostname(), finalPath: join(root, 'x') }) });
+    await removeDeadRunsStaging(root);
+    assert.ok(existsSync(lookalike) && existsSync(otherPid));
+  }),
+);
+
+test(
+  'a folder that holds a mount point is not replaced, even with overwrite',
+  { skip: process.getuid?.() !== 0 && 'mounting needs root' },
+  async (context) => {
+    const temporary = makeTemporaryDirectory();
+    const final = join(temporary.path, 'out');
+    mkdirSync(join(final, 'disk'), { recursive: true });
+    writeFileSync(join(final, 'note.txt'), 'n');
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', join(final, 'disk')]);
+    try {
+      if (mounted.status !== 0) {
+        context.skip('this machine does not let root mount a tmpfs');
+        return;
+      }
+      writeFileSync(join(final, 'disk', 'precious.txt'), 'on another file system');
+      await assert.rejects(OutputDirectory.create(final, { inputs: [], overwrite: true }), {
+        message: messages.outputNotReplaceable(final, `a file system is mounted at ${join(final, 'disk')}`),
+      });
+      assert.equal(readFileSync(join(final, 'disk', 'precious.txt'), 'utf8'), 'on another file system');
+    } finally {
+      if (mounted.status === 0) spawnSync('umount', [join(final, 'disk')]);
+      temporary.remove();
+    }
+  },
 );
 
 test(

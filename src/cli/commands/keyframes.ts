@@ -13,6 +13,7 @@ import { runBatch, type BatchResult } from '../../../pipelines/batch.js';
 import { expandVideoInputs } from '../../sources/videoInputs.js';
 
 function requireOutput(args: Record<string, unknown>): string {
+  if (Array.isArray(args.output)) throw new PiaggioError('EUSAGE', messages.oneOutputFolder(), { exitCode: USAGE_EXIT_CODE });
   const output = args.output as string | undefined;
   if (!output) throw new PiaggioError('EUSAGE', messages.missingOutput(), { exitCode: USAGE_EXIT_CODE });
   return output;
@@ -24,7 +25,7 @@ const ALL_PIPELINE_OPTIONS = { ...keyframesPipelineOptions, ...dedupPipelineOpti
 async function runPreset(input: { video: string } | { directory: string }, args: Record<string, unknown>, context: CliContext): Promise<number> {
   const preset = args.preset as string | undefined;
   const given = validated(ALL_PIPELINE_OPTIONS, args);
-  const output = args.output as string | undefined;
+  const output = args.output === undefined ? undefined : requireOutput(args);
   const spec = 'video' in input ? { preset, video: input.video, output } : { preset, directory: input.directory, output: requireOutput(args) };
   const pipeline = buildPipeline({ ...spec, options: given } as PipelineSpec);
   if (pipeline.preset.kind !== 'scenes') requireOutput(args);
