@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, rename, rm, access, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rename, rm, rmdir, access, writeFile } from 'node:fs/promises';
 import { constants, rmSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { messages } from '../core/messages.js';
 import type { OptionDeclarations } from '../core/options.js';
 import { toolVersion } from '../core/version.js';
 import { truncateUtf8 } from './fileNames.js';
-import { identifyInputs, isInside, isMountPoint, kindOf, makeFolders, realPathOf, refuseOutputFolderOverlappingInputs, undeletableReason } from './outputPaths.js';
+import { identifyInputs, isInside, isMountPoint, kindOf, isProcessAlive, makeFolders, realPathOf, refuseOutputFolderOverlappingInputs, undeletableReason } from './outputPaths.js';
 
 /** The --overwrite option, for every run that writes an output folder. */
 export const outputDirectoryOptions = {
@@ -98,16 +98,6 @@ async function listEntries(folder: string, prefix = ''): Promise<string[]> {
     if (entry.isDirectory()) found.push(...(await listEntries(join(folder, entry.name), `${relativePath}/`)));
   }
   return found.sort();
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -207,7 +197,7 @@ export async function removeDeadRunsStaging(parent: string): Promise<void> {
   // A previous output is looked at before its staging folder: putting it back needs that folder's marker.
   const dead = names
     .map((name) => ({ name, match: STAGING_NAME.exec(name) }))
-    .filter(({ match }) => match !== null && Number(match[1]) !== process.pid && !isAlive(Number(match[1])))
+    .filter(({ match }) => match !== null && Number(match[1]) !== process.pid && !isProcessAlive(Number(match[1])))
     .sort((a, b) => Number(b.match![2] !== undefined) - Number(a.match![2] !== undefined));
   for (const { name, match } of dead) {
     const folder = join(parent, name);
@@ -258,15 +248,18 @@ export class OutputDirectory {
   private readonly settings: OutputDirectorySettings;
   /** An empty folder is filled where it is (staging inside it), so it keeps its permissions, owner and identity. */
   private readonly inPlace: boolean;
+  /** Parent folders this run made for the staging folder: a run that writes nothing removes them again. */
+  private readonly madeParents: readonly string[];
   private settled = false;
   private readonly abandonOnExit = () => {
     if (!this.settled) rmSync(this.stagingPath, { recursive: true, force: true });
   };
 
-  private constructor(finalPath: string, stagingPath: string, inPlace: boolean, settings: OutputDirectorySettings) {
+  private constructor(finalPath: string, stagingPath: string, inPlace: boolean, madeParents: readonly string[], settings: OutputDirectorySettings) {
     this.finalPath = finalPath;
     this.stagingPath = stagingPath;
     this.inPlace = inPlace;
+    this.madeParents = madeParents;
     this.settings = settings;
     process.once('exit', this.abandonOnExit);
   }
@@ -278,15 +271,16 @@ export class OutputDirectory {
     await removeDeadRunsStaging(parent);
     const name = `${STAGING_PREFIX}${truncateUtf8(basename(absolute), STAGING_NAME_BYTES)}-${process.pid}-${randomBytes(4).toString('hex')}`;
     const staging = join(parent, name);
+    let made: string[] = [];
     try {
-      await makeFolders(staging);
+      made = await makeFolders(staging);
       const marker: OutputMarker = { tool: 'piaggio', version: toolVersion(), state: 'staging', pid: process.pid, host: hostname(), finalPath: absolute };
       await writeFile(join(staging, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
     } catch (error) {
       await rm(staging, { recursive: true, force: true }).catch(() => undefined);
       throw await creationFailure(absolute, error as NodeJS.ErrnoException);
     }
-    return new OutputDirectory(absolute, staging, inPlace, settings);
+    return new OutputDirectory(absolute, staging, inPlace, made.slice(0, -1), settings);
   }
 
   /** Absolute path inside the staging folder for a path relative to the output folder. */
@@ -370,6 +364,8 @@ export class OutputDirectory {
     this.settled = true;
     process.removeListener('exit', this.abandonOnExit);
     await rm(this.stagingPath, { recursive: true, force: true });
+    // Innermost first; a folder someone has put something into meanwhile is not empty and stays.
+    for (const folder of [...this.madeParents].reverse()) await rmdir(folder).catch(() => undefined);
   }
 }
 

@@ -1,8 +1,8 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { PiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
+import { removeDeadTemporarySiblings, temporarySiblingOf } from './outputPaths.js';
 
 /** Rows are gathered into chunks of about this many characters before each write. */
 const CHUNK_CHARACTERS = 64 * 1024;
@@ -48,7 +48,8 @@ export class StatsFileWriter {
 
   constructor(path: string) {
     this.path = resolve(path);
-    this.temporaryPath = join(dirname(this.path), `.${basename(this.path)}.piaggio-${randomBytes(4).toString('hex')}.tmp`);
+    removeDeadTemporarySiblings(this.path);
+    this.temporaryPath = temporarySiblingOf(this.path);
     process.once('exit', this.removeOnExit);
   }
 

@@ -1,7 +1,8 @@
 import { open, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { PiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
+import { removeDeadTemporarySiblings, temporarySiblingOf } from './outputPaths.js';
 import type { OptionDeclarations, OptionInput } from '../core/options.js';
 
 /**
@@ -67,7 +68,8 @@ export interface StagedFile {
  * `path`; nothing appears at `path` until commit(), so the file there is never half-written.
  */
 export async function stageNpy(path: string, rows: readonly Float32Array[], dimensions: number): Promise<StagedFile> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.partial`);
+  removeDeadTemporarySiblings(path);
+  const temporary = temporarySiblingOf(path);
   const handle = await open(temporary, 'w').catch((error: NodeJS.ErrnoException) => {
     throw new PiaggioError('ENOTWRITABLE', messages.outputNotWritable(path, error.message), { cause: error });
   });

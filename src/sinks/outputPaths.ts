@@ -1,5 +1,6 @@
 import { access, lstat, mkdir, readdir, readFile, realpath, stat } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { constants, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
@@ -180,18 +181,58 @@ export async function checkSingleFileOutput(path: string, flag: string, inputs: 
 }
 
 /**
- * `mkdir -p`, one folder at a time. Node's own recursive mkdir never returns where mkdir answers
- * ENOENT although the parent exists (inside /proc, for one): it retries forever at full CPU.
+ * `mkdir -p`, one folder at a time; resolves with the folders it made, outermost first. Node's own
+ * recursive mkdir never returns where mkdir answers ENOENT although the parent exists (inside
+ * /proc, for one): it retries forever at full CPU.
  */
-export async function makeFolders(path: string): Promise<void> {
+export async function makeFolders(path: string): Promise<string[]> {
   const missing: string[] = [];
   for (let folder = resolve(path); !(await lstat(folder).then(() => true, () => false)); folder = dirname(folder)) {
     if (dirname(folder) === folder) break;
     missing.unshift(folder);
   }
+  const made: string[] = [];
   for (const folder of missing) {
-    await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
+    await mkdir(folder).then(
+      () => made.push(folder),
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      },
+    );
+  }
+  return made;
+}
+
+/** True while a process with this pid exists (EPERM: it exists but belongs to someone else). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The hidden name a single-file output is written under before it is renamed into place:
+ * `.NAME.piaggio-PID-HEX.tmp` beside `path`, so that a later run can tell a dead run's leftover.
+ */
+export function temporarySiblingOf(path: string): string {
+  return join(dirname(path), `.${basename(path)}.piaggio-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Removes the temporary siblings of `path` (see {@link temporarySiblingOf}) that runs killed outright left behind. */
+export function removeDeadTemporarySiblings(path: string): void {
+  const name = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\.${name}\\.piaggio-(\\d+)-[0-9a-f]{8}\\.tmp$`);
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return;
+  }
+  for (const candidate of names) {
+    const pid = Number(pattern.exec(candidate)?.[1]);
+    if (pid > 0 && pid !== process.pid && !isProcessAlive(pid)) rmSync(join(dirname(path), candidate), { force: true });
   }
 }

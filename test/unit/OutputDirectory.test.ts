@@ -332,6 +332,18 @@ test(
 );
 
 test(
+  'a run that writes nothing removes the parent folders it made, not those it found',
+  withTemporary(async (root) => {
+    mkdirSync(join(root, 'a'));
+    const output = await OutputDirectory.create(join(root, 'a', 'b', 'c', 'out'), { inputs: [] });
+    assert.ok(existsSync(join(root, 'a', 'b', 'c')));
+    await output.abandon();
+    assert.deepEqual(readdirSync(root), ['a']);
+    assert.deepEqual(readdirSync(join(root, 'a')), []);
+  }),
+);
+
+test(
   'paths cannot leave the output folder or touch the marker',
   withTemporary(async (root) => {
     const output = await OutputDirectory.create(join(root, 'out'), { inputs: [] });

@@ -1,6 +1,7 @@
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { formatMetric, formatTimecode, StatsFileWriter } from '../../src/sinks/StatsFile.js';
 import { PiaggioError } from '../../src/core/errors.js';
@@ -47,6 +48,19 @@ describe('StatsFileWriter', () => {
     writer.addRow(1, 0, Float64Array.of(1, 2), names);
     writer.commit();
     assert.equal(readFileSync(path, 'utf8'), 'previous run\n', 'an abandoned writer writes nothing more');
+  });
+
+  test("a run killed outright leaves its temporary file; the next writer of that file removes it, not a live run's", () => {
+    const folder = join(directory.path, 'leftovers');
+    mkdirSync(folder);
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const deadRuns = `.stats.csv.piaggio-${dead}-0000000a.tmp`;
+    const liveRuns = `.stats.csv.piaggio-${process.ppid}-0000000b.tmp`;
+    const otherFiles = `.other.csv.piaggio-${dead}-0000000c.tmp`;
+    for (const name of [deadRuns, liveRuns, otherFiles]) writeFileSync(join(folder, name), 'partial');
+    const writer = new StatsFileWriter(join(folder, 'stats.csv'));
+    writer.abandon();
+    assert.deepEqual(readdirSync(folder).sort(), [otherFiles, liveRuns].sort());
   });
 
   test('an unwritable place is a PiaggioError naming the file', () => {
