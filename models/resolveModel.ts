@@ -15,12 +15,22 @@ export interface ResolvedModel {
   readonly entry?: ModelEntry;
 }
 
-async function isFile(path: string): Promise<boolean> {
+/**
+ * Whether `path` is a model file to load: false when nothing is there; an error that says what is
+ * wrong when something is there that cannot be read as one (a FIFO, a device, no permission).
+ */
+async function isModelFile(path: string): Promise<boolean> {
+  let stats;
   try {
-    return (await stat(path)).isFile();
-  } catch {
+    stats = await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new PiaggioError('EMODELUNREADABLE', messages.inputNotReadable(path), { cause: error });
     return false;
   }
+  if (stats.isFile()) return true;
+  if (stats.isDirectory()) return false;
+  throw new PiaggioError('EMODELNOTFILE', messages.modelNotRegularFile(path));
 }
 
 /**
@@ -30,7 +40,7 @@ async function isFile(path: string): Promise<boolean> {
  */
 export async function resolveModel(idOrPath: string, settings: DownloadSettings = {}): Promise<ResolvedModel> {
   const asPath = resolve(idOrPath);
-  if (await isFile(asPath)) return { path: asPath };
+  if (await isModelFile(asPath)) return { path: asPath };
   if (/\.onnx$/i.test(idOrPath)) throw new PiaggioError('EMODELNOTFOUND', messages.inputNotFound(asPath));
   const entry = findModel(idOrPath);
   if (!entry) throw new PiaggioError('EMODELNOTFOUND', messages.modelNotFound(idOrPath, modelIds()), { exitCode: USAGE_EXIT_CODE });

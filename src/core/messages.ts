@@ -59,6 +59,7 @@ export const messages = {
   inputEmpty: (path: string) => `${path} is empty (0 bytes): nothing to read`,
   inputNotRegularFile: (path: string) => `${path} is not a regular file (a FIFO, socket or device): give a video file`,
   inputNotReadable: (path: string) => `Cannot read ${path}: check its permissions`,
+  modelNotRegularFile: (path: string) => `${path} is not a regular file (a FIFO, socket or device): give an .onnx model file`,
   permissionDenied: () => 'permission denied: check its permissions',
   noVideosFound: (path: string) =>
     `No videos found in ${path} (a folder given with -v is searched for video files by extension, not recursively): use -d ${path} for a folder of images`,

@@ -79,11 +79,18 @@ async function checkDirectory(directory: string): Promise<string> {
   let isDirectory: boolean;
   try {
     isDirectory = (await stat(absolute)).isDirectory();
-  } catch {
-    throw new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(absolute), { exitCode: USAGE_EXIT_CODE });
+  } catch (error) {
+    throw unreachableFolder(absolute, error);
   }
   if (!isDirectory) throw new PiaggioError('EINPUTNOTDIRECTORY', messages.inputNotDirectory(absolute), { exitCode: USAGE_EXIT_CODE });
   return absolute;
+}
+
+/** The input folder cannot be read: not there, or not ours to read (which says what to check instead). */
+function unreachableFolder(path: string, error: unknown): PiaggioError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return new PiaggioError('EINPUTUNREADABLE', messages.inputNotReadable(path), { cause: error });
+  return new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(path), { cause: error, exitCode: USAGE_EXIT_CODE });
 }
 
 /** Settings of {@link listImageFiles}. */
@@ -137,7 +144,7 @@ export async function listImageFiles(directory: string, settings: ListImageFiles
     try {
       entries = await readdir(folder, { withFileTypes: true });
     } catch (error) {
-      if (folder === root) throw new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(root), { cause: error, exitCode: USAGE_EXIT_CODE });
+      if (folder === root) throw unreachableFolder(root, error);
       settings.onSkipped?.(folder, messages.folderUnreadable(reasonOf(error)));
       return;
     }

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync, statSync, symlinkSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { basename, join } from 'node:path';
@@ -169,6 +169,12 @@ describe('bad input: one line, an exit code, nothing written', { concurrency: 4 
   test('a FIFO given as the video is refused without being opened', { timeout: 60_000 }, async () => {
     assertFails(await run(['-v', 'fifo.mp4', '-o', 'out-fifo', ...withModel(video)]), 1, messages.inputNotRegularFile('fifo.mp4'), 'out-fifo');
     assertFails(await run(['scenes', 'fifo.mp4']), 1, messages.inputNotRegularFile('fifo.mp4'));
+  });
+
+  test('a FIFO or a link to /dev/zero given as the model is refused without being opened', { timeout: 60_000 }, async () => {
+    symlinkSync('/dev/zero', at('zero.onnx'));
+    assertFails(await run(['-v', 'video.mp4', '-o', 'out-fifo-model', '-m', 'fifo.mp4']), 1, messages.modelNotRegularFile(at('fifo.mp4')), 'out-fifo-model');
+    assertFails(await run(['-v', 'video.mp4', '-o', 'out-zero-model', '-m', 'zero.onnx']), 1, messages.modelNotRegularFile(at('zero.onnx')), 'out-zero-model');
   });
 
   test('a character device (/dev/urandom) and a socket given as the video are refused', { timeout: 60_000 }, async () => {
@@ -351,6 +357,15 @@ describe('bad input: one line, an exit code, nothing written', { concurrency: 4 
       chmodSync(at('locked.mp4'), 0o000);
       const result = await run(['-v', 'locked.mp4', '-o', 'out-locked', '-m', model], settings());
       assertFails(result, 1, messages.inputNotReadable('locked.mp4'), 'out-locked');
+    });
+
+    test('an image folder that cannot be read is named as such, not as missing', { skip }, async () => {
+      prepare();
+      mkdirSync(at('closed', 'photos'), { recursive: true });
+      copyFileSync(at('images', 'green.png'), at('closed', 'photos', 'green.png'));
+      chmodSync(at('closed'), 0o700);
+      const result = await run(['-d', 'closed/photos', '-o', 'out-closed', '-m', model], settings());
+      assertFails(result, 1, messages.inputNotReadable(at('closed', 'photos')), 'out-closed');
     });
 
     test('an unreadable image among readable ones is skipped with a warning that says why', { skip }, async () => {
