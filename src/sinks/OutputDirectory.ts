@@ -7,8 +7,9 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import type { OptionDeclarations } from '../core/options.js';
 import { toolVersion } from '../core/version.js';
+import { isInside } from '../core/paths.js';
 import { truncateUtf8 } from './fileNames.js';
-import { identifyInputs, isInside, isMountPoint, kindOf, isProcessAlive, makeFolders, realPathOf, refuseOutputFolderOverlappingInputs, undeletableReason } from './outputPaths.js';
+import { identifyInputs, isMountPoint, kindOf, isProcessAlive, makeFolders, realPathOf, refuseOutputFolderOverlappingInputs, undeletableReason } from './outputPaths.js';
 
 /** The --overwrite option, for every run that writes an output folder. */
 export const outputDirectoryOptions = {
@@ -79,6 +80,12 @@ async function ownEntries(folder: string): Promise<Dirent[]> {
 
 /** Bytes of the output folder's name kept in the staging folder's name (a name may have at most 255). */
 const STAGING_NAME_BYTES = 80;
+
+/** Writes this process's marker into `folder`. */
+async function writeMarker(folder: string, state: OutputMarker['state'], finalPath: string, entries?: readonly string[]): Promise<void> {
+  const marker: OutputMarker = { tool: 'piaggio', version: toolVersion(), state, pid: process.pid, host: hostname(), finalPath, ...(entries ? { entries } : {}) };
+  await writeFile(join(folder, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
+}
 
 async function readMarker(folder: string): Promise<OutputMarker | undefined> {
   try {
@@ -179,8 +186,7 @@ export async function prepareBatchFolder(folder: string, settings: OutputDirecto
   }
   try {
     await makeFolders(absolute);
-    const marker: OutputMarker = { tool: 'piaggio', version: toolVersion(), state: 'batch', pid: process.pid, host: hostname(), finalPath: absolute };
-    await writeFile(join(absolute, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
+    await writeMarker(absolute, 'batch', absolute);
   } catch (error) {
     throw await creationFailure(absolute, error as NodeJS.ErrnoException);
   }
@@ -274,8 +280,7 @@ export class OutputDirectory {
     let made: string[] = [];
     try {
       made = await makeFolders(staging);
-      const marker: OutputMarker = { tool: 'piaggio', version: toolVersion(), state: 'staging', pid: process.pid, host: hostname(), finalPath: absolute };
-      await writeFile(join(staging, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
+      await writeMarker(staging, 'staging', absolute);
     } catch (error) {
       await rm(staging, { recursive: true, force: true }).catch(() => undefined);
       throw await creationFailure(absolute, error as NodeJS.ErrnoException);
@@ -302,16 +307,7 @@ export class OutputDirectory {
     const previous = `${this.stagingPath}${PREVIOUS_SUFFIX}`;
     let hadPrevious = false;
     try {
-      const marker: OutputMarker = {
-        tool: 'piaggio',
-        version: toolVersion(),
-        state: 'complete',
-        pid: process.pid,
-        host: hostname(),
-        finalPath: this.finalPath,
-        entries: await listEntries(this.stagingPath),
-      };
-      await writeFile(join(this.stagingPath, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
+      await writeMarker(this.stagingPath, 'complete', this.finalPath, await listEntries(this.stagingPath));
       const state = await checkOutputFolder(this.finalPath, this.settings);
       if (this.inPlace) {
         await this.moveIntoEmptyFolder(state);

@@ -2,8 +2,9 @@ import { access, lstat, mkdir, readdir, readFile, realpath, stat } from 'node:fs
 import { constants, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
+import { isInside } from '../core/paths.js';
 import { messages } from '../core/messages.js';
 
 /**
@@ -11,12 +12,6 @@ import { messages } from '../core/messages.js';
  * that is not an ordinary file or folder. Paths are compared after resolving symlinks: the text of
  * a path says little (`imgs/..out` is inside `imgs`; a link inside a folder can lead to its parent).
  */
-
-/** True when `inner` is `outer` or lies inside it (by path text; resolve symlinks first where they matter). */
-export function isInside(inner: string, outer: string): boolean {
-  const path = relative(resolve(outer), resolve(inner));
-  return path === '' || (path !== '..' && !path.startsWith(`..${sep}`) && !isAbsolute(path));
-}
 
 /**
  * The real path `path` has or would have: symlinks resolved in the part that exists, the missing

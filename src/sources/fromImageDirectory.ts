@@ -1,11 +1,12 @@
 import { constants, type Dirent, type Stats } from 'node:fs';
 import { access, readdir, realpath, stat } from 'node:fs/promises';
-import { extname, join, resolve, sep } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import { Observable } from 'rxjs';
 import sharp, { type OutputInfo } from 'sharp';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import { messages } from '../core/messages.js';
+import { isInside } from '../core/paths.js';
 import { resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
 
 /** Options of {@link fromImageDirectory} that the CLI exposes as flags. */
@@ -105,10 +106,6 @@ export interface ListImageFilesSettings {
   readonly isCancelled?: () => boolean;
 }
 
-function isSameOrInside(path: string, folder: string): boolean {
-  return path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
-}
-
 /** Each excluded path as given and, when it exists, with its links resolved. */
 async function excludedPaths(paths: readonly string[]): Promise<string[]> {
   const resolved = paths.map((path) => resolve(path));
@@ -129,10 +126,10 @@ async function excludedPaths(paths: readonly string[]): Promise<string[]> {
 export async function listImageFiles(directory: string, settings: ListImageFilesSettings = {}): Promise<string[]> {
   const root = await checkDirectory(directory);
   const realRoot = await realpath(root).catch((error: unknown) => {
-    throw new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(root), { cause: error, exitCode: USAGE_EXIT_CODE });
+    throw unreachableFolder(root, error);
   });
   const excluded = await excludedPaths(settings.exclude ?? []);
-  const isExcluded = (path: string) => excluded.some((folder) => isSameOrInside(path, folder));
+  const isExcluded = (path: string) => excluded.some((folder) => isInside(path, folder));
   const isImageName = (name: string) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
   const visited = new Set<string>();
   const files: string[] = [];
@@ -163,7 +160,7 @@ export async function listImageFiles(directory: string, settings: ListImageFiles
         } catch {
           continue; // A dangling link points at nothing to decode.
         }
-        if (!settings.followSymlinks && !isSameOrInside(realPath, realRoot)) {
+        if (!settings.followSymlinks && !isInside(realPath, realRoot)) {
           if (kind.isDirectory() || isImageName(entry.name)) settings.onSkipped?.(path, messages.linkLeavesInput(realPath, realRoot));
           continue;
         }

@@ -5,7 +5,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OUTPUT_MARKER, OutputDirectory, checkOutputFolder, removeDeadRunsStaging, type OutputDirectorySettings } from '../../src/sinks/OutputDirectory.js';
-import { isInside, makeFolders, realPathOf } from '../../src/sinks/outputPaths.js';
+import { makeFolders, realPathOf } from '../../src/sinks/outputPaths.js';
+import { isInside } from '../../src/core/paths.js';
 import { messages } from '../../src/core/messages.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
