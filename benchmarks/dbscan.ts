@@ -39,15 +39,15 @@ import { availableParallelism, cpus, loadavg, platform, release, tmpdir, totalme
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Dbscan } from '../operators/kernels/Dbscan.js';
+import { Dbscan } from '../src/operators/kernels/clustering/Dbscan.js';
 import { ExactCosineScanner } from './exactScanner.js';
-import { pairDistance, rowNorms } from '../operators/kernels/distance.js';
-import { ExactRangeSearch, RowList } from '../operators/kernels/rangeSearch.js';
-import { DEFAULT_HNSW_SETTINGS, type HnswSettings } from '../operators/kernels/HnswNeighbourhoodQuery.js';
-import { EXACT_MAX_ROWS, HNSW_SHARDS, runDbscan } from '../operators/kernels/runDbscan.js';
-import { type CellSettings, DEFAULT_CELL_SETTINGS } from '../operators/kernels/CellJoin.js';
-import { EXACT_MEDOID_PAIR_BUDGET, chooseRepresentatives } from '../operators/kernels/representatives.js';
-import { locateFfmpeg } from '../src/ffmpeg/locateFfmpeg.js';
+import { pairDistance, rowNorms } from '../src/operators/kernels/clustering/distance.js';
+import { ExactRangeSearch, RowList } from '../src/operators/kernels/clustering/rangeSearch.js';
+import { DEFAULT_HNSW_SETTINGS, type HnswSettings } from '../src/operators/kernels/clustering/HnswNeighbourhoodQuery.js';
+import { EXACT_MAX_ROWS, HNSW_SHARDS, runDbscan } from '../src/operators/kernels/clustering/runDbscan.js';
+import { type CellSettings, DEFAULT_CELL_SETTINGS } from '../src/operators/kernels/clustering/CellJoin.js';
+import { EXACT_MEDOID_PAIR_BUDGET, chooseRepresentatives } from '../src/operators/kernels/clustering/representatives.js';
+import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
 import { seededRandom as mulberry32 } from '../src/core/seededRandom.js';
 import { DATA_DESCRIPTION, DIMENSIONS, generate } from './clusteredVectors.js';
 

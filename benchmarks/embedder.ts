@@ -21,10 +21,10 @@ import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { from, lastValueFrom, map, toArray } from 'rxjs';
 import { ownedFrame, type Candidate, type Frame } from '../src/core/frame.js';
 import { fromImageDirectory, listImageFiles } from '../src/sources/fromImageDirectory.js';
-import { locateFfmpeg } from '../src/ffmpeg/locateFfmpeg.js';
-import { embedBatches } from '../operators/embedBatches.js';
-import { WorkerImageEncoder } from '../models/WorkerImageEncoder.js';
-import { IMAGENET_MEAN, IMAGENET_STD, Preprocessor } from '../models/preprocess.js';
+import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
+import { embedBatches } from '../src/operators/embedBatches.js';
+import { WorkerImageEncoder } from '../src/models/WorkerImageEncoder.js';
+import { IMAGENET_MEAN, IMAGENET_STD, Preprocessor } from '../src/models/preprocess.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argument = (name: string, fallback: string): string => {

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
-import { OnnxMatrixProduct } from '../models/matrixProduct.js';
-import { pairDistance } from '../operators/kernels/distance.js';
+import { OnnxMatrixProduct } from '../src/operators/kernels/clustering/matrixProduct.js';
+import { pairDistance } from '../src/operators/kernels/clustering/distance.js';
 
 /** Rows of the data a matrix product covers at once: 64k x 512 floats is a 128 MiB view, no copy. */
 const CHUNK_ROWS = 1 << 16;

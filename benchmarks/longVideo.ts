@@ -297,7 +297,7 @@ function decodingGrowth(run: ChildReport): { decodingRssAtMinute5?: number; deco
 // ---- the child: one pipeline run ----
 
 async function child(video: string, output: string, modelPath: string): Promise<void> {
-  const { runKeyframes } = await import('../pipelines/keyframes.js');
+  const { runKeyframes } = await import('../src/pipelines/keyframes.js');
   const memoryTimeline: ChildReport['memoryTimeline'] = [];
   let nextSample = 0;
   const record = (frame: number): void => {

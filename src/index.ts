@@ -29,7 +29,7 @@ export { runObservable } from './core/runObservable.js';
 export { analysisDimensions, analysisFilter } from './core/analysisSize.js';
 
 // Sources
-export { locateFfmpeg, type FfmpegLocation } from './ffmpeg/locateFfmpeg.js';
+export { locateFfmpeg, type FfmpegLocation } from './core/locateFfmpeg.js';
 export { probeVideo, type VideoProbe } from './sources/probeVideo.js';
 export { fromVideo, fromVideoOptions, type FromVideoOptions } from './sources/fromVideo.js';
 export { fromVideoKeyframes, fromVideoRange, type PartialDecodeOptions, type RangeDecodeOptions } from './sources/fromVideoKeyframes.js';
@@ -50,51 +50,51 @@ export {
   type SceneDetectorName,
   type SceneTransition,
   type SceneMetricsListener,
-} from '../operators/detectSceneCuts.js';
-export { selectCandidateFrames, selectCandidateFramesOptions, type SelectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
-export { dropTechnicalFrames, dropTechnicalFramesOptions, type DropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
-export { embedBatches, embedBatchesOptions, type BatchEncoder, type EmbedBatchesOptions } from '../operators/embedBatches.js';
-export { clusterDbscan, clusterDbscanOptions, type Clustering, type Cluster, type ClusterDbscanOptions } from '../operators/clusterDbscan.js';
+} from './operators/detectSceneCuts.js';
+export { selectCandidateFrames, selectCandidateFramesOptions, type SelectCandidateFramesOptions } from './operators/selectCandidateFrames.js';
+export { dropTechnicalFrames, dropTechnicalFramesOptions, type DropTechnicalFramesOptions } from './operators/dropTechnicalFrames.js';
+export { embedBatches, embedBatchesOptions, type BatchEncoder, type EmbedBatchesOptions } from './operators/embedBatches.js';
+export { clusterDbscan, clusterDbscanOptions, type Clustering, type Cluster, type ClusterDbscanOptions } from './operators/clusterDbscan.js';
 
 // Kernels (pure algorithms, no RxJS)
-export { ContentDetector, ContentScorer, type ContentDetectorOptions, type ContentWeights } from '../operators/kernels/ContentDetector.js';
-export type { SceneCutDetector, AnalysisFrame, FrameMetricsListener, CommonDetectorOptions } from '../operators/kernels/SceneCutDetector.js';
-export { AdaptiveDetector, type AdaptiveDetectorOptions } from '../operators/kernels/AdaptiveDetector.js';
-export { ThresholdDetector, THRESHOLD_METHODS, type ThresholdDetectorOptions, type ThresholdMethod } from '../operators/kernels/ThresholdDetector.js';
-export { HistogramDetector, type HistogramDetectorOptions } from '../operators/kernels/HistogramDetector.js';
-export { HashDetector, type HashDetectorOptions } from '../operators/kernels/HashDetector.js';
-export { FlashGuard } from '../operators/kernels/FlashGuard.js';
-export { TransitionDetector, TRANSITION_TYPES, type TransitionSpan, type TransitionType, type TransitionDetectorOptions } from '../operators/kernels/TransitionDetector.js';
-export { EdgeDetector } from '../operators/kernels/edges.js';
+export { ContentDetector, ContentScorer, type ContentDetectorOptions, type ContentWeights } from './operators/kernels/scenes/ContentDetector.js';
+export type { SceneCutDetector, AnalysisFrame, FrameMetricsListener, CommonDetectorOptions } from './operators/kernels/scenes/SceneCutDetector.js';
+export { AdaptiveDetector, type AdaptiveDetectorOptions } from './operators/kernels/scenes/AdaptiveDetector.js';
+export { ThresholdDetector, THRESHOLD_METHODS, type ThresholdDetectorOptions, type ThresholdMethod } from './operators/kernels/scenes/ThresholdDetector.js';
+export { HistogramDetector, type HistogramDetectorOptions } from './operators/kernels/scenes/HistogramDetector.js';
+export { HashDetector, type HashDetectorOptions } from './operators/kernels/scenes/HashDetector.js';
+export { FlashGuard } from './operators/kernels/scenes/FlashGuard.js';
+export { TransitionDetector, TRANSITION_TYPES, type TransitionSpan, type TransitionType, type TransitionDetectorOptions } from './operators/kernels/scenes/TransitionDetector.js';
+export { EdgeDetector } from './operators/kernels/image/edges.js';
 export { StatsFileWriter } from './sinks/StatsFile.js';
-export { FlashFilter, type FlashFilterMode } from '../operators/kernels/FlashFilter.js';
-export { rgbToHsv, rgbToHsvPlanes } from '../operators/kernels/hsv.js';
-export { CandidateSelector } from '../operators/kernels/CandidateSelector.js';
-export { TechnicalFrameClassifier, type TechnicalFrameKind } from '../operators/kernels/TechnicalFrameClassifier.js';
-export { Dbscan, ExactNeighbourhoodQuery, NOISE, type NeighbourhoodQuery, type NeighbourhoodQueryFactory } from '../operators/kernels/Dbscan.js';
-export { distance, METRICS, type Metric } from '../operators/kernels/distance.js';
-export { chooseRepresentatives } from '../operators/kernels/representatives.js';
-export { runDbscan, runCellDbscan, usesSequentialDbscan, EXACT_MAX_ROWS, HNSW_SHARDS, NEIGHBOUR_SEARCHES, type RunDbscanSettings, type DbscanResult, type DbscanProgress, type NeighbourSearch } from '../operators/kernels/runDbscan.js';
-export { HnswNeighbourhoodQuery, HnswRangeSearch, DEFAULT_HNSW_SETTINGS, hnswNeighbourhoodQuery, type HnswSettings } from '../operators/kernels/HnswNeighbourhoodQuery.js';
-export { CellJoin, DEFAULT_CELL_SETTINGS, type CellSettings, type CellJoinProgress, type NeighbourPairs } from '../operators/kernels/CellJoin.js';
-export { OnnxMatrixProduct, JavaScriptMatrixProduct, gemmOnnxModel, type MatrixProduct } from '../models/matrixProduct.js';
+export { FlashFilter, type FlashFilterMode } from './operators/kernels/scenes/FlashFilter.js';
+export { rgbToHsv, rgbToHsvPlanes } from './operators/kernels/image/hsv.js';
+export { CandidateSelector } from './operators/kernels/scenes/CandidateSelector.js';
+export { TechnicalFrameClassifier, type TechnicalFrameKind } from './operators/kernels/image/TechnicalFrameClassifier.js';
+export { Dbscan, ExactNeighbourhoodQuery, NOISE, type NeighbourhoodQuery, type NeighbourhoodQueryFactory } from './operators/kernels/clustering/Dbscan.js';
+export { distance, METRICS, type Metric } from './operators/kernels/clustering/distance.js';
+export { chooseRepresentatives } from './operators/kernels/clustering/representatives.js';
+export { runDbscan, runCellDbscan, usesSequentialDbscan, EXACT_MAX_ROWS, HNSW_SHARDS, NEIGHBOUR_SEARCHES, type RunDbscanSettings, type DbscanResult, type DbscanProgress, type NeighbourSearch } from './operators/kernels/clustering/runDbscan.js';
+export { HnswNeighbourhoodQuery, HnswRangeSearch, DEFAULT_HNSW_SETTINGS, hnswNeighbourhoodQuery, type HnswSettings } from './operators/kernels/clustering/HnswNeighbourhoodQuery.js';
+export { CellJoin, DEFAULT_CELL_SETTINGS, type CellSettings, type CellJoinProgress, type NeighbourPairs } from './operators/kernels/clustering/CellJoin.js';
+export { OnnxMatrixProduct, JavaScriptMatrixProduct, gemmOnnxModel, type MatrixProduct } from './operators/kernels/clustering/matrixProduct.js';
 
 // Models
-export { MODEL_REGISTRY, DEFAULT_MODEL_ID, findModel, modelIds, type ModelEntry } from '../models/registry.js';
-export { downloadModel, type DownloadSettings } from '../models/download.js';
-export { cacheDirectory, modelCachePath } from '../models/cache.js';
-export { resolveModel, loadImageEncoder, deriveModel } from '../models/resolveModel.js';
-export { ImageEncoder, imageEncoderOptions, type ImageEncoderSettings } from '../models/ImageEncoder.js';
-export { preprocessInto, Preprocessor, centreOffset, shorterSideResize, CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, type PreprocessSettings } from '../models/preprocess.js';
-export { PillowResampler, axisCoefficients, type ResampleFilter } from '../models/resample.js';
-export type { ImageEmbedder, EmbeddingMetric, EmbeddablePicture } from '../models/embedder.js';
-export { WorkerImageEncoder, type WorkerImageEncoderSettings } from '../models/WorkerImageEncoder.js';
-export { chooseExecutionProviders, detectProviderAvailability, DEVICES, type Device, type ExecutionProviderName } from '../models/executionProviders.js';
-export { CachedEmbedder, FileHashes, type EmbeddingCacheSettings } from '../models/embeddingCache.js';
-export { PerceptualHashEmbedder, DEFAULT_HAMMING_EPSILON } from '../models/perceptualHash.js';
-export { PerceptualHasher, PERCEPTUAL_HASHES, differingBits, hashToHex, type PerceptualHashKind } from '../operators/kernels/PerceptualHash.js';
-export { appendToOnnxGraph, type OnnxGraphAddition, type OnnxNodeSpec } from '../models/onnxGraph.js';
-export { listModels, modelStatus, pullModel, type ModelStatus, type CachedState } from '../models/modelStatus.js';
+export { MODEL_REGISTRY, DEFAULT_MODEL_ID, findModel, modelIds, type ModelEntry } from './models/registry.js';
+export { downloadModel, type DownloadSettings } from './models/download.js';
+export { cacheDirectory, modelCachePath } from './models/cache.js';
+export { resolveModel, loadImageEncoder, deriveModel } from './models/resolveModel.js';
+export { ImageEncoder, imageEncoderOptions, type ImageEncoderSettings } from './models/ImageEncoder.js';
+export { preprocessInto, Preprocessor, centreOffset, shorterSideResize, CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, type PreprocessSettings } from './models/preprocess.js';
+export { PillowResampler, axisCoefficients, type ResampleFilter } from './models/resample.js';
+export type { ImageEmbedder, EmbeddingMetric, EmbeddablePicture } from './models/embedder.js';
+export { WorkerImageEncoder, type WorkerImageEncoderSettings } from './models/WorkerImageEncoder.js';
+export { chooseExecutionProviders, detectProviderAvailability, DEVICES, type Device, type ExecutionProviderName } from './models/executionProviders.js';
+export { CachedEmbedder, FileHashes, type EmbeddingCacheSettings } from './models/embeddingCache.js';
+export { PerceptualHashEmbedder, DEFAULT_HAMMING_EPSILON } from './models/perceptualHash.js';
+export { PerceptualHasher, PERCEPTUAL_HASHES, differingBits, hashToHex, type PerceptualHashKind } from './operators/kernels/image/PerceptualHash.js';
+export { appendToOnnxGraph, type OnnxGraphAddition, type OnnxNodeSpec } from './models/onnxGraph.js';
+export { listModels, modelStatus, pullModel, type ModelStatus, type CachedState } from './models/modelStatus.js';
 
 // Sinks
 export { extractFrames, type FrameExtractionRequest } from './sinks/extractFrames.js';
@@ -125,12 +125,12 @@ export {
 export { writeContactSheets, contactSheetFileName, type ContactSheetOptions } from './sinks/contactSheets.js';
 export { writeReport, type WriteReportOptions, type ReportResult } from './sinks/report.js';
 export { Thumbnails, type ThumbnailProvider, type RawPicture, type ThumbnailSettings } from './sinks/thumbnails.js';
-export { Pca, type PcaSettings } from '../operators/kernels/Pca.js';
-export { Tsne, type TsneSettings } from '../operators/kernels/Tsne.js';
-export { meanSilhouette } from '../operators/kernels/silhouette.js';
+export { Pca, type PcaSettings } from './operators/kernels/projection/Pca.js';
+export { Tsne, type TsneSettings } from './operators/kernels/projection/Tsne.js';
+export { meanSilhouette } from './operators/kernels/projection/silhouette.js';
 
 // Pipelines (the presets behind the CLI commands)
-export { detectScenes, scenesPipelineOptions, scenesOwnOptions, type SceneDetectionResult, type RunSettings, type DetectScenesSettings } from '../pipelines/scenes.js';
+export { detectScenes, scenesPipelineOptions, scenesOwnOptions, type SceneDetectionResult, type RunSettings, type DetectScenesSettings } from './pipelines/scenes.js';
 export {
   detectScenesFast,
   fastScenesOptions,
@@ -139,18 +139,18 @@ export {
   type FastSceneDetectionResult,
   type FastPassReport,
   type FastScenesSettings,
-} from '../pipelines/fastScenes.js';
-export { runKeyframes, keyframesPipelineOptions, type KeyframesResult } from '../pipelines/keyframes.js';
-export { runDedup, dedupPipelineOptions, type DedupResult } from '../pipelines/dedup.js';
-export { runBatch, type BatchItem, type BatchResult, type BatchSpec } from '../pipelines/batch.js';
+} from './pipelines/fastScenes.js';
+export { runKeyframes, keyframesPipelineOptions, type KeyframesResult } from './pipelines/keyframes.js';
+export { runDedup, dedupPipelineOptions, type DedupResult } from './pipelines/dedup.js';
+export { runBatch, type BatchItem, type BatchResult, type BatchSpec } from './pipelines/batch.js';
 export { expandVideoInputs, VIDEO_EXTENSIONS, type ExpandedVideoInputs } from './sources/videoInputs.js';
 export { glob } from './sources/glob.js';
 export { DecodeErrorCounter } from './sources/DecodeErrorCounter.js';
-export { clusterArray, clusterNpyFile, clusterArrayOptions, dbscanProgressListener, type ClusterArrayOptions, type ClusterArrayResult, type ClusterArraySettings } from '../pipelines/cluster.js';
-export { loadEncoder, createEmbedder, encoderOptions, embedderOptions, type CreatedEmbedder, type EncoderOptions } from '../pipelines/loadEncoder.js';
-export { PRESETS, findPreset, presetNames, buildPipeline, type Preset, type PipelineSpec, type BuiltPipeline, type PipelineResult } from '../pipelines/presets.js';
-export { keyframesOwnOptions } from '../pipelines/keyframes.js';
-export { oneClusterPerCandidate } from '../operators/oneClusterPerCandidate.js';
+export { clusterArray, clusterNpyFile, clusterArrayOptions, dbscanProgressListener, type ClusterArrayOptions, type ClusterArrayResult, type ClusterArraySettings } from './pipelines/cluster.js';
+export { loadEncoder, createEmbedder, encoderOptions, embedderOptions, type CreatedEmbedder, type EncoderOptions } from './pipelines/loadEncoder.js';
+export { PRESETS, findPreset, presetNames, buildPipeline, type Preset, type PipelineSpec, type BuiltPipeline, type PipelineResult } from './pipelines/presets.js';
+export { keyframesOwnOptions } from './pipelines/keyframes.js';
+export { oneClusterPerCandidate } from './operators/oneClusterPerCandidate.js';
 export { writeKeyframesOptions } from './sinks/keyframeOptions.js';
 
 // The CLI itself, for embedding or testing in-process

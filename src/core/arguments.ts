@@ -10,8 +10,24 @@ import { messages } from './messages.js';
  * by resolveOptions, which every entry calls.
  */
 
-function argumentError(message: string): PiaggioError {
+/** The error of a wrong argument to a public function or class (kernels included): one line from messages, usage exit code. */
+export function argumentError(message: string): PiaggioError {
   return new PiaggioError('EINVALIDARGUMENT', message, { exitCode: USAGE_EXIT_CODE });
+}
+
+/** Throws unless `value` is a finite number from `min` to `max`; `name` says whose (`HistogramDetector threshold`). */
+export function requireNumberBetween(name: string, value: unknown, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) throw argumentError(messages.expectedNumberBetween(name, min, max, value));
+}
+
+/** Throws unless `value` is an integer from `min` to `max`. */
+export function requireIntegerBetween(name: string, value: unknown, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw argumentError(messages.expectedIntegerBetween(name, min, max, value));
+}
+
+/** Throws unless `value` is one of `choices`. */
+export function requireOneOf<Choice extends string>(name: string, value: unknown, choices: readonly Choice[]): asserts value is Choice {
+  if (typeof value !== 'string' || !choices.includes(value as Choice)) throw argumentError(messages.expectedOneOf(name, choices, value));
 }
 
 /** Throws unless `value` is a string; `name` is how the error names the argument (`video`, `spec.output`). */

@@ -216,6 +216,13 @@ export const messages = {
   expectedAbortSignal: (name: string, received: unknown) => `Expected an AbortSignal for ${name} but received ${kindOf(received)}`,
   unexpected: (reason: string) => `Unexpected error: ${reason} (run again with --verbose for details)`,
   warning: (text: string) => `warning: ${text}`,
+
+  // ---- scene detection kernels (src/operators/kernels/scenes) ----
+
+  // ---- clustering, projection and image kernels (src/operators/kernels/clustering, projection, image) ----
+
+  // ---- video source (src/sources) ----
+
 } as const;
 
 export type Messages = typeof messages;

@@ -4,7 +4,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { PiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { locateFfmpeg } from '../ffmpeg/locateFfmpeg.js';
+import { locateFfmpeg } from '../core/locateFfmpeg.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 
 /** One frame to write: its 0-based index (for messages), its time from the stream start (`Frame.time`), and where to write it. */

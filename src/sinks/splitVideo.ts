@@ -6,7 +6,7 @@ import type { Scene } from '../core/scenes.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import type { OptionDeclarations } from '../core/options.js';
-import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../ffmpeg/locateFfmpeg.js';
+import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
 import { probeVideo, type VideoProbe } from '../sources/probeVideo.js';
 import { WRITTEN_NAME_MAX_BYTES, sanitizeFileName, truncateUtf8, utf8ByteLength } from './fileNames.js';
 import { formatTimecode } from './sceneExports.js';

@@ -7,7 +7,7 @@ import type { Frame } from '../core/frame.js';
 import { FramePool } from '../core/FramePool.js';
 import { messages } from '../core/messages.js';
 import { resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
-import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../ffmpeg/locateFfmpeg.js';
+import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
 import { probeVideo, type VideoProbe } from './probeVideo.js';
 
 /** Options of {@link fromVideo} that the CLI exposes as flags. */

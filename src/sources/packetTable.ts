@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { PiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { locateFfmpeg } from '../ffmpeg/locateFfmpeg.js';
+import { locateFfmpeg } from '../core/locateFfmpeg.js';
 import { meaningfulStderrLine, type VideoProbe } from './probeVideo.js';
 
 /**

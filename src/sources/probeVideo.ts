@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { PiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { locateFfmpeg } from '../ffmpeg/locateFfmpeg.js';
+import { locateFfmpeg } from '../core/locateFfmpeg.js';
 
 /** What piaggio needs to know about a video before decoding it, read once with ffprobe. */
 export interface VideoProbe {

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProtobufWriter, modelProto, node, valueInfo } from '../../models/onnxProtobuf.js';
+import { ProtobufWriter, modelProto, node, valueInfo } from '../../src/core/onnxProtobuf.js';
 
 /**
  * Writes small ONNX image encoders whose embeddings are broken in a chosen way, built from the

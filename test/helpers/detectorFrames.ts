@@ -1,4 +1,4 @@
-import type { AnalysisFrame, SceneCutDetector } from '../../operators/kernels/SceneCutDetector.js';
+import type { AnalysisFrame, SceneCutDetector } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
 
 export const FRAME_WIDTH = 32;
 export const FRAME_HEIGHT = 24;

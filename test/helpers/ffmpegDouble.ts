@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, openSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { locateFfmpeg } from '../../src/ffmpeg/locateFfmpeg.js';
+import { locateFfmpeg } from '../../src/core/locateFfmpeg.js';
 
 /**
  * What the ffmpeg double does besides running the real ffmpeg:

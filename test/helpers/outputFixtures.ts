@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
-import { seededRandom } from '../../operators/kernels/Pca.js';
+import { seededRandom } from '../../src/operators/kernels/projection/Pca.js';
 import type { Manifest, ManifestCluster, ManifestItem } from '../../src/sinks/manifest.js';
 import type { RunOutputInput } from '../../src/sinks/plots.js';
 import type { RawPicture } from '../../src/sinks/thumbnails.js';

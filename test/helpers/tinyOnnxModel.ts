@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Dimension, ProtobufWriter, modelProto, node, valueInfo } from '../../models/onnxProtobuf.js';
+import { type Dimension, ProtobufWriter, modelProto, node, valueInfo } from '../../src/core/onnxProtobuf.js';
 
 /**
  * Writes small, valid ONNX image-encoder models by hand, so tests of model loading and inference
@@ -8,7 +8,7 @@ import { type Dimension, ProtobufWriter, modelProto, node, valueInfo } from '../
  * of an image is the mean of each input channel, which a test can compute exactly.
  */
 
-export type { Dimension } from '../../models/onnxProtobuf.js';
+export type { Dimension } from '../../src/core/onnxProtobuf.js';
 
 export interface TinyModelSpec {
   /** Default 'input'. */

@@ -14,7 +14,7 @@ import { writeFfmpegDouble } from '../helpers/ffmpegDouble.js';
 import { messages } from '../../src/core/messages.js';
 import { OUTPUT_MARKER } from '../../src/sinks/OutputDirectory.js';
 import { runCli } from '../../src/cli/run.js';
-import { modelIds } from '../../models/registry.js';
+import { modelIds } from '../../src/models/registry.js';
 import type { Manifest } from '../../src/sinks/manifest.js';
 
 /**

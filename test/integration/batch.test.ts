@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { runPiaggio } from '../helpers/runPiaggio.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
-import { runBatch } from '../../pipelines/batch.js';
+import { runBatch } from '../../src/pipelines/batch.js';
 import { messages } from '../../src/core/messages.js';
 import { OUTPUT_MARKER } from '../../src/sinks/OutputDirectory.js';
 import type { Manifest } from '../../src/sinks/manifest.js';

@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findModel } from '../../models/registry.js';
-import { modelCachePath } from '../../models/cache.js';
-import { listModels } from '../../models/modelStatus.js';
+import { findModel } from '../../src/models/registry.js';
+import { modelCachePath } from '../../src/models/cache.js';
+import { listModels } from '../../src/models/modelStatus.js';
 import { runPiaggio } from '../helpers/runPiaggio.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runPiaggio } from '../helpers/runPiaggio.js';
 import { generateVideo, makeTemporaryDirectory, SHOT_SOURCES } from '../helpers/generateVideo.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
-import { detectScenes } from '../../pipelines/scenes.js';
+import { detectScenes } from '../../src/pipelines/scenes.js';
 
 const temporary = makeTemporaryDirectory();
 const videoPath = join(temporary.path, 'shots.mp4');

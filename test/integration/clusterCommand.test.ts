@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { runPiaggio } from '../helpers/runPiaggio.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { rowsOf, writeNpy } from '../../src/sinks/npy.js';
-import { clusterArray, clusterNpyFile } from '../../pipelines/cluster.js';
+import { clusterArray, clusterNpyFile } from '../../src/pipelines/cluster.js';
 import { PiaggioError } from '../../src/core/errors.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'dbscan');

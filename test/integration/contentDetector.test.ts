@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { analysisDimensions, analysisFilter } from '../../src/core/analysisSize.js';
 import { ownedFrame, type Frame } from '../../src/core/frame.js';
-import { ContentDetector } from '../../operators/kernels/ContentDetector.js';
-import { pySceneDetectPicks } from '../../operators/kernels/CandidateSelector.js';
-import { detectSceneCuts } from '../../operators/detectSceneCuts.js';
-import { selectCandidateFrames } from '../../operators/selectCandidateFrames.js';
-import { dropTechnicalFrames } from '../../operators/dropTechnicalFrames.js';
+import { ContentDetector } from '../../src/operators/kernels/scenes/ContentDetector.js';
+import { pySceneDetectPicks } from '../../src/operators/kernels/scenes/CandidateSelector.js';
+import { detectSceneCuts } from '../../src/operators/detectSceneCuts.js';
+import { selectCandidateFrames } from '../../src/operators/selectCandidateFrames.js';
+import { dropTechnicalFrames } from '../../src/operators/dropTechnicalFrames.js';
 import { generateVideo, makeTemporaryDirectory, SHOT_SOURCES, type Shot } from '../helpers/generateVideo.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { lastValueFrom, tap } from 'rxjs';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { SceneListBuilder } from '../../src/core/SceneListBuilder.js';
-import { createSceneCutDetector, detectSceneCuts, type DetectSceneCutsOptions } from '../../operators/detectSceneCuts.js';
-import type { SceneCutDetector } from '../../operators/kernels/SceneCutDetector.js';
+import { createSceneCutDetector, detectSceneCuts, type DetectSceneCutsOptions } from '../../src/operators/detectSceneCuts.js';
+import type { SceneCutDetector } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
 /**

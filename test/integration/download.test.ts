@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PiaggioError } from '../../src/core/errors.js';
-import { modelCachePath } from '../../models/cache.js';
-import { downloadModel, sha256OfFile } from '../../models/download.js';
+import { modelCachePath } from '../../src/models/cache.js';
+import { downloadModel, sha256OfFile } from '../../src/models/download.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
 const content = randomBytes(300 * 1024);

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import sharp from 'sharp';
-import { seededRandom } from '../../operators/kernels/Pca.js';
+import { seededRandom } from '../../src/operators/kernels/projection/Pca.js';
 import { buildClusterScatterSpec, projectEmbeddings, writePlots } from '../../src/sinks/plots.js';
 import { imageRunFixture, videoRunFixture, type OutputFixture } from '../helpers/outputFixtures.js';
 

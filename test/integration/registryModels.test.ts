@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { downloadModel } from '../../models/download.js';
-import { findModel, type ModelEntry } from '../../models/registry.js';
-import { deriveModel } from '../../models/resolveModel.js';
+import { downloadModel } from '../../src/models/download.js';
+import { findModel, type ModelEntry } from '../../src/models/registry.js';
+import { deriveModel } from '../../src/models/resolveModel.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { sharedModelPath, skipWithoutShared } from '../helpers/shared.js';
 

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { runPiaggio } from '../helpers/runPiaggio.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
-import { downloadModel, isLoopbackHost } from '../../models/download.js';
+import { downloadModel, isLoopbackHost } from '../../src/models/download.js';
 import { messages } from '../../src/core/messages.js';
 import { PiaggioError } from '../../src/core/errors.js';
 import { OUTPUT_MARKER } from '../../src/sinks/OutputDirectory.js';

@@ -12,8 +12,8 @@ import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
 import { Announcements, writeFfmpegDouble, type DoubleMode } from '../helpers/ffmpegDouble.js';
 import { childrenOf, isRunning } from '../helpers/processes.js';
 import { messages } from '../../src/core/messages.js';
-import { downloadModel } from '../../models/download.js';
-import { modelCachePath } from '../../models/cache.js';
+import { downloadModel } from '../../src/models/download.js';
+import { modelCachePath } from '../../src/models/cache.js';
 import { OUTPUT_MARKER } from '../../src/sinks/OutputDirectory.js';
 
 /**

@@ -5,8 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import { fromVideo } from '../../src/sources/fromVideo.js';
-import { createSceneCutDetector, detectSceneCuts, type DetectSceneCutsOptions, type SceneTransition } from '../../operators/detectSceneCuts.js';
-import { detectScenes } from '../../pipelines/scenes.js';
+import { createSceneCutDetector, detectSceneCuts, type DetectSceneCutsOptions, type SceneTransition } from '../../src/operators/detectSceneCuts.js';
+import { detectScenes } from '../../src/pipelines/scenes.js';
 import { runPiaggio } from '../helpers/runPiaggio.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 

@@ -8,15 +8,15 @@ import assert from 'node:assert/strict';
 import { Observable, lastValueFrom, take, toArray } from 'rxjs';
 import { PiaggioError } from '../../src/core/errors.js';
 import { ownedFrame, type Candidate, type Frame } from '../../src/core/frame.js';
-import { embedBatches } from '../../operators/embedBatches.js';
-import { ImageEncoder } from '../../models/ImageEncoder.js';
-import { WorkerImageEncoder } from '../../models/WorkerImageEncoder.js';
-import type { ChannelTriple, RgbImage } from '../../models/preprocess.js';
+import { embedBatches } from '../../src/operators/embedBatches.js';
+import { ImageEncoder } from '../../src/models/ImageEncoder.js';
+import { WorkerImageEncoder } from '../../src/models/WorkerImageEncoder.js';
+import type { ChannelTriple, RgbImage } from '../../src/models/preprocess.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
 
 const IDENTITY: { mean: ChannelTriple; std: ChannelTriple } = { mean: [0, 0, 0], std: [1, 1, 1] };
-const distEncoder = fileURLToPath(new URL('../../dist/models/WorkerImageEncoder.js', import.meta.url));
+const distEncoder = fileURLToPath(new URL('../../dist/src/models/WorkerImageEncoder.js', import.meta.url));
 
 function picture(width: number, height: number, seed: number): RgbImage {
   const data = new Uint8Array(width * height * 3);

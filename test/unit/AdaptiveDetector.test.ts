@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdaptiveDetector } from '../../operators/kernels/AdaptiveDetector.js';
-import type { AnalysisFrame } from '../../operators/kernels/SceneCutDetector.js';
+import { AdaptiveDetector } from '../../src/operators/kernels/scenes/AdaptiveDetector.js';
+import type { AnalysisFrame } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
 import { runDetector, solidFrame } from '../helpers/detectorFrames.js';
 
 const BLUE = [0, 0, 255] as const;

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CandidateSelector, pySceneDetectPicks } from '../../operators/kernels/CandidateSelector.js';
+import { CandidateSelector, pySceneDetectPicks } from '../../src/operators/kernels/scenes/CandidateSelector.js';
 
 interface Tracked {
   readonly offset: number;

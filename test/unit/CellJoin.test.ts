@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CellJoin, type CellSettings } from '../../operators/kernels/CellJoin.js';
-import { type Metric, pairDistance, rowNorms } from '../../operators/kernels/distance.js';
-import { JavaScriptMatrixProduct, type MatrixProduct, OnnxMatrixProduct } from '../../models/matrixProduct.js';
+import { CellJoin, type CellSettings } from '../../src/operators/kernels/clustering/CellJoin.js';
+import { type Metric, pairDistance, rowNorms } from '../../src/operators/kernels/clustering/distance.js';
+import { JavaScriptMatrixProduct, type MatrixProduct, OnnxMatrixProduct } from '../../src/operators/kernels/clustering/matrixProduct.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 
 const DIMENSIONS = 8;

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ContentDetector, CONTENT_METRIC_NAMES, type AnalysisFrame } from '../../operators/kernels/ContentDetector.js';
+import { ContentDetector, CONTENT_METRIC_NAMES, type AnalysisFrame } from '../../src/operators/kernels/scenes/ContentDetector.js';
 import { runDetector, solidFrame, texturedFrame } from '../helpers/detectorFrames.js';
 
 type Colour = readonly [number, number, number];

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Dbscan, ExactNeighbourhoodQuery, type NeighbourhoodQuery } from '../../operators/kernels/Dbscan.js';
-import { BoundedDistance, type Metric, distance, distancesFrom, hammingDistance, isBinary, pairDistance, rowNorms } from '../../operators/kernels/distance.js';
-import { hnswNeighbourhoodQuery } from '../../operators/kernels/HnswNeighbourhoodQuery.js';
-import type { ShardSetup } from '../../operators/kernels/neighbourhoodShards.js';
-import { EXACT_MAX_ROWS, WorkerShardHost, runCellDbscan, runDbscan, runShardedDbscan, usesSequentialDbscan } from '../../operators/kernels/runDbscan.js';
+import { Dbscan, ExactNeighbourhoodQuery, type NeighbourhoodQuery } from '../../src/operators/kernels/clustering/Dbscan.js';
+import { BoundedDistance, type Metric, distance, distancesFrom, hammingDistance, isBinary, pairDistance, rowNorms } from '../../src/operators/kernels/clustering/distance.js';
+import { hnswNeighbourhoodQuery } from '../../src/operators/kernels/clustering/HnswNeighbourhoodQuery.js';
+import type { ShardSetup } from '../../src/operators/kernels/clustering/neighbourhoodShards.js';
+import { EXACT_MAX_ROWS, WorkerShardHost, runCellDbscan, runDbscan, runShardedDbscan, usesSequentialDbscan } from '../../src/operators/kernels/clustering/runDbscan.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 
 /** Flattens [[x, y], ...] into the contiguous row layout the kernels read. */

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FeatureHistory } from '../../operators/kernels/FeatureHistory.js';
+import { FeatureHistory } from '../../src/operators/kernels/scenes/FeatureHistory.js';
 
 describe('FeatureHistory', () => {
   test('the current features become the previous ones; the anchor changes only when kept', () => {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlashFilter, type FlashFilterMode } from '../../operators/kernels/FlashFilter.js';
+import { FlashFilter, type FlashFilterMode } from '../../src/operators/kernels/scenes/FlashFilter.js';
 
 /** Feeds frames 0..length-1, above threshold at `above`, and collects every cut with the frame that reported it. */
 function run(mode: FlashFilterMode, minimumLength: number, length: number, above: readonly number[]): Array<[cut: number, reportedAt: number]> {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FlashGuard } from '../../operators/kernels/FlashGuard.js';
+import { FlashGuard } from '../../src/operators/kernels/scenes/FlashGuard.js';
 
 /**
  * Feeds frames 0..length-1: `above` are frames whose change reached the threshold, `returns` the

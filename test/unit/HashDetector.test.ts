@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { HashDetector } from '../../operators/kernels/HashDetector.js';
-import type { AnalysisFrame } from '../../operators/kernels/SceneCutDetector.js';
+import { HashDetector } from '../../src/operators/kernels/scenes/HashDetector.js';
+import type { AnalysisFrame } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
 import { texturedFrame, solidFrame, runDetector } from '../helpers/detectorFrames.js';
 
 const reference = JSON.parse(readFileSync(new URL('../fixtures/opencv/reference.json', import.meta.url), 'utf8')) as {
@@ -62,7 +62,7 @@ describe('HashDetector (PySceneDetect 0.7 HashDetector)', () => {
 });
 
 test('medianInPlace is numpy.median for odd and even lengths, with ties', async () => {
-  const { medianInPlace } = await import('../../operators/kernels/HashDetector.js');
+  const { medianInPlace } = await import('../../src/operators/kernels/scenes/HashDetector.js');
   let seed = 7;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
   for (const length of [1, 2, 3, 4, 5, 16, 255, 256]) {

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { HistogramDetector } from '../../operators/kernels/HistogramDetector.js';
-import type { AnalysisFrame } from '../../operators/kernels/SceneCutDetector.js';
+import { HistogramDetector } from '../../src/operators/kernels/scenes/HistogramDetector.js';
+import type { AnalysisFrame } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
 import { runDetector, solidFrame, texturedFrame } from '../helpers/detectorFrames.js';
 
 const reference = JSON.parse(readFileSync(new URL('../fixtures/opencv/reference.json', import.meta.url), 'utf8')) as {

@@ -1,10 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import hnswlib from 'hnswlib-node';
-import { Dbscan } from '../../operators/kernels/Dbscan.js';
-import { type Metric, distance, rowNorms } from '../../operators/kernels/distance.js';
-import { HnswNeighbourhoodQuery, HnswRangeSearch, hnswSpaceOf } from '../../operators/kernels/HnswNeighbourhoodQuery.js';
-import { ExactRangeSearch, RowList } from '../../operators/kernels/rangeSearch.js';
+import { Dbscan } from '../../src/operators/kernels/clustering/Dbscan.js';
+import { type Metric, distance, rowNorms } from '../../src/operators/kernels/clustering/distance.js';
+import { HnswNeighbourhoodQuery, HnswRangeSearch, hnswSpaceOf } from '../../src/operators/kernels/clustering/HnswNeighbourhoodQuery.js';
+import { ExactRangeSearch, RowList } from '../../src/operators/kernels/clustering/rangeSearch.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 
 

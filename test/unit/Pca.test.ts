@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Pca, jacobiEigen, seededRandom } from '../../operators/kernels/Pca.js';
-import { Tsne } from '../../operators/kernels/Tsne.js';
-import { meanSilhouette } from '../../operators/kernels/silhouette.js';
+import { Pca, jacobiEigen, seededRandom } from '../../src/operators/kernels/projection/Pca.js';
+import { Tsne } from '../../src/operators/kernels/projection/Tsne.js';
+import { meanSilhouette } from '../../src/operators/kernels/projection/silhouette.js';
 
 function rows(points: readonly (readonly number[])[]): Float32Array {
   return Float32Array.from(points.flat());

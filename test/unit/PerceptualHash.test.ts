@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { PerceptualHasher, PERCEPTUAL_HASHES, differingBits, hashToHex, hashInputSize, type PerceptualHashKind } from '../../operators/kernels/PerceptualHash.js';
-import { PerceptualHashEmbedder, DEFAULT_HAMMING_EPSILON } from '../../models/perceptualHash.js';
-import type { RgbImage } from '../../models/preprocess.js';
+import { PerceptualHasher, PERCEPTUAL_HASHES, differingBits, hashToHex, hashInputSize, type PerceptualHashKind } from '../../src/operators/kernels/image/PerceptualHash.js';
+import { PerceptualHashEmbedder, DEFAULT_HAMMING_EPSILON } from '../../src/models/perceptualHash.js';
+import type { RgbImage } from '../../src/models/preprocess.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/perceptualHash/', import.meta.url));
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { laplacianVariance, rgbToGrey, TechnicalFrameClassifier } from '../../operators/kernels/TechnicalFrameClassifier.js';
+import { laplacianVariance, rgbToGrey, TechnicalFrameClassifier } from '../../src/operators/kernels/image/TechnicalFrameClassifier.js';
 
 const WIDTH = 20;
 const HEIGHT = 10;

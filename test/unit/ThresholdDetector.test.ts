@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ThresholdDetector } from '../../operators/kernels/ThresholdDetector.js';
+import { ThresholdDetector } from '../../src/operators/kernels/scenes/ThresholdDetector.js';
 import { runDetector, solidFrame } from '../helpers/detectorFrames.js';
 
 /** Grey frames at the given levels. */

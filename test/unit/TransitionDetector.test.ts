@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TransitionDetector, type TransitionSpan } from '../../operators/kernels/TransitionDetector.js';
-import type { AnalysisFrame } from '../../operators/kernels/SceneCutDetector.js';
+import { TransitionDetector, type TransitionSpan } from '../../src/operators/kernels/scenes/TransitionDetector.js';
+import type { AnalysisFrame } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
 import { blendFrames, solidFrame, texturedFrame } from '../helpers/detectorFrames.js';
 
 const WIDTH = 64;

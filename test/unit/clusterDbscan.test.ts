@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { from, lastValueFrom, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { type Clustering, clusterDbscan, clusterDbscanOptions } from '../../operators/clusterDbscan.js';
+import { type Clustering, clusterDbscan, clusterDbscanOptions } from '../../src/operators/clusterDbscan.js';
 import type { EmbeddedCandidate } from '../../src/core/frame.js';
 import { PiaggioError } from '../../src/core/errors.js';
 

@@ -4,12 +4,12 @@ import { map, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Frame } from '../../src/core/frame.js';
 import { PiaggioError } from '../../src/core/errors.js';
-import { createSceneCutDetector, detectSceneCuts, resolveSceneCutSettings, sceneCutDelay, SCENE_DETECTORS, type SceneTransition } from '../../operators/detectSceneCuts.js';
-import { AdaptiveDetector } from '../../operators/kernels/AdaptiveDetector.js';
-import { ContentDetector } from '../../operators/kernels/ContentDetector.js';
-import { HashDetector } from '../../operators/kernels/HashDetector.js';
-import { HistogramDetector } from '../../operators/kernels/HistogramDetector.js';
-import { ThresholdDetector } from '../../operators/kernels/ThresholdDetector.js';
+import { createSceneCutDetector, detectSceneCuts, resolveSceneCutSettings, sceneCutDelay, SCENE_DETECTORS, type SceneTransition } from '../../src/operators/detectSceneCuts.js';
+import { AdaptiveDetector } from '../../src/operators/kernels/scenes/AdaptiveDetector.js';
+import { ContentDetector } from '../../src/operators/kernels/scenes/ContentDetector.js';
+import { HashDetector } from '../../src/operators/kernels/scenes/HashDetector.js';
+import { HistogramDetector } from '../../src/operators/kernels/scenes/HistogramDetector.js';
+import { ThresholdDetector } from '../../src/operators/kernels/scenes/ThresholdDetector.js';
 import { texturedFrame } from '../helpers/detectorFrames.js';
 
 const RED = [255, 0, 0] as const;

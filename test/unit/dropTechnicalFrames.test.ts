@@ -4,7 +4,7 @@ import { map } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Candidate, Frame, FrameInfo } from '../../src/core/frame.js';
 import { PiaggioError } from '../../src/core/errors.js';
-import { dropTechnicalFrames } from '../../operators/dropTechnicalFrames.js';
+import { dropTechnicalFrames } from '../../src/operators/dropTechnicalFrames.js';
 
 interface SpyFrame extends Frame {
   readonly releases: () => number;

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { EdgeDetector, cannyThresholds, estimatedKernelSize, medianOfBytes } from '../../operators/kernels/edges.js';
-import { rgbToHsvPlanes } from '../../operators/kernels/hsv.js';
+import { EdgeDetector, cannyThresholds, estimatedKernelSize, medianOfBytes } from '../../src/operators/kernels/image/edges.js';
+import { rgbToHsvPlanes } from '../../src/operators/kernels/image/hsv.js';
 
 /** OpenCV 4.6 outputs for a 48x36 picture (test/fixtures/opencv/generate.py). */
 const reference = JSON.parse(readFileSync(new URL('../fixtures/opencv/reference.json', import.meta.url), 'utf8')) as {

@@ -4,7 +4,7 @@ import { Subject, take, toArray, firstValueFrom, lastValueFrom, from } from 'rxj
 import { TestScheduler } from 'rxjs/testing';
 import { PiaggioError } from '../../src/core/errors.js';
 import type { Candidate, EmbeddedCandidate, Frame } from '../../src/core/frame.js';
-import { embedBatches, type BatchEncoder } from '../../operators/embedBatches.js';
+import { embedBatches, type BatchEncoder } from '../../src/operators/embedBatches.js';
 
 /** Frames whose release() is counted, so tests can check each is released exactly once. */
 class Frames {

@@ -2,8 +2,8 @@ import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CachedEmbedder } from '../../models/embeddingCache.js';
-import type { EmbeddablePicture, ImageEmbedder } from '../../models/embedder.js';
+import { CachedEmbedder } from '../../src/models/embeddingCache.js';
+import type { EmbeddablePicture, ImageEmbedder } from '../../src/models/embedder.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
 /** Embeds a picture as [first byte, width, call number]: the call number shows whether a vector was recomputed. */

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ExactCosineScanner } from '../../benchmarks/exactScanner.js';
-import { rowNorms } from '../../operators/kernels/distance.js';
-import { ExactRangeSearch, RowList } from '../../operators/kernels/rangeSearch.js';
+import { rowNorms } from '../../src/operators/kernels/clustering/distance.js';
+import { ExactRangeSearch, RowList } from '../../src/operators/kernels/clustering/rangeSearch.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 
 describe('ExactCosineScanner (the DBSCAN benchmark\'s reference neighbourhoods)', () => {

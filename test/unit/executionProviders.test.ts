@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseExecutionProviders, detectProviderAvailability, DEVICES } from '../../models/executionProviders.js';
+import { chooseExecutionProviders, detectProviderAvailability, DEVICES } from '../../src/models/executionProviders.js';
 
 const linuxWithoutCuda = { platform: 'linux' as const, cudaInstalled: false };
 const linuxWithCuda = { platform: 'linux' as const, cudaInstalled: true };

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rgbToHsv, rgbToHsvPlanes } from '../../operators/kernels/hsv.js';
+import { rgbToHsv, rgbToHsvPlanes } from '../../src/operators/kernels/image/hsv.js';
 
 // Expected values are worked out by hand with OpenCV's 8-bit algorithm (RGB2HSV_b, 12-bit
 // fixed-point reciprocals sdiv = round((255 << 12) / V), hdiv = round((180 << 12) / (6 * diff)),

@@ -9,7 +9,7 @@ import {
   locateFfmpeg,
   passthroughFrameRateArguments,
   resetFfmpegLocation,
-} from '../../src/ffmpeg/locateFfmpeg.js';
+} from '../../src/core/locateFfmpeg.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
 const variables = ['PATH', 'FFMPEG_PATH', 'FFPROBE_PATH'] as const;

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { AreaResizer, rgbToGray, rgbToYuvLuma } from '../../operators/kernels/luma.js';
-import { LowFrequencyDct } from '../../operators/kernels/dct.js';
+import { AreaResizer, rgbToGray, rgbToYuvLuma } from '../../src/operators/kernels/image/luma.js';
+import { LowFrequencyDct } from '../../src/operators/kernels/image/dct.js';
 
 const reference = JSON.parse(readFileSync(new URL('../fixtures/opencv/reference.json', import.meta.url), 'utf8')) as {
   width: number;

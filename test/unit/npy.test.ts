@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { npyHeader, readNpy, rowsOf, saveEmbeddingsOptions, stageNpy, writeNpy } from '../../src/sinks/npy.js';
 import { PiaggioError } from '../../src/core/errors.js';
-import { runIntoOutput } from '../../pipelines/runIntoOutput.js';
-import type { Clustering } from '../../operators/clusterDbscan.js';
+import { runIntoOutput } from '../../src/pipelines/runIntoOutput.js';
+import type { Clustering } from '../../src/operators/clusterDbscan.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'dbscan');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestScheduler } from 'rxjs/testing';
 import { ownedFrame, type Candidate } from '../../src/core/frame.js';
-import { oneClusterPerCandidate } from '../../operators/oneClusterPerCandidate.js';
+import { oneClusterPerCandidate } from '../../src/operators/oneClusterPerCandidate.js';
 
 function candidate(index: number, released: number[]): Candidate {
   const frame = ownedFrame({ sourcePath: 'v.mp4', index, time: index / 10, width: 1, height: 1 }, new Uint8Array(3));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { appendToOnnxGraph } from '../../models/onnxGraph.js';
+import { appendToOnnxGraph } from '../../src/models/onnxGraph.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
 

@@ -11,7 +11,7 @@ import {
   shorterSideResize,
   type ChannelTriple,
   type RgbImage,
-} from '../../models/preprocess.js';
+} from '../../src/models/preprocess.js';
 
 type Colour = readonly [number, number, number];
 

@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { Preprocessor, type ChannelTriple, type RgbImage } from '../../models/preprocess.js';
-import type { ResampleFilter } from '../../models/resample.js';
+import { Preprocessor, type ChannelTriple, type RgbImage } from '../../src/models/preprocess.js';
+import type { ResampleFilter } from '../../src/models/resample.js';
 
 /**
  * Compares piaggio's preprocessing with tensors computed independently by Pillow and numpy

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPipeline, PRESETS, findPreset } from '../../pipelines/presets.js';
-import { keyframesPipelineOptions } from '../../pipelines/keyframes.js';
-import { dedupPipelineOptions } from '../../pipelines/dedup.js';
-import { scenesPipelineOptions } from '../../pipelines/scenes.js';
+import { buildPipeline, PRESETS, findPreset } from '../../src/pipelines/presets.js';
+import { keyframesPipelineOptions } from '../../src/pipelines/keyframes.js';
+import { dedupPipelineOptions } from '../../src/pipelines/dedup.js';
+import { scenesPipelineOptions } from '../../src/pipelines/scenes.js';
 import { resolveOptions } from '../../src/core/options.js';
 
 test('every preset is valid data for its pipeline', () => {

@@ -5,11 +5,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PiaggioError } from '../../src/core/errors.js';
 import { resolveOptions } from '../../src/core/options.js';
-import { DEFAULT_MODEL_ID, MODEL_REGISTRY, findModel, modelIds } from '../../models/registry.js';
-import { cacheDirectory, modelCachePath, urlBasename } from '../../models/cache.js';
-import { CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD } from '../../models/preprocess.js';
-import { imageEncoderOptions, imageEncoderSettingsFrom, parseChannelTriple } from '../../models/ImageEncoder.js';
-import { resolveModel } from '../../models/resolveModel.js';
+import { DEFAULT_MODEL_ID, MODEL_REGISTRY, findModel, modelIds } from '../../src/models/registry.js';
+import { cacheDirectory, modelCachePath, urlBasename } from '../../src/models/cache.js';
+import { CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD } from '../../src/models/preprocess.js';
+import { imageEncoderOptions, imageEncoderSettingsFrom, parseChannelTriple } from '../../src/models/ImageEncoder.js';
+import { resolveModel } from '../../src/models/resolveModel.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
 describe('model registry', () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EXACT_MEDOID_PAIR_BUDGET, chooseRepresentatives } from '../../operators/kernels/representatives.js';
-import { distance } from '../../operators/kernels/distance.js';
+import { EXACT_MEDOID_PAIR_BUDGET, chooseRepresentatives } from '../../src/operators/kernels/clustering/representatives.js';
+import { distance } from '../../src/operators/kernels/clustering/distance.js';
 
 function rows(points: readonly (readonly number[])[]): Float32Array {
   return Float32Array.from(points.flat());

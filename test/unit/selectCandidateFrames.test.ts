@@ -5,7 +5,7 @@ import { TestScheduler } from 'rxjs/testing';
 import type { Candidate, Frame } from '../../src/core/frame.js';
 import type { SceneFrame } from '../../src/core/scenes.js';
 import { PiaggioError } from '../../src/core/errors.js';
-import { selectCandidateFrames } from '../../operators/selectCandidateFrames.js';
+import { selectCandidateFrames } from '../../src/operators/selectCandidateFrames.js';
 
 interface SpyFrame extends Frame {
   readonly releases: () => number;

@@ -1,7 +1,7 @@
 import type { CliCommand } from '../command.js';
 import { FLAG_GROUPS, generalFlags, validated } from '../command.js';
 import { toYargsOptions } from '../yargsOptions.js';
-import { clusterArrayOptions, clusterNpyFile } from '../../../pipelines/cluster.js';
+import { clusterArrayOptions, clusterNpyFile } from '../../pipelines/cluster.js';
 
 export const clusterCommand: CliCommand = {
   command: 'cluster <file>',

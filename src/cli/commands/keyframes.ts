@@ -6,10 +6,10 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
 import { fromImageDirectoryOptions } from '../../sources/fromImageDirectory.js';
 import { writeKeyframesOptions } from '../../sinks/keyframeOptions.js';
-import { keyframesOwnOptions, keyframesPipelineOptions, sceneExportOptions } from '../../../pipelines/keyframes.js';
-import { dedupPipelineOptions } from '../../../pipelines/dedup.js';
-import { buildPipeline, presetNames, type PipelineSpec } from '../../../pipelines/presets.js';
-import { runBatch, type BatchResult } from '../../../pipelines/batch.js';
+import { keyframesOwnOptions, keyframesPipelineOptions, sceneExportOptions } from '../../pipelines/keyframes.js';
+import { dedupPipelineOptions } from '../../pipelines/dedup.js';
+import { buildPipeline, presetNames, type PipelineSpec } from '../../pipelines/presets.js';
+import { runBatch, type BatchResult } from '../../pipelines/batch.js';
 import { expandVideoInputs } from '../../sources/videoInputs.js';
 
 function requireOutput(args: Record<string, unknown>): string {

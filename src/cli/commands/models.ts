@@ -2,8 +2,8 @@ import type { CliCommand } from '../command.js';
 import { generalFlags } from '../command.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
-import { modelCachePath } from '../../../models/cache.js';
-import { listModels, pullModel, registryModel, type ModelStatus } from '../../../models/modelStatus.js';
+import { modelCachePath } from '../../models/cache.js';
+import { listModels, pullModel, registryModel, type ModelStatus } from '../../models/modelStatus.js';
 
 function formatSize(bytes: number | undefined): string {
   if (bytes === undefined) return '?';

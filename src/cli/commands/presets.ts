@@ -1,6 +1,6 @@
 import type { CliCommand } from '../command.js';
 import { generalFlags } from '../command.js';
-import { PRESETS } from '../../../pipelines/presets.js';
+import { PRESETS } from '../../pipelines/presets.js';
 
 export const presetsCommand: CliCommand = {
   command: 'presets',

@@ -1,8 +1,8 @@
 import type { CliCommand } from '../command.js';
 import { FLAG_GROUPS, generalFlags, sceneFlags, validated } from '../command.js';
 import { toYargsOptions } from '../yargsOptions.js';
-import { detectScenes, scenesOwnOptions, scenesPipelineOptions } from '../../../pipelines/scenes.js';
-import { detectScenesFast, fastScenesOptions, fastScenesPipelineOptions } from '../../../pipelines/fastScenes.js';
+import { detectScenes, scenesOwnOptions, scenesPipelineOptions } from '../../pipelines/scenes.js';
+import { detectScenesFast, fastScenesOptions, fastScenesPipelineOptions } from '../../pipelines/fastScenes.js';
 import { pickOptions } from '../../core/options.js';
 
 export const scenesCommand: CliCommand = {

@@ -1,0 +1,446 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { Frame } from '../core/frame.js';
+import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
+import { messages } from '../core/messages.js';
+import { framesAt, resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
+import type { SceneFrame } from '../core/scenes.js';
+import { AdaptiveDetector } from './kernels/scenes/AdaptiveDetector.js';
+import { ContentDetector, type ContentWeights } from './kernels/scenes/ContentDetector.js';
+import { FLASH_FILTER_MODES } from './kernels/scenes/FlashFilter.js';
+import { HashDetector } from './kernels/scenes/HashDetector.js';
+import { HistogramDetector } from './kernels/scenes/HistogramDetector.js';
+import type { FrameMetricsListener, SceneCutDetector } from './kernels/scenes/SceneCutDetector.js';
+import { THRESHOLD_METHODS, ThresholdDetector } from './kernels/scenes/ThresholdDetector.js';
+import { TransitionDetector, type TransitionSpan, type TransitionType } from './kernels/scenes/TransitionDetector.js';
+
+/** The scene-cut detectors: PySceneDetect 0.7's five, with its defaults. */
+export const SCENE_DETECTORS = ['content', 'adaptive', 'threshold', 'histogram', 'hash'] as const;
+export type SceneDetectorName = (typeof SCENE_DETECTORS)[number];
+
+/** What `threshold` means for each detector: its PySceneDetect default and the values that make sense. */
+export const DETECTOR_THRESHOLDS: Readonly<Record<SceneDetectorName, { readonly default: number; readonly min: number; readonly max: number }>> = {
+  content: { default: 27, min: 0, max: 255 },
+  adaptive: { default: 3.0, min: 0, max: 255 },
+  threshold: { default: 12, min: 0, max: 255 },
+  histogram: { default: 0.05, min: 0, max: 1 },
+  hash: { default: 0.395, min: 0, max: 1 },
+};
+
+export const detectSceneCutsOptions = {
+  detector: {
+    type: 'choice',
+    choices: SCENE_DETECTORS,
+    default: 'content',
+    description:
+      'scene-cut detector (PySceneDetect 0.7): content (change of hue, saturation, brightness), adaptive (content change against its neighbours), threshold (fades through black, or white with --threshold-method ceiling), histogram (luma histogram correlation), hash (perceptual hash distance)',
+  },
+  threshold: {
+    type: 'number',
+    min: 0,
+    max: 255,
+    description:
+      "the detector's cut threshold; default 27 for content (mean HSV change), 3.0 for adaptive (ratio to the neighbours' mean), 12 for threshold (mean brightness level), 0.05 for histogram (1 - correlation, 0..1), 0.395 for hash (share of hash bits that differ, 0..1)",
+  },
+  minSceneLength: {
+    type: 'framesOrSeconds',
+    default: { frames: 15 },
+    flag: 'min-scene-len',
+    description: 'shortest scene, in frames (15) or seconds (0.6s); faster successive cuts are merged or dropped (--flash-filter)',
+  },
+  flashFilter: {
+    type: 'choice',
+    choices: FLASH_FILTER_MODES,
+    description:
+      "how cuts closer than min-scene-len are handled: merge (one cut at the end of the burst; PySceneDetect's default for content and threshold) or suppress (keep the first; its rule for histogram and hash); unset: each detector's PySceneDetect behaviour (adaptive has its own)",
+  },
+  flashLength: {
+    type: 'integer',
+    min: 0,
+    max: 30,
+    default: 2,
+    description: 'a change that reverts within this many frames (a camera flash, one inserted frame) is not a cut; 0 = PySceneDetect, which cuts there',
+  },
+  lumaOnly: {
+    type: 'boolean',
+    default: false,
+    description: 'content and adaptive: compare brightness only, ignoring hue and saturation (for black-and-white or colour-graded video)',
+  },
+  weights: {
+    type: 'string',
+    description: 'content and adaptive: weights of the hue, saturation, luma and edge changes as h,s,l,e (default 1,1,1,0; edges are Canny edges of the luma, dilated)',
+  },
+  kernelSize: {
+    type: 'integer',
+    min: 3,
+    max: 99,
+    description: 'content and adaptive: odd side of the square that dilates edges (default from the frame size: 5 for 256x144)',
+  },
+  adaptiveWindow: {
+    type: 'integer',
+    min: 1,
+    max: 100,
+    default: 2,
+    description: 'adaptive: frames on each side whose mean content change a frame is compared with',
+  },
+  minContentValue: {
+    type: 'number',
+    min: 0,
+    max: 255,
+    default: 15,
+    description: 'adaptive: content change a frame must also reach to be a cut',
+  },
+  fadeBias: {
+    type: 'number',
+    min: -1,
+    max: 1,
+    default: 0,
+    description: 'threshold: where the cut goes between fade-out and fade-in: -1 at the fade-out, 0 halfway, 1 at the fade-in',
+  },
+  thresholdMethod: {
+    type: 'choice',
+    choices: THRESHOLD_METHODS,
+    default: 'floor',
+    description: 'threshold: floor finds fades through black (brightness falls below the level), ceiling fades through white (rises to it; try --threshold 243)',
+  },
+  addFinalScene: {
+    type: 'boolean',
+    default: false,
+    description: 'threshold: a video that ends faded out gets a cut where that fade-out began',
+  },
+  histogramBins: {
+    type: 'integer',
+    min: 1,
+    max: 256,
+    default: 256,
+    description: 'histogram: bins of the luma histogram',
+  },
+  hashSize: {
+    type: 'integer',
+    min: 2,
+    max: 64,
+    default: 16,
+    description: 'hash: the hash has size x size bits (the lowest DCT frequencies)',
+  },
+  hashLowpass: {
+    type: 'integer',
+    min: 1,
+    max: 16,
+    default: 2,
+    description: 'hash: frames are shrunk to (size x lowpass) squared before the DCT, keeping 1/lowpass of the frequencies',
+  },
+} as const satisfies OptionDeclarations;
+
+/** A gradual transition as the operator reports it: frames (end exclusive) and their times in seconds. */
+export interface SceneTransition {
+  readonly type: TransitionType;
+  readonly startFrame: number;
+  readonly endFrame: number;
+  readonly startTime: number;
+  readonly endTime: number;
+  /** For fades, the solid colour faded to (fade-out) or from (fade-in). */
+  readonly colour?: 'black' | 'white';
+}
+
+/**
+ * Receives the metrics of one frame: its index, its time in seconds (undefined for frames without
+ * one), the values in the order of `names` (NaN where the detector has none), and the names.
+ * `values` is reused: copy what you keep. Called once per frame, in order, at most `maxDelay` late.
+ */
+export type SceneMetricsListener = (frameIndex: number, time: number | undefined, values: Float64Array, names: readonly string[]) => void;
+
+/** What the operator takes besides its declared options: settings only a program can give. */
+export interface DetectSceneCutsSettings {
+  /** Frame rate, needed to turn a minimum scene length in seconds into frames. */
+  readonly fps?: number;
+  /** Called for every frame with its score (the detector's main metric), e.g. to plot it. */
+  readonly onScore?: (frameIndex: number, score: number) => void;
+  /** Called for every cut as soon as the detector decides it (possibly some frames late). */
+  readonly onCut?: (frameIndex: number) => void;
+  /** Every frame's metrics, for a stats file (PySceneDetect's layout); may cost extra work (edges). */
+  readonly onMetrics?: SceneMetricsListener;
+  /** Gradual transitions (fades, dissolves), found by a {@link TransitionDetector} that runs only when this is given. */
+  readonly onTransition?: (transition: SceneTransition) => void;
+}
+
+export type DetectSceneCutsOptions = OptionInput<typeof detectSceneCutsOptions> & DetectSceneCutsSettings;
+
+function usageError(message: string): PiaggioError {
+  return new PiaggioError('EINVALIDOPTION', message, { exitCode: USAGE_EXIT_CODE });
+}
+
+/** Parses `h,s,l,e` weights; throws the user-facing message when the text is not 4 numbers, not all 0. */
+export function parseContentWeights(text: string): ContentWeights {
+  const parts = text.split(',').map((part) => part.trim());
+  const values = parts.map((part) => (part === '' ? Number.NaN : Number(part)));
+  if (values.length !== 4 || values.some((value) => !Number.isFinite(value)) || values.every((value) => value === 0)) {
+    throw usageError(messages.expectedContentWeights(text));
+  }
+  return [values[0], values[1], values[2], values[3]];
+}
+
+/** The settings a detector is built from, after validation and with each detector's own defaults. */
+export interface ResolvedSceneCutSettings {
+  readonly detector: SceneDetectorName;
+  readonly threshold: number;
+  readonly minSceneLength: number;
+}
+
+function resolveDeclared(options: DetectSceneCutsOptions) {
+  const { fps, onScore: _onScore, onCut: _onCut, onMetrics: _onMetrics, onTransition: _onTransition, ...declared } = options;
+  const resolved = resolveOptions(detectSceneCutsOptions, declared);
+  const length = resolved.minSceneLength;
+  if ('seconds' in length && !(fps !== undefined && Number.isFinite(fps) && fps > 0)) {
+    throw usageError(messages.minSceneLengthNeedsFps(length.seconds));
+  }
+  const range = DETECTOR_THRESHOLDS[resolved.detector];
+  const threshold = resolved.threshold ?? range.default;
+  if (threshold < range.min || threshold > range.max) throw usageError(messages.expectedDetectorThreshold(resolved.detector, range.min, range.max, threshold));
+  if (resolved.kernelSize !== undefined && resolved.kernelSize % 2 === 0) throw usageError(messages.expectedOddKernelSize(resolved.kernelSize));
+  const weights = resolved.weights === undefined ? undefined : parseContentWeights(resolved.weights);
+  return { ...resolved, threshold, weights, minSceneLength: framesAt(length, fps ?? 0) };
+}
+
+/** Validates the options and says which detector, threshold and minimum length (frames) they come to. */
+export function resolveSceneCutSettings(options: DetectSceneCutsOptions = {}): ResolvedSceneCutSettings {
+  const { detector, threshold, minSceneLength } = resolveDeclared(options);
+  return { detector, threshold, minSceneLength };
+}
+
+/**
+ * Builds the detector the options name, validating them; exported for `piaggio scenes` and
+ * benchmarks. `onMetrics` receives the kernel's per-frame metrics (without times).
+ */
+export function createSceneCutDetector(options: DetectSceneCutsOptions = {}, onMetrics?: FrameMetricsListener): SceneCutDetector {
+  const settings = resolveDeclared(options);
+  const common = {
+    minSceneLength: settings.minSceneLength,
+    flashFilterMode: settings.flashFilter,
+    flashLength: settings.flashLength,
+    onMetrics,
+  };
+  const content = { weights: settings.weights, lumaOnly: settings.lumaOnly, kernelSize: settings.kernelSize };
+  switch (settings.detector) {
+    case 'content':
+      return new ContentDetector({ ...common, ...content, threshold: settings.threshold });
+    case 'adaptive':
+      return new AdaptiveDetector({
+        ...common,
+        ...content,
+        adaptiveThreshold: settings.threshold,
+        window: settings.adaptiveWindow,
+        minContentValue: settings.minContentValue,
+      });
+    case 'threshold':
+      return new ThresholdDetector({
+        ...common,
+        threshold: settings.threshold,
+        fadeBias: settings.fadeBias,
+        method: settings.thresholdMethod,
+        addFinalScene: settings.addFinalScene,
+      });
+    case 'histogram':
+      return new HistogramDetector({ ...common, threshold: settings.threshold, bins: settings.histogramBins });
+    case 'hash':
+      return new HashDetector({ ...common, threshold: settings.threshold, size: settings.hashSize, lowpass: settings.hashLowpass });
+  }
+}
+
+/**
+ * Frames the operator holds with these options (the detector's `maxDelay`): a pipeline's frame pool
+ * must lend more than this plus what its other stages hold, or the source stalls.
+ */
+export function sceneCutDelay(options: DetectSceneCutsOptions = {}): number {
+  return createSceneCutDetector(options).maxDelay;
+}
+
+/**
+ * Detects scene cuts and annotates every frame with its scene.
+ *
+ * Emits: each input frame exactly once, in input order, as a {@link SceneFrame} whose `scene` is
+ * final (0-based) and whose `isSceneStart` is true for the first frame and for every cut (the
+ * first frame of a new scene, PySceneDetect's convention). A detector can decide a cut up to its
+ * `maxDelay` frames after the frame it lands on (the minimum scene length in merge mode, plus the
+ * flash length, the adaptive window, or the threshold detector's hold), so the operator holds the
+ * latest `maxDelay` frames in a ring and lets a frame go only once no later cut can land on or
+ * before it; on completion it emits the rest and completes. A cut decided later still (only the
+ * threshold detector, merging across a long dark stretch) starts the scene at the oldest frame
+ * still held; `onCut` reports its true frame.
+ *
+ * With `onMetrics`, every frame's metrics go to the listener with the frame's time; with
+ * `onTransition`, a {@link TransitionDetector} runs beside the cut detector and reports fades and
+ * dissolves as spans (they do not change the cuts).
+ *
+ * Backpressure and resources: it holds references to at most `maxDelay` pooled frames (no copies),
+ * so the frame pool must have more credits than that ({@link sceneCutDelay}) plus whatever the
+ * stages downstream hold. It releases no frame it emits (the frame belongs downstream from then
+ * on); on unsubscribe or error it releases the frames it still holds, so none leaks from the pool.
+ * The detectors' planes and rings are its only other memory, allocated once.
+ */
+export function detectSceneCuts(options: DetectSceneCutsOptions = {}): OperatorFunction<Frame, SceneFrame> {
+  const { onScore, onCut, onMetrics, onTransition } = options;
+  // Validate now, so a bad option fails where the pipeline is built, not at the first frame.
+  createSceneCutDetector(options);
+  return (source) =>
+    new Observable<SceneFrame>((subscriber) => {
+      let ring: FrameRing | undefined;
+      const metricsListener: FrameMetricsListener | undefined = onMetrics
+        ? (frameIndex, values) => onMetrics(frameIndex, ring?.timeOf(frameIndex), values, detector.metricNames)
+        : undefined;
+      const detector = createSceneCutDetector(options, metricsListener);
+      const delay = detector.maxDelay;
+      ring = new FrameRing(delay + 1);
+      const frames = ring;
+      const transitions = onTransition ? new TransitionDetector() : undefined;
+      const transitionTimes = transitions ? new TimeRing(transitions.maxSpan + 2) : undefined;
+      const pendingCuts: number[] = [];
+      let scene = -1;
+      let emittedAny = false;
+
+      const emitOldest = () => {
+        const frame = frames.shift();
+        let isSceneStart = !emittedAny;
+        while (pendingCuts.length > 0 && pendingCuts[0] <= frame.index) {
+          pendingCuts.shift();
+          isSceneStart = true;
+        }
+        if (isSceneStart) scene += 1;
+        emittedAny = true;
+        if (subscriber.closed) frame.release();
+        else subscriber.next({ frame, scene, isSceneStart });
+      };
+
+      const takeCuts = (cuts: readonly number[]) => {
+        for (const cut of cuts) {
+          onCut?.(cut);
+          // Cuts arrive in frame order from one detector; keep the queue sorted regardless.
+          let position = pendingCuts.length;
+          while (position > 0 && pendingCuts[position - 1] > cut) position -= 1;
+          if (pendingCuts[position - 1] !== cut) pendingCuts.splice(position, 0, cut);
+        }
+      };
+
+      const reportTransitions = (found: readonly TransitionSpan[]) => {
+        if (!onTransition || !transitionTimes) return;
+        for (const span of found) {
+          onTransition({
+            type: span.type,
+            startFrame: span.startFrame,
+            endFrame: span.endFrame,
+            startTime: transitionTimes.timeOf(span.startFrame),
+            endTime: transitionTimes.timeOf(span.endFrame),
+            ...(span.colour ? { colour: span.colour } : {}),
+          });
+        }
+      };
+
+      const subscription = source.subscribe({
+        next: (frame) => {
+          frames.push(frame);
+          try {
+            takeCuts(detector.process(frame));
+            onScore?.(frame.index, detector.lastScore);
+            if (transitions && transitionTimes) {
+              transitionTimes.set(frame.index, frame.time ?? Number.NaN);
+              reportTransitions(transitions.process(frame));
+            }
+          } catch (error) {
+            subscriber.error(error);
+            return;
+          }
+          while (frames.length > delay) emitOldest();
+        },
+        error: (error) => {
+          frames.releaseAll();
+          subscriber.error(error);
+        },
+        complete: () => {
+          try {
+            takeCuts(detector.flush());
+            if (transitions) reportTransitions(transitions.flush());
+          } catch (error) {
+            subscriber.error(error);
+            return;
+          }
+          while (frames.length > 0) emitOldest();
+          subscriber.complete();
+        },
+      });
+
+      return () => {
+        subscription.unsubscribe();
+        frames.releaseAll();
+      };
+    });
+}
+
+/** A fixed-capacity FIFO of frame references: no allocation per frame. */
+class FrameRing {
+  private readonly slots: Array<Frame | undefined>;
+  private start = 0;
+  private size = 0;
+
+  constructor(capacity: number) {
+    this.slots = new Array<Frame | undefined>(capacity).fill(undefined);
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(frame: Frame): void {
+    if (this.size === this.slots.length) throw new RangeError('FrameRing is full');
+    this.slots[(this.start + this.size) % this.slots.length] = frame;
+    this.size += 1;
+  }
+
+  shift(): Frame {
+    const frame = this.slots[this.start] as Frame;
+    this.slots[this.start] = undefined;
+    this.start = (this.start + 1) % this.slots.length;
+    this.size -= 1;
+    return frame;
+  }
+
+  /** The time of a held frame, found by index (frames arrive with consecutive indices). */
+  timeOf(frameIndex: number): number | undefined {
+    if (this.size === 0) return undefined;
+    const oldest = this.slots[this.start] as Frame;
+    const offset = frameIndex - oldest.index;
+    if (offset >= 0 && offset < this.size) {
+      const frame = this.slots[(this.start + offset) % this.slots.length] as Frame;
+      if (frame.index === frameIndex) return frame.time;
+    }
+    for (let position = 0; position < this.size; position += 1) {
+      const frame = this.slots[(this.start + position) % this.slots.length] as Frame;
+      if (frame.index === frameIndex) return frame.time;
+    }
+    return undefined;
+  }
+
+  releaseAll(): void {
+    while (this.size > 0) this.shift().release();
+  }
+}
+
+/** Times of the latest frames by index, for transitions that started up to `capacity` frames ago. */
+class TimeRing {
+  private readonly times: Float64Array;
+  private readonly indices: Float64Array;
+
+  constructor(capacity: number) {
+    this.times = new Float64Array(capacity);
+    this.indices = new Float64Array(capacity).fill(-1);
+  }
+
+  set(frameIndex: number, time: number): void {
+    const slot = frameIndex % this.times.length;
+    this.times[slot] = time;
+    this.indices[slot] = frameIndex;
+  }
+
+  /** The frame's time, or NaN when it is unknown or too old. */
+  timeOf(frameIndex: number): number {
+    const slot = frameIndex % this.times.length;
+    return this.indices[slot] === frameIndex ? this.times[slot] : Number.NaN;
+  }
+}

@@ -1,0 +1,117 @@
+import { basename, extname, join, resolve } from 'node:path';
+import { PiaggioError, USAGE_EXIT_CODE, isPiaggioError } from '../core/errors.js';
+import { messages } from '../core/messages.js';
+import { requireOptionalObject, requireRunSettings, requireString, requireStringList } from '../core/arguments.js';
+import { sanitizeFileName } from '../sinks/fileNames.js';
+import { prepareBatchFolder } from '../sinks/OutputDirectory.js';
+import { expandVideoInputs } from '../sources/videoInputs.js';
+import { buildPipeline } from './presets.js';
+import type { RunSettings } from './scenes.js';
+
+/** How one input of a batch ended. */
+export interface BatchItem {
+  /** The video file (or, for an input that named none, the folder or pattern as given). */
+  readonly input: string;
+  /** `ok`: its folder was written; `failed`: `reason` says why; `skipped`: not started because the batch was interrupted. */
+  readonly status: 'ok' | 'failed' | 'skipped';
+  /** For `ok`: the folder this video wrote (absolute). */
+  readonly output?: string;
+  /** One line, for `failed` and `skipped`. */
+  readonly reason?: string;
+  /** For `ok`: keyframes (or clusters) written, and scenes found. */
+  readonly keyframes?: number;
+  readonly scenes?: number;
+}
+
+export interface BatchResult {
+  /** The folder that holds one folder per video (absolute). */
+  readonly outputDirectory: string;
+  /** One entry per video, then one per folder or pattern that named no video, in input order. */
+  readonly items: BatchItem[];
+  readonly ok: number;
+  readonly failed: number;
+  /** The signal's reason (`SIGINT`, `SIGTERM`, `SIGHUP`, or why the CLI stopped) when the batch was interrupted. */
+  readonly interrupted?: string;
+}
+
+/** What {@link runBatch} runs on each video: a video preset and option overrides, as `buildPipeline` takes them. */
+export interface BatchSpec {
+  readonly preset?: string;
+  readonly options?: Record<string, unknown>;
+}
+
+/** `name`, or `name-2`, `name-3`... when a folder of that name (in any case) was already given out. */
+function uniqueFolderName(name: string, used: Set<string>): string {
+  let candidate = name;
+  for (let counter = 2; used.has(candidate.toLowerCase()); counter += 1) candidate = `${name}-${counter}`;
+  used.add(candidate.toLowerCase());
+  return candidate;
+}
+
+function oneLine(error: unknown): string {
+  if (isPiaggioError(error)) return error.message.split('\n')[0];
+  const reason = error instanceof Error ? error.message : String(error);
+  return messages.unexpected(reason.split('\n')[0]);
+}
+
+/**
+ * Runs a video preset (keyframes by default) on several videos: `inputs` are files, folders (their
+ * video files) and patterns (`*`, `?`, `**`), expanded by {@link expandVideoInputs}. Each video
+ * writes `output/<video name>/` (the name made safe for a file system, and unique: `talk`,
+ * `talk-2`), staged and renamed into place on its own, so a video that fails leaves no folder and
+ * does not stop the others, and every folder already written stays when a later one fails or the
+ * batch is interrupted. Options are validated once, before any video runs (a bad flag throws
+ * here, as it would for one video).
+ *
+ * Resolves in every case but a bad argument, option or output, or inputs that name no video at all
+ * (these throw a PiaggioError): check `failed` (and `interrupted`, set when
+ * `settings.signal` aborted; the videos not yet started are `skipped`). Videos run one after
+ * another; each loads the model afresh and releases it, so nothing is held between videos.
+ */
+export async function runBatch(inputs: readonly string[], output: string, spec: BatchSpec = {}, settings: RunSettings = {}): Promise<BatchResult> {
+  requireStringList('inputs', inputs, { nonEmpty: true });
+  requireString('output', output);
+  requireOptionalObject('spec', spec);
+  requireRunSettings(settings);
+  const outputDirectory = resolve(output);
+  // Validates the preset and options with the CLI's messages before any video runs.
+  const checked = buildPipeline({ ...spec, video: inputs[0] ?? '', output: outputDirectory });
+  if (checked.preset.kind === 'scenes') throw new PiaggioError('EUSAGE', messages.batchScenesPreset(), { exitCode: USAGE_EXIT_CODE });
+  if (checked.options.saveEmbeddings !== undefined) throw new PiaggioError('EUSAGE', messages.batchOneFile('--save-embeddings'), { exitCode: USAGE_EXIT_CODE });
+  const { files, unmatched } = await expandVideoInputs(inputs);
+  if (files.length === 0) throw new PiaggioError('ENOVIDEOS', unmatched.map((entry) => entry.reason).join('; '));
+  await prepareBatchFolder(outputDirectory, { inputs: [...inputs, ...files], overwrite: checked.options.overwrite === true });
+  const items: BatchItem[] = [];
+  const used = new Set<string>();
+  let interrupted: string | undefined;
+  for (const [index, file] of files.entries()) {
+    const folder = join(outputDirectory, uniqueFolderName(sanitizeFileName(basename(file, extname(file)), 'video'), used));
+    if (settings.signal?.aborted) {
+      interrupted ??= String(settings.signal.reason);
+      items.push({ input: file, status: 'skipped', reason: messages.interrupted(interrupted) });
+      continue;
+    }
+    settings.onProgress?.({ kind: 'stage', stage: `Video ${index + 1} of ${files.length}: ${file}` });
+    try {
+      const outcome = await buildPipeline({ ...spec, video: file, output: folder }).run(settings);
+      if (outcome.kind === 'scenes') throw new PiaggioError('EUSAGE', messages.batchScenesPreset(), { exitCode: USAGE_EXIT_CODE });
+      const manifest = outcome.result.manifest;
+      items.push({ input: file, status: 'ok', output: folder, keyframes: manifest.clusters.length, scenes: manifest.scenes?.length ?? 0 });
+    } catch (error) {
+      if (settings.signal?.aborted) {
+        interrupted = String(settings.signal.reason);
+        items.push({ input: file, status: 'skipped', reason: messages.interrupted(interrupted) });
+      } else {
+        items.push({ input: file, status: 'failed', reason: oneLine(error) });
+      }
+    }
+  }
+  for (const { input, reason } of unmatched) items.push({ input, status: 'failed', reason });
+  return {
+    outputDirectory,
+    items,
+    ok: items.filter((item) => item.status === 'ok').length,
+    failed: items.filter((item) => item.status === 'failed').length,
+    ...(interrupted === undefined ? {} : { interrupted }),
+  };
+}

@@ -1,0 +1,125 @@
+import { imageEncoderOptions, imageEncoderSettingsFrom } from '../models/ImageEncoder.js';
+import { resolveModel } from '../models/resolveModel.js';
+import { WorkerImageEncoder } from '../models/WorkerImageEncoder.js';
+import { PerceptualHashEmbedder } from '../models/perceptualHash.js';
+import { CachedEmbedder, FileHashes } from '../models/embeddingCache.js';
+import { cacheDirectory } from '../models/cache.js';
+import { DEVICES } from '../models/executionProviders.js';
+import type { EmbeddingMetric, ImageEmbedder } from '../models/embedder.js';
+import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
+import { messages } from '../core/messages.js';
+import { resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
+import type { RunSettings } from './scenes.js';
+import { join } from 'node:path';
+
+/** How pictures become vectors: which embedder, where it runs, and whether results are cached. */
+export const embedderOptions = {
+  embedder: {
+    type: 'choice',
+    choices: ['model', 'phash', 'dhash', 'ahash', 'whash'],
+    default: 'model',
+    description:
+      'model: the ONNX image encoder named by --model (semantic similarity, CLIP by default); phash, dhash, ahash, whash: perceptual hashes as imagededup defines them, for exact and near-exact copies, compared by Hamming distance (epsilon in bits)',
+  },
+  embedderHashSize: {
+    type: 'integer',
+    min: 4,
+    max: 16,
+    default: 8,
+    description: 'side of the perceptual hash grid for --embedder phash|dhash|ahash|whash: its square is the number of bits (8 gives imagededup\'s 64 bits; whash needs 4, 8 or 16)',
+  },
+  device: {
+    type: 'choice',
+    choices: DEVICES,
+    default: 'auto',
+    description:
+      'where the model runs: auto takes the GPU provider installed for this platform (CUDA on Linux/Windows, CoreML on macOS, DirectML on Windows), else the CPU; an explicit device that is not available falls back to the CPU with a notice',
+  },
+  inferenceWorkers: {
+    type: 'integer',
+    min: 1,
+    max: 16,
+    default: 1,
+    description: 'worker threads running the model, each with its own onnxruntime session (on the CPU they share the cores)',
+  },
+  embeddingCache: {
+    type: 'boolean',
+    default: true,
+    flag: 'cache',
+    description: 'reuse embeddings cached by content (file hash, frame, model) under the cache directory, so a second run skips inference; --no-cache computes them afresh',
+  },
+} as const satisfies OptionDeclarations;
+
+/** The model and embedder flags every embedding preset accepts. */
+export const encoderOptions = { ...imageEncoderOptions, ...embedderOptions } as const;
+
+export type EncoderOptions = OptionInput<typeof encoderOptions>;
+
+export interface CreatedEmbedder {
+  /** Owned by the caller, who must `release()` it. */
+  readonly encoder: ImageEmbedder;
+  /** What manifest.json records under `model`. */
+  readonly model: Record<string, unknown>;
+  /** The distance the vectors are meant for, and a DBSCAN radius that suits it when the user gives none. */
+  readonly metric: EmbeddingMetric;
+  readonly defaultEpsilon: number;
+}
+
+/**
+ * One call from flags to a ready embedder: `--embedder phash|dhash|ahash|whash` gives a perceptual
+ * hash (Hamming metric, default radius imagededup's 10 bits of 64); `--embedder model` resolves
+ * `--model` (registry id, downloaded with progress, or a path), starts `--inference-workers` worker
+ * threads on `--device`, and unless `--no-cache` puts the content-keyed embedding cache in front.
+ * Notices (a device that is not available) go to `settings.onProgress` as warnings.
+ */
+export async function createEmbedder(options: Record<string, unknown> = {}, settings: RunSettings = {}): Promise<CreatedEmbedder> {
+  const values = resolveOptions(encoderOptions, options);
+  const onProgress = settings.onProgress;
+  const warn = (text: string): void => {
+    if (onProgress) onProgress({ kind: 'warning', message: text });
+    else process.stderr.write(`${messages.warning(text)}\n`);
+  };
+
+  if (values.embedder !== 'model') {
+    if (values.embedder === 'whash' && ![4, 8, 16].includes(values.embedderHashSize)) {
+      throw new PiaggioError('EINVALIDOPTION', messages.hashSizeNotPowerOfTwo(values.embedderHashSize), { exitCode: USAGE_EXIT_CODE });
+    }
+    const encoder = new PerceptualHashEmbedder(values.embedder, values.embedderHashSize);
+    return { encoder, model: encoder.describe(), metric: encoder.metric, defaultEpsilon: encoder.defaultEpsilon };
+  }
+
+  const resolved = await resolveModel(values.model, {
+    onProgress: (received, total) => onProgress?.({ kind: 'download', received, total, label: String(values.model) }),
+    onWarning: warn,
+    ...(settings.signal ? { signal: settings.signal } : {}),
+  });
+  const entry = resolved.entry;
+  // The cache keys on the model's bytes: a registry model's published checksum, else the file's own hash.
+  const modelFingerprint = entry
+    ? `${entry.id}:${entry.sha256 ?? entry.url}${entry.derive ? `+${entry.derive.fileName}` : ''}`
+    : values.embeddingCache
+      ? `sha256:${await new FileHashes(join(cacheDirectory(), 'embeddings')).hashOf(resolved.path)}`
+      : resolved.path;
+  const workerEncoder = await WorkerImageEncoder.load(resolved.path, {
+    ...imageEncoderSettingsFrom(values, entry),
+    workers: values.inferenceWorkers,
+    device: values.device,
+    onNotice: warn,
+    modelFingerprint,
+  });
+  const encoder: ImageEmbedder = values.embeddingCache ? new CachedEmbedder(workerEncoder, { onWarning: warn }) : workerEncoder;
+  return {
+    encoder,
+    model: { ...(entry ? { id: entry.id } : {}), ...encoder.describe() },
+    metric: encoder.metric,
+    defaultEpsilon: encoder.defaultEpsilon,
+  };
+}
+
+/**
+ * What the presets call (through runIntoOutput): {@link createEmbedder}'s encoder and manifest
+ * record. The caller owns the encoder and must release it.
+ */
+export async function loadEncoder(options: Record<string, unknown>, settings: RunSettings = {}): Promise<CreatedEmbedder> {
+  return createEmbedder(options, settings);
+}

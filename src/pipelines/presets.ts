@@ -1,0 +1,132 @@
+import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
+import { messages } from '../core/messages.js';
+import { resolveOptions } from '../core/options.js';
+import { requireObject, requireOptionalObject, requireOptionalString, requireString } from '../core/arguments.js';
+import type { RunSettings, SceneDetectionResult } from './scenes.js';
+import { detectScenes, scenesPipelineOptions } from './scenes.js';
+import { keyframesPipelineOptions, runKeyframes, type KeyframesResult } from './keyframes.js';
+import { dedupPipelineOptions, runDedup, type DedupResult } from './dedup.js';
+
+/** Which pipeline a preset runs. */
+export type PresetKind = 'keyframes' | 'dedup' | 'scenes';
+
+/**
+ * A named pipeline configuration: data, not code. `options` are values for the pipeline's
+ * declared options (the same names as the library and, in kebab-case, the CLI flags); anything
+ * the user passes overrides them.
+ */
+export interface Preset {
+  readonly name: string;
+  readonly description: string;
+  readonly kind: PresetKind;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export const PRESETS: readonly Preset[] = [
+  {
+    name: 'keyframes',
+    kind: 'keyframes',
+    description: 'distinct keyframes of a video: scene cuts, 3 candidates per scene, black/white/uniform frames dropped, semantic clustering (default for -v)',
+    options: {},
+  },
+  {
+    name: 'storyboard',
+    kind: 'keyframes',
+    description: 'one frame per scene (its middle), every scene kept in time order, no model needed',
+    options: { framesPerScene: 1, clustering: 'none' },
+  },
+  {
+    name: 'slides',
+    kind: 'keyframes',
+    description:
+      'talks, lectures and screen recordings: brightness-only cuts at a lower threshold (slide changes are small), scenes of at least 2 s, one frame per scene, tight grouping so a slide shown twice is kept once',
+    options: { lumaOnly: true, threshold: 12, minSceneLength: '2s', framesPerScene: 1, epsilon: 0.1 },
+  },
+  {
+    name: 'thumbnails',
+    kind: 'keyframes',
+    description: 'a few broadly different pictures for thumbnails: loose grouping, no noise clusters, 640 px wide files',
+    options: { epsilon: 0.35, noise: 'drop', width: 640 },
+  },
+  {
+    name: 'dedup',
+    kind: 'dedup',
+    description: 'one image per group of near-duplicates in a folder of images (default for -d)',
+    options: {},
+  },
+  {
+    name: 'scenes',
+    kind: 'scenes',
+    description: 'the cut list only: scenes with frames and times, no model (same as piaggio scenes)',
+    options: {},
+  },
+];
+
+export function presetNames(): string[] {
+  return PRESETS.map((preset) => preset.name);
+}
+
+export function findPreset(name: string): Preset {
+  const preset = PRESETS.find((candidate) => candidate.name === name);
+  if (!preset) throw new PiaggioError('EUNKNOWNPRESET', messages.expectedOneOf('preset', presetNames(), name), { exitCode: USAGE_EXIT_CODE });
+  return preset;
+}
+
+const DECLARATIONS = { keyframes: keyframesPipelineOptions, dedup: dedupPipelineOptions, scenes: scenesPipelineOptions } as const;
+
+/** What to run: a preset (default: `keyframes` for a video, `dedup` for a folder), an input, overrides. */
+export type PipelineSpec =
+  | { readonly preset?: string; readonly video: string; readonly output?: string; readonly options?: Record<string, unknown> }
+  | { readonly preset?: string; readonly directory: string; readonly output: string; readonly options?: Record<string, unknown> };
+
+export type PipelineResult =
+  | { readonly kind: 'keyframes'; readonly result: KeyframesResult }
+  | { readonly kind: 'dedup'; readonly result: DedupResult }
+  | { readonly kind: 'scenes'; readonly result: SceneDetectionResult };
+
+export interface BuiltPipeline {
+  readonly preset: Preset;
+  /** The preset's values overridden by the spec's, validated: exactly what the run will use. */
+  readonly options: Record<string, unknown>;
+  run(settings?: RunSettings): Promise<PipelineResult>;
+}
+
+/** A spec from JavaScript can be anything: its shape is checked before anything is read from it. */
+function requirePipelineSpec(spec: unknown): asserts spec is PipelineSpec {
+  requireObject('spec', spec);
+  const inputKey = 'video' in spec ? 'video' : 'directory';
+  requireString(inputKey in spec ? `spec.${inputKey}` : 'spec.video or spec.directory', spec[inputKey]);
+  requireOptionalString('spec.output', spec.output);
+  requireOptionalObject('spec.options', spec.options);
+}
+
+/**
+ * Builds a pipeline from a preset and overrides, as the CLI does from `--preset` and flags.
+ * Validation happens here, before anything runs, with the same messages as the CLI: a spec that is
+ * not an object, or holds a value of the wrong type, throws a PiaggioError (exit code 2) too.
+ */
+export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
+  requirePipelineSpec(spec);
+  const isVideo = 'video' in spec;
+  const preset = findPreset(spec.preset ?? (isVideo ? 'keyframes' : 'dedup'));
+  if (isVideo !== (preset.kind !== 'dedup')) {
+    throw new PiaggioError('EPRESETINPUT', messages.presetWrongInput(preset.name, preset.kind === 'dedup' ? 'a folder of images (-d)' : 'a video (-v)'), {
+      exitCode: USAGE_EXIT_CODE,
+    });
+  }
+  const given = { ...preset.options, ...spec.options };
+  const options = resolveOptions(DECLARATIONS[preset.kind], given) as Record<string, unknown>;
+  // The pipelines get only what was given (validated): they fill defaults themselves and can tell
+  // a chosen value from a default, e.g. a hash embedder's own metric and radius.
+  const chosen = resolveOptions(DECLARATIONS[preset.kind], given, { fillDefaults: false }) as Record<string, unknown>;
+  return {
+    preset,
+    options,
+    run: async (settings = {}) => {
+      if (preset.kind === 'scenes') return { kind: 'scenes', result: await detectScenes((spec as { video: string }).video, chosen, settings) };
+      if (!spec.output) throw new PiaggioError('EUSAGE', messages.missingOutput(), { exitCode: USAGE_EXIT_CODE });
+      if (preset.kind === 'keyframes') return { kind: 'keyframes', result: await runKeyframes((spec as { video: string }).video, spec.output, chosen, settings) };
+      return { kind: 'dedup', result: await runDedup((spec as { directory: string }).directory, spec.output, chosen, settings) };
+    },
+  };
+}
