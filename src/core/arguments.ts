@@ -83,3 +83,12 @@ export function requireEntryArguments(paths: Readonly<Record<string, unknown>>, 
   for (const [name, value] of Object.entries(paths)) requireString(name, value);
   requireRunSettings(settings);
 }
+
+/**
+ * The one check that a run that writes a folder was given one: every entry point and the CLI call
+ * it, so a missing -o reads the same everywhere.
+ */
+export function requireOutputFolder(output: unknown, name = 'output'): asserts output is string {
+  if (output === undefined || output === '') throw argumentError(messages.missingOutput());
+  requireString(name, output);
+}

@@ -38,7 +38,13 @@ export const messages = {
     `Expected ${length} numbers for ${name} but received ${show(received)}`,
   expectedPositiveNumberList: (name: string, length: number, received: unknown) =>
     `Expected ${length} positive numbers for ${name} but received ${show(received)}`,
-  unknownOption: (name: string, known: readonly string[]) => `Unknown option ${name}; known options are ${known.join(', ')}`,
+  unknownOption: (name: string, known: readonly string[], suggestion?: string) =>
+    suggestion ? `Unknown option ${name}; did you mean ${suggestion}?` : `Unknown option ${name}; known options are ${known.join(', ')}`,
+  moreFlags: (command: string, sections: readonly string[]) =>
+    `More flags: ${command} --help-all lists all of them; ${command} --help SECTION one section: ${sections.join(', ')}`,
+  unknownHelpSection: (word: string, sections: readonly string[]) => `Unknown help section ${JSON.stringify(word)}; the sections are ${sections.join(', ')}`,
+  unknownFlag: (flag: string, suggestion: string | undefined) =>
+    suggestion ? `Unknown argument: ${flag}; did you mean ${suggestion}? (piaggio --help-all lists every flag)` : `Unknown argument: ${flag} (piaggio --help-all lists every flag)`,
   minSceneLengthNeedsFps: (seconds: number) =>
     `min-scene-len is ${seconds}s but the frame rate is unknown: pass fps to detectSceneCuts, or give the length in frames (15)`,
   expectedDetectorThreshold: (detector: string, min: number, max: number, received: unknown) =>
@@ -196,6 +202,8 @@ export const messages = {
   bothInputs: () => 'Give either -v VIDEO or -d DIR, not both',
   oneImageFolder: () => 'Give one folder of images with -d DIR (its subfolders are searched too)',
   missingOutput: () => 'Give an output folder with -o DIR',
+  statsInsideOutput: (stats: string, output: string) =>
+    `The stats file ${stats} lies inside the output folder ${output}, which a run replaces as a whole: put it elsewhere`,
   oneOutputFolder: () => 'Give one output folder with -o DIR, not several',
   batchScenesPreset: () => 'The scenes preset prints the cut list of one video: give one video, or run piaggio scenes VIDEO for each',
   batchOneFile: (flag: string) => `${flag} names one file, which every video of a batch would overwrite: give one video, or run piaggio once per video`,
@@ -218,10 +226,57 @@ export const messages = {
   warning: (text: string) => `warning: ${text}`,
 
   // ---- scene detection kernels (src/operators/kernels/scenes) ----
+  expectedFiniteNumber: (name: string, received: unknown) => `Expected finite number for ${name} but received ${show(received)}`,
+  expectedWholeFrames: (name: string, received: unknown) => `Expected a whole number of frames for ${name} but received ${show(received)}`,
+  expectedContentWeightArray: (name: string, received: readonly unknown[]) =>
+    `Expected 4 finite numbers hue,saturation,luma,edges (not all 0) for ${name} but received [${received.map(String).join(', ')}]`,
+  sceneDetectorReused: () =>
+    'Expected a fresh scene detector for detectSceneCuts but received one another subscription already used: build one with createSceneCutDetector per run',
+  expectedFrameCountRange: (name: string, min: number, minFrames: unknown, maxFrames: unknown) =>
+    `Expected integers ${min} <= minFrames <= maxFrames for ${name} but received ${show(minFrames)} and ${show(maxFrames)}`,
+  frameDataTooShort: (detector: string, frameIndex: number, width: number, height: number, expected: number, received: number) =>
+    `Expected ${expected} bytes (${width}x${height} RGB) for frame ${frameIndex} in ${detector} but received ${received}`,
+  frameSizeChanged: (detector: string, frameIndex: number, width: number, height: number, expectedPixels: number) =>
+    `Expected every frame in ${detector} to have ${expectedPixels} pixels like the first but frame ${frameIndex} is ${width}x${height}: analyse frames of one size per run`,
+  framesTooSmallForHash: (width: number, height: number, side: number) =>
+    `HashDetector: frames of ${width}x${height} are smaller than the ${side}x${side} the hash shrinks them to: raise --analysis-size or lower --hash-size or --hash-lowpass`,
 
   // ---- clustering, projection and image kernels (src/operators/kernels/clustering, projection, image) ----
+  expectedNumberAtLeast: (name: string, min: number, received: unknown) => `Expected number of at least ${min} for ${name} but received ${show(received)}`,
+  expectedIntegerAtLeast: (name: string, min: number, received: unknown) => `Expected integer of at least ${min} for ${name} but received ${show(received)}`,
+  expectedOddIntegerAtLeast: (name: string, min: number, received: unknown) =>
+    `Expected an odd integer of at least ${min} for ${name} but received ${show(received)}`,
+  expectedPowerOfTwoDividing: (name: string, whole: number, received: unknown) =>
+    `Expected a power of two that divides ${whole} for ${name} but received ${show(received)}`,
+  expectedRowsAtLeast: (name: string, min: number, received: number) => `Expected at least ${min} row${min === 1 ? '' : 's'} for ${name} but received ${received}`,
+  expectedCoordinates: (name: string, points: number, received: number) =>
+    `Expected ${points * 2} values (x and y of ${points} points) for ${name} but received ${received}`,
+  expectedPictureBytes: (name: string, width: number, height: number, layout: 'RGB' | 'grey', received: number) =>
+    `Expected at least ${width * height * (layout === 'RGB' ? 3 : 1)} bytes (a ${width}x${height} ${layout} picture) for ${name} but received ${received}`,
+  expectedPicturePlanes: (name: string, pixels: number, rgbBytes: number, saturation: number, value: number) =>
+    `Expected at least ${pixels * 3} RGB bytes and saturation and value planes of at least ${pixels} values (the hue plane's length) for ${name} but received ${rgbBytes} bytes and planes of ${saturation} and ${value}`,
+  pictureTooSmallToShrink: (name: string, sourceWidth: number, sourceHeight: number, width: number, height: number) =>
+    `Expected a picture of at least ${width}x${height} for ${name} but received ${sourceWidth}x${sourceHeight}: the analysis frames are too small for this hash size`,
+  hashLengthsDiffer: (name: string, first: number, second: number) => `Expected hashes of the same length for ${name} but received ${first} and ${second} bits`,
+  expectedDistanceRoom: (name: string, rows: number, received: number) => `Expected room for ${rows} distances in ${name} but received ${received}`,
+  expectedRowNorms: (name: string, rows: number, received: number | undefined) =>
+    `Expected the ${rows} row norms from rowNorms(vectors, dimensions) for ${name} with the cosine metric but received ${received === undefined ? 'none' : received}`,
+  matrixProductDimensions: (name: string, expected: number, received: number) =>
+    `Expected a matrix product of ${expected} dimensions for ${name} but received one of ${received}`,
+  hammingSearchNeedsBits: (name: string, search: string) =>
+    `Expected vectors of 0s and 1s for ${name} with the hamming metric through ${search} but received other values`,
+  emptyCluster: (name: string, cluster: number) => `Expected at least one member in cluster ${cluster} for ${name} but received an empty list`,
+  clusterMemberNotRow: (name: string, cluster: number, rows: number, received: unknown) =>
+    `Expected the index of one of the ${rows} rows in cluster ${cluster} for ${name} but received ${show(received)}`,
+  dbscanWorkerFailed: (reason: string) => `a DBSCAN worker thread failed: ${reason}`,
+  dbscanWorkerStopped: (exitCode: number) => `a DBSCAN worker thread stopped (exit code ${exitCode})`,
+  dbscanWorkerClosed: () => 'the DBSCAN worker thread was closed',
 
   // ---- video source (src/sources) ----
+  sceneImageNameInvalid: (flag: string, template: string, reason: string) =>
+    `Expected a file name template for ${flag} but received ${JSON.stringify(template)}: ${reason}`,
+  sceneImageNameTooLong: (maxBytes: number) =>
+    `an image's name would be longer than ${maxBytes} bytes (the file system's limit, less room for a temporary name): shorten the template`,
 
 } as const;
 

@@ -1,45 +1,49 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import { argumentError } from '../core/arguments.js';
 import type { Frame } from '../core/frame.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { framesAt, resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
+import { declareOptions, framesAt, resolveOptions, type OptionInput } from '../core/options.js';
 import type { SceneFrame } from '../core/scenes.js';
-import { AdaptiveDetector } from './kernels/scenes/AdaptiveDetector.js';
-import { ContentDetector, type ContentWeights } from './kernels/scenes/ContentDetector.js';
+import { parseContentWeights } from './kernels/scenes/ContentDetector.js';
+import {
+  checkSceneDetectorOptions,
+  sceneDetectorEntry,
+  SCENE_DETECTOR_NAMES,
+  SCENE_DETECTOR_OPTIONS,
+  SCENE_DETECTOR_REGISTRY,
+  SCENE_DETECTOR_THRESHOLDS,
+  type SceneDetectorName,
+} from './kernels/scenes/detectors.js';
 import { FLASH_FILTER_MODES } from './kernels/scenes/FlashFilter.js';
-import { HashDetector } from './kernels/scenes/HashDetector.js';
-import { HistogramDetector } from './kernels/scenes/HistogramDetector.js';
 import type { FrameMetricsListener, SceneCutDetector } from './kernels/scenes/SceneCutDetector.js';
-import { THRESHOLD_METHODS, ThresholdDetector } from './kernels/scenes/ThresholdDetector.js';
 import { TransitionDetector, type TransitionSpan, type TransitionType } from './kernels/scenes/TransitionDetector.js';
 
-/** The scene-cut detectors: PySceneDetect 0.7's five, with its defaults. */
-export const SCENE_DETECTORS = ['content', 'adaptive', 'threshold', 'histogram', 'hash'] as const;
-export type SceneDetectorName = (typeof SCENE_DETECTORS)[number];
+export { parseContentWeights };
+export type { SceneDetectorName };
+
+/** The scene-cut detectors: PySceneDetect 0.7's five, with its defaults (the registry's order, see kernels/scenes/detectors.ts). */
+export const SCENE_DETECTORS = SCENE_DETECTOR_NAMES;
 
 /** What `threshold` means for each detector: its PySceneDetect default and the values that make sense. */
-export const DETECTOR_THRESHOLDS: Readonly<Record<SceneDetectorName, { readonly default: number; readonly min: number; readonly max: number }>> = {
-  content: { default: 27, min: 0, max: 255 },
-  adaptive: { default: 3.0, min: 0, max: 255 },
-  threshold: { default: 12, min: 0, max: 255 },
-  histogram: { default: 0.05, min: 0, max: 1 },
-  hash: { default: 0.395, min: 0, max: 1 },
-};
+export const DETECTOR_THRESHOLDS = SCENE_DETECTOR_THRESHOLDS;
 
-export const detectSceneCutsOptions = {
+const thresholdRanges = SCENE_DETECTOR_REGISTRY.map((entry) => entry.threshold);
+
+export const detectSceneCutsOptions = declareOptions('scenes', {
   detector: {
     type: 'choice',
     choices: SCENE_DETECTORS,
     default: 'content',
-    description:
-      'scene-cut detector (PySceneDetect 0.7): content (change of hue, saturation, brightness), adaptive (content change against its neighbours), threshold (fades through black, or white with --threshold-method ceiling), histogram (luma histogram correlation), hash (perceptual hash distance)',
+    description: `scene-cut detector (PySceneDetect 0.7): ${SCENE_DETECTOR_REGISTRY.map((entry) => `${entry.name} (${entry.summary})`).join(', ')}`,
   },
   threshold: {
     type: 'number',
-    min: 0,
-    max: 255,
-    description:
-      "the detector's cut threshold; default 27 for content (mean HSV change), 3.0 for adaptive (ratio to the neighbours' mean), 12 for threshold (mean brightness level), 0.05 for histogram (1 - correlation, 0..1), 0.395 for hash (share of hash bits that differ, 0..1)",
+    min: Math.min(...thresholdRanges.map((range) => range.min)),
+    max: Math.max(...thresholdRanges.map((range) => range.max)),
+    description: `the detector's cut threshold; default ${SCENE_DETECTOR_REGISTRY.map(
+      (entry) => `${entry.threshold.shown ?? String(entry.threshold.default)} for ${entry.name} (${entry.threshold.meaning})`,
+    ).join(', ')}`,
   },
   minSceneLength: {
     type: 'framesOrSeconds',
@@ -60,75 +64,9 @@ export const detectSceneCutsOptions = {
     default: 2,
     description: 'a change that reverts within this many frames (a camera flash, one inserted frame) is not a cut; 0 = PySceneDetect, which cuts there',
   },
-  lumaOnly: {
-    type: 'boolean',
-    default: false,
-    description: 'content and adaptive: compare brightness only, ignoring hue and saturation (for black-and-white or colour-graded video)',
-  },
-  weights: {
-    type: 'string',
-    description: 'content and adaptive: weights of the hue, saturation, luma and edge changes as h,s,l,e (default 1,1,1,0; edges are Canny edges of the luma, dilated)',
-  },
-  kernelSize: {
-    type: 'integer',
-    min: 3,
-    max: 99,
-    description: 'content and adaptive: odd side of the square that dilates edges (default from the frame size: 5 for 256x144)',
-  },
-  adaptiveWindow: {
-    type: 'integer',
-    min: 1,
-    max: 100,
-    default: 2,
-    description: 'adaptive: frames on each side whose mean content change a frame is compared with',
-  },
-  minContentValue: {
-    type: 'number',
-    min: 0,
-    max: 255,
-    default: 15,
-    description: 'adaptive: content change a frame must also reach to be a cut',
-  },
-  fadeBias: {
-    type: 'number',
-    min: -1,
-    max: 1,
-    default: 0,
-    description: 'threshold: where the cut goes between fade-out and fade-in: -1 at the fade-out, 0 halfway, 1 at the fade-in',
-  },
-  thresholdMethod: {
-    type: 'choice',
-    choices: THRESHOLD_METHODS,
-    default: 'floor',
-    description: 'threshold: floor finds fades through black (brightness falls below the level), ceiling fades through white (rises to it; try --threshold 243)',
-  },
-  addFinalScene: {
-    type: 'boolean',
-    default: false,
-    description: 'threshold: a video that ends faded out gets a cut where that fade-out began',
-  },
-  histogramBins: {
-    type: 'integer',
-    min: 1,
-    max: 256,
-    default: 256,
-    description: 'histogram: bins of the luma histogram',
-  },
-  hashSize: {
-    type: 'integer',
-    min: 2,
-    max: 64,
-    default: 16,
-    description: 'hash: the hash has size x size bits (the lowest DCT frequencies)',
-  },
-  hashLowpass: {
-    type: 'integer',
-    min: 1,
-    max: 16,
-    default: 2,
-    description: 'hash: frames are shrunk to (size x lowpass) squared before the DCT, keeping 1/lowpass of the frequencies',
-  },
-} as const satisfies OptionDeclarations;
+  // Each detector's own options (lumaOnly, weights, kernelSize, adaptiveWindow, ...), declared next to it.
+  ...SCENE_DETECTOR_OPTIONS,
+});
 
 /** A gradual transition as the operator reports it: frames (end exclusive) and their times in seconds. */
 export interface SceneTransition {
@@ -160,22 +98,32 @@ export interface DetectSceneCutsSettings {
   readonly onMetrics?: SceneMetricsListener;
   /** Gradual transitions (fades, dissolves), found by a {@link TransitionDetector} that runs only when this is given. */
   readonly onTransition?: (transition: SceneTransition) => void;
+  /**
+   * The detector to run, built by {@link createSceneCutDetector} from these same options: a
+   * pipeline builds it once, reads its `maxDelay` to size its frame pool, and hands it over here
+   * (in place of the `detector` option's name) instead of having the operator build its own. The
+   * operator uses it as it is (the declared options are then neither validated nor read again)
+   * and sets its `onMetrics` when `onMetrics` is given. A detector holds the state of one video,
+   * so it serves ONE subscription: a second subscription to the same operator fails with an
+   * argument error.
+   */
+  readonly detector?: SceneCutDetector;
 }
 
-export type DetectSceneCutsOptions = OptionInput<typeof detectSceneCutsOptions> & DetectSceneCutsSettings;
+/** The declared options and the settings; `detector` is a detector's name (the option) or a built detector (the setting). */
+export type DetectSceneCutsOptions = Omit<OptionInput<typeof detectSceneCutsOptions>, 'detector'> &
+  Omit<DetectSceneCutsSettings, 'detector'> & {
+    readonly detector?: SceneDetectorName | SceneCutDetector;
+  };
+
+/** The detector given ready-made in `options.detector`, if one is. */
+function givenDetector(options: DetectSceneCutsOptions): SceneCutDetector | undefined {
+  const detector = options.detector;
+  return typeof detector === 'object' && detector !== null ? detector : undefined;
+}
 
 function usageError(message: string): PiaggioError {
   return new PiaggioError('EINVALIDOPTION', message, { exitCode: USAGE_EXIT_CODE });
-}
-
-/** Parses `h,s,l,e` weights; throws the user-facing message when the text is not 4 numbers, not all 0. */
-export function parseContentWeights(text: string): ContentWeights {
-  const parts = text.split(',').map((part) => part.trim());
-  const values = parts.map((part) => (part === '' ? Number.NaN : Number(part)));
-  if (values.length !== 4 || values.some((value) => !Number.isFinite(value)) || values.every((value) => value === 0)) {
-    throw usageError(messages.expectedContentWeights(text));
-  }
-  return [values[0], values[1], values[2], values[3]];
 }
 
 /** The settings a detector is built from, after validation and with each detector's own defaults. */
@@ -186,6 +134,9 @@ export interface ResolvedSceneCutSettings {
 }
 
 function resolveDeclared(options: DetectSceneCutsOptions) {
+  const given = givenDetector(options);
+  // Options are resolved to build a detector; a built one has nothing to resolve.
+  if (given) throw argumentError(messages.expectedOneOf('detector', SCENE_DETECTORS, given.constructor.name));
   const { fps, onScore: _onScore, onCut: _onCut, onMetrics: _onMetrics, onTransition: _onTransition, ...declared } = options;
   const resolved = resolveOptions(detectSceneCutsOptions, declared);
   const length = resolved.minSceneLength;
@@ -195,9 +146,8 @@ function resolveDeclared(options: DetectSceneCutsOptions) {
   const range = DETECTOR_THRESHOLDS[resolved.detector];
   const threshold = resolved.threshold ?? range.default;
   if (threshold < range.min || threshold > range.max) throw usageError(messages.expectedDetectorThreshold(resolved.detector, range.min, range.max, threshold));
-  if (resolved.kernelSize !== undefined && resolved.kernelSize % 2 === 0) throw usageError(messages.expectedOddKernelSize(resolved.kernelSize));
-  const weights = resolved.weights === undefined ? undefined : parseContentWeights(resolved.weights);
-  return { ...resolved, threshold, weights, minSceneLength: framesAt(length, fps ?? 0) };
+  checkSceneDetectorOptions(resolved);
+  return { ...resolved, threshold, minSceneLength: framesAt(length, fps ?? 0) };
 }
 
 /** Validates the options and says which detector, threshold and minimum length (frames) they come to. */
@@ -207,42 +157,22 @@ export function resolveSceneCutSettings(options: DetectSceneCutsOptions = {}): R
 }
 
 /**
- * Builds the detector the options name, validating them; exported for `piaggio scenes` and
- * benchmarks. `onMetrics` receives the kernel's per-frame metrics (without times).
+ * Builds the detector the options name (from the registry, kernels/scenes/detectors.ts),
+ * validating them; for pipelines (build once, read `maxDelay`, pass it to
+ * {@link detectSceneCuts} as `detector`), `piaggio scenes` and benchmarks. `onMetrics`
+ * receives the kernel's per-frame metrics (without times); it can also be set later on the
+ * detector's `onMetrics`.
  */
 export function createSceneCutDetector(options: DetectSceneCutsOptions = {}, onMetrics?: FrameMetricsListener): SceneCutDetector {
   const settings = resolveDeclared(options);
-  const common = {
+  const shared = {
+    threshold: settings.threshold,
     minSceneLength: settings.minSceneLength,
     flashFilterMode: settings.flashFilter,
     flashLength: settings.flashLength,
     onMetrics,
   };
-  const content = { weights: settings.weights, lumaOnly: settings.lumaOnly, kernelSize: settings.kernelSize };
-  switch (settings.detector) {
-    case 'content':
-      return new ContentDetector({ ...common, ...content, threshold: settings.threshold });
-    case 'adaptive':
-      return new AdaptiveDetector({
-        ...common,
-        ...content,
-        adaptiveThreshold: settings.threshold,
-        window: settings.adaptiveWindow,
-        minContentValue: settings.minContentValue,
-      });
-    case 'threshold':
-      return new ThresholdDetector({
-        ...common,
-        threshold: settings.threshold,
-        fadeBias: settings.fadeBias,
-        method: settings.thresholdMethod,
-        addFinalScene: settings.addFinalScene,
-      });
-    case 'histogram':
-      return new HistogramDetector({ ...common, threshold: settings.threshold, bins: settings.histogramBins });
-    case 'hash':
-      return new HashDetector({ ...common, threshold: settings.threshold, size: settings.hashSize, lowpass: settings.hashLowpass });
-  }
+  return sceneDetectorEntry(settings.detector).create(shared, settings);
 }
 
 /**
@@ -270,23 +200,40 @@ export function sceneCutDelay(options: DetectSceneCutsOptions = {}): number {
  * `onTransition`, a {@link TransitionDetector} runs beside the cut detector and reports fades and
  * dissolves as spans (they do not change the cuts).
  *
+ * The detector is built per subscription from the options, or given ready-made as `detector`
+ * (built once by the pipeline with {@link createSceneCutDetector}; it then serves one
+ * subscription).
+ *
  * Backpressure and resources: it holds references to at most `maxDelay` pooled frames (no copies),
- * so the frame pool must have more credits than that ({@link sceneCutDelay}) plus whatever the
- * stages downstream hold. It releases no frame it emits (the frame belongs downstream from then
+ * so the frame pool must have more credits than that ({@link sceneCutDelay}, or the detector's
+ * `maxDelay`) plus whatever the stages downstream hold. It releases no frame it emits (the frame belongs downstream from then
  * on); on unsubscribe or error it releases the frames it still holds, so none leaks from the pool.
  * The detectors' planes and rings are its only other memory, allocated once.
  */
 export function detectSceneCuts(options: DetectSceneCutsOptions = {}): OperatorFunction<Frame, SceneFrame> {
   const { onScore, onCut, onMetrics, onTransition } = options;
+  const sceneCutDetector = givenDetector(options);
   // Validate now, so a bad option fails where the pipeline is built, not at the first frame.
-  createSceneCutDetector(options);
+  if (!sceneCutDetector) createSceneCutDetector(options);
+  let givenDetectorUsed = false;
   return (source) =>
     new Observable<SceneFrame>((subscriber) => {
+      let detector: SceneCutDetector;
+      if (sceneCutDetector) {
+        if (givenDetectorUsed) {
+          subscriber.error(argumentError(messages.sceneDetectorReused()));
+          return;
+        }
+        givenDetectorUsed = true;
+        detector = sceneCutDetector;
+      } else {
+        detector = createSceneCutDetector(options);
+      }
       let ring: FrameRing | undefined;
-      const metricsListener: FrameMetricsListener | undefined = onMetrics
-        ? (frameIndex, values) => onMetrics(frameIndex, ring?.timeOf(frameIndex), values, detector.metricNames)
-        : undefined;
-      const detector = createSceneCutDetector(options, metricsListener);
+      if (onMetrics) {
+        const names = detector.metricNames;
+        detector.onMetrics = (frameIndex, values) => onMetrics(frameIndex, ring?.timeOf(frameIndex), values, names);
+      }
       const delay = detector.maxDelay;
       ring = new FrameRing(delay + 1);
       const frames = ring;

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { PiaggioError } from '../../src/core/errors.js';
 import type { AnalysisFrame, SceneCutDetector } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
 
 export const FRAME_WIDTH = 32;
@@ -58,4 +60,15 @@ export function runDetector(detector: SceneCutDetector, frames: readonly Analysi
     reports.push([cut, frames.length]);
   }
   return { cuts, reports, scores };
+}
+
+/** For assert.throws: a kernel's argument error (EINVALIDARGUMENT, usage exit code) with exactly this message. */
+export function argumentErrorWith(message: string): (error: unknown) => boolean {
+  return (error) => {
+    if (!(error instanceof PiaggioError)) throw new assert.AssertionError({ message: `expected a PiaggioError, got ${String(error)}`, actual: error, expected: message });
+    assert.equal(error.code, 'EINVALIDARGUMENT');
+    assert.equal(error.exitCode, 2);
+    assert.equal(error.message, message);
+    return true;
+  };
 }

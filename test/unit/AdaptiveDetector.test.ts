@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdaptiveDetector } from '../../src/operators/kernels/scenes/AdaptiveDetector.js';
 import type { AnalysisFrame } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
-import { runDetector, solidFrame } from '../helpers/detectorFrames.js';
+import { argumentErrorWith, runDetector, solidFrame } from '../helpers/detectorFrames.js';
 
 const BLUE = [0, 0, 255] as const;
 const RED = [255, 0, 0] as const;
@@ -66,7 +66,26 @@ describe('AdaptiveDetector (PySceneDetect 0.7 AdaptiveDetector)', () => {
     assert.deepEqual(runDetector(new AdaptiveDetector({ flashLength: 0 }), flash).cuts, [30]);
   });
 
+  test('a metrics listener set mid-run reports every frame from the next one on, as one given at construction does', () => {
+    const frames = Array.from({ length: 24 }, (_, index) => solidFrame(index, index < 12 ? 200 : 20, 60 + (index % 3) * 10, 90));
+    const collect = (from: number) => {
+      const detector = new AdaptiveDetector({ window: 3 });
+      const rows: Array<[number, number[]]> = [];
+      frames.forEach((frame, index) => {
+        if (index === from) detector.onMetrics = (frameIndex, values) => rows.push([frameIndex, [...values]]);
+        detector.process(frame);
+      });
+      detector.flush();
+      return rows;
+    };
+    const fromStart = collect(0);
+    assert.deepEqual(fromStart.map(([frame]) => frame), frames.map((frame) => frame.index));
+    assert.deepEqual(collect(7), fromStart.slice(7));
+  });
+
   test('rejects a window below 1', () => {
-    assert.throws(() => new AdaptiveDetector({ window: 0 }), RangeError);
+    assert.throws(() => new AdaptiveDetector({ window: 0 }), argumentErrorWith('Expected integer of at least 1 for AdaptiveDetector window but received 0'));
+    assert.throws(() => new AdaptiveDetector({ minContentValue: Number.NaN }), argumentErrorWith('Expected finite number for AdaptiveDetector minContentValue but received NaN'));
+    assert.throws(() => new AdaptiveDetector({ flashFilterMode: 'drop' as never }), argumentErrorWith('Expected one of merge, suppress for AdaptiveDetector flashFilterMode but received "drop"'));
   });
 });

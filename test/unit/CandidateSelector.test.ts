@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CandidateSelector, pySceneDetectPicks } from '../../src/operators/kernels/scenes/CandidateSelector.js';
+import { argumentErrorWith } from '../helpers/detectorFrames.js';
 
 interface Tracked {
   readonly offset: number;
@@ -124,7 +125,14 @@ describe('CandidateSelector', () => {
   });
 
   test('rejects bad settings', () => {
-    assert.throws(() => new CandidateSelector({ framesPerScene: 4, release: () => {} }), RangeError);
-    assert.throws(() => new CandidateSelector({ middleSamples: 1, release: () => {} }), RangeError);
+    assert.throws(
+      () => new CandidateSelector({ framesPerScene: 4, release: () => {} }),
+      argumentErrorWith('Expected integer between 1 and 3 for CandidateSelector framesPerScene but received 4'),
+    );
+    assert.throws(
+      () => new CandidateSelector({ middleSamples: 1, release: () => {} }),
+      argumentErrorWith('Expected integer of at least 2 for CandidateSelector middleSamples but received 1'),
+    );
+    assert.throws(() => pySceneDetectPicks(0, 3), argumentErrorWith('Expected integer of at least 1 for pySceneDetectPicks length but received 0'));
   });
 });

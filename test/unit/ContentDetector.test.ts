@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ContentDetector, CONTENT_METRIC_NAMES, type AnalysisFrame } from '../../src/operators/kernels/scenes/ContentDetector.js';
-import { runDetector, solidFrame, texturedFrame } from '../helpers/detectorFrames.js';
+import { argumentErrorWith, runDetector, solidFrame, texturedFrame } from '../helpers/detectorFrames.js';
 
 type Colour = readonly [number, number, number];
 
@@ -50,7 +50,7 @@ describe('ContentDetector', () => {
     assert.equal(scores[1], 0, 'same picture, same edges');
     assert.ok(scores[2] > 20 && scores[2] <= 255, `edges moved: ${scores[2]}`);
     assert.ok(detector.lastComponents[3] === scores[2]);
-    assert.throws(() => new ContentDetector({ kernelSize: 4 }), /odd integer/);
+    assert.throws(() => new ContentDetector({ kernelSize: 4 }), argumentErrorWith('Expected an odd integer of at least 3 for ContentDetector kernelSize but received 4'));
   });
 
   test('a hard cut 15 or more frames in is reported 2 frames later (the flash check looks ahead)', () => {
@@ -111,12 +111,37 @@ describe('ContentDetector', () => {
   });
 
   test('rejects bad weights and a frame of another size', () => {
-    assert.throws(() => new ContentDetector({ weights: [0, 0, 0, 0] }), RangeError);
-    assert.throws(() => new ContentDetector({ weights: [1, 1, Number.NaN, 0] }), RangeError);
+    const weightsMessage = (received: string) => `Expected 4 finite numbers hue,saturation,luma,edges (not all 0) for ContentDetector weights but received ${received}`;
+    assert.throws(() => new ContentDetector({ weights: [0, 0, 0, 0] }), argumentErrorWith(weightsMessage('[0, 0, 0, 0]')));
+    assert.throws(() => new ContentDetector({ weights: [1, 1, Number.NaN, 0] }), argumentErrorWith(weightsMessage('[1, 1, NaN, 0]')));
+    assert.throws(() => new ContentDetector({ threshold: Number.POSITIVE_INFINITY }), argumentErrorWith('Expected finite number for ContentDetector threshold but received Infinity'));
+    assert.throws(() => new ContentDetector({ minSceneLength: 1.5 }), argumentErrorWith('Expected a whole number of frames for ContentDetector minSceneLength but received 1.5'));
+    assert.throws(() => new ContentDetector({ flashLength: -1 }), argumentErrorWith('Expected integer of at least 0 for ContentDetector flashLength but received -1'));
     const detector = new ContentDetector();
     detector.process(solidFrame(0, ...RED));
     const small: AnalysisFrame = { data: new Uint8Array(12), width: 2, height: 2, index: 1 };
-    assert.throws(() => detector.process(small), RangeError);
+    assert.throws(
+      () => detector.process(small),
+      argumentErrorWith('Expected every frame in ContentDetector to have 768 pixels like the first but frame 1 is 2x2: analyse frames of one size per run'),
+    );
+    const truncated: AnalysisFrame = { data: new Uint8Array(10), width: 2, height: 2, index: 0 };
+    assert.throws(() => new ContentDetector().process(truncated), argumentErrorWith('Expected 12 bytes (2x2 RGB) for frame 0 in ContentDetector but received 10'));
+  });
+
+  test('a metrics listener set mid-run gets, from the next frame on, the rows one given at construction gets (edges included)', () => {
+    const frames = [1, 1, 2, 2, 3, 1, 1, 4].map((kind, index) => texturedFrame(index, kind, 1, index % 2));
+    const rows = (detector: ContentDetector, from: number) => {
+      const collected: Array<[number, number[]]> = [];
+      frames.forEach((frame, index) => {
+        if (index === from) detector.onMetrics = (frameIndex, values) => collected.push([frameIndex, [...values]]);
+        detector.process(frame);
+      });
+      return collected;
+    };
+    const fromStart = rows(new ContentDetector(), 0);
+    const late = rows(new ContentDetector(), 3);
+    assert.deepEqual(late, fromStart.slice(3));
+    assert.ok(fromStart[4][1][1] > 0, 'delta_edges is measured');
   });
 
   test('reset starts a new video: the next frame scores 0', () => {

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlashFilter, type FlashFilterMode } from '../../src/operators/kernels/scenes/FlashFilter.js';
+import { argumentErrorWith } from '../helpers/detectorFrames.js';
 
 /** Feeds frames 0..length-1, above threshold at `above`, and collects every cut with the frame that reported it. */
 function run(mode: FlashFilterMode, minimumLength: number, length: number, above: readonly number[]): Array<[cut: number, reportedAt: number]> {
@@ -88,4 +89,11 @@ test('merging is true exactly while a burst is being merged', () => {
   assert.equal(states.indexOf(true), 25);
   assert.equal(states.lastIndexOf(true), 54);
   assert.equal(new FlashFilter('suppress', 15).merging, false);
+});
+
+describe('FlashFilter settings', () => {
+  test('rejects an unknown mode and a length that is not whole frames', () => {
+    assert.throws(() => new FlashFilter('drop' as FlashFilterMode), argumentErrorWith('Expected one of merge, suppress for FlashFilter mode but received "drop"'));
+    assert.throws(() => new FlashFilter('merge', 2.5), argumentErrorWith('Expected a whole number of frames for FlashFilter minimumLength but received 2.5'));
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FlashGuard } from '../../src/operators/kernels/scenes/FlashGuard.js';
+import { argumentErrorWith } from '../helpers/detectorFrames.js';
 
 /**
  * Feeds frames 0..length-1: `above` are frames whose change reached the threshold, `returns` the
@@ -52,6 +53,6 @@ describe('FlashGuard', () => {
   });
 
   test('rejects a negative length', () => {
-    assert.throws(() => new FlashGuard(-1, () => {}), RangeError);
+    assert.throws(() => new FlashGuard(-1, () => {}), argumentErrorWith('Expected integer of at least 0 for FlashGuard flashLength but received -1'));
   });
 });

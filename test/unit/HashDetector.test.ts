@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { HashDetector } from '../../src/operators/kernels/scenes/HashDetector.js';
 import type { AnalysisFrame } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
-import { texturedFrame, solidFrame, runDetector } from '../helpers/detectorFrames.js';
+import { argumentErrorWith, texturedFrame, solidFrame, runDetector } from '../helpers/detectorFrames.js';
 
 const reference = JSON.parse(readFileSync(new URL('../fixtures/opencv/reference.json', import.meta.url), 'utf8')) as {
   width: number;
@@ -41,7 +41,11 @@ describe('HashDetector (PySceneDetect 0.7 HashDetector)', () => {
   });
 
   test('frames smaller than the hash input are refused with what to change', () => {
-    assert.throws(() => new HashDetector().process(solidFrame(0, 1, 2, 3, 24, 24)), /raise --analysis-size or lower --hash-size/);
+    assert.throws(
+      () => new HashDetector().process(solidFrame(0, 1, 2, 3, 24, 24)),
+      argumentErrorWith('HashDetector: frames of 24x24 are smaller than the 32x32 the hash shrinks them to: raise --analysis-size or lower --hash-size or --hash-lowpass'),
+    );
+    assert.throws(() => new HashDetector({ size: 1 }), argumentErrorWith('Expected integer of at least 2 for HashDetector size but received 1'));
   });
 
   test('a uniform frame hashes the same at any brightness: fades of a flat picture are not cuts', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { HistogramDetector } from '../../src/operators/kernels/scenes/HistogramDetector.js';
 import type { AnalysisFrame } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
-import { runDetector, solidFrame, texturedFrame } from '../helpers/detectorFrames.js';
+import { argumentErrorWith, runDetector, solidFrame, texturedFrame } from '../helpers/detectorFrames.js';
 
 const reference = JSON.parse(readFileSync(new URL('../fixtures/opencv/reference.json', import.meta.url), 'utf8')) as {
   width: number;
@@ -42,5 +42,15 @@ describe('HistogramDetector (PySceneDetect 0.7 HistogramDetector)', () => {
     const flash = Array.from({ length: 40 }, (_, index) => (index === 25 ? solidFrame(index, 255, 255, 255) : texturedFrame(index, 1)));
     assert.deepEqual(runDetector(new HistogramDetector(), flash).cuts, []);
     assert.deepEqual(runDetector(new HistogramDetector({ flashLength: 0 }), flash).cuts, [25]);
+  });
+});
+
+describe('HistogramDetector settings', () => {
+  test('rejects bins outside 1..256 and an unknown flash filter mode', () => {
+    assert.throws(() => new HistogramDetector({ bins: 300 }), argumentErrorWith('Expected integer between 1 and 256 for HistogramDetector bins but received 300'));
+    assert.throws(
+      () => new HistogramDetector({ flashFilterMode: 'keep' as never }),
+      argumentErrorWith('Expected one of merge, suppress for HistogramDetector flashFilterMode but received "keep"'),
+    );
   });
 });

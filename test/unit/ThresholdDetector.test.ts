@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ThresholdDetector } from '../../src/operators/kernels/scenes/ThresholdDetector.js';
-import { runDetector, solidFrame } from '../helpers/detectorFrames.js';
+import { argumentErrorWith, runDetector, solidFrame } from '../helpers/detectorFrames.js';
 
 /** Grey frames at the given levels. */
 function greys(levels: readonly number[]) {
@@ -94,5 +94,13 @@ describe('ThresholdDetector (PySceneDetect 0.7 ThresholdDetector)', () => {
     const detector = new ThresholdDetector({ onMetrics: (frame, values) => rows.push([frame, values[0]]) });
     runDetector(detector, [solidFrame(0, 30, 60, 90), solidFrame(1, 0, 0, 3)]);
     assert.deepEqual(rows, [[0, 60], [1, 1]]);
+  });
+});
+
+describe('ThresholdDetector settings', () => {
+  test('rejects a bias outside -1..1, an unknown method and a maximum delay below 1', () => {
+    assert.throws(() => new ThresholdDetector({ fadeBias: 2 }), argumentErrorWith('Expected number between -1 and 1 for ThresholdDetector fadeBias but received 2'));
+    assert.throws(() => new ThresholdDetector({ method: 'middle' as never }), argumentErrorWith('Expected one of floor, ceiling for ThresholdDetector method but received "middle"'));
+    assert.throws(() => new ThresholdDetector({ maximumDelay: 0 }), argumentErrorWith('Expected integer of at least 1 for ThresholdDetector maximumDelay but received 0'));
   });
 });

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TransitionDetector, type TransitionSpan } from '../../src/operators/kernels/scenes/TransitionDetector.js';
 import type { AnalysisFrame } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
-import { blendFrames, solidFrame, texturedFrame } from '../helpers/detectorFrames.js';
+import { argumentErrorWith, blendFrames, solidFrame, texturedFrame } from '../helpers/detectorFrames.js';
 
 const WIDTH = 64;
 const HEIGHT = 48;
@@ -68,5 +68,15 @@ describe('TransitionDetector', () => {
     // A white caption across the bottom eighth of the frame.
     captioned.data.fill(255, WIDTH * (HEIGHT - 4) * 3);
     assert.equal(detect(transition(picture(2), captioned, 20))[0]?.type, 'fade-out');
+  });
+});
+
+describe('TransitionDetector settings', () => {
+  test('rejects a grid below 1 and a frame range that is not 2 <= minFrames <= maxFrames', () => {
+    assert.throws(() => new TransitionDetector({ gridWidth: 0 }), argumentErrorWith('Expected integer of at least 1 for TransitionDetector gridWidth but received 0'));
+    assert.throws(
+      () => new TransitionDetector({ minFrames: 6, maxFrames: 5 }),
+      argumentErrorWith('Expected integers 2 <= minFrames <= maxFrames for TransitionDetector but received 6 and 5'),
+    );
   });
 });

@@ -4,13 +4,24 @@ import { map, Subject } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import type { Frame } from '../../src/core/frame.js';
 import { PiaggioError } from '../../src/core/errors.js';
-import { createSceneCutDetector, detectSceneCuts, resolveSceneCutSettings, sceneCutDelay, SCENE_DETECTORS, type SceneTransition } from '../../src/operators/detectSceneCuts.js';
+import {
+  createSceneCutDetector,
+  detectSceneCuts,
+  detectSceneCutsOptions,
+  DETECTOR_THRESHOLDS,
+  resolveSceneCutSettings,
+  sceneCutDelay,
+  SCENE_DETECTORS,
+  type SceneTransition,
+} from '../../src/operators/detectSceneCuts.js';
+import { SCENE_DETECTOR_REGISTRY } from '../../src/operators/kernels/scenes/detectors.js';
+import { SceneCutDetectorBase } from '../../src/operators/kernels/scenes/SceneCutDetector.js';
 import { AdaptiveDetector } from '../../src/operators/kernels/scenes/AdaptiveDetector.js';
 import { ContentDetector } from '../../src/operators/kernels/scenes/ContentDetector.js';
 import { HashDetector } from '../../src/operators/kernels/scenes/HashDetector.js';
 import { HistogramDetector } from '../../src/operators/kernels/scenes/HistogramDetector.js';
 import { ThresholdDetector } from '../../src/operators/kernels/scenes/ThresholdDetector.js';
-import { texturedFrame } from '../helpers/detectorFrames.js';
+import { argumentErrorWith, texturedFrame } from '../helpers/detectorFrames.js';
 
 const RED = [255, 0, 0] as const;
 const BLUE = [0, 0, 255] as const;
@@ -217,5 +228,80 @@ describe('detectSceneCuts', () => {
     input.complete();
     assert.deepEqual(cuts, [25]);
     assert.deepEqual(starts, [0, 25]);
+  });
+
+  test('a detector built once by the pipeline is used as it is, with the metrics listener attached, for one subscription', () => {
+    const colours = 'BBBBBBBBRRRRRRRR';
+    const options = { detector: 'histogram', minSceneLength: { frames: 3 } } as const;
+    const detector = createSceneCutDetector(options);
+    assert.equal(detector.maxDelay, sceneCutDelay(options));
+    const run = (operatorOptions: Parameters<typeof detectSceneCuts>[0]) => {
+      const rows: Array<[number, number | undefined, number[]]> = [];
+      const cuts: number[] = [];
+      const operator = detectSceneCuts({ ...operatorOptions, onCut: (cut) => cuts.push(cut), onMetrics: (frame, time, values) => rows.push([frame, time, [...values]]) });
+      const input = new Subject<Frame>();
+      const emitted: string[] = [];
+      input.pipe(operator, label).subscribe((text) => emitted.push(text));
+      for (const [index, colour] of [...colours].entries()) input.next({ ...spyFrame(index, colour === 'R' ? RED : BLUE), time: index / 10 });
+      input.complete();
+      return { rows, cuts, emitted, operator };
+    };
+    const given = run({ ...options, detector });
+    const built = run(options);
+    assert.deepEqual(given.emitted, built.emitted);
+    assert.deepEqual(given.cuts, [8]);
+    assert.deepEqual(given.rows, built.rows, 'metrics with times, as from a detector the operator builds');
+    assert.equal(detector.onMetrics !== undefined, true, 'the operator attached its listener');
+    const errors: unknown[] = [];
+    new Subject<Frame>().pipe(given.operator).subscribe({ error: (error) => errors.push(error) });
+    assert.equal(errors.length, 1);
+    argumentErrorWith('Expected a fresh scene detector for detectSceneCuts but received one another subscription already used: build one with createSceneCutDetector per run')(errors[0]);
+    assert.throws(
+      () => createSceneCutDetector({ detector }),
+      argumentErrorWith('Expected one of content, adaptive, threshold, histogram, hash for detector but received "HistogramDetector"'),
+    );
+  });
+
+  test('the detectors, their thresholds and their options come from the registry', () => {
+    assert.deepEqual(SCENE_DETECTORS, ['content', 'adaptive', 'threshold', 'histogram', 'hash']);
+    assert.deepEqual(DETECTOR_THRESHOLDS.histogram, { default: 0.05, min: 0, max: 1 });
+    assert.deepEqual(Object.keys(detectSceneCutsOptions), [
+      'detector',
+      'threshold',
+      'minSceneLength',
+      'flashFilter',
+      'flashLength',
+      'lumaOnly',
+      'weights',
+      'kernelSize',
+      'adaptiveWindow',
+      'minContentValue',
+      'fadeBias',
+      'thresholdMethod',
+      'addFinalScene',
+      'histogramBins',
+      'hashSize',
+      'hashLowpass',
+    ]);
+    assert.equal(
+      detectSceneCutsOptions.threshold.description,
+      "the detector's cut threshold; default 27 for content (mean HSV change), 3.0 for adaptive (ratio to the neighbours' mean), 12 for threshold (mean brightness level), 0.05 for histogram (1 - correlation, 0..1), 0.395 for hash (share of hash bits that differ, 0..1)",
+    );
+    assert.deepEqual([detectSceneCutsOptions.threshold.min, detectSceneCutsOptions.threshold.max], [0, 255]);
+    assert.equal(
+      detectSceneCutsOptions.detector.description,
+      'scene-cut detector (PySceneDetect 0.7): content (change of hue, saturation, brightness), adaptive (content change against its neighbours), threshold (fades through black, or white with --threshold-method ceiling), histogram (luma histogram correlation), hash (perceptual hash distance)',
+    );
+    for (const entry of SCENE_DETECTOR_REGISTRY) {
+      const built = createSceneCutDetector({ detector: entry.name });
+      assert.ok(built instanceof SceneCutDetectorBase, entry.name);
+      // The entry's flash-filter mode is the one the detector uses when none is given.
+      const filterDelay = entry.flashFilterMode === 'merge' ? 15 : 0;
+      if (entry.name !== 'threshold' && entry.name !== 'adaptive') assert.equal(built.maxDelay, filterDelay + 2, entry.name);
+    }
+    assert.deepEqual(
+      SCENE_DETECTOR_REGISTRY.map((entry) => entry.flashFilterMode),
+      ['merge', undefined, 'merge', 'suppress', 'suppress'],
+    );
   });
 });

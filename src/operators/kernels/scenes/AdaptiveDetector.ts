@@ -1,11 +1,40 @@
-import { ContentScorer, CONTENT_METRIC_NAMES, writeContentMetrics, type ContentScoreOptions, type ContentWeights } from './ContentDetector.js';
-import { FlashFilter, FLASH_FILTER_MODES } from './FlashFilter.js';
-import { FlashGuard } from './FlashGuard.js';
-import { checkCommonOptions, CutList, type AnalysisFrame, type CommonDetectorOptions, type FrameMetricsListener, type SceneCutDetector } from './SceneCutDetector.js';
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+import type { OptionDeclarations } from '../../../core/options.js';
+import {
+  checkContentScoreValues,
+  ContentScorer,
+  CONTENT_METRIC_NAMES,
+  contentScoreOptions,
+  contentScoreSettings,
+  writeContentMetrics,
+  type ContentScoreOptions,
+  type ContentWeights,
+} from './ContentDetector.js';
+import type { FlashFilterMode } from './FlashFilter.js';
+import { defineSceneDetector, FlashGuardedDetector, requireFinite, type AnalysisFrame, type CommonDetectorOptions } from './SceneCutDetector.js';
 
 export const DEFAULT_ADAPTIVE_THRESHOLD = 3.0;
 export const DEFAULT_ADAPTIVE_WINDOW = 2;
 export const DEFAULT_MIN_CONTENT_VALUE = 15.0;
+
+/** The adaptive detector's own options, as the operator and the CLI declare them. */
+export const adaptiveDetectorOptions = {
+  adaptiveWindow: {
+    type: 'integer',
+    min: 1,
+    max: 100,
+    default: 2,
+    description: 'adaptive: frames on each side whose mean content change a frame is compared with',
+  },
+  minContentValue: {
+    type: 'number',
+    min: 0,
+    max: 255,
+    default: 15,
+    description: 'adaptive: content change a frame must also reach to be a cut',
+  },
+} as const satisfies OptionDeclarations;
 
 export interface AdaptiveDetectorOptions extends ContentScoreOptions, CommonDetectorOptions {
   /** Ratio of a frame's content score to the mean of its neighbours' that makes a cut (PySceneDetect's `adaptive_threshold`, 3.0). */
@@ -34,18 +63,14 @@ export interface AdaptiveDetectorOptions extends ContentScoreOptions, CommonDete
  * Metrics: `adaptive_ratio (w=N)` (`adaptive_ratio_lum (w=N)` when luma only) and the content
  * detector's, reported `window` frames late. Allocates nothing per frame after the first.
  */
-export class AdaptiveDetector implements SceneCutDetector {
+export class AdaptiveDetector extends FlashGuardedDetector {
+  /** PySceneDetect enforces the minimum scene length its own way here: no shared filter unless one is asked for. */
+  static readonly defaultFlashFilterMode: FlashFilterMode | undefined = undefined;
   readonly adaptiveThreshold: number;
   readonly window: number;
   readonly minContentValue: number;
-  readonly minSceneLength: number;
-  readonly flashLength: number;
   readonly metricNames: readonly string[];
   private readonly scorer: ContentScorer;
-  private readonly flashGuard: FlashGuard;
-  private readonly flashFilter: FlashFilter | undefined;
-  private readonly onMetrics: FrameMetricsListener | undefined;
-  private readonly cutList = new CutList();
   /** Ring capacity: the window on both sides plus the flash guard's delay. */
   private readonly capacity: number;
   private readonly scores: Float64Array;
@@ -60,34 +85,23 @@ export class AdaptiveDetector implements SceneCutDetector {
   private nextTarget = 0;
   private nextMetricsFrame = 0;
   private lastCut = 0;
-  private score = 0;
 
   constructor(options: AdaptiveDetectorOptions = {}) {
-    const { minSceneLength, flashLength } = checkCommonOptions('AdaptiveDetector', options);
-    this.minSceneLength = minSceneLength;
-    this.flashLength = flashLength;
+    super('AdaptiveDetector', options, AdaptiveDetector.defaultFlashFilterMode);
     this.adaptiveThreshold = options.adaptiveThreshold ?? DEFAULT_ADAPTIVE_THRESHOLD;
     this.window = options.window ?? DEFAULT_ADAPTIVE_WINDOW;
     this.minContentValue = options.minContentValue ?? DEFAULT_MIN_CONTENT_VALUE;
-    if (!Number.isInteger(this.window) || this.window < 1) throw new RangeError(`AdaptiveDetector: window must be an integer >= 1, got ${this.window}`);
-    if (!Number.isFinite(this.adaptiveThreshold)) throw new RangeError(`AdaptiveDetector: adaptiveThreshold must be a finite number, got ${this.adaptiveThreshold}`);
-    if (!Number.isFinite(this.minContentValue)) throw new RangeError(`AdaptiveDetector: minContentValue must be a finite number, got ${this.minContentValue}`);
-    const mode = options.flashFilterMode;
-    if (mode !== undefined && !FLASH_FILTER_MODES.includes(mode)) throw new RangeError(`AdaptiveDetector: unknown flash filter mode ${String(mode)}`);
-    this.flashFilter = mode === undefined ? undefined : new FlashFilter(mode, minSceneLength);
-    this.onMetrics = options.onMetrics;
+    if (!Number.isInteger(this.window) || this.window < 1) throw argumentError(messages.expectedIntegerAtLeast('AdaptiveDetector window', 1, this.window));
+    requireFinite('AdaptiveDetector adaptiveThreshold', this.adaptiveThreshold);
+    requireFinite('AdaptiveDetector minContentValue', this.minContentValue);
     this.scorer = new ContentScorer({ ...options, computeEdges: options.onMetrics !== undefined }, 'AdaptiveDetector');
     const ratioName = `adaptive_ratio${options.lumaOnly ? '_lum' : ''} (w=${this.window})`;
     this.metricNames = [ratioName, ...CONTENT_METRIC_NAMES];
     this.metrics = new Float64Array(this.metricNames.length);
-    this.capacity = this.window + Math.max(this.window, flashLength) + 2;
+    this.capacity = this.window + Math.max(this.window, this.flashLength) + 2;
     this.scores = new Float64Array(this.capacity);
     this.eligible = new Uint8Array(this.capacity);
     this.contentMetrics = new Float64Array(this.capacity * 5);
-    this.flashGuard = new FlashGuard(flashLength, (frameIndex, above) => {
-      this.eligible[frameIndex % this.capacity] = above ? 1 : 0;
-      this.lastResolved = frameIndex;
-    });
   }
 
   get weights(): ContentWeights {
@@ -95,16 +109,16 @@ export class AdaptiveDetector implements SceneCutDetector {
   }
 
   /** The content score of the last frame read (its ratio comes `window` frames later). */
-  get lastScore(): number {
+  override get lastScore(): number {
     return this.score;
   }
 
-  get maxDelay(): number {
+  /** A frame's ratio needs `window` frames after it, and its flash check `flashLength`; the filter adds its own delay. */
+  override get maxDelay(): number {
     return Math.max(this.window, this.flashLength) + (this.flashFilter?.maxDelay ?? 0);
   }
 
-  process(frame: AnalysisFrame): readonly number[] {
-    this.cutList.clear();
+  protected override measure(frame: AnalysisFrame): boolean {
     const scorer = this.scorer;
     const index = frame.index;
     if (this.firstFrame < 0) {
@@ -117,25 +131,41 @@ export class AdaptiveDetector implements SceneCutDetector {
     this.score = score;
     const slot = index % this.capacity;
     this.scores[slot] = score;
-    if (this.onMetrics) {
+    if (this.metricsListener) {
       writeContentMetrics(this.contentMetrics, slot * 5, scorer.hasPrevious, score, scorer.components);
       // The first `window` frames never get a ratio: report them now rather than at the first evaluation.
       if (index < this.firstFrame + this.window) this.reportMetricsUpTo(index, Number.NaN, -1);
     }
     this.lastProcessed = index;
-    const returned = this.flashGuard.comparing && scorer.scoreAgainstAnchor() < this.minContentValue;
-    if (this.flashGuard.push(index, score >= this.minContentValue, returned)) scorer.keepPreviousAsAnchor();
-    scorer.advance();
-    this.evaluateReadyTargets();
-    return this.cutList.cuts;
+    return score >= this.minContentValue;
   }
 
-  flush(): readonly number[] {
-    this.cutList.clear();
-    this.flashGuard.flush();
+  protected override returnedToAnchor(): boolean {
+    return this.scorer.scoreAgainstAnchor() < this.minContentValue;
+  }
+
+  protected override advance(keepAnchor: boolean): void {
+    if (keepAnchor) this.scorer.keepPreviousAsAnchor();
+    this.scorer.advance();
     this.evaluateReadyTargets();
-    if (this.onMetrics) this.reportMetricsUpTo(this.lastProcessed, Number.NaN, -1);
-    return this.cutList.cuts;
+  }
+
+  /** The flash check settled a frame: it may be a cut once its ratio is known. */
+  protected override resolve(frameIndex: number, aboveThreshold: boolean): void {
+    this.eligible[frameIndex % this.capacity] = aboveThreshold ? 1 : 0;
+    this.lastResolved = frameIndex;
+  }
+
+  protected override finish(): void {
+    super.finish();
+    this.evaluateReadyTargets();
+    if (this.metricsListener) this.reportMetricsUpTo(this.lastProcessed, Number.NaN, -1);
+  }
+
+  /** Rows start with the next frame: the content metrics of the frames held so far were not kept. */
+  protected override metricsRequested(): void {
+    this.scorer.enableEdges();
+    if (this.firstFrame >= 0) this.nextMetricsFrame = Math.max(this.nextMetricsFrame, this.lastProcessed + 1);
   }
 
   /** Evaluates every frame whose window is complete and whose flash check is settled. */
@@ -157,7 +187,7 @@ export class AdaptiveDetector implements SceneCutDetector {
     let adaptiveRatio = 0.0;
     if (!averageIsZero) adaptiveRatio = Math.min(targetScore / averageWindowScore, 255.0);
     else if (targetScore >= this.minContentValue) adaptiveRatio = 255.0;
-    if (this.onMetrics) this.reportMetricsUpTo(target, adaptiveRatio, target);
+    if (this.metricsListener) this.reportMetricsUpTo(target, adaptiveRatio, target);
     // `eligible` holds score >= minContentValue, cleared for flashes.
     const thresholdMet = adaptiveRatio >= this.adaptiveThreshold && this.eligible[target % capacity] === 1;
     if (this.flashFilter) {
@@ -174,7 +204,7 @@ export class AdaptiveDetector implements SceneCutDetector {
 
   /** Reports the metric rows not yet reported up to `frame`; `ratioFrame` gets `ratio`, the others none. */
   private reportMetricsUpTo(frame: number, ratio: number, ratioFrame: number): void {
-    const listener = this.onMetrics;
+    const listener = this.metricsListener;
     if (!listener) return;
     for (; this.nextMetricsFrame <= frame; this.nextMetricsFrame += 1) {
       const current = this.nextMetricsFrame;
@@ -185,3 +215,21 @@ export class AdaptiveDetector implements SceneCutDetector {
     }
   }
 }
+
+/** The adaptive detector's registry entry: the content score's options and its own. */
+export const adaptiveDetector = defineSceneDetector({
+  name: 'adaptive',
+  summary: 'content change against its neighbours',
+  threshold: { default: DEFAULT_ADAPTIVE_THRESHOLD, min: 0, max: 255, shown: '3.0', meaning: "ratio to the neighbours' mean" },
+  flashFilterMode: AdaptiveDetector.defaultFlashFilterMode,
+  options: { ...contentScoreOptions, ...adaptiveDetectorOptions },
+  checkOptions: checkContentScoreValues,
+  create: (settings, values) =>
+    new AdaptiveDetector({
+      ...settings,
+      ...contentScoreSettings(values),
+      adaptiveThreshold: settings.threshold,
+      window: values.adaptiveWindow,
+      minContentValue: values.minContentValue,
+    }),
+});

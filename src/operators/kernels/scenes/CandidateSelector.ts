@@ -1,3 +1,6 @@
+import { argumentError, requireIntegerBetween } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 /**
  * The frames PySceneDetect's `save_images(num_images=k, frame_margin=1)` picks from a scene of
  * `length` frames, as offsets from the scene's first frame (its frame-based rule, which the original
@@ -13,8 +16,8 @@
  * 1000 → [1, 500, 998].
  */
 export function pySceneDetectPicks(length: number, framesPerScene: number, frameMargin = 1): number[] {
-  if (!Number.isInteger(length) || length < 1) throw new RangeError(`pySceneDetectPicks: length must be a positive integer, got ${length}`);
-  if (!Number.isInteger(framesPerScene) || framesPerScene < 1) throw new RangeError(`pySceneDetectPicks: framesPerScene must be a positive integer, got ${framesPerScene}`);
+  if (!Number.isInteger(length) || length < 1) throw argumentError(messages.expectedIntegerAtLeast('pySceneDetectPicks length', 1, length));
+  if (!Number.isInteger(framesPerScene) || framesPerScene < 1) throw argumentError(messages.expectedIntegerAtLeast('pySceneDetectPicks framesPerScene', 1, framesPerScene));
   const padded = Math.max(length, framesPerScene);
   const valueAt = (position: number) => Math.min(position, length - 1);
   const baseSize = Math.floor(padded / framesPerScene);
@@ -108,8 +111,8 @@ export class CandidateSelector<Item> {
   constructor(options: CandidateSelectorOptions<Item>) {
     this.framesPerScene = options.framesPerScene ?? 3;
     this.middleSamples = options.middleSamples ?? 8;
-    if (![1, 2, 3].includes(this.framesPerScene)) throw new RangeError(`CandidateSelector: framesPerScene must be 1, 2 or 3, got ${this.framesPerScene}`);
-    if (!Number.isInteger(this.middleSamples) || this.middleSamples < 2) throw new RangeError(`CandidateSelector: middleSamples must be an integer of at least 2, got ${this.middleSamples}`);
+    requireIntegerBetween('CandidateSelector framesPerScene', this.framesPerScene, 1, 3);
+    if (!Number.isInteger(this.middleSamples) || this.middleSamples < 2) throw argumentError(messages.expectedIntegerAtLeast('CandidateSelector middleSamples', 2, this.middleSamples));
     this.release = options.release;
     this.keepsSamples = this.framesPerScene !== 2;
     this.keepsHead = this.framesPerScene >= 2;

@@ -1,15 +1,17 @@
-import { FlashFilter, FLASH_FILTER_MODES } from './FlashFilter.js';
-import { FlashGuard } from './FlashGuard.js';
+import { argumentError } from '../../../core/arguments.js';
+import { PiaggioError, USAGE_EXIT_CODE } from '../../../core/errors.js';
+import { messages } from '../../../core/messages.js';
+import type { OptionDeclarations, OptionValues } from '../../../core/options.js';
+import type { FlashFilterMode } from './FlashFilter.js';
 import { EdgeDetector, estimatedKernelSize } from '../image/edges.js';
 import { rgbToHsvPlanes } from '../image/hsv.js';
 import {
-  checkCommonOptions,
   checkFrameSize,
-  CutList,
+  defineSceneDetector,
+  FlashGuardedDetector,
+  requireFinite,
   type AnalysisFrame,
   type CommonDetectorOptions,
-  type FrameMetricsListener,
-  type SceneCutDetector,
 } from './SceneCutDetector.js';
 
 export type { AnalysisFrame, SceneCutDetector, FrameMetricsListener } from './SceneCutDetector.js';
@@ -23,6 +25,54 @@ export const DEFAULT_CONTENT_THRESHOLD = 27;
 
 /** PySceneDetect's stats-file columns of the content score, in its (sorted) order. */
 export const CONTENT_METRIC_NAMES = ['content_val', 'delta_edges', 'delta_hue', 'delta_lum', 'delta_sat'] as const;
+
+/**
+ * The content score's options as the operator and the CLI declare them; the adaptive detector
+ * scores with the same function, so its registry entry lists them too.
+ */
+export const contentScoreOptions = {
+  lumaOnly: {
+    type: 'boolean',
+    default: false,
+    description: 'content and adaptive: compare brightness only, ignoring hue and saturation (for black-and-white or colour-graded video)',
+  },
+  weights: {
+    type: 'string',
+    description: 'content and adaptive: weights of the hue, saturation, luma and edge changes as h,s,l,e (default 1,1,1,0; edges are Canny edges of the luma, dilated)',
+  },
+  kernelSize: {
+    type: 'integer',
+    min: 3,
+    max: 99,
+    description: 'content and adaptive: odd side of the square that dilates edges (default from the frame size: 5 for 256x144)',
+  },
+} as const satisfies OptionDeclarations;
+
+/** A user's option value the declarations cannot check: the CLI's usage error. */
+function optionError(message: string): PiaggioError {
+  return new PiaggioError('EINVALIDOPTION', message, { exitCode: USAGE_EXIT_CODE });
+}
+
+/** Parses `h,s,l,e` weights; throws the user-facing message when the text is not 4 numbers, not all 0. */
+export function parseContentWeights(text: string): ContentWeights {
+  const parts = text.split(',').map((part) => part.trim());
+  const values = parts.map((part) => (part === '' ? Number.NaN : Number(part)));
+  if (values.length !== 4 || values.some((value) => !Number.isFinite(value)) || values.every((value) => value === 0)) {
+    throw optionError(messages.expectedContentWeights(text));
+  }
+  return [values[0], values[1], values[2], values[3]];
+}
+
+/** Checks the content options beyond their declared ranges (an odd kernel, weights that parse), with the CLI's wording. */
+export function checkContentScoreValues(values: OptionValues<typeof contentScoreOptions>): void {
+  if (values.kernelSize !== undefined && values.kernelSize % 2 === 0) throw optionError(messages.expectedOddKernelSize(values.kernelSize));
+  if (values.weights !== undefined) parseContentWeights(values.weights);
+}
+
+/** The scorer's options from the declared values (weights parsed). */
+export function contentScoreSettings(values: OptionValues<typeof contentScoreOptions>): ContentScoreOptions {
+  return { weights: values.weights === undefined ? undefined : parseContentWeights(values.weights), lumaOnly: values.lumaOnly, kernelSize: values.kernelSize };
+}
 
 export interface ContentScoreOptions {
   /** Component weights (hue, saturation, luma, edges); default [1, 1, 1, 0]. */
@@ -71,7 +121,8 @@ function meanAbsoluteDifference(left: Uint8Array, right: Uint8Array): number {
  */
 export class ContentScorer {
   readonly weights: ContentWeights;
-  readonly computeEdges: boolean;
+  /** Whether edges are computed: their weight is not 0, or a stats file wants them ({@link enableEdges}). */
+  computeEdges: boolean;
   /** Hue, saturation, luma and edge differences of the last frame loaded (0 on the first). */
   readonly components = new Float64Array(4);
   private readonly weightSum: number;
@@ -81,6 +132,8 @@ export class ContentScorer {
   private anchor: ContentPlanes | undefined;
   private edgeDetector: EdgeDetector | undefined;
   private pixels: number | undefined;
+  private width = 0;
+  private height = 0;
   /** A frame has been loaded and advanced past since the last reset. */
   private hasPreviousFrame = false;
   /** Whether the frame loaded last had a previous frame (what {@link hasPrevious} reports). */
@@ -89,14 +142,14 @@ export class ContentScorer {
   constructor(options: ContentScoreOptions & { computeEdges?: boolean } = {}, detectorName = 'ContentDetector') {
     this.weights = options.lumaOnly ? LUMA_ONLY_WEIGHTS : (options.weights ?? DEFAULT_CONTENT_WEIGHTS);
     if (this.weights.length !== 4 || this.weights.some((weight) => !Number.isFinite(weight))) {
-      throw new RangeError(`${detectorName}: weights must be 4 finite numbers (hue, saturation, luma, edges), got ${String(this.weights)}`);
+      throw argumentError(messages.expectedContentWeightArray(`${detectorName} weights`, this.weights));
     }
     // Python's sum() from 0, in component order.
     this.weightSum = 0 + Math.abs(this.weights[0]) + Math.abs(this.weights[1]) + Math.abs(this.weights[2]) + Math.abs(this.weights[3]);
-    if (this.weightSum === 0) throw new RangeError(`${detectorName}: at least one weight must be non-zero`);
+    if (this.weightSum === 0) throw argumentError(messages.expectedContentWeightArray(`${detectorName} weights`, this.weights));
     const kernelSize = options.kernelSize;
     if (kernelSize !== undefined && (!Number.isInteger(kernelSize) || kernelSize < 3 || kernelSize % 2 === 0)) {
-      throw new RangeError(`${detectorName}: kernelSize must be an odd integer >= 3, got ${kernelSize}`);
+      throw argumentError(messages.expectedOddIntegerAtLeast(`${detectorName} kernelSize`, 3, kernelSize));
     }
     this.requestedKernelSize = kernelSize;
     this.computeEdges = this.weights[3] !== 0 || options.computeEdges === true;
@@ -120,6 +173,8 @@ export class ContentScorer {
     const pixels = checkFrameSize(detectorName, frame, this.hasPreviousFrame ? this.pixels : undefined);
     if (!this.current || this.pixels !== pixels) {
       this.pixels = pixels;
+      this.width = frame.width;
+      this.height = frame.height;
       this.current = allocatePlanes(pixels);
       this.previous = allocatePlanes(pixels);
       this.anchor = allocatePlanes(pixels);
@@ -134,6 +189,21 @@ export class ContentScorer {
       return 0;
     }
     return this.compare(current, this.previous, this.components);
+  }
+
+  /**
+   * Computes edges from the next frame on (a stats file asks for them even at weight 0). The
+   * planes already held get theirs now, from their luma, so the next difference is as exact as if
+   * edges had been on from the start; the score does not change (their weight is 0).
+   */
+  enableEdges(): void {
+    if (this.computeEdges) return;
+    this.computeEdges = true;
+    if (!this.current || !this.previous || !this.anchor) return;
+    const edgeDetector = new EdgeDetector(this.width, this.height, this.requestedKernelSize ?? estimatedKernelSize(this.width, this.height));
+    edgeDetector.detect(this.previous.value, this.previous.edges);
+    edgeDetector.detect(this.anchor.value, this.anchor.edges);
+    this.edgeDetector = edgeDetector;
   }
 
   /** The score of the frame loaded last against the anchor (see {@link keepPreviousAsAnchor}). */
@@ -191,31 +261,19 @@ export class ContentScorer {
  * Metrics (`onMetrics`): content_val, delta_edges, delta_hue, delta_lum, delta_sat, as
  * PySceneDetect's stats file has them; edges are then computed even with weight 0.
  */
-export class ContentDetector implements SceneCutDetector {
+export class ContentDetector extends FlashGuardedDetector {
+  /** PySceneDetect's flash-filter mode for this detector. */
+  static readonly defaultFlashFilterMode: FlashFilterMode = 'merge';
   readonly threshold: number;
-  readonly minSceneLength: number;
-  readonly flashLength: number;
   readonly metricNames: readonly string[] = CONTENT_METRIC_NAMES;
   private readonly scorer: ContentScorer;
-  private readonly flashFilter: FlashFilter;
-  private readonly flashGuard: FlashGuard;
-  private readonly onMetrics: FrameMetricsListener | undefined;
   private readonly metrics = new Float64Array(CONTENT_METRIC_NAMES.length);
-  private readonly cutList = new CutList();
-  private score = 0;
 
   constructor(options: ContentDetectorOptions = {}) {
-    const { minSceneLength, flashLength } = checkCommonOptions('ContentDetector', options);
+    super('ContentDetector', options, ContentDetector.defaultFlashFilterMode);
     this.threshold = options.threshold ?? DEFAULT_CONTENT_THRESHOLD;
-    if (!Number.isFinite(this.threshold)) throw new RangeError(`ContentDetector: threshold must be a finite number, got ${this.threshold}`);
-    this.minSceneLength = minSceneLength;
-    this.flashLength = flashLength;
-    this.onMetrics = options.onMetrics;
+    requireFinite('ContentDetector threshold', this.threshold);
     this.scorer = new ContentScorer({ ...options, computeEdges: options.onMetrics !== undefined });
-    const mode = options.flashFilterMode ?? 'merge';
-    if (!FLASH_FILTER_MODES.includes(mode)) throw new RangeError(`ContentDetector: unknown flash filter mode ${String(mode)}`);
-    this.flashFilter = new FlashFilter(mode, this.minSceneLength);
-    this.flashGuard = new FlashGuard(flashLength, (frameIndex, above) => this.cutList.add(this.flashFilter.filter(frameIndex, above)));
   }
 
   get weights(): ContentWeights {
@@ -227,43 +285,50 @@ export class ContentDetector implements SceneCutDetector {
     return this.scorer.components;
   }
 
-  get lastScore(): number {
-    return this.score;
-  }
-
-  get maxDelay(): number {
-    return this.flashFilter.maxDelay + this.flashLength;
-  }
-
-  process(frame: AnalysisFrame): readonly number[] {
-    const cuts = this.cutList.clear();
-    const scorer = this.scorer;
-    const score = scorer.load(frame);
-    this.score = score;
-    if (this.onMetrics) {
-      writeContentMetrics(this.metrics, 0, scorer.hasPrevious, score, scorer.components);
-      this.onMetrics(frame.index, this.metrics);
-    }
-    const returned = this.flashGuard.comparing && scorer.scoreAgainstAnchor() < this.threshold;
-    if (this.flashGuard.push(frame.index, score >= this.threshold, returned)) scorer.keepPreviousAsAnchor();
-    scorer.advance();
-    return cuts;
-  }
-
-  flush(): readonly number[] {
-    const cuts = this.cutList.clear();
-    this.flashGuard.flush();
-    return cuts;
-  }
-
   /** Forgets the previous frame and the filter state, as for a new video; keeps the planes. */
   reset(): void {
     this.score = 0;
     this.scorer.reset();
-    this.flashFilter.reset();
+    this.flashFilter?.reset();
     this.flashGuard.reset();
   }
+
+  protected override measure(frame: AnalysisFrame): boolean {
+    const scorer = this.scorer;
+    const score = scorer.load(frame);
+    this.score = score;
+    const listener = this.metricsListener;
+    if (listener) {
+      writeContentMetrics(this.metrics, 0, scorer.hasPrevious, score, scorer.components);
+      listener(frame.index, this.metrics);
+    }
+    return score >= this.threshold;
+  }
+
+  protected override returnedToAnchor(): boolean {
+    return this.scorer.scoreAgainstAnchor() < this.threshold;
+  }
+
+  protected override advance(keepAnchor: boolean): void {
+    if (keepAnchor) this.scorer.keepPreviousAsAnchor();
+    this.scorer.advance();
+  }
+
+  protected override metricsRequested(): void {
+    this.scorer.enableEdges();
+  }
 }
+
+/** The content detector's registry entry. */
+export const contentDetector = defineSceneDetector({
+  name: 'content',
+  summary: 'change of hue, saturation, brightness',
+  threshold: { default: DEFAULT_CONTENT_THRESHOLD, min: 0, max: 255, meaning: 'mean HSV change' },
+  flashFilterMode: ContentDetector.defaultFlashFilterMode,
+  options: contentScoreOptions,
+  checkOptions: checkContentScoreValues,
+  create: (settings, values) => new ContentDetector({ ...settings, ...contentScoreSettings(values) }),
+});
 
 /** Writes content_val and the deltas (sorted names) at `offset`; NaN when there was no previous frame. */
 export function writeContentMetrics(target: Float64Array, offset: number, hasPrevious: boolean, score: number, components: Float64Array): void {

@@ -1,3 +1,6 @@
+import { argumentError, requireOneOf } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 /**
  * How a detector enforces its minimum scene length when cuts come faster than that.
  * - `merge` (PySceneDetect's default): a burst of above-threshold frames closer together than the
@@ -35,8 +38,8 @@ export class FlashFilter {
   private mergeStart = -1;
 
   constructor(mode: FlashFilterMode = 'merge', minimumLength = 15) {
-    if (!FLASH_FILTER_MODES.includes(mode)) throw new RangeError(`FlashFilter: unknown mode ${String(mode)}`);
-    if (!Number.isInteger(minimumLength)) throw new RangeError(`FlashFilter: minimumLength must be a whole number of frames, got ${minimumLength}`);
+    requireOneOf('FlashFilter mode', mode, FLASH_FILTER_MODES);
+    if (!Number.isInteger(minimumLength)) throw argumentError(messages.expectedWholeFrames('FlashFilter minimumLength', minimumLength));
     this.mode = mode;
     this.minimumLength = minimumLength;
   }

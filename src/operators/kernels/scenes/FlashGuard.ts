@@ -1,3 +1,6 @@
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 /** Receives each frame once its fate is known: whether it still counts as above the threshold. */
 export type ResolvedFrameListener = (frameIndex: number, aboveThreshold: boolean) => void;
 
@@ -24,7 +27,7 @@ export class FlashGuard {
   private lastOffset = 0;
 
   constructor(flashLength: number, onResolved: ResolvedFrameListener) {
-    if (!Number.isInteger(flashLength) || flashLength < 0) throw new RangeError(`FlashGuard: flashLength must be a whole number >= 0, got ${flashLength}`);
+    if (!Number.isInteger(flashLength) || flashLength < 0) throw argumentError(messages.expectedIntegerAtLeast('FlashGuard flashLength', 0, flashLength));
     this.flashLength = flashLength;
     this.onResolved = onResolved;
     this.flags = new Uint8Array(flashLength + 1);

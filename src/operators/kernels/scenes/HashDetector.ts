@@ -1,13 +1,33 @@
-import { FlashFilter, FLASH_FILTER_MODES } from './FlashFilter.js';
-import { FlashGuard } from './FlashGuard.js';
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+import type { OptionDeclarations } from '../../../core/options.js';
+import type { FlashFilterMode } from './FlashFilter.js';
 import { FeatureHistory } from './FeatureHistory.js';
 import { LowFrequencyDct } from '../image/dct.js';
 import { AreaResizer, rgbToGray } from '../image/luma.js';
-import { checkCommonOptions, checkFrameSize, CutList, type AnalysisFrame, type CommonDetectorOptions, type FrameMetricsListener, type SceneCutDetector } from './SceneCutDetector.js';
+import { checkFrameSize, defineSceneDetector, FlashGuardedDetector, requireFinite, type AnalysisFrame, type CommonDetectorOptions } from './SceneCutDetector.js';
 
 export const DEFAULT_HASH_THRESHOLD = 0.395;
 export const DEFAULT_HASH_SIZE = 16;
 export const DEFAULT_HASH_LOWPASS = 2;
+
+/** The hash detector's own options, as the operator and the CLI declare them. */
+export const hashDetectorOptions = {
+  hashSize: {
+    type: 'integer',
+    min: 2,
+    max: 64,
+    default: 16,
+    description: 'hash: the hash has size x size bits (the lowest DCT frequencies)',
+  },
+  hashLowpass: {
+    type: 'integer',
+    min: 1,
+    max: 16,
+    default: 2,
+    description: 'hash: frames are shrunk to (size x lowpass) squared before the DCT, keeping 1/lowpass of the frequencies',
+  },
+} as const satisfies OptionDeclarations;
 
 export interface HashDetectorOptions extends CommonDetectorOptions {
   /** Normalised Hamming distance (0..1) at or above which a frame is a cut (PySceneDetect's `threshold`, 0.395). */
@@ -29,18 +49,14 @@ export interface HashDetectorOptions extends CommonDetectorOptions {
  * Metric: `hash_dist [size=S lowpass=L]` (none on the first frame). Allocates nothing per frame
  * after the first.
  */
-export class HashDetector implements SceneCutDetector {
+export class HashDetector extends FlashGuardedDetector {
+  /** PySceneDetect's flash-filter mode for this detector. */
+  static readonly defaultFlashFilterMode: FlashFilterMode = 'suppress';
   readonly threshold: number;
   readonly size: number;
   readonly lowpass: number;
-  readonly minSceneLength: number;
-  readonly flashLength: number;
   readonly metricNames: readonly string[];
-  private readonly flashFilter: FlashFilter;
-  private readonly flashGuard: FlashGuard;
-  private readonly onMetrics: FrameMetricsListener | undefined;
   private readonly metrics = new Float64Array(1);
-  private readonly cutList = new CutList();
   private readonly dct: LowFrequencyDct;
   private readonly image: Float64Array;
   private readonly coefficients: Float64Array;
@@ -51,23 +67,15 @@ export class HashDetector implements SceneCutDetector {
   private resized: Uint8Array;
   private resizer: AreaResizer | undefined;
   private pixels: number | undefined;
-  private score = 0;
 
   constructor(options: HashDetectorOptions = {}) {
-    const { minSceneLength, flashLength } = checkCommonOptions('HashDetector', options);
+    super('HashDetector', options, HashDetector.defaultFlashFilterMode);
     this.threshold = options.threshold ?? DEFAULT_HASH_THRESHOLD;
     this.size = options.size ?? DEFAULT_HASH_SIZE;
     this.lowpass = options.lowpass ?? DEFAULT_HASH_LOWPASS;
-    if (!Number.isFinite(this.threshold)) throw new RangeError(`HashDetector: threshold must be a finite number, got ${this.threshold}`);
-    if (!Number.isInteger(this.size) || this.size < 2) throw new RangeError(`HashDetector: size must be an integer >= 2, got ${this.size}`);
-    if (!Number.isInteger(this.lowpass) || this.lowpass < 1) throw new RangeError(`HashDetector: lowpass must be an integer >= 1, got ${this.lowpass}`);
-    this.minSceneLength = minSceneLength;
-    this.flashLength = flashLength;
-    const mode = options.flashFilterMode ?? 'suppress';
-    if (!FLASH_FILTER_MODES.includes(mode)) throw new RangeError(`HashDetector: unknown flash filter mode ${String(mode)}`);
-    this.flashFilter = new FlashFilter(mode, minSceneLength);
-    this.flashGuard = new FlashGuard(flashLength, (frameIndex, above) => this.cutList.add(this.flashFilter.filter(frameIndex, above)));
-    this.onMetrics = options.onMetrics;
+    requireFinite('HashDetector threshold', this.threshold);
+    if (!Number.isInteger(this.size) || this.size < 2) throw argumentError(messages.expectedIntegerAtLeast('HashDetector size', 2, this.size));
+    if (!Number.isInteger(this.lowpass) || this.lowpass < 1) throw argumentError(messages.expectedIntegerAtLeast('HashDetector lowpass', 1, this.lowpass));
     this.metricNames = [`hash_dist [size=${this.size} lowpass=${this.lowpass}]`];
     const side = this.size * this.lowpass;
     const bits = this.size * this.size;
@@ -80,7 +88,7 @@ export class HashDetector implements SceneCutDetector {
   }
 
   /** The normalised Hamming distance of the last frame to the one before (0 on the first). */
-  get lastScore(): number {
+  override get lastScore(): number {
     return this.score;
   }
 
@@ -89,31 +97,26 @@ export class HashDetector implements SceneCutDetector {
     return this.hashes.previous;
   }
 
-  get maxDelay(): number {
-    return this.flashFilter.maxDelay + this.flashLength;
-  }
-
-  process(frame: AnalysisFrame): readonly number[] {
-    this.cutList.clear();
+  protected override measure(frame: AnalysisFrame): boolean {
     this.hashFrame(frame);
     const hashes = this.hashes;
     let distance = 0;
     if (hashes.hasPrevious) distance = hammingDistance(hashes.current, hashes.previous) / (this.size * this.size);
     this.score = distance;
-    if (this.onMetrics) {
+    const listener = this.metricsListener;
+    if (listener) {
       this.metrics[0] = hashes.hasPrevious ? distance : Number.NaN;
-      this.onMetrics(frame.index, this.metrics);
+      listener(frame.index, this.metrics);
     }
-    const above = hashes.hasPrevious && distance >= this.threshold;
-    const returned = this.flashGuard.comparing && hammingDistance(hashes.current, hashes.anchor) / (this.size * this.size) < this.threshold;
-    hashes.advance(this.flashGuard.push(frame.index, above, returned));
-    return this.cutList.cuts;
+    return hashes.hasPrevious && distance >= this.threshold;
   }
 
-  flush(): readonly number[] {
-    this.cutList.clear();
-    this.flashGuard.flush();
-    return this.cutList.cuts;
+  protected override returnedToAnchor(): boolean {
+    return hammingDistance(this.hashes.current, this.hashes.anchor) / (this.size * this.size) < this.threshold;
+  }
+
+  protected override advance(keepAnchor: boolean): void {
+    this.hashes.advance(keepAnchor);
   }
 
   /** PySceneDetect's `HashDetector.hash_frame` into `current`. */
@@ -122,9 +125,7 @@ export class HashDetector implements SceneCutDetector {
     const side = this.size * this.lowpass;
     if (!this.gray || this.pixels !== pixels) {
       if (frame.width < side || frame.height < side) {
-        throw new RangeError(
-          `HashDetector: frames of ${frame.width}x${frame.height} are smaller than the ${side}x${side} the hash shrinks them to: raise --analysis-size or lower --hash-size or --hash-lowpass`,
-        );
+        throw argumentError(messages.framesTooSmallForHash(frame.width, frame.height, side));
       }
       this.pixels = pixels;
       this.gray = new Uint8Array(pixels);
@@ -147,6 +148,16 @@ export class HashDetector implements SceneCutDetector {
     for (let index = 0; index < this.coefficients.length; index += 1) this.hashes.current[index] = this.coefficients[index] > median ? 1 : 0;
   }
 }
+
+/** The hash detector's registry entry. */
+export const hashDetector = defineSceneDetector({
+  name: 'hash',
+  summary: 'perceptual hash distance',
+  threshold: { default: DEFAULT_HASH_THRESHOLD, min: 0, max: 1, meaning: 'share of hash bits that differ, 0..1' },
+  flashFilterMode: HashDetector.defaultFlashFilterMode,
+  options: hashDetectorOptions,
+  create: (settings, values) => new HashDetector({ ...settings, size: values.hashSize, lowpass: values.hashLowpass }),
+});
 
 /** numpy.median: the middle value, or the mean of the two middle ones; reorders `values` (no allocation). */
 export function medianInPlace(values: Float64Array): number {

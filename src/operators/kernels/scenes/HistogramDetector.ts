@@ -1,11 +1,23 @@
-import { FlashFilter, FLASH_FILTER_MODES } from './FlashFilter.js';
-import { FlashGuard } from './FlashGuard.js';
+import { requireIntegerBetween } from '../../../core/arguments.js';
+import type { OptionDeclarations } from '../../../core/options.js';
+import type { FlashFilterMode } from './FlashFilter.js';
 import { FeatureHistory } from './FeatureHistory.js';
 import { rgbToYuvLuma } from '../image/luma.js';
-import { checkCommonOptions, checkFrameSize, CutList, type AnalysisFrame, type CommonDetectorOptions, type FrameMetricsListener, type SceneCutDetector } from './SceneCutDetector.js';
+import { checkFrameSize, defineSceneDetector, FlashGuardedDetector, requireFinite, type AnalysisFrame, type CommonDetectorOptions } from './SceneCutDetector.js';
 
 export const DEFAULT_HISTOGRAM_THRESHOLD = 0.05;
 export const DEFAULT_HISTOGRAM_BINS = 256;
+
+/** The histogram detector's own options, as the operator and the CLI declare them. */
+export const histogramDetectorOptions = {
+  histogramBins: {
+    type: 'integer',
+    min: 1,
+    max: 256,
+    default: 256,
+    description: 'histogram: bins of the luma histogram',
+  },
+} as const satisfies OptionDeclarations;
 
 export interface HistogramDetectorOptions extends CommonDetectorOptions {
   /** How far below 1 the histograms' correlation must fall for a cut: a cut when correlation <= 1 - threshold (PySceneDetect's `threshold`, 0.05). */
@@ -27,40 +39,29 @@ export interface HistogramDetectorOptions extends CommonDetectorOptions {
  * Metric: `hist_diff [bins=N]`, the correlation (none on the first frame). Allocates nothing per
  * frame after the first.
  */
-export class HistogramDetector implements SceneCutDetector {
+export class HistogramDetector extends FlashGuardedDetector {
+  /** PySceneDetect's flash-filter mode for this detector. */
+  static readonly defaultFlashFilterMode: FlashFilterMode = 'suppress';
   readonly threshold: number;
   readonly bins: number;
-  readonly minSceneLength: number;
-  readonly flashLength: number;
   readonly metricNames: readonly string[];
   private readonly correlationLimit: number;
-  private readonly flashFilter: FlashFilter;
-  private readonly flashGuard: FlashGuard;
-  private readonly onMetrics: FrameMetricsListener | undefined;
   private readonly metrics = new Float64Array(1);
-  private readonly cutList = new CutList();
   private readonly binOf = new Int32Array(256);
   private readonly counts: Float64Array;
   private readonly histograms: FeatureHistory<Float64Array>;
   private luma: Uint8Array | undefined;
   private pixels: number | undefined;
-  private score = 1;
 
   constructor(options: HistogramDetectorOptions = {}) {
-    const { minSceneLength, flashLength } = checkCommonOptions('HistogramDetector', options);
+    super('HistogramDetector', options, HistogramDetector.defaultFlashFilterMode);
     this.threshold = options.threshold ?? DEFAULT_HISTOGRAM_THRESHOLD;
     this.bins = options.bins ?? DEFAULT_HISTOGRAM_BINS;
-    if (!Number.isFinite(this.threshold)) throw new RangeError(`HistogramDetector: threshold must be a finite number, got ${this.threshold}`);
-    if (!Number.isInteger(this.bins) || this.bins < 1 || this.bins > 256) throw new RangeError(`HistogramDetector: bins must be an integer from 1 to 256, got ${this.bins}`);
+    requireFinite('HistogramDetector threshold', this.threshold);
+    requireIntegerBetween('HistogramDetector bins', this.bins, 1, 256);
     // PySceneDetect keeps the correlation limit, clamped to 0..1.
     this.correlationLimit = Math.max(0.0, Math.min(1.0, 1.0 - this.threshold));
-    this.minSceneLength = minSceneLength;
-    this.flashLength = flashLength;
-    const mode = options.flashFilterMode ?? 'suppress';
-    if (!FLASH_FILTER_MODES.includes(mode)) throw new RangeError(`HistogramDetector: unknown flash filter mode ${String(mode)}`);
-    this.flashFilter = new FlashFilter(mode, minSceneLength);
-    this.flashGuard = new FlashGuard(flashLength, (frameIndex, above) => this.cutList.add(this.flashFilter.filter(frameIndex, above)));
-    this.onMetrics = options.onMetrics;
+    this.score = 1;
     this.metricNames = [`hist_diff [bins=${this.bins}]`];
     // cv2.calcHist's table for a uniform 0..256 range: floor(value * bins / 256).
     const scale = this.bins / 256;
@@ -71,16 +72,11 @@ export class HistogramDetector implements SceneCutDetector {
   }
 
   /** The correlation of the last frame's histogram with the previous one's (1 on the first frame). */
-  get lastScore(): number {
+  override get lastScore(): number {
     return this.score;
   }
 
-  get maxDelay(): number {
-    return this.flashFilter.maxDelay + this.flashLength;
-  }
-
-  process(frame: AnalysisFrame): readonly number[] {
-    this.cutList.clear();
+  protected override measure(frame: AnalysisFrame): boolean {
     const histograms = this.histograms;
     const pixels = checkFrameSize('HistogramDetector', frame, histograms.hasPrevious ? this.pixels : undefined);
     if (!this.luma || this.pixels !== pixels) {
@@ -91,20 +87,20 @@ export class HistogramDetector implements SceneCutDetector {
     this.histogram(this.luma, histograms.current);
     const correlation = histograms.hasPrevious ? correlate(histograms.previous, histograms.current) : 1;
     this.score = correlation;
-    if (this.onMetrics) {
+    const listener = this.metricsListener;
+    if (listener) {
       this.metrics[0] = histograms.hasPrevious ? correlation : Number.NaN;
-      this.onMetrics(frame.index, this.metrics);
+      listener(frame.index, this.metrics);
     }
-    const above = histograms.hasPrevious && correlation <= this.correlationLimit;
-    const returned = this.flashGuard.comparing && correlate(histograms.anchor, histograms.current) > this.correlationLimit;
-    histograms.advance(this.flashGuard.push(frame.index, above, returned));
-    return this.cutList.cuts;
+    return histograms.hasPrevious && correlation <= this.correlationLimit;
   }
 
-  flush(): readonly number[] {
-    this.cutList.clear();
-    this.flashGuard.flush();
-    return this.cutList.cuts;
+  protected override returnedToAnchor(): boolean {
+    return correlate(this.histograms.anchor, this.histograms.current) > this.correlationLimit;
+  }
+
+  protected override advance(keepAnchor: boolean): void {
+    this.histograms.advance(keepAnchor);
   }
 
   /** cv2.calcHist then cv2.normalize (L2, to float32) into `target`. */
@@ -140,3 +136,13 @@ function correlate(first: Float64Array, second: Float64Array): number {
   const denominator = (s11 - s1 * s1 * scale) * (s22 - s2 * s2 * scale);
   return Math.abs(denominator) > Number.EPSILON ? numerator / Math.sqrt(denominator) : 1;
 }
+
+/** The histogram detector's registry entry. */
+export const histogramDetector = defineSceneDetector({
+  name: 'histogram',
+  summary: 'luma histogram correlation',
+  threshold: { default: DEFAULT_HISTOGRAM_THRESHOLD, min: 0, max: 1, meaning: '1 - correlation, 0..1' },
+  flashFilterMode: HistogramDetector.defaultFlashFilterMode,
+  options: histogramDetectorOptions,
+  create: (settings, values) => new HistogramDetector({ ...settings, bins: values.histogramBins }),
+});

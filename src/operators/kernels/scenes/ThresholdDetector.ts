@@ -1,5 +1,8 @@
-import { FlashFilter, FLASH_FILTER_MODES } from './FlashFilter.js';
-import { checkCommonOptions, checkFrameSize, CutList, type AnalysisFrame, type CommonDetectorOptions, type FrameMetricsListener, type SceneCutDetector } from './SceneCutDetector.js';
+import { argumentError, requireNumberBetween, requireOneOf } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+import type { OptionDeclarations } from '../../../core/options.js';
+import type { FlashFilter, FlashFilterMode } from './FlashFilter.js';
+import { checkFrameSize, defineSceneDetector, requireFinite, SceneCutDetectorBase, type AnalysisFrame, type CommonDetectorOptions } from './SceneCutDetector.js';
 
 /** How the level is read: `floor` finds fades to and from black, `ceiling` fades to and from white. */
 export type ThresholdMethod = 'floor' | 'ceiling';
@@ -8,6 +11,28 @@ export const THRESHOLD_METHODS: readonly ThresholdMethod[] = ['floor', 'ceiling'
 export const DEFAULT_THRESHOLD_LEVEL = 12;
 /** How far back (frames) a cut may be placed in a long dark (or bright) stretch; see {@link ThresholdDetectorOptions.maximumDelay}. */
 export const DEFAULT_THRESHOLD_MAXIMUM_DELAY = 120;
+
+/** The threshold detector's own options, as the operator and the CLI declare them. */
+export const thresholdDetectorOptions = {
+  fadeBias: {
+    type: 'number',
+    min: -1,
+    max: 1,
+    default: 0,
+    description: 'threshold: where the cut goes between fade-out and fade-in: -1 at the fade-out, 0 halfway, 1 at the fade-in',
+  },
+  thresholdMethod: {
+    type: 'choice',
+    choices: THRESHOLD_METHODS,
+    default: 'floor',
+    description: 'threshold: floor finds fades through black (brightness falls below the level), ceiling fades through white (rises to it; try --threshold 243)',
+  },
+  addFinalScene: {
+    type: 'boolean',
+    default: false,
+    description: 'threshold: a video that ends faded out gets a cut where that fade-out began',
+  },
+} as const satisfies OptionDeclarations;
 
 export interface ThresholdDetectorOptions extends CommonDetectorOptions {
   /** 8-bit mean intensity a frame must fall below (floor) or reach (ceiling) to be faded out (PySceneDetect's `threshold`, 12; truncated to an integer as it does). */
@@ -43,19 +68,18 @@ export interface ThresholdDetectorOptions extends CommonDetectorOptions {
  * `flashLength` frames (one black frame, one white flash in ceiling mode) is not a fade: no cut
  * comes of it.
  */
-export class ThresholdDetector implements SceneCutDetector {
+export class ThresholdDetector extends SceneCutDetectorBase {
+  /** PySceneDetect's flash-filter mode for this detector. */
+  static readonly defaultFlashFilterMode: FlashFilterMode = 'merge';
   readonly threshold: number;
   readonly method: ThresholdMethod;
   readonly fadeBias: number;
   readonly addFinalScene: boolean;
-  readonly minSceneLength: number;
-  readonly flashLength: number;
   readonly maximumDelay: number;
   readonly metricNames: readonly string[] = ['average_rgb'];
-  private readonly flashFilter: FlashFilter;
-  private readonly onMetrics: FrameMetricsListener | undefined;
+  /** Always there: the default mode is merge. */
+  private readonly filter: FlashFilter;
   private readonly metrics = new Float64Array(1);
-  private readonly cutList = new CutList();
   private started = false;
   private fadedOut = false;
   /** Frame of the last fade-out (while faded out). */
@@ -64,48 +88,43 @@ export class ThresholdDetector implements SceneCutDetector {
   private nextFed = 0;
   private lastFrame = -1;
   private pixels: number | undefined;
-  private score = 0;
 
   constructor(options: ThresholdDetectorOptions = {}) {
-    const { minSceneLength, flashLength } = checkCommonOptions('ThresholdDetector', options);
+    super('ThresholdDetector', options, ThresholdDetector.defaultFlashFilterMode);
     const level = options.threshold ?? DEFAULT_THRESHOLD_LEVEL;
-    if (!Number.isFinite(level)) throw new RangeError(`ThresholdDetector: threshold must be a finite number, got ${level}`);
+    requireFinite('ThresholdDetector threshold', level);
     // PySceneDetect keeps int(threshold).
     this.threshold = Math.trunc(level);
     this.method = options.method ?? 'floor';
-    if (!THRESHOLD_METHODS.includes(this.method)) throw new RangeError(`ThresholdDetector: unknown method ${String(this.method)}`);
+    requireOneOf('ThresholdDetector method', this.method, THRESHOLD_METHODS);
     this.fadeBias = options.fadeBias ?? 0;
-    if (!(this.fadeBias >= -1 && this.fadeBias <= 1)) throw new RangeError(`ThresholdDetector: fadeBias must be between -1 and 1, got ${this.fadeBias}`);
+    requireNumberBetween('ThresholdDetector fadeBias', this.fadeBias, -1, 1);
     this.addFinalScene = options.addFinalScene ?? false;
     this.maximumDelay = options.maximumDelay ?? DEFAULT_THRESHOLD_MAXIMUM_DELAY;
-    if (!Number.isInteger(this.maximumDelay) || this.maximumDelay < 1) throw new RangeError(`ThresholdDetector: maximumDelay must be an integer >= 1, got ${this.maximumDelay}`);
-    this.minSceneLength = minSceneLength;
-    this.flashLength = flashLength;
-    const mode = options.flashFilterMode ?? 'merge';
-    if (!FLASH_FILTER_MODES.includes(mode)) throw new RangeError(`ThresholdDetector: unknown flash filter mode ${String(mode)}`);
-    this.flashFilter = new FlashFilter(mode, minSceneLength);
-    this.onMetrics = options.onMetrics;
+    if (!Number.isInteger(this.maximumDelay) || this.maximumDelay < 1) throw argumentError(messages.expectedIntegerAtLeast('ThresholdDetector maximumDelay', 1, this.maximumDelay));
+    this.filter = this.flashFilter as FlashFilter;
   }
 
   /** The mean R, G, B value of the last frame (`average_rgb`). */
-  get lastScore(): number {
+  override get lastScore(): number {
     return this.score;
   }
 
-  get maxDelay(): number {
-    return Math.max(this.maximumDelay, this.flashFilter.maxDelay);
+  /** A cut waits for the fade-in that places it, at most {@link maximumDelay} frames; the flash check is the fade length, which adds nothing. */
+  override get maxDelay(): number {
+    return Math.max(this.maximumDelay, this.filter.maxDelay);
   }
 
-  process(frame: AnalysisFrame): readonly number[] {
-    this.cutList.clear();
+  protected override analyse(frame: AnalysisFrame): void {
     this.pixels = checkFrameSize('ThresholdDetector', frame, this.started ? this.pixels : undefined);
     const index = frame.index;
     const average = averageIntensity(frame.data, this.pixels * 3);
     this.score = average;
     this.lastFrame = index;
-    if (this.onMetrics) {
+    const listener = this.metricsListener;
+    if (listener) {
       this.metrics[0] = average;
-      this.onMetrics(index, this.metrics);
+      listener(index, this.metrics);
     }
     const dark = this.method === 'floor' ? average < this.threshold : average >= this.threshold;
     if (!this.started) {
@@ -114,7 +133,7 @@ export class ThresholdDetector implements SceneCutDetector {
       this.fadeOutFrame = index;
       this.nextFed = index;
       this.feed(index, -1);
-      return this.cutList.cuts;
+      return;
     }
     if (!this.fadedOut) {
       if (dark) {
@@ -129,13 +148,19 @@ export class ThresholdDetector implements SceneCutDetector {
       const fadeOut = this.fadeOutFrame;
       if (index - fadeOut <= this.flashLength) this.feed(index, -1);
       else this.feed(index, this.cutFor(index, fadeOut));
-    } else if (this.flashFilter.merging) {
+    } else if (this.filter.merging) {
       // Still faded out while the filter merges a burst: frames before the earliest place the cut
       // can still land (a fade-in next frame) are below the threshold whatever comes, and feeding
       // them now lets the merged cut out on time instead of at the next fade-in.
       this.feed(this.cutFor(index + 1, this.fadeOutFrame) - 1, -1);
     }
-    return this.cutList.cuts;
+  }
+
+  protected override finish(): void {
+    if (this.started && this.fadedOut && this.addFinalScene) {
+      // PySceneDetect: a cut where the final fade-out began, then the rest of the video.
+      this.feed(this.lastFrame, this.fadeOutFrame);
+    }
   }
 
   /** Where the cut goes for a fade-out at `fadeOut` and a fade-in at `fadeIn` (never more than maximumDelay before it). */
@@ -144,18 +169,9 @@ export class ThresholdDetector implements SceneCutDetector {
     return Math.max(biased, fadeIn - this.maximumDelay);
   }
 
-  flush(): readonly number[] {
-    this.cutList.clear();
-    if (this.started && this.fadedOut && this.addFinalScene) {
-      // PySceneDetect: a cut where the final fade-out began, then the rest of the video.
-      this.feed(this.lastFrame, this.fadeOutFrame);
-    }
-    return this.cutList.cuts;
-  }
-
   /** Feeds the flash filter every frame not yet fed up to `last`, `cut` (or none, -1) above the threshold. */
   private feed(last: number, cut: number): void {
-    for (let frame = this.nextFed; frame <= last; frame += 1) this.cutList.add(this.flashFilter.filter(frame, frame === cut));
+    for (let frame = this.nextFed; frame <= last; frame += 1) this.cutList.add(this.filter.filter(frame, frame === cut));
     if (last >= this.nextFed) this.nextFed = last + 1;
   }
 }
@@ -166,3 +182,19 @@ function averageIntensity(data: Uint8Array, length: number): number {
   for (let index = 0; index < length; index += 1) sum += data[index];
   return sum / length;
 }
+
+/** The threshold detector's registry entry. */
+export const thresholdDetector = defineSceneDetector({
+  name: 'threshold',
+  summary: 'fades through black, or white with --threshold-method ceiling',
+  threshold: { default: DEFAULT_THRESHOLD_LEVEL, min: 0, max: 255, meaning: 'mean brightness level' },
+  flashFilterMode: ThresholdDetector.defaultFlashFilterMode,
+  options: thresholdDetectorOptions,
+  create: (settings, values) =>
+    new ThresholdDetector({
+      ...settings,
+      fadeBias: values.fadeBias,
+      method: values.thresholdMethod,
+      addFinalScene: values.addFinalScene,
+    }),
+});

@@ -1,3 +1,5 @@
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
 import { checkFrameSize, type AnalysisFrame } from './SceneCutDetector.js';
 
 /** The kinds of gradual transition found: a fade to or from a solid black or white picture, or a dissolve between two pictures. */
@@ -81,9 +83,11 @@ export class TransitionDetector {
     this.minFrames = options.minFrames ?? 5;
     this.maxFrames = options.maxFrames ?? 150;
     this.minChange = options.minChange ?? 8;
-    if (!Number.isInteger(this.requestedGridWidth) || this.requestedGridWidth < 1) throw new RangeError(`TransitionDetector: gridWidth must be an integer >= 1, got ${this.requestedGridWidth}`);
+    if (!Number.isInteger(this.requestedGridWidth) || this.requestedGridWidth < 1) {
+      throw argumentError(messages.expectedIntegerAtLeast('TransitionDetector gridWidth', 1, this.requestedGridWidth));
+    }
     if (!Number.isInteger(this.minFrames) || !Number.isInteger(this.maxFrames) || this.minFrames < 2 || this.maxFrames < this.minFrames) {
-      throw new RangeError(`TransitionDetector: need integers 2 <= minFrames <= maxFrames, got ${this.minFrames} and ${this.maxFrames}`);
+      throw argumentError(messages.expectedFrameCountRange('TransitionDetector', 2, this.minFrames, this.maxFrames));
     }
     this.capacity = this.maxFrames + 4;
     this.changes = new Float64Array(this.capacity);
