@@ -116,13 +116,13 @@ describe('CellJoin', () => {
 
   test('rejects settings that cannot work', () => {
     const product = new JavaScriptMatrixProduct(DIMENSIONS);
-    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), product, { probes: 0 }), /cells.probes must be an integer of at least 1, not 0/);
-    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), product, { cellSize: 2.5 }), /cells.cellSize must be an integer/);
-    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), product, { iterations: -1 }), /cells.iterations must be an integer of at least 0/);
+    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), product, { probes: 0 }), { code: 'EINVALIDARGUMENT', message: 'Expected integer of at least 1 for CellJoin probes but received 0' });
+    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), product, { cellSize: 2.5 }), { code: 'EINVALIDARGUMENT', message: 'Expected integer of at least 1 for CellJoin cellSize but received 2.5' });
+    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), product, { iterations: -1 }), { code: 'EINVALIDARGUMENT', message: 'Expected integer of at least 0 for CellJoin iterations but received -1' });
   });
 
   test('rejects a product made for other dimensions', () => {
-    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), new JavaScriptMatrixProduct(4)), /4 dimensions, not 8/);
+    assert.throws(() => new CellJoin(vectors, DIMENSIONS, 'cosine', 0.05, new Float64Array(900), new JavaScriptMatrixProduct(4)), { code: 'EINVALIDARGUMENT', message: 'Expected a matrix product of 8 dimensions for CellJoin product but received one of 4' });
   });
 });
 

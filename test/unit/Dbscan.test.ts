@@ -7,7 +7,9 @@ import { Dbscan, ExactNeighbourhoodQuery, type NeighbourhoodQuery } from '../../
 import { BoundedDistance, type Metric, distance, distancesFrom, hammingDistance, isBinary, pairDistance, rowNorms } from '../../src/operators/kernels/clustering/distance.js';
 import { hnswNeighbourhoodQuery } from '../../src/operators/kernels/clustering/HnswNeighbourhoodQuery.js';
 import type { ShardSetup } from '../../src/operators/kernels/clustering/neighbourhoodShards.js';
-import { EXACT_MAX_ROWS, WorkerShardHost, runCellDbscan, runDbscan, runShardedDbscan, usesSequentialDbscan } from '../../src/operators/kernels/clustering/runDbscan.js';
+import { EXACT_MAX_ROWS, runCellDbscan, runDbscan, usesSequentialDbscan } from '../../src/operators/kernels/clustering/runDbscan.js';
+import { runShardedDbscan } from '../../src/operators/kernels/clustering/shardedDbscan.js';
+import { WorkerShardHost } from '../../src/operators/kernels/clustering/dbscanWorkerPool.js';
 import { seededRandom } from '../../src/core/seededRandom.js';
 
 /** Flattens [[x, y], ...] into the contiguous row layout the kernels read. */
@@ -72,6 +74,15 @@ describe('distance', () => {
         for (let j = 0; j < count; j++) assert.equal(out[j], distance(metric, data, dimensions, i, j), `${metric} ${i} ${j}`);
       }
     }
+  });
+
+  test('the row fast path refuses a short output and missing cosine norms', () => {
+    const vectors = new Float32Array(6);
+    assert.throws(() => distancesFrom('euclidean', vectors, 2, 0, new Float64Array(2)), { code: 'EINVALIDARGUMENT', message: 'Expected room for 3 distances in distancesFrom out but received 2' });
+    assert.throws(() => distancesFrom('cosine', vectors, 2, 0, new Float64Array(3)), {
+      code: 'EINVALIDARGUMENT',
+      message: 'Expected the 3 row norms from rowNorms(vectors, dimensions) for distancesFrom norms with the cosine metric but received none',
+    });
   });
 });
 
@@ -205,11 +216,11 @@ describe('Dbscan on hand-made point sets', () => {
   });
 
   test('rejects a settings object that cannot work and vectors that are not whole rows', () => {
-    assert.throws(() => new Dbscan({ epsilon: -0.1, minSamples: 2, metric: 'cosine' }), RangeError);
-    assert.throws(() => new Dbscan({ epsilon: 0.2, minSamples: 0, metric: 'cosine' }), RangeError);
-    assert.throws(() => new Dbscan({ epsilon: 0.2, minSamples: 2, metric: 'manhattan' as Metric }), RangeError);
+    assert.throws(() => new Dbscan({ epsilon: -0.1, minSamples: 2, metric: 'cosine' }), { code: 'EINVALIDARGUMENT', message: 'Expected number of at least 0 for Dbscan epsilon but received -0.1' });
+    assert.throws(() => new Dbscan({ epsilon: 0.2, minSamples: 0, metric: 'cosine' }), { code: 'EINVALIDARGUMENT', message: 'Expected integer of at least 1 for Dbscan minSamples but received 0' });
+    assert.throws(() => new Dbscan({ epsilon: 0.2, minSamples: 2, metric: 'manhattan' as Metric }), { code: 'EINVALIDARGUMENT', message: 'Expected one of cosine, euclidean, hamming for Dbscan metric but received "manhattan"' });
     assert.doesNotThrow(() => new Dbscan({ epsilon: 3, minSamples: 2, metric: 'hamming' }));
-    assert.throws(() => new Dbscan({ epsilon: 0.2, minSamples: 2, metric: 'cosine' }).fit(new Float32Array(5), 2), RangeError);
+    assert.throws(() => new Dbscan({ epsilon: 0.2, minSamples: 2, metric: 'cosine' }).fit(new Float32Array(5), 2), { code: 'EINVALIDARGUMENT', message: 'Expected a whole number of rows of 2 values in vectors but received 5 values' });
   });
 });
 
@@ -503,10 +514,17 @@ describe('runDbscan', () => {
   });
 
   test('rejects bad settings before starting any work', async () => {
-    await assert.rejects(runDbscan(new Float32Array(4), 2, { epsilon: -1, minSamples: 2, metric: 'cosine' }), RangeError);
-    await assert.rejects(runDbscan(new Float32Array(4), 2, { epsilon: 1, minSamples: 2, metric: 'jaccard' as Metric }), RangeError);
-    await assert.rejects(runDbscan(new Float32Array(5), 2, { epsilon: 1, minSamples: 2, metric: 'cosine' }), RangeError);
-    await assert.rejects(runDbscan(Float32Array.from([0, 1, 0.5, 1]), 2, { epsilon: 1, minSamples: 2, metric: 'hamming', neighbourSearch: 'hnsw', threads: 0 }), /0s and 1s/);
+    await assert.rejects(runDbscan(new Float32Array(4), 2, { epsilon: -1, minSamples: 2, metric: 'cosine' }), { code: 'EINVALIDARGUMENT', message: 'Expected number of at least 0 for runDbscan epsilon but received -1' });
+    await assert.rejects(runDbscan(new Float32Array(4), 2, { epsilon: 1, minSamples: 2, metric: 'jaccard' as Metric }), { code: 'EINVALIDARGUMENT', message: 'Expected one of cosine, euclidean, hamming for runDbscan metric but received "jaccard"' });
+    await assert.rejects(runDbscan(new Float32Array(5), 2, { epsilon: 1, minSamples: 2, metric: 'cosine' }), { code: 'EINVALIDARGUMENT', message: 'Expected a whole number of rows of 2 values in vectors but received 5 values' });
+    await assert.rejects(
+      runDbscan(Float32Array.from([0, 1, 0.5, 1]), 2, { epsilon: 1, minSamples: 2, metric: 'hamming', neighbourSearch: 'hnsw', threads: 0 }),
+      { code: 'EINVALIDARGUMENT', message: 'Expected vectors of 0s and 1s for runDbscan vectors with the hamming metric through HNSW but received other values' },
+    );
+    await assert.rejects(
+      runCellDbscan(Float32Array.from([0, 1, 0.5, 1]), 2, { epsilon: 1, minSamples: 2, metric: 'hamming' }),
+      { code: 'EINVALIDARGUMENT', message: 'Expected vectors of 0s and 1s for runDbscan vectors with the hamming metric through the cell join but received other values' },
+    );
   });
 });
 

@@ -91,8 +91,8 @@ describe('Pca', () => {
     assert.deepEqual(Array.from(same.explainedVarianceRatio), [0, 0]);
     const single = Pca.fit(rows([[4, 5]]), 2, 2);
     assert.deepEqual(Array.from(single.transform(rows([[4, 5]]))), [0, 0]);
-    assert.throws(() => Pca.fit(new Float32Array(0), 3, 2), /at least one row/);
-    assert.throws(() => Pca.fit(rows([[1, 2]]), 2, 3), /componentCount/);
+    assert.throws(() => Pca.fit(new Float32Array(0), 3, 2), { code: 'EINVALIDARGUMENT', message: 'Expected at least 1 row for Pca vectors but received 0' });
+    assert.throws(() => Pca.fit(rows([[1, 2]]), 2, 3), { code: 'EINVALIDARGUMENT', message: 'Expected integer between 1 and 2 for Pca componentCount but received 3' });
   });
 
   test('finds the leading components of a 64-dimensional covariance with planted variances', () => {
@@ -172,7 +172,18 @@ describe('Tsne', () => {
     }
   });
 
+  test('refuses initial coordinates that are not two per row', () => {
+    assert.throws(() => Tsne.embed(new Float32Array(12), 2, { initial: new Float64Array(11) }), {
+      code: 'EINVALIDARGUMENT',
+      message: 'Expected 12 values (x and y of 6 points) for Tsne initial but received 11',
+    });
+    assert.throws(() => meanSilhouette(new Float64Array(3), [0, 1]), {
+      code: 'EINVALIDARGUMENT',
+      message: 'Expected 4 values (x and y of 2 points) for meanSilhouette coordinates but received 3',
+    });
+  });
+
   test('refuses fewer than five rows', () => {
-    assert.throws(() => Tsne.embed(new Float32Array(8), 2), /at least 5 rows/);
+    assert.throws(() => Tsne.embed(new Float32Array(8), 2), { code: 'EINVALIDARGUMENT', message: 'Expected at least 5 rows for Tsne vectors but received 4' });
   });
 });

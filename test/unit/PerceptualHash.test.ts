@@ -58,8 +58,9 @@ describe('PerceptualHasher', () => {
     assert.deepEqual(hashInputSize('ahash', 16), { width: 16, height: 16 });
     assert.deepEqual(hashInputSize('whash', 4), { width: 256, height: 256 });
     assert.equal(new PerceptualHasher('dhash', 16).bits, 256);
-    assert.throws(() => new PerceptualHasher('whash', 6), RangeError);
-    assert.throws(() => new PerceptualHasher('phash', 1), RangeError);
+    assert.throws(() => new PerceptualHasher('whash', 6), { code: 'EINVALIDARGUMENT', message: 'Expected a power of two that divides 256 for PerceptualHasher hashSize with whash but received 6' });
+    assert.throws(() => new PerceptualHasher('phash', 1), { code: 'EINVALIDARGUMENT', message: 'Expected integer between 2 and 64 for PerceptualHasher hashSize but received 1' });
+    assert.throws(() => new PerceptualHasher('dhash', 2).hash(new Uint8Array(5)), { code: 'EINVALIDARGUMENT', message: 'Expected at least 6 bytes (a 3x2 grey picture) for PerceptualHasher dhash grey but received 5' });
   });
 
   test('dhash sets a bit where the right neighbour is brighter; ahash where a pixel reaches the mean', () => {
@@ -84,7 +85,7 @@ describe('PerceptualHasher', () => {
   test('hashToHex packs bits as numpy.packbits does; differingBits counts differing bits', () => {
     assert.equal(hashToHex([1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0]), '81f0');
     assert.equal(differingBits([1, 0, 1, 1], [1, 1, 0, 1]), 2);
-    assert.throws(() => differingBits([1], [1, 0]), RangeError);
+    assert.throws(() => differingBits([1], [1, 0]), { code: 'EINVALIDARGUMENT', message: 'Expected hashes of the same length for differingBits but received 1 and 2 bits' });
   });
 
   test('the embedder reports the Hamming metric, 64 dimensions and imagededup\'s 10-bit default, scaled for other sizes', async () => {

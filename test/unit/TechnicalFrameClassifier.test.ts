@@ -61,6 +61,13 @@ describe('TechnicalFrameClassifier', () => {
     assert.equal(lenient.classify(greyFrame(() => 120)).kind, null, 'variance 0 is not below 0');
   });
 
+  test('refuses a frame whose bytes do not hold its size', () => {
+    assert.throws(() => new TechnicalFrameClassifier().classify({ data: new Uint8Array(11), width: 2, height: 2 }), {
+      code: 'EINVALIDARGUMENT',
+      message: 'Expected at least 12 bytes (a 2x2 RGB picture) for TechnicalFrameClassifier frame but received 11',
+    });
+  });
+
   test('grey is ITU-R 601 luma rounded as OpenCV 4 does', () => {
     const grey = new Uint8Array(4);
     rgbToGrey(Uint8Array.of(255, 0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 250), grey, 4);

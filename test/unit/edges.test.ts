@@ -68,7 +68,7 @@ describe('edges (PySceneDetect _detect_edges with OpenCV Canny and dilate)', () 
   });
 
   test('rejects an even or too small kernel', () => {
-    assert.throws(() => new EdgeDetector(8, 8, 4), RangeError);
-    assert.throws(() => new EdgeDetector(8, 8, 1), RangeError);
+    assert.throws(() => new EdgeDetector(8, 8, 4), { code: 'EINVALIDARGUMENT', message: 'Expected an odd integer of at least 3 for EdgeDetector kernelSize but received 4' });
+    assert.throws(() => new EdgeDetector(8, 8, 1), { code: 'EINVALIDARGUMENT', message: 'Expected an odd integer of at least 3 for EdgeDetector kernelSize but received 1' });
   });
 });

@@ -55,6 +55,9 @@ describe('rgbToHsv (OpenCV 8-bit BGR2HSV)', () => {
   });
 
   test('rejects planes that do not match the image', () => {
-    assert.throws(() => rgbToHsvPlanes(new Uint8Array(6), new Uint8Array(3), new Uint8Array(3), new Uint8Array(3)), RangeError);
+    assert.throws(
+      () => rgbToHsvPlanes(new Uint8Array(6), new Uint8Array(3), new Uint8Array(3), new Uint8Array(3)),
+      { code: 'EINVALIDARGUMENT', message: "Expected at least 9 RGB bytes and saturation and value planes of at least 3 values (the hue plane's length) for rgbToHsvPlanes but received 6 bytes and planes of 3 and 3" },
+    );
   });
 });

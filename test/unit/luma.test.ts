@@ -37,11 +37,16 @@ describe('OpenCV conversions and resizing', () => {
   });
 
   test('enlarging is rejected', () => {
-    assert.throws(() => new AreaResizer(8, 8, 16, 4), RangeError);
+    assert.throws(() => new AreaResizer(8, 8, 16, 4), { code: 'EINVALIDARGUMENT', message: 'Expected a picture of at least 16x4 for AreaResizer but received 8x8: the analysis frames are too small for this hash size' });
   });
 });
 
 describe('LowFrequencyDct', () => {
+  test('refuses more coefficients than samples', () => {
+    assert.throws(() => new LowFrequencyDct(4, 5), { code: 'EINVALIDARGUMENT', message: 'Expected integer between 1 and 4 for LowFrequencyDct keep but received 5' });
+    assert.throws(() => new LowFrequencyDct(0, 1), { code: 'EINVALIDARGUMENT', message: 'Expected integer of at least 1 for LowFrequencyDct size but received 0' });
+  });
+
   test('is the orthonormal DCT-II: a constant image has only the DC term, N * value', () => {
     const dct = new LowFrequencyDct(8, 4);
     const output = new Float64Array(16);

@@ -60,8 +60,8 @@ describe('chooseRepresentatives', () => {
 
   test('rejects an empty cluster and a member that is not a row', () => {
     const vectors = rows([[0, 0], [1, 0]]);
-    assert.throws(() => chooseRepresentatives(vectors, 2, 'euclidean', [[]]), RangeError);
-    assert.throws(() => chooseRepresentatives(vectors, 2, 'euclidean', [[0, 2]]), RangeError);
+    assert.throws(() => chooseRepresentatives(vectors, 2, 'euclidean', [[]]), { code: 'EINVALIDARGUMENT', message: 'Expected at least one member in cluster 0 for chooseRepresentatives clusters but received an empty list' });
+    assert.throws(() => chooseRepresentatives(vectors, 2, 'euclidean', [[0, 2]]), { code: 'EINVALIDARGUMENT', message: 'Expected the index of one of the 2 rows in cluster 0 for chooseRepresentatives clusters but received 2' });
   });
 });
 

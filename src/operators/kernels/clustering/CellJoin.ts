@@ -1,3 +1,5 @@
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
 import type { MatrixProduct } from './matrixProduct.js';
 import { seededRandom } from '../../../core/seededRandom.js';
 import { type Metric, pairDistance, rowCount, rowNorms } from './distance.js';
@@ -107,12 +109,13 @@ export class CellJoin {
     private readonly product: MatrixProduct,
     settings: Partial<CellSettings> = {},
   ) {
-    if (product.dimensions !== dimensions) throw new RangeError(`the matrix product is for ${product.dimensions} dimensions, not ${dimensions}`);
+    if (product.dimensions !== dimensions) throw argumentError(messages.matrixProductDimensions('CellJoin product', dimensions, product.dimensions));
     this.settings = { ...DEFAULT_CELL_SETTINGS, ...settings };
     for (const name of ['cellSize', 'probes', 'samplePerCell', 'iterations'] as const) {
       const value = this.settings[name];
       const least = name === 'iterations' ? 0 : 1;
-      if (!Number.isInteger(value) || value < least) throw new RangeError(`cells.${name} must be an integer of at least ${least}, not ${value}`);
+      // No upper bounds: probes beyond the cell count are clamped, and large cells only cost time.
+      if (!Number.isInteger(value) || value < least) throw argumentError(messages.expectedIntegerAtLeast(`CellJoin ${name}`, least, value));
     }
     this.rows = rowCount(vectors, dimensions);
     this.scale = new Float64Array(this.rows);

@@ -1,4 +1,6 @@
-import { BoundedDistance, type Metric, isMetric, rowCount, rowNorms } from './distance.js';
+import { argumentError, requireOneOf } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+import { BoundedDistance, METRICS, type Metric, rowCount, rowNorms } from './distance.js';
 
 /**
  * Answers "which points lie within epsilon of point `index`?". DBSCAN only ever asks this, so an
@@ -77,11 +79,15 @@ export interface DbscanSettings {
   readonly neighbourhoodQuery?: NeighbourhoodQueryFactory;
 }
 
-/** Throws a RangeError for settings DBSCAN cannot work with. */
-export function assertDbscanSettings(settings: Pick<DbscanSettings, 'epsilon' | 'minSamples' | 'metric'>): void {
-  if (!(settings.epsilon >= 0) || !Number.isFinite(settings.epsilon)) throw new RangeError(`epsilon must be a finite number >= 0, got ${settings.epsilon}`);
-  if (!Number.isInteger(settings.minSamples) || settings.minSamples < 1) throw new RangeError(`minSamples must be an integer >= 1, got ${settings.minSamples}`);
-  if (!isMetric(settings.metric)) throw new RangeError(`unknown metric ${String(settings.metric)}`);
+/**
+ * Throws an EINVALIDARGUMENT PiaggioError for settings DBSCAN cannot work with; `owner` names the
+ * entry point in the message (`runDbscan epsilon`), since runDbscan checks with this too.
+ */
+export function assertDbscanSettings(settings: Pick<DbscanSettings, 'epsilon' | 'minSamples' | 'metric'>, owner = 'Dbscan'): void {
+  // No upper bound: a huge radius is a legitimate way to ask for one cluster.
+  if (!(settings.epsilon >= 0) || !Number.isFinite(settings.epsilon)) throw argumentError(messages.expectedNumberAtLeast(`${owner} epsilon`, 0, settings.epsilon));
+  if (!Number.isInteger(settings.minSamples) || settings.minSamples < 1) throw argumentError(messages.expectedIntegerAtLeast(`${owner} minSamples`, 1, settings.minSamples));
+  requireOneOf(`${owner} metric`, settings.metric, METRICS);
 }
 
 /** Label of a point that belongs to no cluster. */

@@ -220,7 +220,7 @@ export class HnswRangeSearch implements RangeSearch {
 
 /**
  * {@link NeighbourhoodQuery} through one HNSW index over all rows, on the calling thread: plugs
- * into the sequential {@link Dbscan} (scikit-learn's algorithm). runDbscan.ts uses the same
+ * into the sequential {@link Dbscan} (scikit-learn's algorithm). shardedDbscan.ts uses the same
  * {@link HnswRangeSearch} sharded over worker threads for large inputs.
  */
 export class HnswNeighbourhoodQuery implements NeighbourhoodQuery {

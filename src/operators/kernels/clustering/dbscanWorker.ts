@@ -1,5 +1,5 @@
 /**
- * Worker thread of runDbscan.ts: builds the shards it is given over the shared vectors, then
+ * Worker thread of the sharded DBSCAN (dbscanWorkerPool.ts starts it): builds the shards it is given over the shared vectors, then
  * answers batches of neighbourhood queries until it is told to stop. The vectors and norms arrive
  * as views of SharedArrayBuffers (no copy); answers go back as transferred buffers.
  *
@@ -21,6 +21,7 @@ export type WorkerReply =
 export type WorkerRequest = ({ readonly type: 'search'; readonly id: number } & BatchRequest) | { readonly type: 'stop' };
 
 const port = parentPort;
+// Only dbscanWorkerPool.ts starts this module, always as a worker: an internal invariant, no user can reach it.
 if (!port) throw new Error('dbscanWorker.ts runs as a worker thread only');
 
 const setup = workerData as ShardSetup;

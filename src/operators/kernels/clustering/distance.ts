@@ -8,6 +8,9 @@
  * the DBSCAN radius is counted the same way whichever path measured it.
  */
 
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 /**
  * `hamming` is for perceptual-hash bit vectors stored as 0/1 floats: the number of components that
  * differ, so epsilon is a number of bits. (scikit-learn's 'hamming' is that count divided by the
@@ -23,10 +26,9 @@ export function isMetric(value: unknown): value is Metric {
 
 /** Number of rows in `vectors`; throws when the length is not a whole number of rows. */
 export function rowCount(vectors: Float32Array, dimensions: number): number {
-  if (!Number.isInteger(dimensions) || dimensions < 1) throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`);
-  if (vectors.length % dimensions !== 0) {
-    throw new RangeError(`vectors has ${vectors.length} values, which is not a whole number of ${dimensions}-dimensional rows`);
-  }
+  // The same sentences as clusterArray's own checks, which run first for library callers.
+  if (!Number.isInteger(dimensions) || dimensions < 1) throw argumentError(messages.expectedPositiveInteger('dimensions', dimensions));
+  if (vectors.length % dimensions !== 0) throw argumentError(messages.vectorsNotWholeRows(vectors.length, dimensions));
   return vectors.length / dimensions;
 }
 
@@ -152,7 +154,7 @@ export function distancesFrom(
   norms?: Float64Array,
 ): Float64Array {
   const rows = vectors.length / dimensions;
-  if (out.length < rows) throw new RangeError(`out holds ${out.length} distances but there are ${rows} rows`);
+  if (out.length < rows) throw argumentError(messages.expectedDistanceRoom('distancesFrom out', rows, out.length));
   if (metric === 'euclidean') {
     for (let j = 0; j < rows; j++) out[j] = euclideanDistance(vectors, dimensions, i, j);
     return out;
@@ -161,7 +163,7 @@ export function distancesFrom(
     for (let j = 0; j < rows; j++) out[j] = hammingDistance(vectors, dimensions, i, j);
     return out;
   }
-  if (!norms || norms.length < rows) throw new RangeError('cosine distances need the row norms from rowNorms(vectors, dimensions)');
+  if (!norms || norms.length < rows) throw argumentError(messages.expectedRowNorms('distancesFrom norms', rows, norms?.length));
   for (let j = 0; j < rows; j++) out[j] = cosineDistanceWithNorms(vectors, dimensions, i, j, norms);
   return out;
 }

@@ -47,7 +47,7 @@ export class RowList {
 
 /**
  * Neighbourhood queries over one shard (a contiguous range of rows) of the vectors: the building
- * block of the parallel DBSCAN in runDbscan.ts, where each worker thread answers every query
+ * block of the sharded DBSCAN (shardedDbscan.ts), where each worker thread answers every query
  * against the shards it holds and the answers are merged.
  */
 export interface RangeSearch {

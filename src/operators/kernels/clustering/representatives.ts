@@ -1,3 +1,5 @@
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
 import { type Metric, pairDistance, rowCount, rowNorms } from './distance.js';
 
 /**
@@ -57,9 +59,9 @@ export function chooseRepresentatives(
   const sums = new Float64Array(largest);
 
   return clusters.map((members, clusterIndex) => {
-    if (members.length === 0) throw new RangeError(`cluster ${clusterIndex} has no members`);
+    if (members.length === 0) throw argumentError(messages.emptyCluster('chooseRepresentatives clusters', clusterIndex));
     for (const member of members) {
-      if (!Number.isInteger(member) || member < 0 || member >= rows) throw new RangeError(`cluster ${clusterIndex} names row ${member}, but there are ${rows} rows`);
+      if (!Number.isInteger(member) || member < 0 || member >= rows) throw argumentError(messages.clusterMemberNotRow('chooseRepresentatives clusters', clusterIndex, rows, member));
     }
     const linear = metric === 'cosine' ? cosineSums(vectors, dimensions, members, norms) : metric === 'hamming' ? bitSums(vectors, dimensions, members) : undefined;
     if (linear) return bestOf(members, linear, sharpness);

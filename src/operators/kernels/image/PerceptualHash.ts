@@ -19,6 +19,9 @@
  * keeps its work arrays, so hashing frame after frame allocates only the returned vector.
  */
 
+import { argumentError, requireIntegerBetween } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 export const PERCEPTUAL_HASHES = ['phash', 'dhash', 'ahash', 'whash'] as const;
 export type PerceptualHashKind = (typeof PERCEPTUAL_HASHES)[number];
 
@@ -55,9 +58,10 @@ export class PerceptualHasher {
   private readonly scratch: Float64Array;
 
   constructor(kind: PerceptualHashKind, hashSize = 8) {
-    if (!Number.isInteger(hashSize) || hashSize < 2 || hashSize > 64) throw new RangeError(`hashSize must be an integer from 2 to 64, got ${hashSize}`);
+    requireIntegerBetween('PerceptualHasher hashSize', hashSize, 2, 64);
+    // The wavelet halves the picture once a level, down from 256 pixels a side.
     if (kind === 'whash' && (256 % hashSize !== 0 || (hashSize & (hashSize - 1)) !== 0)) {
-      throw new RangeError(`whash needs a power-of-two hashSize that divides 256, got ${hashSize}`);
+      throw argumentError(messages.expectedPowerOfTwoDividing('PerceptualHasher hashSize with whash', 256, hashSize));
     }
     this.kind = kind;
     this.hashSize = hashSize;
@@ -79,7 +83,7 @@ export class PerceptualHasher {
   /** Hashes a `inputWidth x inputHeight` greyscale picture (one byte a pixel, row after row). */
   hash(grey: Uint8Array): Float32Array {
     if (grey.length < this.inputWidth * this.inputHeight) {
-      throw new RangeError(`${this.kind} needs a ${this.inputWidth}x${this.inputHeight} grey picture (${this.inputWidth * this.inputHeight} bytes), got ${grey.length}`);
+      throw argumentError(messages.expectedPictureBytes(`PerceptualHasher ${this.kind} grey`, this.inputWidth, this.inputHeight, 'grey', grey.length));
     }
     switch (this.kind) {
       case 'phash':
@@ -161,7 +165,7 @@ export class PerceptualHasher {
 
 /** Differing bits between two 0/1 vectors (what the 'hamming' metric measures), for tests and tools. */
 export function differingBits(first: ArrayLike<number>, second: ArrayLike<number>): number {
-  if (first.length !== second.length) throw new RangeError(`hashes of ${first.length} and ${second.length} bits cannot be compared`);
+  if (first.length !== second.length) throw argumentError(messages.hashLengthsDiffer('differingBits', first.length, second.length));
   let differing = 0;
   for (let index = 0; index < first.length; index += 1) if (first[index] !== second[index]) differing += 1;
   return differing;

@@ -1,3 +1,6 @@
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 /** Why a frame carries no content worth a keyframe. */
 export type TechnicalFrameKind = 'black' | 'white' | 'uniform';
 
@@ -108,7 +111,7 @@ export class TechnicalFrameClassifier {
   classify(frame: { readonly data: Uint8Array; readonly width: number; readonly height: number }): TechnicalFrameVerdict {
     const pixels = frame.width * frame.height;
     if (frame.data.length < pixels * 3) {
-      throw new RangeError(`TechnicalFrameClassifier: ${frame.data.length} bytes do not hold a ${frame.width}x${frame.height} RGB frame`);
+      throw argumentError(messages.expectedPictureBytes('TechnicalFrameClassifier frame', frame.width, frame.height, 'RGB', frame.data.length));
     }
     if (this.grey.length !== pixels) this.grey = new Uint8Array(pixels);
     const grey = this.grey;

@@ -1,3 +1,6 @@
+import { argumentError, requireIntegerBetween } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 /**
  * The low-frequency corner of a 2-D DCT-II with orthonormal scaling, as `cv2.dct` computes for a
  * square float image: X[u][v] = c(u) c(v) (2 / N) sum_x sum_y f[y][x] cos((2y+1)u pi / 2N) cos((2x+1)v pi / 2N),
@@ -13,9 +16,8 @@ export class LowFrequencyDct {
   private readonly partial: Float64Array;
 
   constructor(size: number, keep: number) {
-    if (!Number.isInteger(size) || !Number.isInteger(keep) || keep < 1 || keep > size) {
-      throw new RangeError(`LowFrequencyDct: need 1 <= keep <= size (integers), got size ${size}, keep ${keep}`);
-    }
+    if (!Number.isInteger(size) || size < 1) throw argumentError(messages.expectedIntegerAtLeast('LowFrequencyDct size', 1, size));
+    requireIntegerBetween('LowFrequencyDct keep', keep, 1, size);
     this.size = size;
     this.keep = keep;
     this.cosines = new Float64Array(keep * size);

@@ -6,6 +6,9 @@
  * suppression in four directions with OpenCV's fixed-point tangents, hysteresis over 8 neighbours.
  */
 
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 /** tan(22.5 degrees) in OpenCV's 15-bit fixed point (canny.cpp `TG22`). */
 const TANGENT_22_5 = Math.trunc(0.4142135623730950488016887242097 * (1 << 15) + 0.5);
 const CANNY_SHIFT = 15;
@@ -76,7 +79,7 @@ export class EdgeDetector {
 
   constructor(width: number, height: number, kernelSize = estimatedKernelSize(width, height)) {
     if (!Number.isInteger(kernelSize) || kernelSize < 3 || kernelSize % 2 === 0) {
-      throw new RangeError(`EdgeDetector: kernelSize must be an odd integer >= 3, got ${kernelSize}`);
+      throw argumentError(messages.expectedOddIntegerAtLeast('EdgeDetector kernelSize', 3, kernelSize));
     }
     this.width = width;
     this.height = height;

@@ -8,6 +8,9 @@
  * floating-point formula rounds differently for a few percent of colours, which moves scores.
  */
 
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 const FIXED_POINT_SHIFT = 12;
 const FIXED_POINT_HALF = 1 << (FIXED_POINT_SHIFT - 1);
 /** OpenCV's 8-bit hue range: degrees halved so that hue fits a byte. */
@@ -38,7 +41,7 @@ export function rgbToHsv(red: number, green: number, blue: number): [hue: number
 export function rgbToHsvPlanes(rgb: Uint8Array, hue: Uint8Array, saturation: Uint8Array, value: Uint8Array): void {
   const pixels = hue.length;
   if (rgb.length < pixels * 3 || saturation.length < pixels || value.length < pixels) {
-    throw new RangeError(`rgbToHsvPlanes: ${rgb.length} RGB bytes and planes of ${hue.length}, ${saturation.length}, ${value.length} do not describe the same image`);
+    throw argumentError(messages.expectedPicturePlanes('rgbToHsvPlanes', pixels, rgb.length, saturation.length, value.length));
   }
   for (let pixel = 0, offset = 0; pixel < pixels; pixel += 1, offset += 3) {
     const red = rgb[offset];

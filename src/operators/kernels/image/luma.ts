@@ -4,6 +4,9 @@
  * resize with cv2.resize). Every function writes into caller-owned arrays.
  */
 
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 /**
  * The Y plane of `cv2.cvtColor(bgr, COLOR_BGR2YUV)`: `(4899 R + 9617 G + 1868 B + 8192) >> 14`
  * (checked against OpenCV 4.6 over all 16.7 million colours).
@@ -93,7 +96,7 @@ export class AreaResizer {
 
   constructor(sourceWidth: number, sourceHeight: number, width: number, height: number) {
     if (width > sourceWidth || height > sourceHeight) {
-      throw new RangeError(`AreaResizer: cannot shrink ${sourceWidth}x${sourceHeight} to ${width}x${height}; the analysis frames are too small for this hash size`);
+      throw argumentError(messages.pictureTooSmallToShrink('AreaResizer', sourceWidth, sourceHeight, width, height));
     }
     this.sourceWidth = sourceWidth;
     this.sourceHeight = sourceHeight;

@@ -1,3 +1,5 @@
+import { argumentError, requireIntegerBetween } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
 import { rowCount } from '../clustering/distance.js';
 import { seededRandom } from '../../../core/seededRandom.js';
 
@@ -45,10 +47,8 @@ export class Pca {
    */
   static fit(vectors: Float32Array, dimensions: number, componentCount = 2, settings: PcaSettings = {}): Pca {
     const rows = rowCount(vectors, dimensions);
-    if (rows < 1) throw new RangeError('Pca.fit needs at least one row');
-    if (!Number.isInteger(componentCount) || componentCount < 1 || componentCount > dimensions) {
-      throw new RangeError(`componentCount must be an integer between 1 and ${dimensions}, got ${componentCount}`);
-    }
+    if (rows < 1) throw argumentError(messages.expectedRowsAtLeast('Pca vectors', 1, rows));
+    requireIntegerBetween('Pca componentCount', componentCount, 1, dimensions);
     const mean = columnMeans(vectors, dimensions, rows);
     const centred = new Float64Array(rows * dimensions);
     let sumOfSquares = 0;

@@ -1,3 +1,5 @@
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
 import { rowCount } from '../clustering/distance.js';
 import { Pca, seededRandom } from './Pca.js';
 
@@ -38,7 +40,7 @@ const MACHINE_EPSILON = 2.220446049250313e-16;
 export class Tsne {
   static embed(vectors: Float32Array, dimensions: number, settings: TsneSettings = {}): Float64Array {
     const rows = rowCount(vectors, dimensions);
-    if (rows < TSNE_MINIMUM_ROWS) throw new RangeError(`t-SNE needs at least ${TSNE_MINIMUM_ROWS} rows, got ${rows}`);
+    if (rows < TSNE_MINIMUM_ROWS) throw argumentError(messages.expectedRowsAtLeast('Tsne vectors', TSNE_MINIMUM_ROWS, rows));
     const perplexity = Math.min(settings.perplexity ?? 30, (rows - 1) / 3);
     const iterations = settings.iterations ?? 750;
     const exaggerationIterations = Math.min(settings.exaggerationIterations ?? 250, iterations);
@@ -46,7 +48,7 @@ export class Tsne {
     const data = settings.cosine === false ? vectors : normalizedRows(vectors, dimensions, rows);
 
     const affinities = jointProbabilities(squaredDistances(data, dimensions, rows), rows, perplexity);
-    if (settings.initial && settings.initial.length !== rows * 2) throw new RangeError(`initial has ${settings.initial.length} values; ${rows} rows need ${rows * 2}`);
+    if (settings.initial && settings.initial.length !== rows * 2) throw argumentError(messages.expectedCoordinates('Tsne initial', rows, settings.initial.length));
     const embedding = initialEmbedding(data, dimensions, rows, settings.initial);
     const learningRate = Math.max(rows / earlyExaggeration / 4, 50);
     const update = new Float64Array(rows * 2);

@@ -1,3 +1,6 @@
+import { argumentError } from '../../../core/arguments.js';
+import { messages } from '../../../core/messages.js';
+
 /**
  * Mean silhouette coefficient (Rousseeuw, 1987) of labelled 2-D points, with Euclidean distance:
  * for each point, a = mean distance to the other members of its cluster, b = smallest mean
@@ -8,7 +11,7 @@
  */
 export function meanSilhouette(coordinates: Float64Array, labels: readonly number[]): number | undefined {
   const count = labels.length;
-  if (coordinates.length !== count * 2) throw new RangeError(`coordinates has ${coordinates.length} values for ${count} labels; expected ${count * 2}`);
+  if (coordinates.length !== count * 2) throw argumentError(messages.expectedCoordinates('meanSilhouette coordinates', count, coordinates.length));
   const clusterIndex = new Map<number, number>();
   for (const label of labels) if (!clusterIndex.has(label)) clusterIndex.set(label, clusterIndex.size);
   if (clusterIndex.size < 2) return undefined;
