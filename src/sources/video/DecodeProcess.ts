@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { PiaggioError } from '../../core/errors.js';
+import { messages } from '../../core/messages.js';
+
+/** What a {@link DecodeProcess} reports, in the order ffmpeg produces it; nothing after kill(). */
+export interface DecodeProcessEvents {
+  /** A chunk of raw frames from stdout; return false to pause stdout until {@link DecodeProcess.resume}. */
+  readonly stdout: (chunk: Buffer) => boolean;
+  /** The complete lines (without newlines) of one chunk of stderr; a last unterminated line comes just before `close`. */
+  readonly stderrLines: (lines: readonly string[]) => void;
+  /** ffmpeg could not be started (or signalled): Node's error. */
+  readonly error: (error: Error) => void;
+  /** ffmpeg exited and both pipes ended, so every byte and every log line has been reported. */
+  readonly close: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+/**
+ * One ffmpeg child for one decode: spawns it with stdin ignored and both output pipes read, splits
+ * its stderr (as utf8) into lines, passes stdout on with pause and resume, and kills it.
+ *
+ * Why two steps (construct, then {@link listen}): the caller's `onProcess` hook must see the child
+ * before this attaches its own listeners, and the caller must hold the process before that hook
+ * runs, so that a hook that throws still leads to kill().
+ *
+ * Resources: the child process and its two pipes. {@link kill} sends SIGKILL unless the child has
+ * already exited, destroys both pipes, and silences every later event; call it on every teardown.
+ */
+export class DecodeProcess {
+  readonly child: ChildProcess;
+  private killed = false;
+  private partialLine = '';
+
+  constructor(ffmpegPath: string, args: readonly string[]) {
+    this.child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  }
+
+  /** Attaches `events` to the child's pipes and exit. Call once, right after construction. */
+  listen(events: DecodeProcessEvents): void {
+    const { child } = this;
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (text: string) => {
+      if (this.killed) return;
+      const lines = (this.partialLine + text).split('\n');
+      this.partialLine = lines.pop() ?? '';
+      events.stderrLines(lines);
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (this.killed) return;
+      if (!events.stdout(chunk)) child.stdout!.pause();
+    });
+    child.on('error', (error) => {
+      if (this.killed) return;
+      events.error(error);
+    });
+    child.on('close', (code, signal) => {
+      if (this.killed) return;
+      if (this.partialLine !== '') events.stderrLines([this.partialLine]);
+      this.partialLine = '';
+      if (this.killed) return;
+      events.close(code, signal);
+    });
+  }
+
+  /** Resumes stdout after `stdout` returned false. */
+  resume(): void {
+    if (!this.killed) this.child.stdout?.resume();
+  }
+
+  /** Ends the child (SIGKILL unless it has exited) and its pipes; idempotent. */
+  kill(): void {
+    if (this.killed) return;
+    this.killed = true;
+    const { child } = this;
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
+}
+
+/** How one decode ended, as {@link decodeEndError} judges it. */
+export interface DecodeEnd {
+  /** ffmpeg's exit code (null when a signal ended it) and that signal. */
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** ffmpeg's last error line (ShowinfoLog.lastError). */
+  readonly lastError: string | undefined;
+  /** Frames whose pixels came without a showinfo time. */
+  readonly untimedFrames: number;
+  /** Frames emitted. */
+  readonly emitted: number;
+  /** Whether this was a decode of every frame from the start (no keyframesOnly, no seekTo). */
+  readonly wholeDecode: boolean;
+  /** The probe's frame count (an estimate for some containers). */
+  readonly probedFrames: number;
+}
+
+/**
+ * The error a decode of `path` that ended as `end` says, or undefined when it succeeded. Pure.
+ * A non-zero exit reports ffmpeg's last error line (or the signal or code); frames left without a
+ * time mean the log lost lines; a whole decode that yields no frame where the probe counts some is
+ * a video that cannot be read, not one without scenes (a shortfall alone proves nothing, since
+ * containers estimate the count, and keyframe-only or seeking decodes may rightly find none).
+ */
+export function decodeEndError(path: string, end: DecodeEnd): PiaggioError | undefined {
+  if (end.code !== 0) {
+    const reason = end.lastError ?? (end.signal ? `ffmpeg was killed by ${end.signal}` : `ffmpeg exited with code ${end.code}`);
+    return new PiaggioError('EDECODE', messages.videoDecodeFailed(path, reason));
+  }
+  if (end.untimedFrames > 0) {
+    return new PiaggioError('EDECODE', messages.videoDecodeFailed(path, `${end.untimedFrames} frames came without a timestamp in ffmpeg's log`));
+  }
+  if (end.emitted === 0 && end.wholeDecode && end.probedFrames > 0) {
+    return new PiaggioError('EDECODE', messages.videoDecodedNothing(path, end.probedFrames));
+  }
+  return undefined;
+}
