@@ -1,52 +1,76 @@
 /**
- * piaggio as a library: every stage the CLI uses, so pipelines can be rebuilt, reordered or
- * extended in code. Sources emit pooled frames; each operator's TSDoc says what it emits, how it
- * handles backpressure and what it releases.
+ * piaggio as a library: the stages the CLI is built from, so pipelines can be rebuilt, reordered or
+ * extended in code, and the pipelines themselves with typed options. Read it top to bottom as the
+ * data flows: pipelines, sources, operators, sinks, models, then the core types they share. Sources
+ * emit pooled frames; each operator's TSDoc says what it emits, how it handles backpressure and what
+ * it releases. The algorithms under the operators (scene detectors, DBSCAN, projections) are
+ * exported from 'piaggio/kernels'.
  */
 
-// Core types and utilities
-export type { Frame, FrameInfo, Candidate, EmbeddedCandidate } from './core/frame.js';
-export { frameInfoOf, ownedFrame } from './core/frame.js';
-export { FramePool } from './core/FramePool.js';
-export type { Scene, SceneFrame } from './core/scenes.js';
-export { SceneListBuilder } from './core/SceneListBuilder.js';
-export { PiaggioError, isPiaggioError } from './core/errors.js';
-export { messages } from './core/messages.js';
+// Pipelines: the presets behind the CLI commands. Options are validated here, once, with the CLI's sentences.
 export {
-  resolveOptions,
-  pickOptions,
-  parseFramesOrSeconds,
-  framesAt,
-  flagNameOf,
-  type OptionDeclaration,
-  type OptionDeclarations,
-  type OptionValues,
-  type OptionInput,
-  type FramesOrSeconds,
-} from './core/options.js';
-export type { ProgressEvent, ProgressListener } from './core/progress.js';
-export { runObservable } from './core/runObservable.js';
-export { analysisDimensions, analysisFilter } from './core/analysisSize.js';
+  detectScenes,
+  scenesPipelineOptions,
+  scenesOwnOptions,
+  type ScenesOptions,
+  type SceneDetectionResult,
+  type DetectScenesSettings,
+} from './pipelines/scenes.js';
+export {
+  detectScenesFast,
+  fastScenesOptions,
+  fastScenesPipelineOptions,
+  FAST_DETECTORS,
+  type FastScenesOptions,
+  type FastSceneDetectionResult,
+  type FastPassReport,
+  type FastScenesSettings,
+} from './pipelines/fastScenes.js';
+export { runKeyframes, keyframesPipelineOptions, keyframesOwnOptions, type KeyframesOptions, type KeyframesResult } from './pipelines/keyframes.js';
+export { runDedup, dedupPipelineOptions, type DedupOptions, type DedupResult } from './pipelines/dedup.js';
+export { runBatch, type BatchItem, type BatchResult, type BatchSpec } from './pipelines/batch.js';
+export {
+  PRESETS,
+  findPreset,
+  presetNames,
+  buildPipeline,
+  presetPipelineOptions,
+  type Preset,
+  type PresetKind,
+  type PresetOptions,
+  type PipelineSpec,
+  type BuiltPipeline,
+  type PipelineResult,
+} from './pipelines/presets.js';
+export {
+  clusterArray,
+  clusterNpyFile,
+  clusterArrayOptions,
+  type ClusterArrayOptions,
+  type ClusterArrayResult,
+  type ClusterArraySettings,
+} from './pipelines/cluster.js';
+export { createEmbedder, loadEncoder, encoderOptions, embedderOptions, type CreatedEmbedder, type EncoderOptions } from './pipelines/loadEncoder.js';
 
-// Sources
-export { locateFfmpeg, type FfmpegLocation } from './core/locateFfmpeg.js';
+// Sources: frames from a video or a folder of images, pulled through a frame pool.
 export { probeVideo, type VideoProbe } from './sources/probeVideo.js';
 export { fromVideo, fromVideoOptions, type FromVideoOptions } from './sources/fromVideo.js';
 export { fromVideoKeyframes, fromVideoRange, type PartialDecodeOptions, type RangeDecodeOptions } from './sources/fromVideoKeyframes.js';
-export { readPacketTable, PacketTable, PacketTableUnusable } from './sources/packetTable.js';
 export { fromImageDirectory, fromImageDirectoryOptions, listImageFiles, IMAGE_EXTENSIONS, type FromImageDirectoryOptions } from './sources/fromImageDirectory.js';
+export { expandVideoInputs, VIDEO_EXTENSIONS, type ExpandedVideoInputs } from './sources/videoInputs.js';
+export { DecodeErrorCounter } from './sources/DecodeErrorCounter.js';
 
-// Operators
+// Operators: the stages between a source and a sink.
 export {
   detectSceneCuts,
   detectSceneCutsOptions,
   createSceneCutDetector,
   resolveSceneCutSettings,
   sceneCutDelay,
-  parseContentWeights,
   SCENE_DETECTORS,
   DETECTOR_THRESHOLDS,
   type DetectSceneCutsOptions,
+  type DetectSceneCutsSettings,
   type SceneDetectorName,
   type SceneTransition,
   type SceneMetricsListener,
@@ -54,104 +78,80 @@ export {
 export { selectCandidateFrames, selectCandidateFramesOptions, type SelectCandidateFramesOptions } from './operators/selectCandidateFrames.js';
 export { dropTechnicalFrames, dropTechnicalFramesOptions, type DropTechnicalFramesOptions } from './operators/dropTechnicalFrames.js';
 export { embedBatches, embedBatchesOptions, type BatchEncoder, type EmbedBatchesOptions } from './operators/embedBatches.js';
-export { clusterDbscan, clusterDbscanOptions, type Clustering, type Cluster, type ClusterDbscanOptions } from './operators/clusterDbscan.js';
+export { clusterDbscan, clusterDbscanOptions, decideClustering, dbscanProgressListener, DEFAULT_CLUSTERING, type ClusterDbscanOptions, type ClusterDbscanResources } from './operators/clusterDbscan.js';
+export { oneClusterPerCandidate } from './operators/oneClusterPerCandidate.js';
 
-// Kernels (pure algorithms, no RxJS)
-export { ContentDetector, ContentScorer, type ContentDetectorOptions, type ContentWeights } from './operators/kernels/scenes/ContentDetector.js';
-export type { SceneCutDetector, AnalysisFrame, FrameMetricsListener, CommonDetectorOptions } from './operators/kernels/scenes/SceneCutDetector.js';
-export { AdaptiveDetector, type AdaptiveDetectorOptions } from './operators/kernels/scenes/AdaptiveDetector.js';
-export { ThresholdDetector, THRESHOLD_METHODS, type ThresholdDetectorOptions, type ThresholdMethod } from './operators/kernels/scenes/ThresholdDetector.js';
-export { HistogramDetector, type HistogramDetectorOptions } from './operators/kernels/scenes/HistogramDetector.js';
-export { HashDetector, type HashDetectorOptions } from './operators/kernels/scenes/HashDetector.js';
-export { FlashGuard } from './operators/kernels/scenes/FlashGuard.js';
-export { TransitionDetector, TRANSITION_TYPES, type TransitionSpan, type TransitionType, type TransitionDetectorOptions } from './operators/kernels/scenes/TransitionDetector.js';
-export { EdgeDetector } from './operators/kernels/image/edges.js';
-export { StatsFileWriter } from './sinks/StatsFile.js';
-export { FlashFilter, type FlashFilterMode } from './operators/kernels/scenes/FlashFilter.js';
-export { rgbToHsv, rgbToHsvPlanes } from './operators/kernels/image/hsv.js';
-export { CandidateSelector } from './operators/kernels/scenes/CandidateSelector.js';
-export { TechnicalFrameClassifier, type TechnicalFrameKind } from './operators/kernels/image/TechnicalFrameClassifier.js';
-export { Dbscan, ExactNeighbourhoodQuery, NOISE, type NeighbourhoodQuery, type NeighbourhoodQueryFactory } from './operators/kernels/clustering/Dbscan.js';
-export { distance, METRICS, type Metric } from './operators/kernels/clustering/distance.js';
-export { chooseRepresentatives } from './operators/kernels/clustering/representatives.js';
-export { runDbscan, runCellDbscan, usesSequentialDbscan, EXACT_MAX_ROWS, HNSW_SHARDS, NEIGHBOUR_SEARCHES, type RunDbscanSettings, type DbscanResult, type DbscanProgress, type NeighbourSearch } from './operators/kernels/clustering/runDbscan.js';
-export { HnswNeighbourhoodQuery, HnswRangeSearch, DEFAULT_HNSW_SETTINGS, hnswNeighbourhoodQuery, type HnswSettings } from './operators/kernels/clustering/HnswNeighbourhoodQuery.js';
-export { CellJoin, DEFAULT_CELL_SETTINGS, type CellSettings, type CellJoinProgress, type NeighbourPairs } from './operators/kernels/clustering/CellJoin.js';
-export { OnnxMatrixProduct, JavaScriptMatrixProduct, gemmOnnxModel, type MatrixProduct } from './operators/kernels/clustering/matrixProduct.js';
-
-// Models
-export { MODEL_REGISTRY, DEFAULT_MODEL_ID, findModel, modelIds, type ModelEntry } from './models/registry.js';
-export { downloadModel, type DownloadSettings } from './models/download.js';
-export { cacheDirectory, modelCachePath } from './models/cache.js';
-export { resolveModel, loadImageEncoder, deriveModel } from './models/resolveModel.js';
-export { ImageEncoder, imageEncoderOptions, type ImageEncoderSettings } from './models/ImageEncoder.js';
-export { preprocessInto, Preprocessor, centreOffset, shorterSideResize, CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, type PreprocessSettings } from './models/preprocess.js';
-export { PillowResampler, axisCoefficients, type ResampleFilter } from './models/resample.js';
-export type { ImageEmbedder, EmbeddingMetric, EmbeddablePicture } from './models/embedder.js';
-export { WorkerImageEncoder, type WorkerImageEncoderSettings } from './models/WorkerImageEncoder.js';
-export { chooseExecutionProviders, detectProviderAvailability, DEVICES, type Device, type ExecutionProviderName } from './models/executionProviders.js';
-export { CachedEmbedder, FileHashes, type EmbeddingCacheSettings } from './models/embeddingCache.js';
-export { PerceptualHashEmbedder, DEFAULT_HAMMING_EPSILON } from './models/perceptualHash.js';
-export { PerceptualHasher, PERCEPTUAL_HASHES, differingBits, hashToHex, type PerceptualHashKind } from './operators/kernels/image/PerceptualHash.js';
-export { appendToOnnxGraph, type OnnxGraphAddition, type OnnxNodeSpec } from './models/onnxGraph.js';
-export { listModels, modelStatus, pullModel, type ModelStatus, type CachedState } from './models/modelStatus.js';
-
-// Sinks
+// Sinks: what a run writes.
 export { extractFrames, type FrameExtractionRequest } from './sinks/extractFrames.js';
-export { OutputDirectory, checkOutputFolder, outputDirectoryOptions, OUTPUT_MARKER, type OutputDirectorySettings, type OutputFolderState } from './sinks/OutputDirectory.js';
-export { checkSingleFileOutput } from './sinks/outputPaths.js';
+export {
+  OutputDirectory,
+  checkOutputFolder,
+  outputDirectoryOptions,
+  outputFolderOptions,
+  OUTPUT_MARKER,
+  type OutputDirectorySettings,
+  type OutputFolderState,
+} from './sinks/OutputDirectory.js';
 export { writeManifest, type Manifest, type ManifestItem, type ManifestCluster } from './sinks/manifest.js';
-export { readNpy, writeNpy, npyHeader, saveEmbeddingsOptions, type NpyMatrix, type SaveEmbeddingsOptions } from './sinks/npy.js';
+export { readNpy, writeNpy, saveEmbeddingsOptions, type NpyMatrix, type SaveEmbeddingsOptions } from './sinks/npy.js';
 export { keyframeFileName, sanitizeFileName } from './sinks/fileNames.js';
-export { sceneCsv, sceneEdl, writeSceneCsv, writeSceneEdl, formatTimecode, edlTimecode, type SceneCsvOptions, type SceneEdlOptions } from './sinks/sceneExports.js';
-export { splitVideo, splitVideoOptions, splitFileNames, type SplitMode, type SplitVideoOptions } from './sinks/splitVideo.js';
+export { writeKeyframesOptions } from './sinks/keyframeOptions.js';
+export { sceneCsv, sceneEdl, writeSceneCsv, writeSceneEdl, type SceneCsvOptions, type SceneEdlOptions } from './sinks/sceneExports.js';
+export { sceneExportOptions } from './sinks/sceneExportOptions.js';
+export { splitVideo, splitVideoOptions, type SplitMode, type SplitVideoOptions } from './sinks/splitVideo.js';
+export { writeSceneImages, sceneImageTimes, saveImagesOptions, type WriteSceneImagesSettings } from './sinks/sceneImages.js';
+export { StatsFileWriter } from './sinks/StatsFile.js';
 export {
   writePlots,
   plotOptions,
   projectEmbeddings,
   buildClusterScatterSpec,
   renderPlot,
-  compileToVega,
   type RunOutputInput,
   type PlotOptions,
   type WritePlotsOptions,
   type PlotsResult,
   type Projection,
   type ProjectionMethod,
-  type ScatterDatum,
-  type ScatterSpecOptions,
-  type RenderedPlot,
 } from './sinks/plots.js';
-export { writeContactSheets, contactSheetFileName, type ContactSheetOptions } from './sinks/contactSheets.js';
+export { writeContactSheets, type ContactSheetOptions } from './sinks/contactSheets.js';
 export { writeReport, type WriteReportOptions, type ReportResult } from './sinks/report.js';
-export { Thumbnails, type ThumbnailProvider, type RawPicture, type ThumbnailSettings } from './sinks/thumbnails.js';
-export { Pca, type PcaSettings } from './operators/kernels/projection/Pca.js';
-export { Tsne, type TsneSettings } from './operators/kernels/projection/Tsne.js';
-export { meanSilhouette } from './operators/kernels/projection/silhouette.js';
 
-// Pipelines (the presets behind the CLI commands)
-export { detectScenes, scenesPipelineOptions, scenesOwnOptions, type SceneDetectionResult, type RunSettings, type DetectScenesSettings } from './pipelines/scenes.js';
+// Models: image encoders and the registry they come from.
+export { MODEL_REGISTRY, DEFAULT_MODEL_ID, findModel, modelIds, type ModelEntry } from './models/registry.js';
+export { downloadModel, type DownloadSettings } from './models/download.js';
+export { cacheDirectory, modelCachePath } from './models/cache.js';
+export { resolveModel, loadImageEncoder } from './models/resolveModel.js';
+export { ImageEncoder, imageEncoderOptions, type ImageEncoderSettings } from './models/ImageEncoder.js';
+export { WorkerImageEncoder, type WorkerImageEncoderSettings } from './models/WorkerImageEncoder.js';
+export type { ImageEmbedder, EmbeddingMetric, EmbeddablePicture } from './models/embedder.js';
+export { PerceptualHashEmbedder } from './models/perceptualHash.js';
+export { CachedEmbedder, type EmbeddingCacheSettings } from './models/embeddingCache.js';
+export { DEVICES, type Device } from './models/executionProviders.js';
+export { listModels, modelStatus, pullModel, type ModelStatus, type CachedState } from './models/modelStatus.js';
+
+// Core: the types every stage shares, options, errors and progress.
+export type { Frame, FrameInfo, Candidate, EmbeddedCandidate } from './core/frame.js';
+export { FramePool } from './core/FramePool.js';
+export type { Scene, SceneFrame } from './core/scenes.js';
+export { SceneListBuilder } from './core/SceneListBuilder.js';
+export type { Cluster, Clustering } from './core/clustering.js';
+export { PiaggioError, isPiaggioError } from './core/errors.js';
 export {
-  detectScenesFast,
-  fastScenesOptions,
-  fastScenesPipelineOptions,
-  FAST_DETECTORS,
-  type FastSceneDetectionResult,
-  type FastPassReport,
-  type FastScenesSettings,
-} from './pipelines/fastScenes.js';
-export { runKeyframes, keyframesPipelineOptions, type KeyframesResult } from './pipelines/keyframes.js';
-export { runDedup, dedupPipelineOptions, type DedupResult } from './pipelines/dedup.js';
-export { runBatch, type BatchItem, type BatchResult, type BatchSpec } from './pipelines/batch.js';
-export { expandVideoInputs, VIDEO_EXTENSIONS, type ExpandedVideoInputs } from './sources/videoInputs.js';
-export { glob } from './sources/glob.js';
-export { DecodeErrorCounter } from './sources/DecodeErrorCounter.js';
-export { clusterArray, clusterNpyFile, clusterArrayOptions, dbscanProgressListener, type ClusterArrayOptions, type ClusterArrayResult, type ClusterArraySettings } from './pipelines/cluster.js';
-export { loadEncoder, createEmbedder, encoderOptions, embedderOptions, type CreatedEmbedder, type EncoderOptions } from './pipelines/loadEncoder.js';
-export { PRESETS, findPreset, presetNames, buildPipeline, type Preset, type PipelineSpec, type BuiltPipeline, type PipelineResult } from './pipelines/presets.js';
-export { keyframesOwnOptions } from './pipelines/keyframes.js';
-export { oneClusterPerCandidate } from './operators/oneClusterPerCandidate.js';
-export { writeKeyframesOptions } from './sinks/keyframeOptions.js';
+  resolveOptions,
+  declareOptions,
+  parseFramesOrSeconds,
+  FLAG_GROUPS,
+  type FlagGroup,
+  type OptionDeclaration,
+  type OptionDeclarations,
+  type OptionValues,
+  type OptionInput,
+  type FramesOrSeconds,
+} from './core/options.js';
+export type { ProgressEvent, ProgressListener, RunSettings } from './core/progress.js';
+export { runObservable } from './core/runObservable.js';
+export { locateFfmpeg, type FfmpegLocation } from './core/locateFfmpeg.js';
 
-// The CLI itself, for embedding or testing in-process
+// The CLI itself, for embedding or testing in-process.
 export { runCli } from './cli/run.js';

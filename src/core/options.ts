@@ -1,20 +1,46 @@
 import { PiaggioError, USAGE_EXIT_CODE } from './errors.js';
 import { messages } from './messages.js';
+import { closestName } from './suggest.js';
 
 /**
- * Options are declared once, next to the operator that uses them. The library validates calls with
- * {@link resolveOptions}; the CLI builds its yargs flags from the same declarations
- * (src/cli/yargsOptions.ts) and validates with the same function, so both reject a bad value with
- * the same sentence.
+ * Options are declared once, next to the stage that uses them: type, range, default, description
+ * and the CLI flag group. A preset composes its stages' declarations into one table; the library
+ * validates a call against that table once, at its boundary, with {@link resolveOptions}; the CLI
+ * builds its yargs flags, --help and groups from the same table (src/cli/yargsOptions.ts) and only
+ * converts text to values, so both reject a bad value with the same sentence. Below the boundary
+ * stages receive the validated values and do not check them again (see {@link resolveOptions}).
  */
+
+/** The sections of `--help`, in the order they are printed; each declaration names its own. */
+export const FLAG_GROUPS = {
+  io: 'Input and output:',
+  scenes: 'Scene detection:',
+  sceneExports: 'Scene list, EDL, split files and scene images:',
+  candidates: 'Candidate frames:',
+  technical: 'Technical-frame filter (black, white, uniform):',
+  model: 'Model and embeddings:',
+  clustering: 'Clustering (DBSCAN):',
+  outputs: 'Plots, report and exports:',
+  general: 'General:',
+} as const;
+
+export type FlagGroup = keyof typeof FLAG_GROUPS;
 
 interface OptionBase {
   /** One line for --help and the README. */
   readonly description: string;
   /** Single-letter CLI alias, e.g. 'e' for epsilon. */
   readonly alias?: string;
-  /** CLI flag name when it is not the kebab-case of the key (e.g. 'metric' for key 'metric'). */
+  /** CLI flag name when it is not the kebab-case of the key (e.g. 'min-scene-len' for minSceneLength). */
   readonly flag?: string;
+  /** The --help section the flag is listed in. */
+  readonly group?: FlagGroup;
+  /** Listed in the short `--help` (the few flags most runs need); every flag is in `--help-all`. */
+  readonly essential?: boolean;
+  /** The default as --help states it, for a default that depends on other values (a detector's threshold). */
+  readonly defaultText?: string;
+  /** What --help shows as the value of a text flag (`DIR`, `FILE.csv`); numbers and choices show their range. */
+  readonly placeholder?: string;
 }
 
 export interface NumberOption extends OptionBase {
@@ -82,8 +108,24 @@ export type OptionValues<D extends OptionDeclarations> = {
   -readonly [K in keyof D]: D[K] extends { default: unknown } ? ValueOf<D[K]> : ValueOf<D[K]> | undefined;
 };
 
-/** What a caller may pass: any subset, each value of its declared type. */
-export type OptionInput<D extends OptionDeclarations> = { [K in keyof D]?: ValueOf<D[K]> };
+/** What a caller may give for one option: its value, or for a length also `15` (frames) or `'0.6s'`. */
+type InputOf<D extends OptionDeclaration> = D extends FramesOrSecondsOption ? FramesOrSeconds | number | `${number}s` : ValueOf<D>;
+
+/**
+ * What a caller may pass: any subset, each value of its declared type. A misspelt key is a compile
+ * error in TypeScript (excess property check) and a one-line error at run time.
+ */
+export type OptionInput<D extends OptionDeclarations> = { [K in keyof D]?: InputOf<D[K]> };
+
+/**
+ * Stamps `group` on every declaration that names none: a stage's options usually share one
+ * section of --help. The result keeps the literal types, so values stay typed.
+ */
+export function declareOptions<const D extends Readonly<Record<string, OptionDeclaration>>>(group: FlagGroup, declarations: D): { readonly [K in keyof D]: D[K] & { readonly group: FlagGroup } } {
+  const stamped: Record<string, OptionDeclaration> = {};
+  for (const [key, declaration] of Object.entries(declarations)) stamped[key] = declaration.group ? declaration : { ...declaration, group };
+  return stamped as { readonly [K in keyof D]: D[K] & { readonly group: FlagGroup } };
+}
 
 function usageError(message: string): PiaggioError {
   return new PiaggioError('EINVALIDOPTION', message, { exitCode: USAGE_EXIT_CODE });
@@ -154,41 +196,75 @@ function validateOne(name: string, declaration: OptionDeclaration, raw: unknown,
 }
 
 /**
+ * What {@link resolveOptions} validated, carried on the values it returns under a symbol key (so
+ * JSON, Object.keys and option tables never see it, while `{ ...values, fps }` keeps it). A stage
+ * handed such values trusts every one that is still the value that was validated, against the same
+ * declaration: a preset checks its whole table once at the library boundary and the operators below
+ * it check nothing again, while a caller who spreads validated values and changes one gets that
+ * one checked.
+ */
+const VALIDATED = Symbol('piaggio.validatedOptions');
+
+interface ValidationRecord {
+  readonly declarations: OptionDeclarations;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+function validationRecordOf(given: object): ValidationRecord | undefined {
+  return (given as { [VALIDATED]?: ValidationRecord })[VALIDATED];
+}
+
+/** True when `given[name]` is exactly what resolveOptions returned for this declaration. */
+function alreadyValidated(record: ValidationRecord | undefined, name: string, declaration: OptionDeclaration | undefined, value: unknown): boolean {
+  return record !== undefined && declaration !== undefined && record.declarations[name] === declaration && Object.is(record.values[name], value);
+}
+
+/**
  * Validates `given` against `declarations`, fills defaults, and returns the complete values.
- * Unknown keys are an error (a typo must not be silently ignored). With `fromCommandLine`, numeric
+ * Unknown keys are an error (a typo must not be silently ignored), except those that values from an
+ * earlier resolveOptions over a larger table carry unchanged. With `fromCommandLine`, numeric
  * strings are accepted for numeric options, since flags arrive as text. With `fillDefaults: false`
  * only the given options are validated and returned. Anything but an object for `given` (null, an
- * array) is an error too.
+ * array) is an error too. Values validated before (see VALIDATED above) are not checked again.
  */
 export function resolveOptions<D extends OptionDeclarations>(
   declarations: D,
-  given: Record<string, unknown> = {},
+  given: Readonly<Record<string, unknown>> | object = {},
   settings: { fromCommandLine?: boolean; fillDefaults?: boolean } = {},
 ): OptionValues<D> {
   // Checked here, once for every entry point and operator: null, a string or an array would
   // otherwise fail deep inside, or pass as a bag of numbered "options".
   if (given === null || typeof given !== 'object' || Array.isArray(given)) throw usageError(messages.expectedObject('options', given));
+  const entries = given as Readonly<Record<string, unknown>>;
+  const record = validationRecordOf(given);
   const known = Object.keys(declarations);
-  for (const key of Object.keys(given)) {
-    if (!(key in declarations) && given[key] !== undefined) throw usageError(messages.unknownOption(key, known));
+  for (const key of Object.keys(entries)) {
+    if (key in declarations || entries[key] === undefined) continue;
+    if (alreadyValidated(record, key, record?.declarations[key], entries[key])) continue;
+    throw usageError(messages.unknownOption(key, known, closestName(key, known)));
   }
   const resolved: Record<string, unknown> = {};
   for (const [name, declaration] of Object.entries(declarations)) {
-    const raw = given[name];
+    const raw = entries[name];
     if (raw === undefined) {
       // Without defaults the result holds only what was given, so a preset can still fill the rest.
       if (settings.fillDefaults !== false) resolved[name] = declaration.default;
       continue;
     }
-    resolved[name] = validateOne(name, declaration, raw, settings.fromCommandLine ?? false);
+    resolved[name] = alreadyValidated(record, name, declaration, raw) ? raw : validateOne(name, declaration, raw, settings.fromCommandLine ?? false);
   }
+  const validated: ValidationRecord = { declarations, values: { ...resolved } };
+  Object.defineProperty(resolved, VALIDATED, { value: validated, enumerable: true });
   return resolved as OptionValues<D>;
 }
 
 /** The subset of `given` that `declarations` knows, for passing one bag of flags to several stages. */
-export function pickOptions<D extends OptionDeclarations>(declarations: D, given: Record<string, unknown>): Record<string, unknown> {
+export function pickOptions<D extends OptionDeclarations>(declarations: D, given: Readonly<Record<string, unknown>> | object): Record<string, unknown> {
+  const entries = given as Readonly<Record<string, unknown>>;
   const picked: Record<string, unknown> = {};
-  for (const key of Object.keys(declarations)) if (given[key] !== undefined) picked[key] = given[key];
+  for (const key of Object.keys(declarations)) if (entries[key] !== undefined) picked[key] = entries[key];
+  const record = validationRecordOf(given);
+  if (record) Object.defineProperty(picked, VALIDATED, { value: record, enumerable: true });
   return picked;
 }
 

@@ -12,3 +12,10 @@ export type ProgressEvent =
 export type ProgressListener = (event: ProgressEvent) => void;
 
 export const ignoreProgress: ProgressListener = () => {};
+
+/** What every pipeline takes besides its options: where progress goes and what stops it. */
+export interface RunSettings {
+  readonly onProgress?: ProgressListener;
+  /** Aborting it tears the run down: no process or worker is left, nothing half-written stays. */
+  readonly signal?: AbortSignal;
+}

@@ -1,7 +1,7 @@
 import { InferenceSession, Tensor, env as onnxEnvironment } from 'onnxruntime-node';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import type { OptionDeclarations, OptionInput } from '../core/options.js';
+import { declareOptions, type OptionInput } from '../core/options.js';
 import {
   NORMALIZATION_PRESETS,
   Preprocessor,
@@ -20,11 +20,13 @@ if (onnxEnvironment.logLevel === 'warning') onnxEnvironment.logLevel = 'error';
  * The flags that choose and feed the image encoder. A registry model brings its own input size,
  * output and normalisation; these override them, and make a bare .onnx usable without code.
  */
-export const imageEncoderOptions = {
+export const imageEncoderOptions = declareOptions('model', {
   model: {
     type: 'string',
     alias: 'm',
     default: DEFAULT_MODEL_ID,
+    essential: true,
+    placeholder: 'ID|FILE.onnx',
     description: 'image encoder: a registry id (clip-vit-b32, alias ViT-B/32; downloaded once and cached) or a path to an .onnx image encoder',
   },
   modelOutput: {
@@ -51,7 +53,7 @@ export const imageEncoderOptions = {
     description:
       "mean/std preset: a registry model uses its own; a bare .onnx defaults to imagenet, since most exported CNNs are ImageNet-trained (use clip for a CLIP export)",
   },
-} as const satisfies OptionDeclarations;
+});
 
 export type ImageEncoderOptions = OptionInput<typeof imageEncoderOptions>;
 

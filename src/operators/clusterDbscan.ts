@@ -1,22 +1,24 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { EmbeddedCandidate } from '../core/frame.js';
+import type { ProgressListener } from '../core/progress.js';
 import type { Cluster, Clustering } from '../core/clustering.js';
 import { PiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { type OptionDeclarations, type OptionInput, type OptionValues, resolveOptions } from '../core/options.js';
+import { declareOptions, type OptionInput, type OptionValues, resolveOptions } from '../core/options.js';
 import { Dbscan, NOISE, type NeighbourhoodQueryFactory } from './kernels/clustering/Dbscan.js';
 import { chooseRepresentatives } from './kernels/clustering/representatives.js';
 import { METRICS, type Metric, isBinary } from './kernels/clustering/distance.js';
 import { type DbscanProgress, NEIGHBOUR_SEARCHES, runDbscan, usesSequentialDbscan } from './kernels/clustering/runDbscan.js';
 
-export const clusterDbscanOptions = {
+export const clusterDbscanOptions = declareOptions('clustering', {
   epsilon: {
     type: 'number',
     min: 0,
     max: 1e6,
-    default: 0.2,
     alias: 'e',
-    description: 'DBSCAN neighbourhood radius (cosine distance by default): pictures closer than this are the same scene',
+    essential: true,
+    defaultText: "the embedder's: 0.2 for a model, 10 bits of 64 for a perceptual hash",
+    description: 'DBSCAN neighbourhood radius in the metric\'s units: pictures closer than this are the same scene',
   },
   minSamples: {
     type: 'integer',
@@ -29,8 +31,8 @@ export const clusterDbscanOptions = {
   metric: {
     type: 'choice',
     choices: METRICS,
-    default: 'cosine',
     alias: 't',
+    defaultText: "the embedder's: cosine for a model, hamming for a perceptual hash",
     description: 'distance between embeddings: cosine, euclidean, or hamming (0/1 bit vectors such as perceptual hashes; epsilon in bits)',
   },
   neighbourSearch: {
@@ -46,11 +48,56 @@ export const clusterDbscanOptions = {
     default: 'keep',
     description: 'DBSCAN noise points are unique pictures: keep makes each its own cluster, drop leaves them out',
   },
-} as const satisfies OptionDeclarations;
+});
 
 export type ClusterDbscanOptions = OptionInput<typeof clusterDbscanOptions>;
 
+/** The operator's values once its radius and metric are decided. */
+type ClusterDbscanValues = OptionValues<typeof clusterDbscanOptions> & { epsilon: number; metric: Metric };
+
+/** The radius and metric of vectors whose maker says nothing about them (a bare array, a custom encoder). */
+export const DEFAULT_CLUSTERING = { metric: 'cosine', epsilon: 0.2 } as const satisfies { metric: Metric; epsilon: number };
+
+/**
+ * The one place where a run's DBSCAN radius and metric are decided: each the one chosen, else the
+ * embedder's own (a perceptual hash compares bits by Hamming distance, its radius in bits; a model
+ * says cosine and 0.2), else {@link DEFAULT_CLUSTERING}.
+ */
+export function decideClustering<Values extends { readonly epsilon?: number; readonly metric?: Metric }>(
+  values: Values,
+  embedding?: { readonly metric: Metric; readonly defaultEpsilon: number },
+): Values & { epsilon: number; metric: Metric } {
+  const metric = values.metric ?? embedding?.metric ?? DEFAULT_CLUSTERING.metric;
+  const epsilon = values.epsilon ?? embedding?.defaultEpsilon ?? DEFAULT_CLUSTERING.epsilon;
+  return { ...values, epsilon, metric };
+}
+
 export type { Cluster, Clustering };
+
+const STEP_NAMES: Record<DbscanProgress['step'], string> = {
+  index: 'Clustering: building the HNSW index',
+  core: 'Clustering: finding core points',
+  expand: 'Clustering: following large neighbourhoods',
+  cells: 'Clustering: dividing the vectors into cells',
+  join: 'Clustering: comparing neighbouring cells',
+};
+
+/**
+ * Turns DBSCAN's progress into the pipeline's progress events (a stage line per step, then counts),
+ * e.g. `clusterDbscan(options, { onProgress: dbscanProgressListener(settings.onProgress) })`.
+ */
+export function dbscanProgressListener(listener: ProgressListener | undefined): ((progress: DbscanProgress) => void) | undefined {
+  if (!listener) return undefined;
+  let step: DbscanProgress['step'] | undefined;
+  return (progress) => {
+    if (progress.step !== step) {
+      step = progress.step;
+      listener({ kind: 'stage', stage: STEP_NAMES[progress.step] });
+    }
+    // The join counts products (cell against cell); every other step counts vectors.
+    listener({ kind: 'frames', done: progress.done, total: progress.total, unit: progress.step === 'join' ? 'products' : 'vectors' });
+  };
+}
 
 /** Extension points that are not user options. */
 export interface ClusterDbscanResources {
@@ -92,7 +139,7 @@ export function clusterDbscan(
   options: ClusterDbscanOptions = {},
   resources: ClusterDbscanResources = {},
 ): OperatorFunction<EmbeddedCandidate, Clustering> {
-  const settings = resolveOptions(clusterDbscanOptions, options);
+  const settings = decideClustering(resolveOptions(clusterDbscanOptions, options));
   return (source) =>
     new Observable<Clustering>((subscriber) => {
       const collector = new VectorCollector();
@@ -172,7 +219,7 @@ export function clusterDbscan(
 }
 
 /** Small inputs and custom queries: exact, synchronous, no worker threads. */
-function runsSequentially(rows: number, settings: OptionValues<typeof clusterDbscanOptions>, resources: ClusterDbscanResources): boolean {
+function runsSequentially(rows: number, settings: ClusterDbscanValues, resources: ClusterDbscanResources): boolean {
   if (resources.neighbourhoodQuery) return true;
   return usesSequentialDbscan(rows, { neighbourSearch: settings.neighbourSearch, ...(resources.threads === undefined ? {} : { threads: resources.threads }) });
 }
@@ -198,7 +245,7 @@ export function firstNonFiniteIndex(vectors: Float32Array): number {
 function sequentialLabels(
   vectors: Float32Array,
   dimensions: number,
-  settings: OptionValues<typeof clusterDbscanOptions>,
+  settings: ClusterDbscanValues,
   resources: ClusterDbscanResources,
 ): Int32Array {
   return new Dbscan({
@@ -255,7 +302,7 @@ function clusterItems(
   vectors: Float32Array,
   dimensions: number,
   metadata: readonly ItemMetadata[],
-  settings: OptionValues<typeof clusterDbscanOptions>,
+  settings: ClusterDbscanValues,
   labels: Int32Array,
 ): Clustering {
   const count = metadata.length;

@@ -1,9 +1,9 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { frameInfoOf, type Candidate, type FrameInfo } from '../core/frame.js';
-import { resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
+import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
 import { TechnicalFrameClassifier, type TechnicalFrameKind } from './kernels/image/TechnicalFrameClassifier.js';
 
-export const dropTechnicalFramesOptions = {
+export const dropTechnicalFramesOptions = declareOptions('technical', {
   blackLevel: {
     type: 'integer',
     min: 0,
@@ -44,7 +44,7 @@ export const dropTechnicalFramesOptions = {
     default: false,
     description: 'keep black, white and uniform frames instead of dropping them',
   },
-} as const satisfies OptionDeclarations;
+});
 
 /** What the operator takes besides its declared options. */
 export interface DropTechnicalFramesSettings {

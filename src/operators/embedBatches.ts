@@ -2,9 +2,9 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import { PiaggioError } from '../core/errors.js';
 import { frameInfoOf, type Candidate, type EmbeddedCandidate, type Frame } from '../core/frame.js';
 import { messages } from '../core/messages.js';
-import { resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
+import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
 
-export const embedBatchesOptions = {
+export const embedBatchesOptions = declareOptions('model', {
   batchSize: {
     type: 'integer',
     min: 1,
@@ -12,7 +12,7 @@ export const embedBatchesOptions = {
     default: 16,
     description: 'pictures embedded per model call: larger batches use the CPU or GPU better and hold more frames in memory',
   },
-} as const satisfies OptionDeclarations;
+});
 
 export type EmbedBatchesOptions = OptionInput<typeof embedBatchesOptions>;
 

@@ -1,10 +1,10 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Candidate } from '../core/frame.js';
-import { resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
+import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
 import type { SceneFrame } from '../core/scenes.js';
 import { CandidateSelector } from './kernels/scenes/CandidateSelector.js';
 
-export const selectCandidateFramesOptions = {
+export const selectCandidateFramesOptions = declareOptions('candidates', {
   framesPerScene: {
     type: 'integer',
     min: 1,
@@ -19,7 +19,7 @@ export const selectCandidateFramesOptions = {
     default: 8,
     description: 'frames held per scene as candidates for the middle pick; more is closer to the exact middle of long scenes, at the cost of frame-pool credits',
   },
-} as const satisfies OptionDeclarations;
+});
 
 export type SelectCandidateFramesOptions = OptionInput<typeof selectCandidateFramesOptions>;
 

@@ -1,12 +1,12 @@
 import { basename, extname, join, resolve } from 'node:path';
 import { PiaggioError, USAGE_EXIT_CODE, isPiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { requireOptionalObject, requireRunSettings, requireString, requireStringList } from '../core/arguments.js';
+import { requireOptionalObject, requireOutputFolder, requireRunSettings, requireStringList } from '../core/arguments.js';
 import { sanitizeFileName } from '../sinks/fileNames.js';
 import { prepareBatchFolder } from '../sinks/OutputDirectory.js';
 import { expandVideoInputs } from '../sources/videoInputs.js';
-import { buildPipeline } from './presets.js';
-import type { RunSettings } from './scenes.js';
+import { buildPipeline, type PresetOptions } from './presets.js';
+import type { RunSettings } from '../core/progress.js';
 
 /** How one input of a batch ended. */
 export interface BatchItem {
@@ -37,7 +37,7 @@ export interface BatchResult {
 /** What {@link runBatch} runs on each video: a video preset and option overrides, as `buildPipeline` takes them. */
 export interface BatchSpec {
   readonly preset?: string;
-  readonly options?: Record<string, unknown>;
+  readonly options?: PresetOptions;
 }
 
 /** `name`, or `name-2`, `name-3`... when a folder of that name (in any case) was already given out. */
@@ -70,7 +70,7 @@ function oneLine(error: unknown): string {
  */
 export async function runBatch(inputs: readonly string[], output: string, spec: BatchSpec = {}, settings: RunSettings = {}): Promise<BatchResult> {
   requireStringList('inputs', inputs, { nonEmpty: true });
-  requireString('output', output);
+  requireOutputFolder(output);
   requireOptionalObject('spec', spec);
   requireRunSettings(settings);
   const outputDirectory = resolve(output);
@@ -93,7 +93,8 @@ export async function runBatch(inputs: readonly string[], output: string, spec: 
     }
     settings.onProgress?.({ kind: 'stage', stage: `Video ${index + 1} of ${files.length}: ${file}` });
     try {
-      const outcome = await buildPipeline({ ...spec, video: file, output: folder }).run(settings);
+      // The options were validated above: each video reuses them as they are.
+      const outcome = await buildPipeline({ ...spec, options: checked.options, video: file, output: folder }).run(settings);
       if (outcome.kind === 'scenes') throw new PiaggioError('EUSAGE', messages.batchScenesPreset(), { exitCode: USAGE_EXIT_CODE });
       const manifest = outcome.result.manifest;
       items.push({ input: file, status: 'ok', output: folder, keyframes: manifest.clusters.length, scenes: manifest.scenes?.length ?? 0 });

@@ -1,13 +1,12 @@
-import { clusterDbscanOptions, firstNonFiniteIndex } from '../operators/clusterDbscan.js';
-import { isBinary } from '../operators/kernels/clustering/distance.js';
-import { type DbscanProgress, type DbscanResult, runDbscan } from '../operators/kernels/clustering/runDbscan.js';
+import { clusterDbscanOptions, dbscanProgressListener, decideClustering, firstNonFiniteIndex } from '../operators/clusterDbscan.js';
+import { isBinary, type Metric } from '../operators/kernels/clustering/distance.js';
+import { type DbscanResult, runDbscan } from '../operators/kernels/clustering/runDbscan.js';
 import { requireOptionalObject, requireRunSettings, requireString } from '../core/arguments.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { type OptionInput, type OptionValues, resolveOptions } from '../core/options.js';
-import type { ProgressListener } from '../core/progress.js';
 import { readNpy } from '../sinks/npy.js';
-import type { RunSettings } from './scenes.js';
+import type { RunSettings } from '../core/progress.js';
 
 /** DBSCAN's own options (noise handling and representatives belong to picture runs, not to a bare array). */
 export const clusterArrayOptions = {
@@ -36,31 +35,6 @@ export interface ClusterArrayResult {
 export interface ClusterArraySettings extends RunSettings {
   /** Worker threads for large arrays (0: everything on the calling thread). */
   readonly threads?: number;
-}
-
-const STEP_NAMES: Record<DbscanProgress['step'], string> = {
-  index: 'Clustering: building the HNSW index',
-  core: 'Clustering: finding core points',
-  expand: 'Clustering: following large neighbourhoods',
-  cells: 'Clustering: dividing the vectors into cells',
-  join: 'Clustering: comparing neighbouring cells',
-};
-
-/**
- * Turns DBSCAN's progress into the pipeline's progress events (a stage line per step, then counts),
- * e.g. `clusterDbscan(options, { onProgress: dbscanProgressListener(settings.onProgress) })`.
- */
-export function dbscanProgressListener(listener: ProgressListener | undefined): ((progress: DbscanProgress) => void) | undefined {
-  if (!listener) return undefined;
-  let step: DbscanProgress['step'] | undefined;
-  return (progress) => {
-    if (progress.step !== step) {
-      step = progress.step;
-      listener({ kind: 'stage', stage: STEP_NAMES[progress.step] });
-    }
-    // The join counts products (cell against cell); every other step counts vectors.
-    listener({ kind: 'frames', done: progress.done, total: progress.total, unit: progress.step === 'join' ? 'products' : 'vectors' });
-  };
 }
 
 function usage(message: string): PiaggioError {
@@ -98,7 +72,7 @@ export async function clusterArray(
   if (!(vectors instanceof Float32Array)) throw usage(messages.expectedTypedArray('vectors', 'Float32Array', vectors));
   if (!Number.isInteger(dimensions) || dimensions < 1) throw usage(messages.expectedPositiveInteger('dimensions', dimensions));
   checkArguments(options, settings);
-  const values = resolveOptions(clusterArrayOptions, options);
+  const values = decideClustering(resolveOptions(clusterArrayOptions, options));
   if (vectors.length % dimensions !== 0) throw usage(messages.vectorsNotWholeRows(vectors.length, dimensions));
   assertFiniteRows('vectors', vectors, dimensions);
   return clusterFiniteRows(vectors, dimensions, values, settings);
@@ -107,7 +81,7 @@ export async function clusterArray(
 async function clusterFiniteRows(
   vectors: Float32Array,
   dimensions: number,
-  values: OptionValues<typeof clusterArrayOptions>,
+  values: OptionValues<typeof clusterArrayOptions> & { epsilon: number; metric: Metric },
   settings: ClusterArraySettings,
 ): Promise<ClusterArrayResult> {
   if (values.metric === 'hamming' && !isBinary(vectors)) throw new PiaggioError('ENOTBINARY', messages.hammingNeedsBits());
@@ -142,7 +116,7 @@ async function clusterFiniteRows(
 export async function clusterNpyFile(path: string, options: ClusterArrayOptions = {}, settings: ClusterArraySettings = {}): Promise<ClusterArrayResult> {
   requireString('path', path);
   checkArguments(options, settings);
-  const values = resolveOptions(clusterArrayOptions, options);
+  const values = decideClustering(resolveOptions(clusterArrayOptions, options));
   settings.onProgress?.({ kind: 'stage', stage: `Reading ${path}` });
   const matrix = await readNpy(path);
   if (matrix.dimensions === 0) throw new PiaggioError('ENPY', messages.npyUnreadable(path, messages.npyShape([matrix.rows, 0])));

@@ -4,23 +4,22 @@ import { map, tap } from 'rxjs';
 import { fromImageDirectory, fromImageDirectoryOptions, listImageFiles } from '../sources/fromImageDirectory.js';
 import { dropTechnicalFrames } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
-import { clusterDbscan, clusterDbscanOptions, type Clustering } from '../operators/clusterDbscan.js';
+import { clusterDbscan, clusterDbscanOptions, dbscanProgressListener, decideClustering } from '../operators/clusterDbscan.js';
+import type { Clustering } from '../core/clustering.js';
 import { checkOutputFolder, outputDirectoryOptions, type OutputDirectory } from '../sinks/OutputDirectory.js';
 import { isRunOutputName } from '../sinks/runOutputNames.js';
 import { UniqueNames, sanitizeFileName } from '../sinks/fileNames.js';
 import type { Manifest, ManifestItem } from '../sinks/manifest.js';
-import { pickOptions, resolveOptions } from '../core/options.js';
+import { pickOptions, resolveOptions, type OptionInput, type OptionValues } from '../core/options.js';
 import { runObservable } from '../core/runObservable.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { requireEntryArguments } from '../core/arguments.js';
+import { requireEntryArguments, requireOutputFolder } from '../core/arguments.js';
 import { encoderOptions } from './loadEncoder.js';
 import { runIntoOutput, serializable } from './runIntoOutput.js';
 import { runOutputOptions } from './runOutputs.js';
-import { clusteringFor } from './keyframes.js';
-import { dbscanProgressListener } from './cluster.js';
 import { saveEmbeddingsOptions } from '../sinks/npy.js';
-import type { RunSettings } from './scenes.js';
+import type { RunSettings } from '../core/progress.js';
 import type { Candidate } from '../core/frame.js';
 
 /** Everything the dedup preset accepts. */
@@ -34,6 +33,10 @@ export const dedupPipelineOptions = {
   ...outputDirectoryOptions,
 } as const;
 
+/** What {@link runDedup} accepts, typed from {@link dedupPipelineOptions}. */
+export type DedupOptions = OptionInput<typeof dedupPipelineOptions>;
+export type DedupValues = OptionValues<typeof dedupPipelineOptions>;
+
 export interface DedupResult {
   readonly manifest: Manifest;
   readonly outputDirectory: string;
@@ -45,7 +48,8 @@ export interface DedupResult {
  * reported (warning + `skipped` in the manifest), never fatal. Images are not removed for being
  * dark or plain: in a data set those are content, unlike a fade to black in a video.
  */
-export async function runDedup(directory: string, outputPath: string, options: Record<string, unknown> = {}, settings: RunSettings = {}): Promise<DedupResult> {
+export async function runDedup(directory: string, outputPath: string, options: DedupOptions = {}, settings: RunSettings = {}): Promise<DedupResult> {
+  requireOutputFolder(outputPath);
   requireEntryArguments({ directory, output: outputPath }, settings);
   const values = resolveOptions(dedupPipelineOptions, options);
   const onProgress = settings.onProgress;
@@ -61,12 +65,12 @@ export async function runDedup(directory: string, outputPath: string, options: R
   const extras = { inputs, overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
   return runIntoOutput(finalOutput, pickOptions(encoderOptions, values), settings, async ({ encoder: loaded, output, embedding }) => {
     const encoder = loaded!; // requested above: runIntoOutput loads it whenever encoder options are given
-    const clusterValues = clusteringFor(values, options, embedding);
+    const clusterValues = decideClustering(pickOptions(clusterDbscanOptions, values), embedding);
     const skipped: Manifest['skipped'] = [];
     let seen = 0;
     onProgress?.({ kind: 'stage', stage: 'Embedding images' });
     const pipeline = fromImageDirectory(inputDirectory, {
-      ...pickOptions(fromImageDirectoryOptions, values),
+      ...values,
       framePoolSize: 2 * values.batchSize + 2,
       exclude: [...exclude, output.stagingPath],
       onSkipped: (path: string, reason: string) => {
@@ -81,7 +85,7 @@ export async function runDedup(directory: string, outputPath: string, options: R
         seen += 1;
         if (onProgress && seen % 8 === 0) onProgress({ kind: 'frames', done: seen, unit: 'images' });
       }),
-      embedBatches(encoder, pickOptions(embedBatchesOptions, values)),
+      embedBatches(encoder, values),
       clusterDbscan(clusterValues, { onProgress: dbscanProgressListener(onProgress) }),
     );
     const clustering = await runObservable(pipeline, settings.signal);

@@ -2,23 +2,26 @@ import type { ChildProcess } from 'node:child_process';
 import { tap } from 'rxjs';
 import { createSceneCutDetector, detectSceneCutsOptions, resolveSceneCutSettings } from '../operators/detectSceneCuts.js';
 import { FlashFilter, type FlashFilterMode } from '../operators/kernels/scenes/FlashFilter.js';
+import { sceneDetectorEntry } from '../operators/kernels/scenes/detectors.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { ownedFrame, type Frame } from '../core/frame.js';
 import { messages } from '../core/messages.js';
 import { requireEntryArguments } from '../core/arguments.js';
-import { pickOptions, resolveOptions, type OptionDeclarations, type OptionValues } from '../core/options.js';
+import { declareOptions, pickOptions, resolveOptions, type OptionInput, type OptionValues } from '../core/options.js';
 import { runObservable } from '../core/runObservable.js';
 import { SceneListBuilder } from '../core/SceneListBuilder.js';
 import { fromVideoOptions } from '../sources/fromVideo.js';
 import { fromVideoKeyframes, fromVideoRange } from '../sources/fromVideoKeyframes.js';
 import { PacketTableUnusable, readPacketTable, type PacketTable } from '../sources/packetTable.js';
 import { probeVideo, type VideoProbe } from '../sources/probeVideo.js';
-import { detectScenes, scenesPipelineOptions, type RunSettings, type SceneDetectionResult } from './scenes.js';
+import { checkSceneOutputs, detectScenes, scenesPipelineOptions, writeScenesFolder, type SceneDetectionResult } from './scenes.js';
+import type { RunSettings } from '../core/progress.js';
 
 /** `piaggio scenes --fast` and its tuning knob; the rest are the `scenes` options. */
-export const fastScenesOptions = {
+export const fastScenesOptions = declareOptions('scenes', {
   fast: {
     type: 'boolean',
+    essential: true,
     default: false,
     description:
       'decode only keyframes to find where the picture changes, then decode just those stretches to place each cut on its exact frame: much faster on long videos that change little (talks, screen recordings); detectors content, histogram and hash; reports no gradual transitions',
@@ -30,18 +33,24 @@ export const fastScenesOptions = {
     default: 12,
     description: 'with --fast: content score between two consecutive keyframes from which the stretch between them is decoded in full; lower is safer and slower',
   },
-} as const satisfies OptionDeclarations;
+});
 
 /** Everything {@link detectScenesFast} accepts: the `scenes` options plus {@link fastScenesOptions}. */
 export const fastScenesPipelineOptions = { ...scenesPipelineOptions, ...fastScenesOptions } as const;
 
+/** What {@link detectScenesFast} (and `piaggio scenes`) accepts, typed from {@link fastScenesPipelineOptions}. */
+export type FastScenesOptions = OptionInput<typeof fastScenesPipelineOptions>;
+
 /**
  * Detectors whose cuts depend only on pairs of consecutive frames (plus the flash check), which a
- * partial decode can reproduce, with the minimum-scene-length rule each applies by default
- * (PySceneDetect's: content merges, histogram and hash suppress). Adaptive (a window of scores)
- * and threshold (fades spanning any length) need every frame.
+ * partial decode can reproduce, with the minimum-scene-length rule each applies by default (from
+ * the detector registry: PySceneDetect's, content merges, histogram and hash suppress). Adaptive
+ * (a window of scores) and threshold (fades spanning any length) need every frame.
  */
-export const FAST_DETECTORS: Readonly<Record<string, FlashFilterMode>> = { content: 'merge', histogram: 'suppress', hash: 'suppress' };
+const PAIRWISE_DETECTORS = ['content', 'histogram', 'hash'] as const;
+export const FAST_DETECTORS: Readonly<Record<string, FlashFilterMode>> = Object.fromEntries(
+  PAIRWISE_DETECTORS.map((name) => [name, sceneDetectorEntry(name).flashFilterMode as FlashFilterMode]),
+);
 
 /** How the fast pass went: what it decoded instead of the whole video. */
 export interface FastPassReport {
@@ -146,24 +155,31 @@ function hasPacketSpike(spikes: Uint8Array, afterFrame: number, throughFrame: nu
  * Resources: at most one ffmpeg or ffprobe child at a time, each ended when its part is done, on
  * error, or when `settings.signal` aborts.
  */
-export async function detectScenesFast(videoPath: string, options: Record<string, unknown> = {}, settings: FastScenesSettings = {}): Promise<FastSceneDetectionResult> {
+export async function detectScenesFast(videoPath: string, options: FastScenesOptions = {}, settings: FastScenesSettings = {}): Promise<FastSceneDetectionResult> {
   requireEntryArguments({ video: videoPath }, settings);
   const values = resolveOptions(fastScenesPipelineOptions, options);
   if (!(values.detector in FAST_DETECTORS)) {
     throw new PiaggioError('EINVALIDOPTION', messages.fastNeedsPairwiseDetector(values.detector, Object.keys(FAST_DETECTORS)), { exitCode: USAGE_EXIT_CODE });
   }
   if (values.stats !== undefined) throw new PiaggioError('EINVALIDOPTION', messages.fastWritesNoStats(), { exitCode: USAGE_EXIT_CODE });
-  const { signal, onProgress } = settings;
   const probe = await probeVideo(videoPath);
+  await checkSceneOutputs(videoPath, values);
+  const result = await fastOrFullPass(videoPath, values, probe, settings);
+  if (values.output === undefined) return result;
+  return writeScenesFolder(videoPath, probe, result, values, settings);
+}
+
+/** The fast pass, or the full one (without writing: the caller does) when the file cannot give exact frame numbers. */
+async function fastOrFullPass(videoPath: string, values: FastValues, probe: VideoProbe, settings: FastScenesSettings): Promise<FastSceneDetectionResult> {
+  const { signal, onProgress } = settings;
   try {
     return await fastPass(videoPath, values, probe, settings);
   } catch (error) {
     if (signal?.aborted) throw interruptedError(signal);
     if (!(error instanceof PacketTableUnusable)) throw error;
     onProgress?.({ kind: 'warning', message: messages.fastFellBack(videoPath, error.message) });
-    const fullOptions = pickOptions(scenesPipelineOptions, values as Record<string, unknown>);
     const fallbackStart = performance.now();
-    const result = await detectScenes(videoPath, fullOptions, settings);
+    const result = await detectScenes(videoPath, { ...pickOptions(scenesPipelineOptions, values), output: undefined }, settings);
     const milliseconds = { listing: 0, scanning: 0, decoding: performance.now() - fallbackStart };
     return { ...result, fast: { frames: result.frameCount, keyframes: 0, stretches: 1, decodedFrames: result.frameCount, milliseconds, fellBack: error.message } };
   }
@@ -180,8 +196,8 @@ async function fastPass(videoPath: string, values: FastValues, probe: VideoProbe
   const scanningStart = performance.now();
   if (signal?.aborted) throw interruptedError(signal);
   const frameCount = table.frameCount;
-  const sourceOptions = { ...pickOptions(fromVideoOptions, values as Record<string, unknown>), probe, ...(onProcess ? { onProcess } : {}) };
-  const detectorOptions = pickOptions(detectSceneCutsOptions, values as Record<string, unknown>);
+  const sourceOptions = { ...pickOptions(fromVideoOptions, values), probe, ...(onProcess ? { onProcess } : {}) };
+  const detectorOptions = pickOptions(detectSceneCutsOptions, values);
 
   // 2. Keyframe scan: every keyframe scored against the previous one with the configured metric.
   // Only the raw score is read: a flash check would hide exactly the A-B-A changes the scan is for.

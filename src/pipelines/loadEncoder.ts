@@ -8,12 +8,12 @@ import { DEVICES } from '../models/executionProviders.js';
 import type { EmbeddingMetric, ImageEmbedder } from '../models/embedder.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
-import type { RunSettings } from './scenes.js';
+import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
+import type { RunSettings } from '../core/progress.js';
 import { join } from 'node:path';
 
 /** How pictures become vectors: which embedder, where it runs, and whether results are cached. */
-export const embedderOptions = {
+export const embedderOptions = declareOptions('model', {
   embedder: {
     type: 'choice',
     choices: ['model', 'phash', 'dhash', 'ahash', 'whash'],
@@ -48,7 +48,7 @@ export const embedderOptions = {
     flag: 'cache',
     description: 'reuse embeddings cached by content (file hash, frame, model) under the cache directory, so a second run skips inference; --no-cache computes them afresh',
   },
-} as const satisfies OptionDeclarations;
+});
 
 /** The model and embedder flags every embedding preset accepts. */
 export const encoderOptions = { ...imageEncoderOptions, ...embedderOptions } as const;
@@ -72,7 +72,7 @@ export interface CreatedEmbedder {
  * threads on `--device`, and unless `--no-cache` puts the content-keyed embedding cache in front.
  * Notices (a device that is not available) go to `settings.onProgress` as warnings.
  */
-export async function createEmbedder(options: Record<string, unknown> = {}, settings: RunSettings = {}): Promise<CreatedEmbedder> {
+export async function createEmbedder(options: EncoderOptions = {}, settings: RunSettings = {}): Promise<CreatedEmbedder> {
   const values = resolveOptions(encoderOptions, options);
   const onProgress = settings.onProgress;
   const warn = (text: string): void => {
@@ -120,6 +120,6 @@ export async function createEmbedder(options: Record<string, unknown> = {}, sett
  * What the presets call (through runIntoOutput): {@link createEmbedder}'s encoder and manifest
  * record. The caller owns the encoder and must release it.
  */
-export async function loadEncoder(options: Record<string, unknown>, settings: RunSettings = {}): Promise<CreatedEmbedder> {
+export async function loadEncoder(options: EncoderOptions, settings: RunSettings = {}): Promise<CreatedEmbedder> {
   return createEmbedder(options, settings);
 }

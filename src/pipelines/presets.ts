@@ -1,8 +1,9 @@
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { resolveOptions } from '../core/options.js';
-import { requireObject, requireOptionalObject, requireOptionalString, requireString } from '../core/arguments.js';
-import type { RunSettings, SceneDetectionResult } from './scenes.js';
+import { resolveOptions, type OptionInput } from '../core/options.js';
+import { requireObject, requireOptionalObject, requireOptionalString, requireOutputFolder, requireString } from '../core/arguments.js';
+import type { SceneDetectionResult } from './scenes.js';
+import type { RunSettings } from '../core/progress.js';
 import { detectScenes, scenesPipelineOptions } from './scenes.js';
 import { keyframesPipelineOptions, runKeyframes, type KeyframesResult } from './keyframes.js';
 import { dedupPipelineOptions, runDedup, type DedupResult } from './dedup.js';
@@ -74,10 +75,16 @@ export function findPreset(name: string): Preset {
 
 const DECLARATIONS = { keyframes: keyframesPipelineOptions, dedup: dedupPipelineOptions, scenes: scenesPipelineOptions } as const;
 
+/** Every option any preset takes: what `options` of a {@link PipelineSpec} may hold. */
+export const presetPipelineOptions = { ...keyframesPipelineOptions, ...dedupPipelineOptions, ...scenesPipelineOptions } as const;
+
+/** The options of a {@link PipelineSpec}, typed: a misspelt one is a compile error. */
+export type PresetOptions = Omit<OptionInput<typeof presetPipelineOptions>, 'output'>;
+
 /** What to run: a preset (default: `keyframes` for a video, `dedup` for a folder), an input, overrides. */
 export type PipelineSpec =
-  | { readonly preset?: string; readonly video: string; readonly output?: string; readonly options?: Record<string, unknown> }
-  | { readonly preset?: string; readonly directory: string; readonly output: string; readonly options?: Record<string, unknown> };
+  | { readonly preset?: string; readonly video: string; readonly output?: string; readonly options?: PresetOptions }
+  | { readonly preset?: string; readonly directory: string; readonly output: string; readonly options?: PresetOptions };
 
 export type PipelineResult =
   | { readonly kind: 'keyframes'; readonly result: KeyframesResult }
@@ -87,7 +94,7 @@ export type PipelineResult =
 export interface BuiltPipeline {
   readonly preset: Preset;
   /** The preset's values overridden by the spec's, validated: exactly what the run will use. */
-  readonly options: Record<string, unknown>;
+  readonly options: Readonly<Record<string, unknown>>;
   run(settings?: RunSettings): Promise<PipelineResult>;
 }
 
@@ -101,9 +108,10 @@ function requirePipelineSpec(spec: unknown): asserts spec is PipelineSpec {
 }
 
 /**
- * Builds a pipeline from a preset and overrides, as the CLI does from `--preset` and flags.
- * Validation happens here, before anything runs, with the same messages as the CLI: a spec that is
- * not an object, or holds a value of the wrong type, throws a PiaggioError (exit code 2) too.
+ * Builds a pipeline from a preset and overrides, as the CLI does from `--preset` and flags. This is
+ * the library boundary: the spec and every option are validated here, once, before anything runs,
+ * with the CLI's sentences (a PiaggioError with exit code 2); the run below trusts them. Keyframes
+ * and dedup need an output folder; the scenes preset writes its files into one when given.
  */
 export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
   requirePipelineSpec(spec);
@@ -114,19 +122,19 @@ export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
       exitCode: USAGE_EXIT_CODE,
     });
   }
-  const given = { ...preset.options, ...spec.options };
-  const options = resolveOptions(DECLARATIONS[preset.kind], given) as Record<string, unknown>;
-  // The pipelines get only what was given (validated): they fill defaults themselves and can tell
-  // a chosen value from a default, e.g. a hash embedder's own metric and radius.
-  const chosen = resolveOptions(DECLARATIONS[preset.kind], given, { fillDefaults: false }) as Record<string, unknown>;
+  if (preset.kind !== 'scenes') requireOutputFolder(spec.output);
+  const options = resolveOptions(DECLARATIONS[preset.kind], { ...preset.options, ...spec.options });
   return {
     preset,
     options,
     run: async (settings = {}) => {
-      if (preset.kind === 'scenes') return { kind: 'scenes', result: await detectScenes((spec as { video: string }).video, chosen, settings) };
-      if (!spec.output) throw new PiaggioError('EUSAGE', messages.missingOutput(), { exitCode: USAGE_EXIT_CODE });
-      if (preset.kind === 'keyframes') return { kind: 'keyframes', result: await runKeyframes((spec as { video: string }).video, spec.output, chosen, settings) };
-      return { kind: 'dedup', result: await runDedup((spec as { directory: string }).directory, spec.output, chosen, settings) };
+      if (preset.kind === 'scenes') {
+        const values = spec.output === undefined ? options : { ...options, output: spec.output };
+        return { kind: 'scenes', result: await detectScenes((spec as { video: string }).video, values, settings) };
+      }
+      const output = spec.output as string;
+      if (preset.kind === 'keyframes') return { kind: 'keyframes', result: await runKeyframes((spec as { video: string }).video, output, options, settings) };
+      return { kind: 'dedup', result: await runDedup((spec as { directory: string }).directory, output, options, settings) };
     },
   };
 }

@@ -11,8 +11,8 @@ import { messages } from '../core/messages.js';
 import { writeManifest, type Manifest, type ManifestCluster, type ManifestItem } from '../sinks/manifest.js';
 import { toolVersion } from '../core/version.js';
 import { stageEmbeddings, writeNpy, type StagedFile } from '../sinks/npy.js';
-import { loadEncoder } from './loadEncoder.js';
-import type { RunSettings } from './scenes.js';
+import { loadEncoder, type EncoderOptions } from './loadEncoder.js';
+import type { RunSettings } from '../core/progress.js';
 import { writeRunOutputs } from './runOutputs.js';
 import type { ThumbnailProvider } from '../sinks/thumbnails.js';
 
@@ -36,7 +36,7 @@ export interface RunOutputExtras {
   /** Also write the run's embeddings to this .npy path (saveEmbeddingsOptions in src/sinks/npy.ts). */
   readonly saveEmbeddings?: string | undefined;
   /** Values of runOutputOptions (plots, report). */
-  readonly outputs?: Record<string, unknown>;
+  readonly outputs?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -49,7 +49,7 @@ export interface RunOutputExtras {
  */
 export async function runIntoOutput(
   outputPath: string,
-  encoderValues: Record<string, unknown> | undefined,
+  encoderValues: EncoderOptions | undefined,
   settings: RunSettings,
   body: (context: RunContext) => Promise<{ body: ManifestBody; clustering: Clustering; thumbnailFor?: ThumbnailProvider }>,
   extras: RunOutputExtras,

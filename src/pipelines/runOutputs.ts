@@ -1,16 +1,16 @@
 import type { Clustering } from '../core/clustering.js';
 import type { Metric } from '../operators/kernels/clustering/distance.js';
 import type { Manifest } from '../sinks/manifest.js';
-import type { OptionDeclarations } from '../core/options.js';
+import { declareOptions } from '../core/options.js';
 import { plotOptions, projectEmbeddings, writePlots, metricOf } from '../sinks/plots.js';
 import { writeReport } from '../sinks/report.js';
 import { Thumbnails, type ThumbnailProvider } from '../sinks/thumbnails.js';
 import { messages } from '../core/messages.js';
-import type { RunSettings } from './scenes.js';
+import type { RunSettings } from '../core/progress.js';
 
 /** What a run writes besides its pictures and manifest.json: plots (the original's -p, -i) and report.html. */
-export const runOutputOptions = {
-  plot: { type: 'boolean', alias: 'p', default: false, description: 'write the clusters as a 2-D scatter plot: clusters.vl.json (vega-lite), clusters.svg, clusters.png' },
+export const runOutputOptions = declareOptions('outputs', {
+  plot: { type: 'boolean', alias: 'p', default: false, essential: true, description: 'write the clusters as a 2-D scatter plot: clusters.vl.json (vega-lite), clusters.svg, clusters.png' },
   plotImages: {
     type: 'boolean',
     alias: 'i',
@@ -20,7 +20,7 @@ export const runOutputOptions = {
   },
   report: { type: 'boolean', default: true, description: 'write report.html, a self-contained page of scenes, clusters and the plot (--no-report to skip)' },
   ...plotOptions,
-} as const satisfies OptionDeclarations;
+});
 
 /** The run's embeddings as one array in manifest order, as the plots and the report read them. */
 function embeddingMatrix(clustering: Clustering): { embeddings: Float32Array; dimensions: number } {

@@ -1,30 +1,28 @@
+import { resolve } from 'node:path';
 import { tap } from 'rxjs';
-import { fromVideo, fromVideoOptions } from '../sources/fromVideo.js';
-import { probeVideo } from '../sources/probeVideo.js';
-import { DecodeErrorCounter } from '../sources/DecodeErrorCounter.js';
-import {
-  detectSceneCuts,
-  detectSceneCutsOptions,
-  resolveSceneCutSettings,
-  sceneCutDelay,
-  type SceneMetricsListener,
-  type SceneTransition,
-} from '../operators/detectSceneCuts.js';
-import { SceneListBuilder } from '../core/SceneListBuilder.js';
-import { pickOptions, resolveOptions, type OptionDeclarations } from '../core/options.js';
+import { probeVideo, type VideoProbe } from '../sources/probeVideo.js';
+import { resolveSceneCutSettings, type SceneMetricsListener, type SceneTransition } from '../operators/detectSceneCuts.js';
+import { declareOptions, resolveOptions, type OptionInput, type OptionValues } from '../core/options.js';
 import { runObservable } from '../core/runObservable.js';
 import type { Scene } from '../core/scenes.js';
-import type { ProgressListener } from '../core/progress.js';
+import type { RunSettings } from '../core/progress.js';
+import { isInside } from '../core/paths.js';
 import { StatsFileWriter } from '../sinks/StatsFile.js';
 import { checkSingleFileOutput, identifyInputs } from '../sinks/outputPaths.js';
+import { OutputDirectory, asWriteError, checkOutputFolder, outputDirectoryOptions, outputFolderOptions } from '../sinks/OutputDirectory.js';
+import { sceneExportOptions } from '../sinks/sceneExportOptions.js';
+import { writeFileAtomically } from '../sinks/atomicWrite.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { requireEntryArguments } from '../core/arguments.js';
+import { sceneCutPass, sceneCutPassOptions } from './sceneCuts.js';
+import { checkSceneExportNames, sceneImageOptions, writeSceneExports, writeSceneImageFiles } from './sceneOutputs.js';
 
 /** Choices of the scenes preset itself, beyond its stages' options. */
-export const scenesOwnOptions = {
+export const scenesOwnOptions = declareOptions('scenes', {
   stats: {
     type: 'string',
+    placeholder: 'FILE.csv',
     description: "write every frame's detector metrics to this CSV file (PySceneDetect's stats layout: Frame Number, Timecode, one column per metric) to tune thresholds",
   },
   transitions: {
@@ -32,15 +30,24 @@ export const scenesOwnOptions = {
     default: true,
     description: 'also look for gradual transitions (fades through black or white, dissolves) and report them as spans (--no-transitions skips it)',
   },
-} as const satisfies OptionDeclarations;
+});
 
-/** Everything `scenes` accepts: its own options, the frame source's and the scene detector's. */
-export const scenesPipelineOptions = { ...scenesOwnOptions, ...fromVideoOptions, ...detectSceneCutsOptions } as const;
+/**
+ * Everything `scenes` accepts: its own options, the frame source's and the detector's, and with an
+ * output folder the files PySceneDetect's commands write (scene list CSV, EDL, split files).
+ */
+export const scenesPipelineOptions = {
+  ...outputFolderOptions,
+  ...scenesOwnOptions,
+  ...sceneCutPassOptions,
+  ...sceneExportOptions,
+  ...sceneImageOptions,
+  ...outputDirectoryOptions,
+} as const;
 
-export interface RunSettings {
-  readonly onProgress?: ProgressListener;
-  readonly signal?: AbortSignal;
-}
+/** What {@link detectScenes} accepts, typed from {@link scenesPipelineOptions}. */
+export type ScenesOptions = OptionInput<typeof scenesPipelineOptions>;
+export type ScenesValues = OptionValues<typeof scenesPipelineOptions>;
 
 /** What {@link detectScenes} takes besides options: progress, cancellation, and a metrics listener. */
 export interface DetectScenesSettings extends RunSettings {
@@ -70,24 +77,28 @@ export interface SceneDetectionResult {
   readonly transitions: SceneTransition[];
   /** The stats file written, when `stats` was given. */
   readonly stats?: string;
+  /** With `output`: the folder written and the files in it (scenes.json, the CSV, ...), relative to it. */
+  readonly outputDirectory?: string;
+  readonly files?: string[];
 }
 
 /**
  * The `scenes` preset: decode once, detect cuts (and gradual transitions), report the scene list.
  * Frames are released as soon as the detector has passed them on, so memory is the frame pool
  * (raised to what the detector holds) whatever the video's length. With `stats`, every frame's
- * metrics stream to that CSV file, which appears only when the run succeeds. Arguments of the wrong
- * type (a path that is not a string, options or settings that are not objects) throw a
- * PiaggioError with the CLI's wording before anything starts.
+ * metrics stream to that CSV file, which appears only when the run succeeds. With `output`, the
+ * folder receives scenes.json (what `--json` prints), the scene list CSV and, as asked, the EDL and
+ * the split files; it appears complete or not at all, with the rules of every output folder.
+ * Arguments of the wrong type (a path that is not a string, options or settings that are not
+ * objects) and option values out of range throw a PiaggioError with the CLI's wording before
+ * anything starts.
  */
-export async function detectScenes(videoPath: string, options: Record<string, unknown> = {}, settings: DetectScenesSettings = {}): Promise<SceneDetectionResult> {
+export async function detectScenes(videoPath: string, options: ScenesOptions = {}, settings: DetectScenesSettings = {}): Promise<SceneDetectionResult> {
   requireEntryArguments({ video: videoPath }, settings);
   const values = resolveOptions(scenesPipelineOptions, options);
   const probe = await probeVideo(videoPath);
-  if (values.stats !== undefined) await checkSingleFileOutput(values.stats, '--stats', await identifyInputs([videoPath]));
-  const detectorOptions = { ...pickOptions(detectSceneCutsOptions, values), fps: probe.fps };
-  const resolved = resolveSceneCutSettings(detectorOptions);
-  const sceneList = new SceneListBuilder(probe.fps);
+  await checkSceneOutputs(videoPath, values);
+  const resolved = resolveSceneCutSettings({ ...values, fps: probe.fps });
   const transitions: SceneTransition[] = [];
   const statsFile = values.stats === undefined ? undefined : new StatsFileWriter(values.stats);
   const onMetrics: SceneMetricsListener | undefined =
@@ -99,38 +110,28 @@ export async function detectScenes(videoPath: string, options: Record<string, un
       : undefined;
   const onProgress = settings.onProgress;
   onProgress?.({ kind: 'stage', stage: 'Detecting scenes' });
-  // The detector holds its delay in frames; the pool must lend more than that.
-  const needed = sceneCutDelay(detectorOptions) + 4;
-  const poolLimit = fromVideoOptions.framePoolSize.max;
-  if (needed > poolLimit) throw new PiaggioError('EINVALIDOPTION', messages.sceneDetectorHoldsTooMany(needed, poolLimit), { exitCode: USAGE_EXIT_CODE });
-  const framePoolSize = Math.max(values.framePoolSize, needed);
-  const decodeErrors = new DecodeErrorCounter();
-  const pipeline = fromVideo(videoPath, { ...pickOptions(fromVideoOptions, values), framePoolSize, probe, onProcess: decodeErrors.watch }).pipe(
-    detectSceneCuts({
-      ...detectorOptions,
-      ...(onMetrics ? { onMetrics } : {}),
-      ...(values.transitions ? { onTransition: (transition: SceneTransition) => transitions.push(transition) } : {}),
-    }),
-    tap((sceneFrame) => {
-      sceneList.add(sceneFrame);
-      sceneFrame.frame.release();
-      if (onProgress && sceneFrame.frame.index % 25 === 0) onProgress({ kind: 'frames', done: sceneFrame.frame.index + 1, total: probe.frameCount });
-    }),
-  );
+  // Each frame is released as soon as it has been counted: only the detector's delay is held.
+  const pass = sceneCutPass(videoPath, probe, values, {
+    heldDownstream: 4,
+    tooManyFrames: messages.sceneDetectorHoldsTooMany,
+    ...(onMetrics ? { onMetrics } : {}),
+    ...(values.transitions ? { onTransition: (transition: SceneTransition) => transitions.push(transition) } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
   try {
-    await runObservable(pipeline, settings.signal);
+    await runObservable(pass.frames.pipe(tap((sceneFrame) => sceneFrame.frame.release())), settings.signal);
     statsFile?.commit();
-    if (decodeErrors.count > 0) onProgress?.({ kind: 'warning', message: messages.framesDamaged(videoPath, decodeErrors.count) });
+    if (pass.decodeErrors.count > 0) onProgress?.({ kind: 'warning', message: messages.framesDamaged(videoPath, pass.decodeErrors.count) });
   } catch (error) {
     statsFile?.abandon();
     throw error;
   }
   const length = values.minSceneLength;
-  return {
+  const result: SceneDetectionResult = {
     path: videoPath,
     fps: probe.fps,
     frameRate: probe.frameRate,
-    frameCount: sceneList.frameCount,
+    frameCount: pass.sceneList.frameCount,
     duration: probe.duration,
     startTime: probe.startTime,
     width: probe.width,
@@ -138,9 +139,51 @@ export async function detectScenes(videoPath: string, options: Record<string, un
     detector: resolved.detector,
     threshold: resolved.threshold,
     minSceneLength: 'frames' in length ? length.frames : `${length.seconds}s`,
-    cuts: [...sceneList.cuts],
-    scenes: sceneList.finish(),
+    cuts: [...pass.sceneList.cuts],
+    scenes: pass.sceneList.finish(),
     transitions,
     ...(statsFile ? { stats: statsFile.path } : {}),
   };
+  if (values.output === undefined) return result;
+  return writeScenesFolder(videoPath, probe, result, values, settings);
+}
+
+/**
+ * Everything about where a scenes run writes that can be refused before decoding: the -o folder
+ * (against the video, as every output folder), the split-file names, the stats file.
+ */
+export async function checkSceneOutputs(videoPath: string, values: ScenesValues): Promise<void> {
+  const inputs = [videoPath];
+  if (values.output !== undefined) {
+    checkSceneExportNames(videoPath, values.output, values);
+    await checkOutputFolder(resolve(values.output), { inputs, overwrite: values.overwrite });
+    if (values.stats !== undefined && isInside(resolve(values.stats), resolve(values.output))) {
+      throw new PiaggioError('EOUTPUTFILE', messages.statsInsideOutput(resolve(values.stats), resolve(values.output)), { exitCode: USAGE_EXIT_CODE });
+    }
+  }
+  if (values.stats !== undefined) await checkSingleFileOutput(values.stats, '--stats', await identifyInputs(inputs));
+}
+
+/** scenes.json and the scene exports into the output folder, staged and moved into place at the end. */
+export async function writeScenesFolder<Result extends SceneDetectionResult>(videoPath: string, probe: VideoProbe, result: Result, values: ScenesValues, settings: RunSettings): Promise<Result> {
+  const outputPath = resolve(values.output as string);
+  let output: OutputDirectory | undefined;
+  try {
+    output = await OutputDirectory.create(outputPath, {
+      inputs: [videoPath],
+      overwrite: values.overwrite,
+      onWarning: (message) => settings.onProgress?.({ kind: 'warning', message }),
+    });
+    settings.onProgress?.({ kind: 'stage', stage: 'Writing scene files' });
+    const files = await writeSceneExports(videoPath, result.scenes as Scene[], probe, values, output, settings);
+    files.push(...(await writeSceneImageFiles(videoPath, result.scenes as Scene[], probe, values, output, settings)));
+    const written = { ...result, outputDirectory: output.finalPath, files: ['scenes.json', ...files] };
+    await writeFileAtomically(output.pathFor('scenes.json'), `${JSON.stringify(result, null, 2)}\n`);
+    settings.signal?.throwIfAborted();
+    await output.commit();
+    return written;
+  } catch (error) {
+    await output?.abandon();
+    throw asWriteError(error, outputPath);
+  }
 }

@@ -5,21 +5,32 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import type { OptionDeclarations } from '../core/options.js';
+import { declareOptions } from '../core/options.js';
 import { toolVersion } from '../core/version.js';
 import { isInside } from '../core/paths.js';
 import { truncateUtf8 } from './fileNames.js';
 import { identifyInputs, isMountPoint, kindOf, isProcessAlive, makeFolders, realPathOf, refuseOutputFolderOverlappingInputs, undeletableReason } from './outputPaths.js';
 
+/** Where a run writes: the -o folder, declared once for every command that writes one. */
+export const outputFolderOptions = declareOptions('io', {
+  output: {
+    type: 'string',
+    alias: 'o',
+    essential: true,
+    placeholder: 'DIR',
+    description: 'output folder, written completely or not at all: created, or used when empty, or replaced when piaggio wrote it',
+  },
+});
+
 /** The --overwrite option, for every run that writes an output folder. */
-export const outputDirectoryOptions = {
+export const outputDirectoryOptions = declareOptions('io', {
   overwrite: {
     type: 'boolean',
     default: false,
     description:
       'replace a non-empty -o folder that piaggio did not write (everything in it is deleted); never an input, a folder holding one, or a mount point',
   },
-} as const satisfies OptionDeclarations;
+});
 
 /**
  * The file by which piaggio recognises a folder it wrote itself, hidden inside that folder. It lists

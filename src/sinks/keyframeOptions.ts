@@ -1,7 +1,7 @@
-import type { OptionDeclarations, OptionValues } from '../core/options.js';
+import { declareOptions, type OptionValues } from '../core/options.js';
 
 /** How keyframe files are written: declared once for the CLI and the library. */
-export const writeKeyframesOptions = {
+export const writeKeyframesOptions = declareOptions('io', {
   format: { type: 'choice', choices: ['jpg', 'png', 'webp'], default: 'jpg', description: 'image format of the keyframes written' },
   quality: { type: 'integer', min: 1, max: 100, default: 95, description: 'jpg and webp quality, 1 (smallest) to 100 (best); png is lossless' },
   width: { type: 'integer', min: 16, max: 16384, description: 'scale keyframes to this width, keeping the aspect ratio (with --height: fit inside both)' },
@@ -11,6 +11,6 @@ export const writeKeyframesOptions = {
     default: false,
     description: 'also write every candidate frame, named with its cluster, into candidates/ (the manifest then gives every item a path)',
   },
-} as const satisfies OptionDeclarations;
+});
 
 export type WriteKeyframesValues = OptionValues<typeof writeKeyframesOptions>;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { PiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { removeDeadTemporarySiblings, temporarySiblingOf } from './outputPaths.js';
-import type { OptionDeclarations, OptionInput } from '../core/options.js';
+import { declareOptions, type OptionInput } from '../core/options.js';
 
 /**
  * NumPy's .npy format (numpy.lib.format), enough of it to exchange embeddings with Python: a
@@ -17,12 +17,13 @@ const ALIGNMENT = 64;
 const CHUNK_BYTES = 1 << 22;
 
 /** The --save-embeddings option, for every run that embeds pictures. */
-export const saveEmbeddingsOptions = {
+export const saveEmbeddingsOptions = declareOptions('outputs', {
   saveEmbeddings: {
+    placeholder: 'FILE.npy',
     type: 'string',
     description: 'also write the embeddings to FILE.npy (NumPy float32, one row per manifest item, in manifest order)',
   },
-} as const satisfies OptionDeclarations;
+});
 
 export type SaveEmbeddingsOptions = OptionInput<typeof saveEmbeddingsOptions>;
 

@@ -6,8 +6,8 @@ import { Pca } from '../operators/kernels/projection/Pca.js';
 import { TSNE_MINIMUM_ROWS, Tsne, normalizedRows } from '../operators/kernels/projection/Tsne.js';
 import { meanSilhouette } from '../operators/kernels/projection/silhouette.js';
 import type { Metric } from '../operators/kernels/clustering/distance.js';
-import type { OptionDeclarations, OptionInput } from '../core/options.js';
-import { resolveOptions } from '../core/options.js';
+import type { OptionInput } from '../core/options.js';
+import { declareOptions, resolveOptions } from '../core/options.js';
 import { writeFileAtomically } from './atomicWrite.js';
 import { writeContactSheets } from './contactSheets.js';
 import type { Manifest } from './manifest.js';
@@ -26,7 +26,7 @@ export interface RunOutputInput {
   readonly metric?: Metric;
 }
 
-export const plotOptions = {
+export const plotOptions = declareOptions('outputs', {
   plotProjection: {
     type: 'choice',
     choices: ['auto', 'pca', 'tsne'],
@@ -47,7 +47,7 @@ export const plotOptions = {
     default: 30,
     description: 't-SNE perplexity, about the number of neighbours each picture keeps close (lowered for small runs)',
   },
-} as const satisfies OptionDeclarations;
+});
 
 export type PlotOptions = OptionInput<typeof plotOptions>;
 

@@ -5,7 +5,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node
 import type { Scene } from '../core/scenes.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import type { OptionDeclarations } from '../core/options.js';
+import { declareOptions } from '../core/options.js';
 import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
 import { probeVideo, type VideoProbe } from '../sources/probeVideo.js';
 import { WRITTEN_NAME_MAX_BYTES, sanitizeFileName, truncateUtf8, utf8ByteLength } from './fileNames.js';
@@ -13,7 +13,7 @@ import { formatTimecode } from './sceneExports.js';
 
 export type SplitMode = 'copy' | 'encode';
 
-export const splitVideoOptions = {
+export const splitVideoOptions = declareOptions('sceneExports', {
   splitMode: {
     type: 'choice',
     choices: ['encode', 'copy'],
@@ -25,7 +25,7 @@ export const splitVideoOptions = {
     default: '$VIDEO_NAME-Scene-$SCENE_NUMBER.mp4',
     description: 'file name of each part; $VIDEO_NAME, $SCENE_NUMBER, $START_FRAME, $END_FRAME, $START_TIME, $END_TIME are replaced',
   },
-} as const satisfies OptionDeclarations;
+});
 
 export interface SplitVideoOptions {
   /** `encode` (default): libx264 + AAC, frame-exact. `copy`: stream copy, see {@link splitVideo}. */

@@ -7,10 +7,10 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import { messages } from '../core/messages.js';
 import { isInside } from '../core/paths.js';
-import { resolveOptions, type OptionDeclarations, type OptionInput } from '../core/options.js';
+import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
 
 /** Options of {@link fromImageDirectory} that the CLI exposes as flags. */
-export const fromImageDirectoryOptions = {
+export const fromImageDirectoryOptions = declareOptions('io', {
   imageAnalysisSize: {
     type: 'integer',
     min: 32,
@@ -23,7 +23,7 @@ export const fromImageDirectoryOptions = {
     default: false,
     description: 'follow symbolic links that lead out of the image folder (by default they are skipped with a warning)',
   },
-} as const satisfies OptionDeclarations;
+});
 
 /** Settings for library callers; not command-line flags. */
 export interface FromImageDirectorySettings {

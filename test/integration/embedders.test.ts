@@ -118,7 +118,7 @@ describe('createEmbedder', () => {
       assert.match(error.message, /power of two .* embedderHashSize .* received 6/);
       return true;
     });
-    await assert.rejects(createEmbedder({ embedder: 'sift' }), /Expected one of model, phash, dhash, ahash, whash for embedder/);
+    await assert.rejects(createEmbedder({ embedder: 'sift' as 'phash' }), /Expected one of model, phash, dhash, ahash, whash for embedder/);
   });
 
   test('an aborted dedup run releases the encoder: no worker thread is left alive', async () => {

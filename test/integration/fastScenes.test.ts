@@ -132,7 +132,7 @@ describe('detectScenesFast', () => {
   });
 
   test('detectors that need every frame, and --stats, are refused with a usage error', async () => {
-    for (const detector of ['adaptive', 'threshold']) {
+    for (const detector of ['adaptive', 'threshold'] as const) {
       await assert.rejects(detectScenesFast(fixedGop, { detector }), {
         code: 'EINVALIDOPTION',
         exitCode: 2,

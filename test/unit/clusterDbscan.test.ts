@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { from, lastValueFrom, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { type Clustering, clusterDbscan, clusterDbscanOptions } from '../../src/operators/clusterDbscan.js';
+import { type Clustering, clusterDbscan, clusterDbscanOptions, decideClustering } from '../../src/operators/clusterDbscan.js';
 import type { EmbeddedCandidate } from '../../src/core/frame.js';
 import { PiaggioError } from '../../src/core/errors.js';
 
@@ -169,9 +169,14 @@ describe('clusterDbscan', () => {
 
   test('declares the original tool\'s flags and defaults', () => {
     assert.deepEqual(
-      Object.fromEntries(Object.entries(clusterDbscanOptions).map(([key, option]) => [key, [option.default, 'alias' in option ? option.alias : undefined]])),
-      { epsilon: [0.2, 'e'], minSamples: [2, 's'], metric: ['cosine', 't'], neighbourSearch: ['auto', undefined], noise: ['keep', undefined] },
+      Object.fromEntries(Object.entries(clusterDbscanOptions).map(([key, option]) => [key, ['default' in option ? option.default : undefined, 'alias' in option ? option.alias : undefined]])),
+      { epsilon: [undefined, 'e'], minSamples: [2, 's'], metric: [undefined, 't'], neighbourSearch: ['auto', undefined], noise: ['keep', undefined] },
     );
+    // The radius and metric default to the embedder's own, decided in one place.
+    assert.deepEqual(decideClustering({}), { epsilon: 0.2, metric: 'cosine' });
+    assert.deepEqual(decideClustering({}, { metric: 'hamming', defaultEpsilon: 10 }), { epsilon: 10, metric: 'hamming' });
+    assert.deepEqual(decideClustering({ epsilon: 3 }, { metric: 'hamming', defaultEpsilon: 10 }), { epsilon: 3, metric: 'hamming' });
+    assert.deepEqual(decideClustering({ metric: 'euclidean' }, { metric: 'cosine', defaultEpsilon: 0.2 }), { epsilon: 0.2, metric: 'euclidean' });
   });
 });
 

@@ -84,3 +84,33 @@ test('the check sees upward imports in every form it must catch', () => {
   assert.deepEqual(upwardImports('src/pipelines/x.ts', "import { a } from '../operators/embedBatches.js';\nimport { b } from '../core/errors.js';"), []);
   assert.throws(() => layerOf('src/misc/x.ts'), /belongs to no layer/);
 });
+
+/** Modules `path` loads when it runs: relative imports that are not type-only. */
+function runtimeImportsOf(path: string, text: string): string[] {
+  const targets: string[] = [];
+  for (const match of text.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?from\s+'(\.[^']+)'|^import\s+'(\.[^']+)'/gm)) {
+    const specifier = match[1] ?? match[2];
+    targets.push(relative(root, resolve(root, dirname(path), specifier)).replace(/\.js$/, '.ts'));
+  }
+  return targets;
+}
+
+test('no module loads itself through others: an import cycle leaves a declaration undefined while its module loads', () => {
+  const files = sourceFiles(join(root, 'src'));
+  const graph = new Map(files.map((path) => [path, runtimeImportsOf(path, readFileSync(join(root, path), 'utf8'))]));
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (path: string): void => {
+    state.set(path, 'open');
+    stack.push(path);
+    for (const target of graph.get(path) ?? []) {
+      if (state.get(target) === 'open') cycles.push([...stack.slice(stack.indexOf(target)), target].join(' -> '));
+      else if (!state.has(target)) visit(target);
+    }
+    stack.pop();
+    state.set(path, 'done');
+  };
+  for (const path of files) if (!state.has(path)) visit(path);
+  assert.deepEqual(cycles, []);
+});

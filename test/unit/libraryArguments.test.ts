@@ -69,7 +69,7 @@ describe('library entry points check their arguments', () => {
 
   test('runKeyframes and runDedup: paths, options and settings', async () => {
     assert.equal(await rejection(() => runKeyframes(untyped({ path: 'v.mp4' }), neverWritten)), 'Expected string for video but received {"path":"v.mp4"}');
-    assert.equal(await rejection(() => runKeyframes('v.mp4', untyped(undefined))), 'Expected string for output but received undefined');
+    assert.equal(await rejection(() => runKeyframes('v.mp4', untyped(undefined))), 'Give an output folder with -o DIR');
     assert.equal(await rejection(() => runKeyframes('v.mp4', neverWritten, untyped(null))), 'Expected an object for options but received null');
     assert.equal(await rejection(() => runDedup(untyped(['photos']), neverWritten)), 'Expected string for directory but received ["photos"]');
     assert.equal(await rejection(() => runDedup('photos', neverWritten, untyped(0.2))), 'Expected an object for options but received 0.2');

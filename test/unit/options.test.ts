@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveOptions, parseFramesOrSeconds, framesAt, flagNameOf, type OptionDeclarations } from '../../src/core/options.js';
 import { toYargsOptions, valuesFromArguments } from '../../src/cli/yargsOptions.js';
+import { flagUsage, valueTag } from '../../src/cli/help.js';
 import { PiaggioError } from '../../src/core/errors.js';
 
 const declarations = {
@@ -27,7 +28,20 @@ function rejection(given: Record<string, unknown>, fromCommandLine = false): str
 describe('resolveOptions', () => {
   test('fills defaults and keeps given values', () => {
     const values = resolveOptions(declarations, { epsilon: 0.5 });
-    assert.deepEqual(values, { epsilon: 0.5, minSamples: 2, metric: 'cosine', minSceneLength: { frames: 15 }, keep: false, label: undefined });
+    assert.deepEqual(Object.fromEntries(Object.entries(values)), { epsilon: 0.5, minSamples: 2, metric: 'cosine', minSceneLength: { frames: 15 }, keep: false, label: undefined });
+  });
+
+  test('values validated at the boundary pass a stage unchecked; a value changed after that is checked', () => {
+    const stage = { epsilon: declarations.epsilon, metric: declarations.metric } as const satisfies OptionDeclarations;
+    const table = resolveOptions(declarations, { epsilon: 0.5, label: 'x' });
+    // The table's other keys came validated from a larger table: not "unknown" to the stage.
+    assert.deepEqual(Object.entries(resolveOptions(stage, { ...table, fps: undefined })), [['epsilon', 0.5], ['metric', 'cosine']]);
+    assert.throws(() => resolveOptions(stage, { ...table, epsilon: 1.5 }), { message: 'Expected number between 0 and 1 for epsilon but received 1.5' });
+    assert.throws(() => resolveOptions(stage, { ...table, espilon: 0.1 }), { message: 'Unknown option espilon; did you mean epsilon?' });
+    // A declaration of the same name but another range is another declaration: checked again.
+    const stricter = { epsilon: { ...declarations.epsilon, max: 0.4 } } as const satisfies OptionDeclarations;
+    assert.throws(() => resolveOptions(stricter, table), { message: 'Expected number between 0 and 0.4 for epsilon but received 0.5' });
+    assert.equal(JSON.stringify(table), '{"epsilon":0.5,"minSamples":2,"metric":"cosine","minSceneLength":{"frames":15},"keep":false,"label":"x"}');
   });
 
   test('rejects out-of-range numbers in the sharp style', () => {
@@ -49,7 +63,9 @@ describe('resolveOptions', () => {
   });
 
   test('unknown keys are an error, not silently ignored', () => {
-    assert.match(rejection({ epsilonn: 0.3 }), /^Unknown option epsilonn; known options are epsilon, minSamples/);
+    assert.equal(rejection({ epsilonn: 0.3 }), 'Unknown option epsilonn; did you mean epsilon?');
+    assert.equal(rejection({ mniSamples: 3 }), 'Unknown option mniSamples; did you mean minSamples?');
+    assert.match(rejection({ radius: 0.3 }), /^Unknown option radius; known options are epsilon, minSamples/);
   });
 
   test('anything but an object of options is one clear error, not a TypeError or numbered options', () => {
@@ -74,15 +90,20 @@ describe('resolveOptions', () => {
 });
 
 describe('yargs flags generated from declarations', () => {
-  test('flag names, aliases, and help text carry range and default', () => {
+  test('flag names and aliases; --help shows one tag with the range and the default', () => {
     const flags = toYargsOptions(declarations);
     assert.deepEqual(Object.keys(flags), ['epsilon', 'min-samples', 'metric', 'min-scene-len', 'keep', 'label']);
     assert.equal(flags.epsilon.alias, 'e');
     assert.equal(flags.epsilon.type, 'string');
     assert.equal(flags.keep.type, 'boolean');
-    assert.match(String(flags.epsilon.describe), /number 0\.\.1, default 0\.2/);
-    assert.match(String(flags['min-scene-len'].describe), /default 15/);
     assert.equal(flagNameOf('minSamples', declarations.minSamples), 'min-samples');
+    assert.equal(flagUsage('epsilon', declarations.epsilon), '-e, --epsilon <number 0..1>');
+    assert.equal(flagUsage('metric', declarations.metric), '--metric <cosine|euclidean>');
+    assert.equal(flagUsage('minSceneLength', declarations.minSceneLength), '--min-scene-len <frames|Ns>');
+    assert.equal(flagUsage('keep', declarations.keep), '--keep');
+    assert.equal(flagUsage('report', { type: 'boolean', default: true, description: 'r' }), '--no-report');
+    assert.equal(flagUsage('output', { type: 'string', alias: 'o', placeholder: 'DIR', description: 'o' }), '-o, --output <DIR>');
+    assert.equal(valueTag(declarations.minSamples), '<integer 1..100>');
   });
 
   test('parsed arguments map back to declaration keys; the last repeated flag wins', () => {

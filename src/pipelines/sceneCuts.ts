@@ -1,0 +1,65 @@
+import { tap, type Observable } from 'rxjs';
+import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
+import type { OptionValues } from '../core/options.js';
+import type { ProgressListener } from '../core/progress.js';
+import { SceneListBuilder } from '../core/SceneListBuilder.js';
+import type { SceneFrame } from '../core/scenes.js';
+import {
+  createSceneCutDetector,
+  detectSceneCuts,
+  detectSceneCutsOptions,
+  type SceneMetricsListener,
+  type SceneTransition,
+} from '../operators/detectSceneCuts.js';
+import { DecodeErrorCounter } from '../sources/DecodeErrorCounter.js';
+import { fromVideo, fromVideoOptions } from '../sources/fromVideo.js';
+import type { VideoProbe } from '../sources/probeVideo.js';
+
+/** The options of the pass every video preset starts with: the frame source's and the detector's. */
+export const sceneCutPassOptions = { ...fromVideoOptions, ...detectSceneCutsOptions } as const;
+
+export type SceneCutPassValues = OptionValues<typeof sceneCutPassOptions>;
+
+export interface SceneCutPassSettings {
+  /** Frames the stages after the detector may hold at once: the pool must lend them beside the detector's delay. */
+  readonly heldDownstream: number;
+  /** The sentence when detector and stages would hold more frames than the pool may lend. */
+  readonly tooManyFrames: (needed: number, limit: number) => string;
+  readonly onMetrics?: SceneMetricsListener;
+  readonly onTransition?: (transition: SceneTransition) => void;
+  readonly onProgress?: ProgressListener;
+}
+
+export interface SceneCutPass {
+  /** Every decoded frame once, annotated with its scene; not yet released (the caller's stages own it). */
+  readonly frames: Observable<SceneFrame>;
+  /** Filled as frames pass: the scene list once `frames` completes. */
+  readonly sceneList: SceneListBuilder;
+  /** Damaged frames ffmpeg reported, known once `frames` completes. */
+  readonly decodeErrors: DecodeErrorCounter;
+}
+
+/**
+ * Decode once and cut: the start of the scenes and keyframes presets. The detector is built here,
+ * once per run, from already-validated values; its delay and `heldDownstream` size the frame pool,
+ * so a setting that would stall the source is refused before ffmpeg starts.
+ */
+export function sceneCutPass(videoPath: string, probe: VideoProbe, values: SceneCutPassValues, settings: SceneCutPassSettings): SceneCutPass {
+  const detectorOptions = { ...values, fps: probe.fps };
+  const detector = createSceneCutDetector(detectorOptions);
+  const needed = detector.maxDelay + settings.heldDownstream;
+  const poolLimit = fromVideoOptions.framePoolSize.max;
+  if (needed > poolLimit) throw new PiaggioError('EINVALIDOPTION', settings.tooManyFrames(needed, poolLimit), { exitCode: USAGE_EXIT_CODE });
+  const sceneList = new SceneListBuilder(probe.fps);
+  const decodeErrors = new DecodeErrorCounter();
+  const { onProgress, onMetrics, onTransition } = settings;
+  const frames = fromVideo(videoPath, { analysisSize: values.analysisSize, framePoolSize: Math.max(values.framePoolSize, needed), probe, onProcess: decodeErrors.watch }).pipe(
+    detectSceneCuts({ ...detectorOptions, detector, ...(onMetrics ? { onMetrics } : {}), ...(onTransition ? { onTransition } : {}) }),
+    tap((sceneFrame) => {
+      sceneList.add(sceneFrame);
+      const index = sceneFrame.frame.index;
+      if (onProgress && index % 25 === 0) onProgress({ kind: 'frames', done: index + 1, total: probe.frameCount });
+    }),
+  );
+  return { frames, sceneList, decodeErrors };
+}
