@@ -1,17 +1,7 @@
 import type { Argv } from 'yargs';
-import { resolveOptions, type OptionDeclarations } from '../core/options.js';
+import { declareOptions, resolveOptions, type OptionDeclarations } from '../core/options.js';
 import type { ProgressListener } from '../core/progress.js';
 import { toYargsOptions, valuesFromArguments } from './yargsOptions.js';
-import { fromVideoOptions } from '../sources/fromVideo.js';
-import { detectSceneCutsOptions } from '../operators/detectSceneCuts.js';
-import { selectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
-import { dropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
-import { embedBatchesOptions } from '../operators/embedBatches.js';
-import { clusterDbscanOptions } from '../operators/clusterDbscan.js';
-import { encoderOptions } from '../pipelines/loadEncoder.js';
-import { runOutputOptions } from '../pipelines/runOutputs.js';
-import { saveEmbeddingsOptions } from '../sinks/npy.js';
-import { outputDirectoryOptions } from '../sinks/OutputDirectory.js';
 
 /** Where a command writes and what it may use while it runs. */
 export interface CliContext {
@@ -24,73 +14,72 @@ export interface CliContext {
   readonly json: boolean;
 }
 
+/** A positional argument, for yargs and for --help. */
+export interface CliPositional {
+  readonly name: string;
+  readonly description: string;
+  /** Several values (`video..`). */
+  readonly variadic?: boolean;
+  readonly optional?: boolean;
+}
+
 /**
- * One CLI command, in its own file under src/cli/commands/. Each is a thin shell: it reads flags,
- * calls a library function (a preset from pipelines/ or a module from src/ or models/), prints.
+ * One CLI command, in its own file under src/cli/commands/. Each is a thin shell over a library
+ * entry: its flags, --help and yargs' strict check are generated from `options`, the same
+ * declarations the library validates with; it converts flags to values, calls the library, prints.
  */
 export interface CliCommand {
-  /** yargs command string, e.g. 'scenes <video>' ('$0' for the default command). */
-  readonly command: string;
+  /** The word that selects it (`scenes`), or '' for the default command (`piaggio -v VIDEO`). */
+  readonly name: string;
+  readonly positionals: readonly CliPositional[];
+  /** One line for the command list. */
+  readonly summary: string;
+  /** Usage lines for its --help, without the leading `piaggio`. */
+  readonly usage: readonly string[];
+  /** A paragraph for its --help: what it does and what it writes. */
   readonly description: string;
-  readonly builder: (parser: Argv) => Argv;
+  /** Every flag the command takes, in the order --help lists them (general flags are added). */
+  readonly options: OptionDeclarations;
+  /** Keys of `options` the short --help lists besides the essential ones: what most runs of this command set. */
+  readonly highlights?: readonly string[];
+  /** `[command line without 'piaggio', what it does]`, shown under Examples. */
+  readonly examples: ReadonlyArray<readonly [string, string]>;
+  /** Sentences printed at the end of its --help (the frame-numbering convention of its outputs). */
+  readonly notes?: readonly string[];
   /** Resolves with the exit code; throws PiaggioError for anything the user can fix. */
   readonly run: (args: Record<string, unknown>, context: CliContext) => Promise<number>;
 }
 
-export const FLAG_GROUPS = {
-  io: 'Input and output:',
-  scenes: 'Scene detection:',
-  candidates: 'Candidate frames:',
-  technical: 'Technical-frame filter (black, white, uniform):',
-  model: 'Model and embeddings:',
-  clustering: 'Clustering (DBSCAN):',
-  outputs: 'Plots, report and exports:',
-  general: 'General:',
-} as const;
+/** Flags of every command. */
+export const generalOptions = declareOptions('general', {
+  json: { type: 'boolean', default: false, essential: true, description: 'print the result as JSON on stdout; no progress output' },
+  verbose: { type: 'boolean', default: false, description: 'on error, print the stack trace too' },
+});
 
-export function generalFlags(parser: Argv): Argv {
-  return parser.options({
-    json: { type: 'boolean', describe: 'Print the result as JSON on stdout; no progress output', group: FLAG_GROUPS.general },
-    verbose: { type: 'boolean', describe: 'On error, print the stack trace too', group: FLAG_GROUPS.general },
+/** The yargs command string of a command: its name and positionals (`scenes <video>`, `video <video..>`). */
+export function yargsCommandOf(command: CliCommand): string {
+  if (command.name === '') return '$0';
+  const positionals = command.positionals.map((positional) => {
+    const inner = `${positional.name}${positional.variadic ? '..' : ''}`;
+    return positional.optional ? `[${inner}]` : `<${inner}>`;
   });
+  return [command.name, ...positionals].join(' ');
 }
 
-export function outputFlags(parser: Argv): Argv {
-  return parser.options({
-    output: {
-      alias: 'o',
-      type: 'string',
-      requiresArg: true,
-      describe: 'Output folder, written completely or not at all: created, or used when empty, or replaced when piaggio wrote it',
-      group: FLAG_GROUPS.io,
-    },
-  })
-    .options(toYargsOptions(outputDirectoryOptions, FLAG_GROUPS.io))
-    .options(toYargsOptions(runOutputOptions, FLAG_GROUPS.outputs))
-    .options(toYargsOptions(saveEmbeddingsOptions, FLAG_GROUPS.outputs));
-}
-
-export function sceneFlags(parser: Argv): Argv {
-  return parser.options(toYargsOptions(fromVideoOptions, FLAG_GROUPS.scenes)).options(toYargsOptions(detectSceneCutsOptions, FLAG_GROUPS.scenes));
-}
-
-export function candidateFlags(parser: Argv): Argv {
-  return parser
-    .options(toYargsOptions(selectCandidateFramesOptions, FLAG_GROUPS.candidates))
-    .options(toYargsOptions(dropTechnicalFramesOptions, FLAG_GROUPS.technical));
-}
-
-export function embeddingFlags(parser: Argv): Argv {
-  return parser
-    .options(toYargsOptions(encoderOptions, FLAG_GROUPS.model))
-    .options(toYargsOptions(embedBatchesOptions, FLAG_GROUPS.model))
-    .options(toYargsOptions(clusterDbscanOptions, FLAG_GROUPS.clustering));
+/** The yargs builder of a command: its positionals and every flag of its table, for parsing and the strict check. */
+export function yargsBuilderOf(command: CliCommand): (parser: Argv) => Argv {
+  return (parser) => {
+    let built = parser.options(toYargsOptions({ ...command.options, ...generalOptions }));
+    for (const positional of command.positionals) built = built.positional(positional.name, { type: 'string', describe: positional.description });
+    return built;
+  };
 }
 
 /**
- * The flags the user gave, checked by the library's own validator (so both say the same thing about
- * a bad value) and typed, without defaults: a preset fills what is missing.
+ * The flags the user gave, converted from text and checked by the library's own validator (so both
+ * say the same thing about a bad value), without defaults: the library fills those, and trusts
+ * these values without checking them again.
  */
-export function validated(declarations: OptionDeclarations, args: Record<string, unknown>): Record<string, unknown> {
+export function optionValues(declarations: OptionDeclarations, args: Record<string, unknown>): Record<string, unknown> {
   return resolveOptions(declarations, valuesFromArguments(declarations, args), { fromCommandLine: true, fillDefaults: false }) as Record<string, unknown>;
 }

@@ -6,7 +6,10 @@ import { toolVersion } from '../core/version.js';
 import { createProgressRenderer } from './progressBar.js';
 import { READER_CLOSED_EXIT_CODE, watchStandardOutput } from './standardOutput.js';
 import { watchParentProcess } from './parentProcess.js';
-import type { CliCommand } from './command.js';
+import { generalOptions, yargsBuilderOf, yargsCommandOf, type CliCommand } from './command.js';
+import { helpGroupNamed, renderHelp, type HelpScope } from './help.js';
+import { flagSpellings } from './yargsOptions.js';
+import { closestName } from '../core/suggest.js';
 import { defaultCommand, imagesCommand, videoCommand } from './commands/keyframes.js';
 import { scenesCommand } from './commands/scenes.js';
 import { presetsCommand } from './commands/presets.js';
@@ -34,27 +37,36 @@ export interface CliStreams {
 }
 
 function buildParser(argv: string[], select: (command: CliCommand, args: Record<string, unknown>) => void): Argv {
-  let parser = yargs(argv)
-    .scriptName('piaggio')
-    .usage('$0 -v VIDEO -o DIR | -d IMAGES_DIR -o DIR\n\nTurn a video into a few distinct keyframes, or a folder of images into de-duplicated clusters, by what the pictures mean.');
+  let parser = yargs(argv).scriptName('piaggio');
   for (const command of COMMANDS) {
-    parser = parser.command(command.command, command.description, command.builder, (args) => select(command, args));
+    parser = parser.command(yargsCommandOf(command), command.summary, yargsBuilderOf(command), (args) => select(command, args));
   }
   return parser
-    .example('$0 -v talk.mp4 -o keyframes', 'Distinct keyframes of a video')
-    .example('$0 -d photos -o unique -e 0.15', 'One image per group of near-duplicates')
-    .example('$0 scenes talk.mp4 --json', 'The cut list as JSON')
     .strict()
-    .help()
-    .alias('help', 'h')
+    // --help is rendered from the declarations (help.ts), before yargs parses anything.
+    .help(false)
     .version(toolVersion())
-    .wrap(Math.min(110, process.stdout.columns ?? 110))
     .exitProcess(false)
     .fail((message, error) => {
       // yargs reports some argument mistakes as errors of its own (YError), e.g. "-v -x.mp4": they are usage errors too.
       if (error && error.name !== 'YError') throw error;
-      throw new PiaggioError('EUSAGE', usageMessage(message ?? error?.message ?? 'invalid arguments'), { exitCode: USAGE_EXIT_CODE });
+      throw new PiaggioError('EUSAGE', usageMessage(message ?? error?.message ?? 'invalid arguments', argv), { exitCode: USAGE_EXIT_CODE });
     });
+}
+
+/** The command the arguments select: the first word when it names one, else the default command. */
+function commandOf(argv: readonly string[]): CliCommand {
+  return COMMANDS.find((command) => command.name !== '' && command.name === argv[0]) ?? defaultCommand;
+}
+
+/** What --help, -h, --help SECTION or --help-all asks for, or undefined when none is given. */
+function helpScopeOf(argv: readonly string[]): HelpScope | undefined {
+  if (argv.includes('--help-all')) return { kind: 'all' };
+  const at = argv.findIndex((word) => word === '--help' || word === '-h');
+  if (at < 0) return undefined;
+  const section = argv[at + 1];
+  const group = section === undefined ? undefined : helpGroupNamed(section);
+  return group ? { kind: 'group', group } : { kind: 'short' };
 }
 
 /**
@@ -82,6 +94,14 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
   const output = watchStandardOutput(streams.stdout, (error) => controller.abort(error));
   let finishProgress = () => {};
   try {
+    const helpScope = helpScopeOf(argv);
+    if (helpScope) {
+      const width = Math.max(60, Math.min(110, (streams.stdout as { columns?: number }).columns ?? process.stdout.columns ?? 100));
+      output.sink.write(renderHelp(commandOf(argv), helpScope, COMMANDS, width));
+      const delivered = await output.settled(controller.signal);
+      if (output.failure !== undefined) throw output.failure;
+      return delivered ? 0 : interruptionExitCode;
+    }
     await buildParser(argv, (command, args) => {
       selected = { command, args };
     }).parseAsync();
@@ -127,9 +147,29 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
   }
 }
 
-/** yargs' wording, with the fix for the one mistake it cannot explain: a file name that starts with a dash reads as a flag. */
-function usageMessage(message: string): string {
-  return /^Not enough arguments following/.test(message) ? `${message}: give a value (a file name that starts with - must be written ./-name)` : message;
+/**
+ * yargs' wording, with the fix for the mistakes it cannot explain: a file name that starts with a
+ * dash reads as a flag; a mistyped flag or command gets the closest known one.
+ */
+function usageMessage(message: string, argv: readonly string[]): string {
+  const command = commandOf(argv);
+  if (/^Not enough arguments following/.test(message)) return `${message}: give a value (a file name that starts with - must be written ./-name)`;
+  if (/^Not enough non-option arguments/.test(message)) return messages.missingArguments(`piaggio ${command.name} ${command.usage[0]}`);
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
+  if (unknown) {
+    const first = unknown[1].split(', ')[0];
+    const flags = flagSpellings({ ...command.options, ...generalOptions }).concat('help', 'help-all', 'version');
+    const words = command.name === '' && !wasGivenAsFlag(first, argv) ? COMMANDS.map((other) => other.name).filter(Boolean) : [];
+    const suggestion = closestName(first, [...flags, ...words]);
+    const shown = suggestion === undefined ? undefined : words.includes(suggestion) ? suggestion : `${suggestion.length === 1 ? '-' : '--'}${suggestion}`;
+    return messages.unknownFlag(first, shown);
+  }
+  return message;
+}
+
+/** yargs names unknown flags without dashes; a name never given as a flag is a stray word (a mistyped command). */
+function wasGivenAsFlag(name: string, argv: readonly string[]): boolean {
+  return argv.some((word) => word === `--${name}` || word.startsWith(`--${name}=`) || word === `-${name}` || word === `--no-${name}`);
 }
 
 function describeError(error: unknown): string {

@@ -1,21 +1,19 @@
 import type { Options as YargsOption } from 'yargs';
-import { describeDefault, describeRange, flagNameOf, type OptionDeclarations } from '../core/options.js';
+import { flagNameOf, type OptionDeclarations } from '../core/options.js';
 
 /**
- * yargs flags generated from operator declarations. Every value is declared to yargs as a string
- * (booleans excepted) so that yargs never turns "abc" into NaN: the shared validator in
- * src/core/options.ts then rejects it with the same sentence the library uses.
+ * yargs flags generated from option declarations, for parsing and yargs' strict check only (--help
+ * is rendered from the declarations by help.ts). Every value is declared to yargs as a string
+ * (booleans excepted) so that yargs never turns "abc" into NaN or "0001" into 1: the shared
+ * validator in src/core/options.ts converts and checks it with the sentence the library uses.
  */
-export function toYargsOptions(declarations: OptionDeclarations, group?: string): Record<string, YargsOption> {
+export function toYargsOptions(declarations: OptionDeclarations): Record<string, YargsOption> {
   const flags: Record<string, YargsOption> = {};
   for (const [key, declaration] of Object.entries(declarations)) {
-    const defaultText = describeDefault(declaration);
-    const range = describeRange(declaration);
     flags[flagNameOf(key, declaration)] = {
       type: declaration.type === 'boolean' ? 'boolean' : 'string',
-      describe: `${declaration.description} [${range}${defaultText === undefined ? '' : `, default ${defaultText}`}]`,
+      describe: declaration.description,
       ...(declaration.alias ? { alias: declaration.alias } : {}),
-      ...(group ? { group } : {}),
       requiresArg: declaration.type !== 'boolean',
     };
   }
@@ -32,4 +30,16 @@ export function valuesFromArguments(declarations: OptionDeclarations, argv: Reco
     values[key] = Array.isArray(value) ? value[value.length - 1] : value;
   }
   return values;
+}
+
+/** Every spelling yargs accepts for the flags of `declarations`: names, aliases and `no-` forms of booleans. */
+export function flagSpellings(declarations: OptionDeclarations): string[] {
+  const spellings: string[] = [];
+  for (const [key, declaration] of Object.entries(declarations)) {
+    const flag = flagNameOf(key, declaration);
+    spellings.push(flag);
+    if (declaration.type === 'boolean') spellings.push(`no-${flag}`);
+    if (declaration.alias) spellings.push(declaration.alias);
+  }
+  return spellings;
 }

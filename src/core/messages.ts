@@ -40,6 +40,7 @@ export const messages = {
     `Expected ${length} positive numbers for ${name} but received ${show(received)}`,
   unknownOption: (name: string, known: readonly string[], suggestion?: string) =>
     suggestion ? `Unknown option ${name}; did you mean ${suggestion}?` : `Unknown option ${name}; known options are ${known.join(', ')}`,
+  missingArguments: (usage: string) => `Missing arguments: ${usage} (piaggio --help shows examples)`,
   moreFlags: (command: string, sections: readonly string[]) =>
     `More flags: ${command} --help-all lists all of them; ${command} --help SECTION one section: ${sections.join(', ')}`,
   unknownHelpSection: (word: string, sections: readonly string[]) => `Unknown help section ${JSON.stringify(word)}; the sections are ${sections.join(', ')}`,

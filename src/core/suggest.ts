@@ -2,12 +2,14 @@
  * The known name closest to a mistyped one, for "did you mean" hints in the CLI and the library.
  * Closeness is the edit distance (insert, delete, substitute, or swap two neighbours: the usual
  * typos), case-insensitive; only a name within a third of its length (at least 1, at most 3 edits)
- * is suggested, so a word that merely shares letters is not offered.
+ * is suggested, so a word that merely shares letters is not offered; failing that, a name the
+ * typed one begins (at least 3 characters).
  */
 export function closestName(typed: string, known: readonly string[]): string | undefined {
   const wanted = typed.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Math.min(3, Math.max(1, Math.floor(wanted.length / 3)));
+  // One or two letters are too short to guess from: only a different case counts.
+  let bestDistance = wanted.length < 3 ? 0 : Math.min(3, Math.max(1, Math.floor(wanted.length / 3)));
   for (const candidate of known) {
     const distance = editDistance(wanted, candidate.toLowerCase());
     if (distance <= bestDistance && (best === undefined || distance < bestDistance)) {
@@ -15,7 +17,9 @@ export function closestName(typed: string, known: readonly string[]): string | u
       bestDistance = distance;
     }
   }
-  return best;
+  if (best !== undefined || wanted.length < 3) return best;
+  // A flag cut short (--tresh for --threshold) is far from the whole name but starts it.
+  return known.find((candidate) => candidate.toLowerCase().startsWith(wanted));
 }
 
 /** Optimal string alignment distance (Damerau-Levenshtein without repeated edits of one substring). */

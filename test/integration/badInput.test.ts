@@ -404,7 +404,7 @@ describe('bad input: one line, an exit code, nothing written', { concurrency: 4 
     ['both -v and -d', ['-v', 'video.mp4', '-d', 'images', '-o', 'out-usage'], messages.bothInputs()],
     ['neither -v nor -d', ['-o', 'out-usage'], messages.missingInput()],
     ['-d twice', ['-d', 'images', '-d', 'huge', '-o', 'out-usage'], messages.oneImageFolder()],
-    ['an unknown flag', ['-v', 'video.mp4', '-o', 'out-usage', '--frobnicate'], 'Unknown argument: frobnicate'],
+    ['an unknown flag', ['-v', 'video.mp4', '-o', 'out-usage', '--frobnicate'], messages.unknownFlag('frobnicate', undefined)],
     ['a negative epsilon', ['-v', 'video.mp4', '-o', 'out-usage', '-e', '-0.1'], messages.expectedNumberBetween('epsilon', 0, 1_000_000, -0.1)],
     ['--min-scene-len abc', ['-v', 'video.mp4', '-o', 'out-usage', '--min-scene-len', 'abc'], messages.expectedFramesOrSeconds('minSceneLength', 'abc')],
     ['--threshold 300', ['-v', 'video.mp4', '-o', 'out-usage', '--threshold', '300'], messages.expectedNumberBetween('threshold', 0, 255, 300)],

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPiaggio } from '../helpers/runPiaggio.js';
 import { generateVideo, makeTemporaryDirectory, SHOT_SOURCES } from '../helpers/generateVideo.js';
@@ -79,10 +80,52 @@ describe('piaggio scenes', () => {
     assert.match(result.stderr, /\n\s+at /);
   });
 
-  test('an unknown flag is rejected', async () => {
+  test('an unknown flag is rejected with the flag it was probably meant to be', async () => {
     const result = await runPiaggio(['scenes', videoPath, '--treshold', '20']);
     assert.equal(result.code, 2);
-    assert.match(oneLine(result.stderr), /Unknown argument: treshold/);
+    assert.equal(oneLine(result.stderr), 'piaggio: Unknown argument: treshold; did you mean --threshold? (piaggio --help-all lists every flag)');
+    const command = await runPiaggio(['scnes', videoPath]);
+    assert.equal(command.code, 2);
+    assert.match(oneLine(command.stderr), /^piaggio: Unknown argument: scnes; did you mean scenes\?/);
+    const unlike = await runPiaggio(['scenes', videoPath, '--frobnicate']);
+    assert.equal(oneLine(unlike.stderr), 'piaggio: Unknown argument: frobnicate (piaggio --help-all lists every flag)');
+  });
+
+  test('-o DIR writes scenes.json and the scene list CSV; --edl, --split and --save-images add theirs', async () => {
+    const output = join(temporary.path, 'scene-files');
+    const result = await runPiaggio(['scenes', videoPath, '-o', output, '--edl', '--split', '--split-mode', 'copy', '--save-images', '--images-per-scene', '2', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.equal(report.outputDirectory, output);
+    const scenes = expectedCuts.length + 1;
+    const csv = readFileSync(join(output, 'shots-Scenes.csv'), 'utf8').trim().split('\n');
+    // PySceneDetect's list-scenes layout: a timecode line, a header, one row per scene.
+    assert.equal(csv.length, scenes + 2);
+    assert.match(csv[1], /^Scene Number,Start Frame,/);
+    assert.ok(existsSync(join(output, 'shots.edl')));
+    assert.equal(readdirSync(join(output, 'scenes')).length, scenes);
+    const images = readdirSync(output).filter((name) => name.endsWith('.jpg')).sort();
+    assert.equal(images.length, 2 * scenes);
+    assert.equal(images[0], 'shots-Scene-001-01.jpg');
+    const written = JSON.parse(readFileSync(join(output, 'scenes.json'), 'utf8'));
+    assert.deepEqual(written.cuts, expectedCuts);
+    assert.deepEqual([...report.files].sort(), [...readdirSync(output).filter((name) => !name.startsWith('.') && name !== 'scenes'), ...readdirSync(join(output, 'scenes')).map((name) => `scenes/${name}`)].sort());
+  });
+
+  test('-v VIDEO -o DIR --preset scenes writes the scene list (it used to write nothing)', async () => {
+    const output = join(temporary.path, 'preset-scenes');
+    const result = await runPiaggio(['-v', videoPath, '-o', output, '--preset', 'scenes', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout).cuts, expectedCuts);
+    assert.ok(existsSync(join(output, 'shots-Scenes.csv')));
+  });
+
+  test('a --save-images name template that leads outside -o is refused before decoding', async () => {
+    const output = join(temporary.path, 'escape');
+    const result = await runPiaggio(['scenes', videoPath, '-o', output, '--save-images', '--image-name-template', '../$SCENE_NUMBER']);
+    assert.equal(result.code, 2);
+    assert.match(oneLine(result.stderr), /^piaggio: /);
+    assert.equal(existsSync(output), false);
   });
 
   test('PySceneDetect parity on testvideo.mp4: cuts [30, 180, 394]', { skip: skipWithoutShared }, async () => {
@@ -102,12 +145,31 @@ describe('piaggio scenes', () => {
 });
 
 describe('piaggio (main command) usage errors', () => {
-  test('--help lists the original flags', async () => {
-    const result = await runPiaggio(['--help']);
+  test('--help-all lists the original flags; --help SECTION one section', async () => {
+    const result = await runPiaggio(['--help-all']);
     assert.equal(result.code, 0);
     for (const flag of ['-v, --video', '-d, --directory', '-o, --output', '-m, --model', '-e, --epsilon', '-s, --min-samples', '-t, --metric', '-p, --plot', '-i, --plot-images']) {
-      assert.ok(result.stdout.includes(flag), `--help shows ${flag}`);
+      assert.ok(result.stdout.includes(flag), `--help-all shows ${flag}`);
     }
+    const section = await runPiaggio(['--help', 'clustering']);
+    assert.equal(section.code, 0);
+    assert.match(section.stdout, /Clustering \(DBSCAN\):\n/);
+    assert.match(section.stdout, /\n {2}-e, --epsilon <number 0\.\.1000000>\n/);
+    assert.doesNotMatch(section.stdout, /--video/);
+  });
+
+  test('a command without its argument names what it needs', async () => {
+    const result = await runPiaggio(['scenes']);
+    assert.equal(result.code, 2);
+    assert.equal(oneLine(result.stderr), 'piaggio: Missing arguments: piaggio scenes VIDEO [-o DIR] [flags] (piaggio --help shows examples)');
+  });
+
+  test('piaggio models alone lists the registry', async () => {
+    const cache = join(temporary.path, 'cache');
+    const result = await runPiaggio(['models'], { env: { ...process.env, PIAGGIO_CACHE: cache } });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^Models are cached in /);
+    assert.match(result.stdout, /clip-vit-b32 \(default\)/);
   });
 
   test('no input, or no output, is a usage error', async () => {

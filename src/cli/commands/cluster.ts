@@ -1,18 +1,21 @@
 import type { CliCommand } from '../command.js';
-import { FLAG_GROUPS, generalFlags, validated } from '../command.js';
-import { toYargsOptions } from '../yargsOptions.js';
-import { clusterArrayOptions, clusterNpyFile } from '../../pipelines/cluster.js';
+import { optionValues } from '../command.js';
+import { clusterArrayOptions, clusterNpyFile, type ClusterArrayOptions } from '../../pipelines/cluster.js';
 
 export const clusterCommand: CliCommand = {
-  command: 'cluster <file>',
-  description: 'Cluster the rows of a NumPy .npy array (e.g. from --save-embeddings) with DBSCAN; with --json print {"labels": [...]}, noise -1 as scikit-learn',
-  builder: (parser) =>
-    generalFlags(parser.options(toYargsOptions(clusterArrayOptions, FLAG_GROUPS.clustering))).positional('file', {
-      type: 'string',
-      describe: '2-D float32 or float64 .npy file, one row per vector',
-    }),
+  name: 'cluster',
+  positionals: [{ name: 'file', description: '2-D float32 or float64 .npy file, one row per vector' }],
+  summary: 'DBSCAN over the rows of a .npy array (e.g. from --save-embeddings)',
+  usage: ['FILE.npy [flags]'],
+  description:
+    'Cluster the rows of a NumPy .npy array with DBSCAN, as scikit-learn numbers the labels (noise -1); with --json print {"labels": [...], "coreSampleIndices": [...], ...}. Without -e and -t: cosine distance, radius 0.2.',
+  options: clusterArrayOptions,
+  examples: [
+    ['cluster embeddings.npy -e 0.15 --json', 'labels of the vectors a run saved with --save-embeddings'],
+    ['cluster points.npy -t euclidean -e 0.5 -s 5', "scikit-learn's DBSCAN(eps=0.5, min_samples=5)"],
+  ],
   run: async (args, context) => {
-    const result = await clusterNpyFile(String(args.file), validated(clusterArrayOptions, args), context);
+    const result = await clusterNpyFile(String(args.file), optionValues(clusterArrayOptions, args) as ClusterArrayOptions, context);
     context.onProgress.finish();
     if (context.json) {
       const { labels, coreSampleIndices, ...summary } = result;

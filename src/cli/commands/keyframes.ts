@@ -1,34 +1,54 @@
-import type { Argv } from 'yargs';
 import type { CliCommand, CliContext } from '../command.js';
-import { candidateFlags, embeddingFlags, FLAG_GROUPS, generalFlags, outputFlags, sceneFlags, validated } from '../command.js';
-import { toYargsOptions } from '../yargsOptions.js';
+import { optionValues } from '../command.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
-import { fromImageDirectoryOptions } from '../../sources/fromImageDirectory.js';
-import { writeKeyframesOptions } from '../../sinks/keyframeOptions.js';
-import { keyframesOwnOptions, keyframesPipelineOptions, sceneExportOptions } from '../../pipelines/keyframes.js';
+import { declareOptions } from '../../core/options.js';
+import { outputFolderOptions } from '../../sinks/OutputDirectory.js';
+import { keyframesPipelineOptions } from '../../pipelines/keyframes.js';
 import { dedupPipelineOptions } from '../../pipelines/dedup.js';
-import { buildPipeline, presetNames, type PipelineSpec } from '../../pipelines/presets.js';
+import { buildPipeline, presetNames, type PresetOptions } from '../../pipelines/presets.js';
 import { runBatch, type BatchResult } from '../../pipelines/batch.js';
 import { expandVideoInputs } from '../../sources/videoInputs.js';
 
-function requireOutput(args: Record<string, unknown>): string {
+/** The -v and -d inputs of the default command, and --preset. */
+const inputOptions = declareOptions('io', {
+  video: {
+    type: 'string',
+    alias: 'v',
+    essential: true,
+    placeholder: 'VIDEO',
+    description: "video to turn into keyframes; repeat it, or give a folder or a quoted pattern ('videos/*.mp4'), for a batch: one folder per video in -o DIR",
+  },
+  directory: { type: 'string', alias: 'd', essential: true, placeholder: 'IMAGES', description: 'folder of images to de-duplicate (searched recursively)' },
+});
+
+const presetOptions = declareOptions('io', {
+  preset: {
+    type: 'choice',
+    choices: presetNames(),
+    essential: true,
+    placeholder: 'NAME',
+    description: 'named settings (piaggio presets lists their values); flags override them',
+  },
+});
+
+/** -o DIR: given once; the library checks that it is there at all. */
+function outputOf(args: Record<string, unknown>): string | undefined {
   if (Array.isArray(args.output)) throw new PiaggioError('EUSAGE', messages.oneOutputFolder(), { exitCode: USAGE_EXIT_CODE });
-  const output = args.output as string | undefined;
-  if (!output) throw new PiaggioError('EUSAGE', messages.missingOutput(), { exitCode: USAGE_EXIT_CODE });
-  return output;
+  return args.output as string | undefined;
 }
 
 /** Every flag a preset of either kind may set, so `--preset` works with any of them. */
-const ALL_PIPELINE_OPTIONS = { ...keyframesPipelineOptions, ...dedupPipelineOptions };
+const ALL_PIPELINE_OPTIONS = { ...keyframesPipelineOptions, ...dedupPipelineOptions } as const;
+
+function presetOptionValues(args: Record<string, unknown>): PresetOptions {
+  return optionValues(ALL_PIPELINE_OPTIONS, args) as PresetOptions;
+}
 
 async function runPreset(input: { video: string } | { directory: string }, args: Record<string, unknown>, context: CliContext): Promise<number> {
   const preset = args.preset as string | undefined;
-  const given = validated(ALL_PIPELINE_OPTIONS, args);
-  const output = args.output === undefined ? undefined : requireOutput(args);
-  const spec = 'video' in input ? { preset, video: input.video, output } : { preset, directory: input.directory, output: requireOutput(args) };
-  const pipeline = buildPipeline({ ...spec, options: given } as PipelineSpec);
-  if (pipeline.preset.kind !== 'scenes') requireOutput(args);
+  const output = outputOf(args);
+  const pipeline = buildPipeline({ ...input, ...(preset === undefined ? {} : { preset }), output: output as string, options: presetOptionValues(args) });
   const outcome = await pipeline.run(context);
   context.onProgress.finish();
   if (outcome.kind === 'scenes') {
@@ -56,8 +76,7 @@ async function keyframes(video: unknown, args: Record<string, unknown>, context:
   const inputs = (Array.isArray(video) ? video : [video]).map(String);
   const { batch } = await expandVideoInputs(inputs);
   if (!batch) return runPreset({ video: inputs[0] }, args, context);
-  const output = requireOutput(args);
-  const result = await runBatch(inputs, output, { preset: args.preset as string | undefined, options: validated(ALL_PIPELINE_OPTIONS, args) }, context);
+  const result = await runBatch(inputs, outputOf(args) as string, { ...(args.preset === undefined ? {} : { preset: args.preset as string }), options: presetOptionValues(args) }, context);
   context.onProgress.finish();
   context.stdout.write(context.json ? `${JSON.stringify(result)}\n` : batchSummary(result));
   if (result.interrupted) {
@@ -76,61 +95,71 @@ function batchSummary(result: BatchResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-const images = (directory: string, args: Record<string, unknown>, context: CliContext) => runPreset({ directory }, args, context);
+/** Keyframe file names and the manifest, said once for --help. */
+const KEYFRAME_NOTES = [
+  'Frame numbers: manifest.json and --json count frames from 0; keyframe file names carry the scene number from 1 and the frame index from 0 (talk-scene003-frame000123-...); the CSV follows PySceneDetect (piaggio scenes --help).',
+];
 
-const presetFlag = (parser: Argv) =>
-  parser.options({
-    preset: {
-      type: 'string',
-      requiresArg: true,
-      describe: `named settings (${presetNames().join(', ')}; see piaggio presets); flags override its values`,
-      group: FLAG_GROUPS.io,
-    },
-  });
-
-const imageFlags = (parser: Argv) => parser.options(toYargsOptions(fromImageDirectoryOptions, FLAG_GROUPS.io));
-const videoFlags = (parser: Argv) =>
-  presetFlag(candidateFlags(sceneFlags(parser)))
-    .options(toYargsOptions(writeKeyframesOptions, FLAG_GROUPS.io))
-    .options(toYargsOptions(keyframesOwnOptions, FLAG_GROUPS.clustering))
-    .options(toYargsOptions(sceneExportOptions, FLAG_GROUPS.outputs));
+const videoOptions = { ...outputFolderOptions, ...presetOptions, ...keyframesPipelineOptions } as const;
+const imageOptions = { ...outputFolderOptions, ...presetOptions, ...dedupPipelineOptions } as const;
 
 /** `piaggio -v VIDEO -o DIR` and `piaggio -d DIR -o DIR`: the original tool's interface. */
 export const defaultCommand: CliCommand = {
-  command: '$0',
-  description: 'Keyframes from a video (-v) or clusters from a folder of images (-d)',
-  builder: (parser) =>
-    generalFlags(embeddingFlags(imageFlags(videoFlags(outputFlags(parser))))).options({
-      video: {
-        alias: 'v',
-        type: 'string',
-        requiresArg: true,
-        describe: 'Video file to turn into keyframes; repeat it, or give a folder or a quoted pattern (\'videos/*.mp4\'), for a batch: one folder per video in -o DIR',
-        group: FLAG_GROUPS.io,
-      },
-      directory: { alias: 'd', type: 'string', requiresArg: true, describe: 'Folder of images to de-duplicate (searched recursively)', group: FLAG_GROUPS.io },
-    }),
+  name: '',
+  positionals: [],
+  summary: 'keyframes of a video (-v) or clusters of a folder of images (-d)',
+  usage: ['piaggio -v VIDEO -o DIR [flags]', 'piaggio -d IMAGES -o DIR [flags]', 'piaggio COMMAND --help'],
+  description: 'Turn a video into a few distinct keyframes, or a folder of images into de-duplicated clusters, by what the pictures mean.',
+  options: { ...inputOptions, ...outputFolderOptions, ...presetOptions, ...keyframesPipelineOptions, ...dedupPipelineOptions },
+  examples: [
+    ['-v talk.mp4 -o keyframes', 'distinct keyframes of a video, with report.html'],
+    ['-v talk.mp4 -o slides --preset slides', 'one picture per slide of a recorded talk'],
+    ['-d photos -o unique -e 0.15', 'one image per group of near-duplicates'],
+    ['-d photos -o copies --embedder phash', 'exact and near-exact copies, no model needed'],
+    ['scenes talk.mp4 -o cuts', 'the scene list CSV, as PySceneDetect writes it'],
+  ],
+  notes: KEYFRAME_NOTES,
   run: (args, context) => {
     const video = args.video as string | string[] | undefined;
     const directory = args.directory as string | string[] | undefined;
     if (Array.isArray(directory)) throw new PiaggioError('EUSAGE', messages.oneImageFolder(), { exitCode: USAGE_EXIT_CODE });
     if (video && directory) throw new PiaggioError('EUSAGE', messages.bothInputs(), { exitCode: USAGE_EXIT_CODE });
     if (video) return keyframes(video, args, context);
-    if (directory) return images(directory, args, context);
+    if (directory) return runPreset({ directory }, args, context);
     throw new PiaggioError('EUSAGE', messages.missingInput(), { exitCode: USAGE_EXIT_CODE });
   },
 };
 
 export const videoCommand: CliCommand = {
-  command: 'video <video..>',
-  description: 'Keyframes from a video (same as -v VIDEO); several videos, a folder or a quoted pattern make a batch',
-  builder: (parser) => generalFlags(embeddingFlags(videoFlags(outputFlags(parser)))).positional('video', { type: 'string', describe: 'Video file' }),
+  name: 'video',
+  positionals: [{ name: 'video', description: 'video file, folder or quoted pattern', variadic: true }],
+  summary: 'keyframes of a video (same as -v); several videos, a folder or a pattern: a batch',
+  usage: ['VIDEO... -o DIR [flags]'],
+  description:
+    'Keyframes of a video: cut it into scenes, pick candidate frames per scene, drop black, white and uniform frames, group the rest by meaning (DBSCAN over image embeddings) and write one full-resolution picture per group, manifest.json, report.html and the scene list CSV into DIR. Several videos, a folder or a quoted pattern make a batch: one folder per video in DIR.',
+  options: videoOptions,
+  examples: [
+    ['video talk.mp4 -o keyframes', 'distinct keyframes of a video'],
+    ['video talk.mp4 -o board --preset storyboard', 'one frame per scene, in time order, no model'],
+    ["video 'lectures/*.mp4' -o out -m ./encoder.onnx", 'a batch, with your own ONNX image encoder'],
+    ['video talk.mp4 -o kf -p -i --edl --split', 'plots, contact sheets, an EDL and one file per scene'],
+  ],
+  notes: KEYFRAME_NOTES,
   run: (args, context) => keyframes(args.video, args, context),
 };
 
 export const imagesCommand: CliCommand = {
-  command: 'images <directory>',
-  description: 'Clusters from a folder of images (same as -d DIR)',
-  builder: (parser) => generalFlags(embeddingFlags(presetFlag(imageFlags(outputFlags(parser))))).positional('directory', { type: 'string', describe: 'Folder of images' }),
-  run: (args, context) => images(String(args.directory), args, context),
+  name: 'images',
+  positionals: [{ name: 'directory', description: 'folder of images' }],
+  summary: 'clusters of a folder of images (same as -d DIR)',
+  usage: ['IMAGES -o DIR [flags]'],
+  description:
+    'De-duplicate a folder of images: embed every decodable image, group near-duplicates with DBSCAN and copy one representative per group into DIR, with manifest.json and report.html. Undecodable files are reported and listed, never fatal.',
+  options: imageOptions,
+  examples: [
+    ['images photos -o unique', 'one image per group of near-duplicates (CLIP)'],
+    ['images photos -o unique -e 0.1 -s 1', 'a tighter radius; every image is a core point'],
+    ['images photos -o copies --embedder phash -e 6', 'perceptual-hash copies within 6 bits'],
+  ],
+  run: (args, context) => runPreset({ directory: String(args.directory) }, args, context),
 };

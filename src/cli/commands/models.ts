@@ -1,5 +1,4 @@
 import type { CliCommand } from '../command.js';
-import { generalFlags } from '../command.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
 import { modelCachePath } from '../../models/cache.js';
@@ -39,14 +38,23 @@ const MODEL_ACTIONS = ['list', 'pull', 'path'];
 
 /** `piaggio models list|pull ID|path ID`: the model registry and its cache. */
 export const modelsCommand: CliCommand = {
-  command: 'models <action> [id]',
-  description: 'List the registry models and their cache state, download one (pull ID), or print where one is cached (path ID)',
-  builder: (parser) =>
-    generalFlags(parser)
-      .positional('action', { type: 'string', describe: 'list, pull or path' })
-      .positional('id', { type: 'string', describe: 'Registry id or alias (clip-vit-b32, ViT-B/32, ...)' }),
+  name: 'models',
+  positionals: [
+    { name: 'action', description: 'list (the default), pull or path', optional: true },
+    { name: 'id', description: 'registry id or alias (clip-vit-b32, ViT-B/32, ...)', optional: true },
+  ],
+  summary: 'the registry models and their cache; pull ID downloads one, path ID locates it',
+  usage: ['[list]', 'pull ID', 'path ID'],
+  description:
+    'List the models of the registry with their size, dimensions and whether they are cached (verified against the published sha256); download one ahead of a run (pull), or print the file a run would use (path).',
+  options: {},
+  examples: [
+    ['models', 'the registry and the cache'],
+    ['models pull clip-vit-b32', 'download the default model now (350 MB, checked against its sha256)'],
+    ['models path ViT-B/32', 'where it is cached'],
+  ],
   run: async (args, context) => {
-    switch (args.action) {
+    switch (args.action ?? 'list') {
       case 'list': {
         const { directory, models } = await listModels();
         if (context.json) {

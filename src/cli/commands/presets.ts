@@ -1,11 +1,17 @@
 import type { CliCommand } from '../command.js';
-import { generalFlags } from '../command.js';
 import { PRESETS } from '../../pipelines/presets.js';
 
 export const presetsCommand: CliCommand = {
-  command: 'presets',
-  description: 'List the named presets (--preset NAME) and the values each sets',
-  builder: (parser) => generalFlags(parser),
+  name: 'presets',
+  positionals: [],
+  summary: 'the named presets (--preset NAME) and the values each sets',
+  usage: ['[--json]'],
+  description: 'List the named presets and the option values each sets; flags given with --preset override them.',
+  options: {},
+  examples: [
+    ['presets', 'the presets and their values'],
+    ['-v talk.mp4 -o out --preset slides --threshold 10', 'a preset with one value changed'],
+  ],
   run: async (_args, context) => {
     if (context.json) {
       context.stdout.write(`${JSON.stringify(PRESETS)}\n`);
