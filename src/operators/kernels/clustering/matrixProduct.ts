@@ -4,7 +4,7 @@ import { ProtobufWriter, modelProto, node, valueInfo } from '../../../core/onnxP
 /**
  * Products of row blocks, `left` [leftRows, dimensions] times `right` [rightRows, dimensions]
  * transposed: the dot products of every left row with every right row, row-major. An interface so that the algorithms using it
- * (operators/kernels/CellJoin.ts) are tested with a plain JavaScript one.
+ * (CellJoin.ts beside this file) are tested with a plain JavaScript one.
  */
 export interface MatrixProduct {
   readonly dimensions: number;

@@ -1,7 +1,7 @@
 /**
  * Perceptual hashes as imagededup defines them (idealo/imagededup, imagededup/methods/hashing.py),
  * computed from a greyscale picture already resized to the hash's working size (Pillow's LANCZOS
- * resize of the RGB picture, then Pillow's `convert('L')`: see models/perceptualHash.ts).
+ * resize of the RGB picture, then Pillow's `convert('L')`: see src/models/perceptualHash.ts).
  *
  * For a hash size N (imagededup's is 8, giving 64 bits), bits in row-major order:
  * - phash: 4N x 4N picture; 2-D DCT-II (scipy.fftpack.dct along rows, then columns); the top-left
