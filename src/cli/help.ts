@@ -28,10 +28,10 @@ export function valueTag(declaration: OptionDeclaration): string {
   }
 }
 
-/** How the flag is written: aliases first, a boolean that defaults to true as its `--no-` form. */
+/** How the flag is written: aliases first; a boolean on by default as `--[no-]name`, since turning it off is the reason to give it. */
 export function flagUsage(key: string, declaration: OptionDeclaration): string {
   const name = flagNameOf(key, declaration);
-  const long = declaration.type === 'boolean' && declaration.default === true ? `--no-${name}` : `--${name}`;
+  const long = declaration.type === 'boolean' && declaration.default === true ? `--[no-]${name}` : `--${name}`;
   const alias = declaration.alias ? `-${declaration.alias}, ` : '';
   const tag = valueTag(declaration);
   return `${alias}${long}${tag ? ` ${tag}` : ''}`;
@@ -40,6 +40,7 @@ export function flagUsage(key: string, declaration: OptionDeclaration): string {
 function defaultOf(declaration: OptionDeclaration): string | undefined {
   if (declaration.defaultText) return declaration.defaultText;
   const value = declaration.default;
+  if (value === true) return 'on';
   if (value === undefined || typeof value === 'boolean') return undefined;
   if (typeof value === 'object') return 'frames' in value ? String(value.frames) : `${value.seconds}s`;
   return String(value);

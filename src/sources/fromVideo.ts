@@ -20,14 +20,14 @@ export const fromVideoOptions = declareOptions('scenes', {
     min: 16,
     max: 4096,
     default: 256,
-    description: 'Long edge in pixels of the small frames used for analysis (PySceneDetect uses 256)',
+    description: 'long edge in pixels of the small frames used for analysis (PySceneDetect uses 256)',
   },
   framePoolSize: {
     type: 'integer',
     min: 2,
     max: 4096,
     default: 64,
-    description: 'Analysis frames decoded ahead at most; bounds memory to about this many small frames',
+    description: 'analysis frames decoded ahead at most; bounds memory to about this many small frames',
   },
 });
 

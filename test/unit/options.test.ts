@@ -101,7 +101,7 @@ describe('yargs flags generated from declarations', () => {
     assert.equal(flagUsage('metric', declarations.metric), '--metric <cosine|euclidean>');
     assert.equal(flagUsage('minSceneLength', declarations.minSceneLength), '--min-scene-len <frames|Ns>');
     assert.equal(flagUsage('keep', declarations.keep), '--keep');
-    assert.equal(flagUsage('report', { type: 'boolean', default: true, description: 'r' }), '--no-report');
+    assert.equal(flagUsage('report', { type: 'boolean', default: true, description: 'r' }), '--[no-]report');
     assert.equal(flagUsage('output', { type: 'string', alias: 'o', placeholder: 'DIR', description: 'o' }), '-o, --output <DIR>');
     assert.equal(valueTag(declarations.minSamples), '<integer 1..100>');
   });

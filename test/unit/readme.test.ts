@@ -12,7 +12,8 @@ async function helpFlags(argv: string[]): Promise<string[]> {
   const exitCode = await runCli([...argv, '--help-all'], { stdout: { write: (chunk: string) => ((text += chunk), true) }, stderr: { write: () => true } });
   assert.equal(exitCode, 0);
   assert.ok(text.length > 200, `help of ${argv.join(' ') || 'piaggio'} is empty`);
-  return [...text.matchAll(/(?:^|\s)(--[a-z][a-z0-9-]*)/g)].map((match) => match[1]);
+  // `--[no-]report` stands for --report and --no-report.
+  return [...text.matchAll(/(?:^|\s)--(\[no-\])?([a-z][a-z0-9-]*)/g)].flatMap((match) => (match[1] ? [`--${match[2]}`, `--no-${match[2]}`] : [`--${match[2]}`]));
 }
 
 test('README documents every flag of every command', async () => {

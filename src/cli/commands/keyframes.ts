@@ -138,6 +138,7 @@ export const videoCommand: CliCommand = {
   description:
     'Keyframes of a video: cut it into scenes, pick candidate frames per scene, drop black, white and uniform frames, group the rest by meaning (DBSCAN over image embeddings) and write one full-resolution picture per group, manifest.json, report.html and the scene list CSV into DIR. Several videos, a folder or a quoted pattern make a batch: one folder per video in DIR.',
   options: videoOptions,
+  highlights: ['threshold', 'minSceneLength', 'framesPerScene', 'embedder', 'device'],
   examples: [
     ['video talk.mp4 -o keyframes', 'distinct keyframes of a video'],
     ['video talk.mp4 -o board --preset storyboard', 'one frame per scene, in time order, no model'],
@@ -156,6 +157,7 @@ export const imagesCommand: CliCommand = {
   description:
     'De-duplicate a folder of images: embed every decodable image, group near-duplicates with DBSCAN and copy one representative per group into DIR, with manifest.json and report.html. Undecodable files are reported and listed, never fatal.',
   options: imageOptions,
+  highlights: ['embedder', 'device', 'minSamples'],
   examples: [
     ['images photos -o unique', 'one image per group of near-duplicates (CLIP)'],
     ['images photos -o unique -e 0.1 -s 1', 'a tighter radius; every image is a core point'],
