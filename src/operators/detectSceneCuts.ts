@@ -15,7 +15,7 @@ import {
   SCENE_DETECTOR_THRESHOLDS,
   type SceneDetectorName,
 } from './kernels/scenes/detectors.js';
-import { FLASH_FILTER_MODES } from './kernels/scenes/FlashFilter.js';
+import { FLASH_FILTER_MODES, type FlashFilterMode } from './kernels/scenes/FlashFilter.js';
 import type { FrameMetricsListener, SceneCutDetector } from './kernels/scenes/SceneCutDetector.js';
 import { TransitionDetector, type TransitionSpan, type TransitionType } from './kernels/scenes/TransitionDetector.js';
 
@@ -29,6 +29,12 @@ export const SCENE_DETECTORS = SCENE_DETECTOR_NAMES;
 export const DETECTOR_THRESHOLDS = SCENE_DETECTOR_THRESHOLDS;
 
 const thresholdRanges = SCENE_DETECTOR_REGISTRY.map((entry) => entry.threshold);
+
+/** The registered detectors whose PySceneDetect flash-filter mode is `mode`, as help text names them ("content and threshold"). */
+function detectorsWithFlashMode(mode: FlashFilterMode | undefined): string {
+  const names = SCENE_DETECTOR_REGISTRY.filter((entry) => entry.flashFilterMode === mode).map((entry) => entry.name);
+  return names.length < 2 ? (names[0] ?? 'none') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
 
 export const detectSceneCutsOptions = declareOptions('scenes', {
   detector: {
@@ -54,8 +60,7 @@ export const detectSceneCutsOptions = declareOptions('scenes', {
   flashFilter: {
     type: 'choice',
     choices: FLASH_FILTER_MODES,
-    description:
-      "how cuts closer than min-scene-len are handled: merge (one cut at the end of the burst; PySceneDetect's default for content and threshold) or suppress (keep the first; its rule for histogram and hash); unset: each detector's PySceneDetect behaviour (adaptive has its own)",
+    description: `how cuts closer than min-scene-len are handled: merge (one cut at the end of the burst; PySceneDetect's default for ${detectorsWithFlashMode('merge')}) or suppress (keep the first; its rule for ${detectorsWithFlashMode('suppress')}); unset: each detector's PySceneDetect behaviour (${detectorsWithFlashMode(undefined)} has its own)`,
   },
   flashLength: {
     type: 'integer',
