@@ -9,6 +9,7 @@ import { extractFrames } from './extractFrames.js';
 import { WRITTEN_NAME_MAX_BYTES, sanitizeFileName, truncateUtf8, utf8ByteLength } from './fileNames.js';
 import type { WriteKeyframesValues } from './keyframeOptions.js';
 import { formatTimecode } from './sceneExports.js';
+import { roundHalfEven } from '../core/rounding.js';
 
 /**
  * PySceneDetect's `save-images`. Format, quality, width and height are the keyframe options
@@ -68,16 +69,6 @@ export interface WriteSceneImagesSettings {
   readonly height?: number;
   /** Aborting kills the running ffmpeg processes, removes the images this call wrote, and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
-}
-
-/**
- * Python's `round()` on a float: ties go to the even neighbour. PySceneDetect's frame numbers come
- * from it, so 12.5 must give 12 here too (25 fps, a 1 s scene's middle).
- */
-function roundHalfEven(value: number): number {
-  const floor = Math.floor(value);
-  if (value - floor !== 0.5) return Math.round(value);
-  return floor % 2 === 0 ? floor : floor + 1;
 }
 
 /**

@@ -8,6 +8,7 @@
 
 import { argumentError } from '../../../core/arguments.js';
 import { messages } from '../../../core/messages.js';
+import { roundHalfEven } from '../../../core/rounding.js';
 
 /** tan(22.5 degrees) in OpenCV's 15-bit fixed point (canny.cpp `TG22`). */
 const TANGENT_22_5 = Math.trunc(0.4142135623730950488016887242097 * (1 << 15) + 0.5);
@@ -18,14 +19,6 @@ const MAY_BE_EDGE = 0;
 const NOT_EDGE = 1;
 const EDGE = 2;
 
-/** Python's round(): halves go to the even neighbour. */
-function roundHalfEven(value: number): number {
-  const floor = Math.floor(value);
-  const difference = value - floor;
-  if (difference > 0.5) return floor + 1;
-  if (difference < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
 
 /**
  * PySceneDetect's `_estimated_kernel_size`: `4 + round(sqrt(width * height) / 192)`, made odd by

@@ -6,6 +6,7 @@
 
 import { argumentError } from '../../../core/arguments.js';
 import { messages } from '../../../core/messages.js';
+import { roundHalfEven } from '../../../core/rounding.js';
 
 /**
  * The Y plane of `cv2.cvtColor(bgr, COLOR_BGR2YUV)`: `(4899 R + 9617 G + 1868 B + 8192) >> 14`
@@ -27,14 +28,6 @@ export function rgbToGray(rgb: Uint8Array, gray: Uint8Array): void {
   }
 }
 
-/** OpenCV's cvRound for the values resizing produces: nearest, halves to even. */
-function roundHalfEven(value: number): number {
-  const floor = Math.floor(value);
-  const difference = value - floor;
-  if (difference > 0.5) return floor + 1;
-  if (difference < 0.5) return floor;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
 
 /** One contribution of a source pixel to a destination pixel along one axis. */
 interface AreaWeights {
