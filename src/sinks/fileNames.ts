@@ -1,4 +1,4 @@
-import { basename, extname } from 'node:path';
+import { basename, extname, isAbsolute, resolve, sep } from 'node:path';
 
 /** The longest name of one path component that common file systems accept (NAME_MAX): bytes of UTF-8, not characters. */
 export const FILE_NAME_MAX_BYTES = 255;
@@ -112,4 +112,25 @@ export class UniqueNames {
     this.used.add(candidate.toLowerCase());
     return candidate;
   }
+}
+
+/**
+ * A file-name template rendered for every item with the video's name, that name shortened (whole
+ * characters) when a rendered name has a path part longer than WRITTEN_NAME_MAX_BYTES, so that a
+ * long video name, or a template that repeats it, still fits; undefined when even then a name is
+ * too long (the template's own text is).
+ */
+export function renderNamesToFit(videoName: string, render: (videoName: string) => string[]): string[] | undefined {
+  const excessBytes = (names: readonly string[]): number =>
+    Math.max(0, ...names.flatMap((name) => name.split(/[\\/]/).map((part) => utf8ByteLength(part) - WRITTEN_NAME_MAX_BYTES)));
+  let rendered = render(videoName);
+  const excess = excessBytes(rendered);
+  if (excess > 0) rendered = render(truncateUtf8(videoName, utf8ByteLength(videoName) - excess));
+  return excessBytes(rendered) > 0 ? undefined : rendered;
+}
+
+/** `name` resolved under the absolute folder `root`, or undefined when it is absolute or leads outside it. */
+export function pathInsideFolder(root: string, name: string): string | undefined {
+  const path = resolve(root, name);
+  return isAbsolute(name) || !path.startsWith(root + sep) ? undefined : path;
 }

@@ -1,12 +1,12 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { declareOptions, flagNameOf } from '../core/options.js';
 import type { Scene } from '../core/scenes.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 import { extractFrames } from './extractFrames.js';
-import { WRITTEN_NAME_MAX_BYTES, sanitizeFileName, truncateUtf8, utf8ByteLength } from './fileNames.js';
+import { WRITTEN_NAME_MAX_BYTES, pathInsideFolder, renderNamesToFit, sanitizeFileName } from './fileNames.js';
 import type { WriteKeyframesValues } from './keyframeOptions.js';
 import { formatTimecode } from './sceneExports.js';
 import { roundHalfEven } from '../core/rounding.js';
@@ -183,18 +183,13 @@ export function imageFileNames(
         return `${safeSubstitute(template, values)}.${format}`;
       }),
     );
-  const excessBytes = (candidates: readonly string[]): number =>
-    Math.max(0, ...candidates.flatMap((name) => name.split(/[\\/]/).map((part) => utf8ByteLength(part) - WRITTEN_NAME_MAX_BYTES)));
-  let substituted = substitute(videoName);
-  // The video's name gives way, so that a long name or a template that repeats it still fits NAME_MAX.
-  const excess = excessBytes(substituted);
-  if (excess > 0) substituted = substitute(truncateUtf8(videoName, utf8ByteLength(videoName) - excess));
-  if (excessBytes(substituted) > 0) throw templateError(template, messages.sceneImageNameTooLong(WRITTEN_NAME_MAX_BYTES));
+  const substituted = renderNamesToFit(videoName, substitute);
+  if (!substituted) throw templateError(template, messages.sceneImageNameTooLong(WRITTEN_NAME_MAX_BYTES));
   // Any absolute folder serves to tell whether a relative name stays inside it.
   const root = resolve(sep, 'piaggio-scene-images');
   const names = substituted.map((name) => {
-    const path = resolve(root, name);
-    if (isAbsolute(name) || !path.startsWith(root + sep)) throw templateError(template, 'the name leads outside the output folder');
+    const path = pathInsideFolder(root, name);
+    if (path === undefined) throw templateError(template, 'the name leads outside the output folder');
     if (basename(path) === `.${format}`) throw templateError(template, 'the name is empty');
     return relative(root, path);
   });

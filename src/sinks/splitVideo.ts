@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Scene } from '../core/scenes.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { declareOptions } from '../core/options.js';
 import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
 import { probeVideo, type VideoProbe } from '../sources/probeVideo.js';
-import { WRITTEN_NAME_MAX_BYTES, sanitizeFileName, truncateUtf8, utf8ByteLength } from './fileNames.js';
+import { WRITTEN_NAME_MAX_BYTES, pathInsideFolder, renderNamesToFit, sanitizeFileName } from './fileNames.js';
 import { formatTimecode } from './sceneExports.js';
 
 export type SplitMode = 'copy' | 'encode';
@@ -70,16 +70,11 @@ export function splitFileNames(videoPath: string, scenes: readonly Scene[], outp
     };
     return fullTemplate.replace(/\$(VIDEO_NAME|SCENE_NUMBER|START_FRAME|END_FRAME|START_TIME|END_TIME)\b/g, (_, variable: string) => values[variable]);
   });
-  const excessBytes = (candidates: readonly string[]) =>
-    Math.max(0, ...candidates.flatMap((name) => name.split(/[\\/]/).map((part) => utf8ByteLength(part) - WRITTEN_NAME_MAX_BYTES)));
-  let substituted = substitute(videoName);
-  // The video's name gives way, so that a long name or a template that repeats it still fits NAME_MAX.
-  const excess = excessBytes(substituted);
-  if (excess > 0) substituted = substitute(truncateUtf8(videoName, utf8ByteLength(videoName) - excess));
-  if (excessBytes(substituted) > 0) throw templateError(template, messages.splitNameTooLong(WRITTEN_NAME_MAX_BYTES));
+  const substituted = renderNamesToFit(videoName, substitute);
+  if (!substituted) throw templateError(template, messages.splitNameTooLong(WRITTEN_NAME_MAX_BYTES));
   const names = substituted.map((name) => {
-    const path = resolve(root, name);
-    if (isAbsolute(name) || !path.startsWith(root + sep)) throw templateError(template, 'the name leads outside the output folder');
+    const path = pathInsideFolder(root, name);
+    if (path === undefined) throw templateError(template, 'the name leads outside the output folder');
     return path;
   });
   if (new Set(names).size !== names.length) throw templateError(template, 'two scenes get the same name: add $SCENE_NUMBER');
