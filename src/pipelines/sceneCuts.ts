@@ -53,7 +53,7 @@ export function sceneCutPass(videoPath: string, probe: VideoProbe, values: Scene
   const sceneList = new SceneListBuilder(probe.fps);
   const decodeErrors = new DecodeErrorCounter();
   const { onProgress, onMetrics, onTransition } = settings;
-  const frames = fromVideo(videoPath, { analysisSize: values.analysisSize, framePoolSize: Math.max(values.framePoolSize, needed), probe, onProcess: decodeErrors.watch }).pipe(
+  const frames = fromVideo(videoPath, { analysisSize: values.analysisSize, pixelParity: values.pixelParity, framePoolSize: Math.max(values.framePoolSize, needed), probe, onProcess: decodeErrors.watch }).pipe(
     detectSceneCuts({ ...detectorOptions, detector, ...(onMetrics ? { onMetrics } : {}), ...(onTransition ? { onTransition } : {}) }),
     tap((sceneFrame) => {
       sceneList.add(sceneFrame);

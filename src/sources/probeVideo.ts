@@ -33,6 +33,8 @@ export interface VideoProbe {
   readonly variableFrameRate: boolean;
   /** ffprobe's codec name, e.g. 'h264'. */
   readonly codec: string;
+  /** ffprobe's name of the decoded pixel format, e.g. 'yuv420p'; undefined when it reports none. */
+  readonly pixelFormat?: string;
   /** Absolute index of the probed video stream in the file (the first video stream that is not cover art). */
   readonly streamIndex?: number;
 }
@@ -41,6 +43,7 @@ interface ProbedStream {
   index?: number;
   codec_type?: string;
   codec_name?: string;
+  pix_fmt?: string;
   width?: number;
   height?: number;
   avg_frame_rate?: string;
@@ -194,6 +197,8 @@ export async function probeVideo(path: string): Promise<VideoProbe> {
     startTime,
     variableFrameRate,
     codec: stream.codec_name ?? 'unknown',
+    // Only a plain name goes on: it ends up in an ffmpeg filter graph (analysisFilter).
+    ...(stream.pix_fmt !== undefined && /^[a-z0-9_]+$/.test(stream.pix_fmt) ? { pixelFormat: stream.pix_fmt } : {}),
     ...(stream.index === undefined ? {} : { streamIndex: stream.index }),
   };
 }

@@ -29,13 +29,17 @@ interface Outcome {
   readonly scores: number[];
 }
 
-/** Decodes `video` once with fromVideo and feeds every frame to one detector per run, and to the operator with defaults. */
-async function analyse(video: string, runs: Record<string, Run>): Promise<{ outcomes: Record<string, Outcome>; operatorCuts: number[]; frameCount: number }> {
+/**
+ * Decodes `video` once with fromVideo and feeds every frame to one detector per run, and to the
+ * operator with defaults. `pixelParity` true (the PySceneDetect comparisons below) converts each
+ * full-size frame to RGB before shrinking it, as OpenCV does; false is the default, faster path.
+ */
+async function analyse(video: string, runs: Record<string, Run>, pixelParity = true): Promise<{ outcomes: Record<string, Outcome>; operatorCuts: number[]; frameCount: number }> {
   const path = sharedPath('media', 'videos', video);
   const detectors = Object.entries(runs).map(([name, run]) => ({ name, run, detector: createSceneCutDetector(run.options) as SceneCutDetector, cuts: [] as number[], scores: [] as number[] }));
   const sceneList = new SceneListBuilder(25);
   await lastValueFrom(
-    fromVideo(path).pipe(
+    fromVideo(path, { pixelParity }).pipe(
       tap((frame) => {
         for (const entry of detectors) {
           if (entry.run.endFrame !== undefined && frame.index >= entry.run.endFrame) continue;
@@ -153,4 +157,19 @@ describe('PySceneDetect parity on ../shared/media/videos', () => {
     // histogram detector cut every 15 frames, as on fades.mp4.
     assert.deepEqual(outcomes.histogram.cuts, [15]);
   });
+
+  // The default analysis filter shrinks in the decoded pixel format before converting to RGB
+  // (core/analysisSize.ts): every detector must still cut where the parity path cuts.
+  for (const video of ['testvideo.mp4', 'fades.mp4', 'counter.mp4', 'delayed_start.mp4']) {
+    test(`${video}: the default (shrink first) frames give every detector the parity path's cuts`, { skip: skipWithoutShared }, async () => {
+      const runs = { ...DEFAULTS, histogramWithoutFlashCheck: { options: { detector: 'histogram', flashLength: 0 } } } satisfies Record<string, Run>;
+      const [parity, shrinkFirst] = await Promise.all([analyse(video, runs, true), analyse(video, runs, false)]);
+      assert.equal(shrinkFirst.frameCount, parity.frameCount);
+      assert.deepEqual(shrinkFirst.operatorCuts, parity.operatorCuts, 'the operator with defaults');
+      for (const name of Object.keys(runs)) assert.deepEqual(shrinkFirst.outcomes[name].cuts, parity.outcomes[name].cuts, name);
+      // Not equal pixels, only close ones: content scores moved by at most 0.55 (testvideo.mp4).
+      const contentDrift = Math.max(...parity.outcomes.content.scores.map((score, frame) => Math.abs(score - shrinkFirst.outcomes.content.scores[frame])));
+      assert.ok(contentDrift < 1, `content scores moved by up to ${contentDrift.toFixed(2)}`);
+    });
+  }
 });

@@ -32,3 +32,11 @@ test('the input is made absolute, so a name starting with a dash is never read a
   assert.equal(input, resolve('-evil.mp4'));
   assert.ok(input.startsWith('/'));
 });
+
+test('with the decoded pixel format known, frames are shrunk in it and converted after; pixelParity converts first', () => {
+  const filterOf = (args: string[]): string => args[args.indexOf('-vf') + 1];
+  assert.equal(filterOf(decodeArguments({ ...base, filter: { pixelFormat: 'yuv420p' } })), 'scale=256:144:flags=neighbor,format=yuv420p,format=rgb24,showinfo=checksum=0');
+  assert.equal(filterOf(decodeArguments({ ...base, filter: { pixelFormat: 'yuv420p', pixelParity: true } })), 'format=rgb24,scale=256:144:flags=neighbor,showinfo=checksum=0');
+  // Unknown format: the parity way, which needs none.
+  assert.equal(filterOf(decodeArguments({ ...base, filter: {} })), 'format=rgb24,scale=256:144:flags=neighbor,showinfo=checksum=0');
+});

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { analysisFilter } from '../../core/analysisSize.js';
+import { analysisFilter, type AnalysisFilterSettings } from '../../core/analysisSize.js';
 import { passthroughFrameRateArguments, type FfmpegCapabilities } from '../../core/locateFfmpeg.js';
 
 /** What one analysis decode reads and how: everything its ffmpeg command line depends on. */
@@ -17,6 +17,8 @@ export interface DecodeRequest {
   readonly seekTo?: number | undefined;
   /** With `seekTo`: false adds `-noaccurate_seek`, so frames decoded before the seek point are kept. */
   readonly dropBeforeSeek?: boolean | undefined;
+  /** How frames are shrunk (analysisFilter): in the decoded pixel format, or converted first for bit parity. */
+  readonly filter?: AnalysisFilterSettings | undefined;
   /** What the located ffmpeg supports (`-fps_mode` or only `-vsync`). */
   readonly capabilities: FfmpegCapabilities;
 }
@@ -33,7 +35,7 @@ export interface DecodeRequest {
  * showinfo hashing every picture. Pure apart from making `path` absolute against the working folder.
  */
 export function decodeArguments(request: DecodeRequest): string[] {
-  const { path, streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, capabilities } = request;
+  const { path, streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities } = request;
   const streamSelector = streamIndex === undefined ? '0:v:0' : `0:${streamIndex}`;
   return [
     '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info',
@@ -43,7 +45,7 @@ export function decodeArguments(request: DecodeRequest): string[] {
     '-i', resolve(path),
     '-map', streamSelector, '-an', '-sn', '-dn',
     ...passthroughFrameRateArguments(capabilities),
-    '-vf', `${analysisFilter(width, height)},showinfo=checksum=0`,
+    '-vf', `${analysisFilter(width, height, filter)},showinfo=checksum=0`,
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   ];
 }
