@@ -1,19 +1,21 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { messages } from '../core/messages.js';
 import { cacheDirectory } from './cache.js';
-import { sha256OfFile } from './download.js';
 import type { EmbeddablePicture, ImageEmbedder } from './embedder.js';
 
 /**
  * Bumped when what a key covers or how an entry is laid out changes, so old entries are never read
- * with a new meaning. Format 1 entries (no checksum, under `v1/`) are never read: they are misses,
- * and the cache fills again under `v2/`.
+ * with a new meaning. Format 1 entries (no checksum, under `v1/`) and format 2 entries (keyed by the
+ * source file's sha256 and frame index, under `v2/`) are never read: they are misses, and the cache
+ * fills again under `v3/`.
  */
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 /** Each entry ends with the sha256 of its key and vector bytes. */
 const CHECKSUM_BYTES = 32;
+/** How a picture's bytes are laid out (see RgbImage): part of the key, so another layout can never share an entry. */
+const PIXEL_LAYOUT = 'rgb24';
 
 export interface EmbeddingCacheSettings {
   /** Where entries live; default `<cache>/embeddings` (see cacheDirectory). */
@@ -34,39 +36,21 @@ function entryChecksum(key: string, vectorBytes: Uint8Array): Buffer {
 }
 
 /**
- * Content hashes of source files, remembered on disk under the file's identity (path, size,
- * modification time, inode), so that a second run over a two-hour video does not read it again just
- * to find its embeddings. A file that changes gets a new identity and is hashed afresh.
+ * The key of a picture: the sha256 of the cache format, the pixel layout, the width and height, then
+ * the `width * height * 3` pixel bytes an embedder reads (a pooled buffer may be longer: the rest is
+ * not the picture). The JSON header has a fixed end and fixes the pixel count, so no two different
+ * pictures hash the same input. Undefined for a picture an embedder would refuse (no pixels, or
+ * fewer bytes than its size needs): it goes to the inner embedder uncached, which says what is wrong.
  */
-export class FileHashes {
-  private readonly memory = new Map<string, Promise<string>>();
-
-  constructor(private readonly directory: string) {}
-
-  hashOf(path: string): Promise<string> {
-    const absolute = resolve(path);
-    let hash = this.memory.get(absolute);
-    if (!hash) {
-      hash = this.compute(absolute);
-      this.memory.set(absolute, hash);
-    }
-    return hash;
-  }
-
-  private async compute(path: string): Promise<string> {
-    const info = await stat(path);
-    const identity = sha256(JSON.stringify([path, info.size, info.mtimeMs, info.ino]));
-    const memo = join(this.directory, 'files', identity.slice(0, 2), `${identity}.sha256`);
-    try {
-      const remembered = (await readFile(memo, 'utf8')).trim();
-      if (/^[0-9a-f]{64}$/.test(remembered)) return remembered;
-    } catch {
-      // Not remembered yet.
-    }
-    const hash = await sha256OfFile(path);
-    await writeAtomically(memo, `${hash}\n`).catch(() => undefined);
-    return hash;
-  }
+function pictureKey(picture: EmbeddablePicture): string | undefined {
+  const { width, height, data } = picture;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0)) return undefined;
+  const length = width * height * 3;
+  if (!(data instanceof Uint8Array) || data.length < length) return undefined;
+  return createHash('sha256')
+    .update(JSON.stringify({ format: CACHE_FORMAT, layout: PIXEL_LAYOUT, width, height }))
+    .update(data.subarray(0, length))
+    .digest('hex');
 }
 
 let temporaryCounter = 0;
@@ -90,19 +74,26 @@ function keyOf(entryPath: string): string {
 }
 
 /**
- * An embedder that remembers what another one computed, keyed by content: the source file's sha256
- * (plus the frame index for a video), the analysis picture's size (which with the file and index
- * fixes its pixels), and the inner embedder's {@link ImageEmbedder.fingerprint} (model bytes,
- * output and preprocessing). A second run over the same input therefore finds every vector and
- * never calls the inner embedder; changing the model, its preprocessing, the analysis size or the
- * file itself misses, as it must.
+ * An embedder that remembers what another one computed.
  *
- * Each vector is one small file, `<directory>/v2/<embedder>/<xx>/<key>.f32`: the raw float32
+ * The key is what the model is given, not where it came from: the picture's pixels (with their
+ * size and layout) under a folder named by the inner embedder's {@link ImageEmbedder.fingerprint}
+ * (model bytes, output and preprocessing). A vector is a function of exactly those inputs, so an
+ * entry can only ever answer for the pixels and model that produced it, and no rule about files can
+ * go stale: a video or image rewritten in place, even with the same size, modification time and
+ * inode, decodes to other pixels and misses; so does a change of decoder, analysis size or EXIF
+ * handling. Keying by the source file instead meant reading all of it before the first frame (27 s
+ * for a 4 GiB video), and remembering that hash under the file's size, time and inode returned stale
+ * vectors for such a rewrite. Hashing the analysis picture reads nothing decoding has not already
+ * read (about 0.1 ms for a 256x144 frame). Identical pictures share an entry wherever they come
+ * from: an image copied under another name, two identical frames, a picture with no source file.
+ *
+ * Each vector is one small file, `<directory>/v3/<embedder>/<xx>/<key>.f32`: the raw float32
  * values, then the sha256 of the key and those bytes. It is written to a temporary name and renamed,
  * so concurrent or interrupted runs never leave a torn entry; an entry whose length or checksum is
  * wrong anyway (a damaged disk, an edited file) costs a warning and is computed and written again.
- * Pictures without a `sourcePath` (generated pictures) are always embedded. A cache that cannot be
- * read or written costs one warning and is then bypassed; it never fails the run.
+ * A cache that cannot be read or written costs one warning and is then bypassed; it never fails the
+ * run.
  *
  * Resources: none of its own; {@link release} releases the inner embedder.
  */
@@ -116,7 +107,6 @@ export class CachedEmbedder implements ImageEmbedder {
   hits = 0;
   misses = 0;
   private readonly entries: string;
-  private readonly files: FileHashes;
   private readonly warn: (text: string) => void;
   private disabled = false;
   private readonly reportedCorrupt = new Set<string>();
@@ -131,7 +121,6 @@ export class CachedEmbedder implements ImageEmbedder {
     this.fingerprint = inner.fingerprint;
     this.directory = settings.directory ?? join(cacheDirectory(settings.environment), 'embeddings');
     this.entries = join(this.directory, `v${CACHE_FORMAT}`, sha256(inner.fingerprint).slice(0, 32));
-    this.files = new FileHashes(this.directory);
     this.warn = settings.onWarning ?? ((text) => process.stderr.write(`${messages.warning(text)}\n`));
   }
 
@@ -142,14 +131,10 @@ export class CachedEmbedder implements ImageEmbedder {
     this.warn(messages.embeddingCacheUnavailable(this.directory, reason));
   }
 
-  /** The entry path for a picture, or undefined when it has no source file to key on. */
-  async entryPath(picture: EmbeddablePicture): Promise<string | undefined> {
-    if (picture.sourcePath === undefined) return undefined;
-    const content = await this.files.hashOf(picture.sourcePath);
-    // A video frame is its file plus its index; an image is its file alone, wherever it sits in the folder.
-    const frame = picture.time === undefined ? null : picture.index;
-    const key = sha256(JSON.stringify({ format: CACHE_FORMAT, content, frame, width: picture.width, height: picture.height }));
-    return join(this.entries, key.slice(0, 2), `${key}.f32`);
+  /** The entry path for a picture, or undefined for a picture without a valid pixel buffer (never cached). */
+  entryPath(picture: EmbeddablePicture): string | undefined {
+    const key = pictureKey(picture);
+    return key === undefined ? undefined : join(this.entries, key.slice(0, 2), `${key}.f32`);
   }
 
   private async read(path: string): Promise<Float32Array | undefined> {
@@ -163,7 +148,7 @@ export class CachedEmbedder implements ImageEmbedder {
     const vectorLength = this.dimensions * 4;
     const vectorBytes = bytes.subarray(0, vectorLength);
     if (bytes.length !== vectorLength + CHECKSUM_BYTES || !bytes.subarray(vectorLength).equals(entryChecksum(keyOf(path), vectorBytes))) {
-      // Copies of one file share an entry, and a batch may read it several times before it is rewritten.
+      // Identical pictures share an entry, and a batch may read it several times before it is rewritten.
       if (!this.reportedCorrupt.has(path)) this.warn(messages.embeddingCacheEntryCorrupt(path));
       this.reportedCorrupt.add(path);
       return undefined;
@@ -173,13 +158,7 @@ export class CachedEmbedder implements ImageEmbedder {
 
   async embed(pictures: readonly EmbeddablePicture[]): Promise<Float32Array[]> {
     if (this.disabled) return this.inner.embed(pictures);
-    let paths: (string | undefined)[];
-    try {
-      paths = await Promise.all(pictures.map((picture) => this.entryPath(picture)));
-    } catch (error) {
-      this.disable(error);
-      return this.inner.embed(pictures);
-    }
+    const paths = pictures.map((picture) => this.entryPath(picture));
     const found = await Promise.all(paths.map((path) => (path === undefined ? undefined : this.read(path))));
     const missing = found.flatMap((vector, index) => (vector === undefined ? [index] : []));
     this.hits += pictures.length - missing.length;

@@ -2,15 +2,14 @@ import { imageEncoderOptions, imageEncoderSettingsFrom } from '../models/ImageEn
 import { resolveModel } from '../models/resolveModel.js';
 import { WorkerImageEncoder } from '../models/WorkerImageEncoder.js';
 import { PerceptualHashEmbedder } from '../models/perceptualHash.js';
-import { CachedEmbedder, FileHashes } from '../models/embeddingCache.js';
-import { cacheDirectory } from '../models/cache.js';
+import { CachedEmbedder } from '../models/embeddingCache.js';
+import { sha256OfFile } from '../models/download.js';
 import { DEVICES } from '../models/executionProviders.js';
 import type { EmbeddingMetric, ImageEmbedder } from '../models/embedder.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
 import type { RunSettings } from '../core/progress.js';
-import { join } from 'node:path';
 
 /** How pictures become vectors: which embedder, where it runs, and whether results are cached. */
 export const embedderOptions = declareOptions('model', {
@@ -46,7 +45,7 @@ export const embedderOptions = declareOptions('model', {
     type: 'boolean',
     default: true,
     flag: 'cache',
-    description: 'reuse embeddings cached by content (file hash, frame, model) under the cache directory, so a second run skips inference; --no-cache computes them afresh',
+    description: 'reuse embeddings cached by content (the decoded pixels the model is given, and the model) under the cache directory, so a second run skips inference; --no-cache computes them afresh',
   },
 });
 
@@ -94,11 +93,13 @@ export async function createEmbedder(options: EncoderOptions = {}, settings: Run
     ...(settings.signal ? { signal: settings.signal } : {}),
   });
   const entry = resolved.entry;
-  // The cache keys on the model's bytes: a registry model's published checksum, else the file's own hash.
+  // The cache keys on the model's bytes: a registry model's published checksum, else the file's own
+  // hash, taken afresh each run (onnxruntime reads the whole file anyway), so a model rewritten in
+  // place never finds the vectors of the old one.
   const modelFingerprint = entry
     ? `${entry.id}:${entry.sha256 ?? entry.url}${entry.derive ? `+${entry.derive.fileName}` : ''}`
     : values.embeddingCache
-      ? `sha256:${await new FileHashes(join(cacheDirectory(), 'embeddings')).hashOf(resolved.path)}`
+      ? `sha256:${await sha256OfFile(resolved.path)}`
       : resolved.path;
   const workerEncoder = await WorkerImageEncoder.load(resolved.path, {
     ...imageEncoderSettingsFrom(values, entry),

@@ -143,7 +143,7 @@ describe('the CLI flags', () => {
     assert.ok(!existsSync(join(environment.PIAGGIO_CACHE, 'embeddings')));
     const cached = await runPiaggio(['-d', pictures, '-o', join(temporary.path, 'cli-cache-out'), '-m', modelPath, '--device', 'cpu'], { env: environment });
     assert.equal(cached.code, 0, cached.stderr);
-    const entries = readdirSync(join(environment.PIAGGIO_CACHE, 'embeddings', 'v2'), { recursive: true }).filter((name) => String(name).endsWith('.f32'));
+    const entries = readdirSync(join(environment.PIAGGIO_CACHE, 'embeddings', 'v3'), { recursive: true }).filter((name) => String(name).endsWith('.f32'));
     assert.equal(entries.length, 5);
   });
 

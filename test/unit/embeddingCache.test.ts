@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,8 +33,8 @@ let sources: string;
 before(() => {
   directory = makeTemporaryDirectory('piaggio-embedding-cache-');
   sources = join(directory.path, 'sources');
+  // Only rewritten.png is ever written there: the other pictures name files that do not exist, which the cache never notices.
   mkdirSync(sources);
-  for (const name of ['a.png', 'b.png', 'video.mp4']) writeFileSync(join(sources, name), `contents of ${name}`);
 });
 after(() => directory.remove());
 
@@ -66,44 +66,74 @@ describe('CachedEmbedder', () => {
     assert.ok(secondInner.released, 'release reaches the inner embedder');
   });
 
-  test('keys on content: a moved image hits, an edited file, another frame, another size or another model misses', async () => {
+  test('keys on the pixels the model sees: the same pixels hit wherever they come from; other pixels, size or model miss', async () => {
     const cacheDirectory = join(directory.path, 'cache-keys');
     const inner = new CountingEmbedder();
     const cache = new CachedEmbedder(inner, { directory: cacheDirectory });
     await cache.embed([image('a.png', 1), frame(3, 2)]);
     assert.equal(inner.embedded, 2);
 
-    writeFileSync(join(sources, 'copy-of-a.png'), 'contents of a.png');
     await cache.embed([{ ...image('copy-of-a.png', 1), index: 99 }]);
-    assert.equal(inner.embedded, 2, 'same bytes elsewhere, at another walk position: a hit');
+    assert.equal(inner.embedded, 2, 'the same pixels from another file, at another walk position: a hit');
+    await cache.embed([frame(4, 2), { data: new Uint8Array(24).fill(2), width: 4, height: 2 }]);
+    assert.equal(inner.embedded, 2, 'the same pixels in another frame, or with no source file: hits');
+    const pooled = new Uint8Array(24 + 6).fill(1).fill(77, 24);
+    await cache.embed([{ ...image('a.png', 1), data: pooled }]);
+    assert.equal(inner.embedded, 2, 'bytes past width x height x 3 in a longer buffer are not the picture: a hit');
 
-    await cache.embed([frame(4, 2)]);
-    assert.equal(inner.embedded, 3, 'another frame of the same video: a miss');
+    const lastByte = image('a.png', 1);
+    lastByte.data[lastByte.data.length - 1] = 2;
+    await cache.embed([lastByte]);
+    assert.equal(inner.embedded, 3, 'one other byte, the last one: a miss');
+    await cache.embed([{ ...image('a.png', 1), width: 2, height: 4 }]);
+    assert.equal(inner.embedded, 4, 'the same bytes as 2x4 instead of 4x2: a miss');
     await cache.embed([image('a.png', 1, 6)]);
-    assert.equal(inner.embedded, 4, 'another analysis size: a miss');
+    assert.equal(inner.embedded, 5, 'another analysis size: a miss');
 
     const otherModel = new CountingEmbedder('another-model');
     await new CachedEmbedder(otherModel, { directory: cacheDirectory }).embed([image('a.png', 1)]);
     assert.equal(otherModel.embedded, 1, 'another model: a miss');
-
-    writeFileSync(join(sources, 'b.png'), 'edited contents of b.png');
-    utimesSync(join(sources, 'b.png'), new Date(), new Date(Date.now() + 10_000));
-    const fresh = new CountingEmbedder();
-    const again = new CachedEmbedder(fresh, { directory: cacheDirectory });
-    await again.embed([image('b.png', 5)]);
-    await again.embed([image('b.png', 5)]);
-    assert.equal(fresh.embedded, 1, 'the edited file is hashed afresh, once, then found');
   });
 
-  test('pictures without a source file are always embedded; only the missing ones go to the model, in order', async () => {
+  test('a file rewritten in place with the same size, modification time and name is embedded again: the key never reads the file', async () => {
+    const cacheDirectory = join(directory.path, 'cache-rewritten-source');
+    const path = join(sources, 'rewritten.png');
+    const fixedTime = new Date('2021-03-04T05:06:07.000Z');
+    writeFileSync(path, 'first contents');
+    utimesSync(path, fixedTime, fixedTime);
+    const before = statSync(path, { bigint: true });
+    const first = new CountingEmbedder();
+    const [old] = await new CachedEmbedder(first, { directory: cacheDirectory }).embed([image('rewritten.png', 10)]);
+
+    writeFileSync(path, 'other contents');
+    utimesSync(path, fixedTime, fixedTime);
+    const after = statSync(path, { bigint: true });
+    assert.deepEqual([after.size, after.mtimeNs, after.ino], [before.size, before.mtimeNs, before.ino], 'same size, time and inode');
+    const second = new CountingEmbedder();
+    const cache = new CachedEmbedder(second, { directory: cacheDirectory });
+    // The new file decodes to other pixels.
+    const [fresh] = await cache.embed([image('rewritten.png', 11)]);
+    assert.deepEqual([cache.hits, cache.misses], [0, 1]);
+    assert.deepEqual([[...old], [...fresh]], [[10, 4, 1], [11, 4, 1]]);
+  });
+
+  test('pictures with no source file are cached by their pixels too; a picture without enough bytes never is; only the missing ones go to the model, in order', async () => {
     const inner = new CountingEmbedder();
     const cache = new CachedEmbedder(inner, { directory: join(directory.path, 'cache-partial') });
     await cache.embed([image('a.png', 1)]);
     const generated: EmbeddablePicture = { data: new Uint8Array(24).fill(9), width: 4, height: 2 };
     const vectors = await cache.embed([generated, image('a.png', 1), generated]);
     assert.deepEqual(vectors.map((vector) => vector[0]), [9, 1, 9]);
-    assert.equal(inner.embedded, 3);
+    assert.equal(inner.embedded, 3, 'both copies of the generated picture were missing when the batch started');
     assert.deepEqual([...vectors[1]], [1, 4, 1], 'the cached vector of the first call');
+    assert.deepEqual([...(await cache.embed([generated]))[0]], [9, 4, 2], 'the generated picture, cached by the second call');
+    assert.equal(inner.embedded, 3);
+
+    const short: EmbeddablePicture = { data: new Uint8Array(23).fill(5), width: 4, height: 2 };
+    assert.equal(cache.entryPath(short), undefined);
+    await cache.embed([short]);
+    await cache.embed([short]);
+    assert.equal(inner.embedded, 5, 'a picture without width x height x 3 bytes goes to the model every time');
   });
 
   test('a cache that cannot be written costs one warning and the run goes on', { skip: process.getuid?.() === 0 ? 'root ignores file permissions' : false }, async () => {
@@ -120,12 +150,12 @@ describe('CachedEmbedder', () => {
     assert.match(warnings[0], /embedding cache .* cannot be used/);
   });
 
-  test('an entry holds the vector and a checksum, under the format-2 folder (format-1 entries are never read)', async () => {
+  test('an entry holds the vector and a checksum, under the format-3 folder (format-1 and format-2 entries are never read)', async () => {
     const cacheDirectory = join(directory.path, 'cache-layout');
     const cache = new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory });
     const [vector] = await cache.embed([image('a.png', 7)]);
-    const path = (await cache.entryPath(image('a.png', 7)))!;
-    assert.ok(path.startsWith(join(cacheDirectory, 'v2')), path);
+    const path = cache.entryPath(image('a.png', 7))!;
+    assert.ok(path.startsWith(join(cacheDirectory, 'v3')), path);
     const bytes = readFileSync(path);
     assert.equal(bytes.length, 3 * 4 + 32, 'three floats and a sha256');
     assert.deepEqual([...new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 12))], [...vector]);
@@ -141,8 +171,8 @@ describe('CachedEmbedder', () => {
       const pictures = [image('a.png', 10), image('b.png', 20), frame(2, 30)];
       const clean = await new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory }).embed(pictures);
 
-      const damaged = (await new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory }).entryPath(pictures[1]))!;
-      const other = readFileSync((await new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory }).entryPath(pictures[0]))!);
+      const damaged = new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory }).entryPath(pictures[1])!;
+      const other = readFileSync(new CachedEmbedder(new CountingEmbedder(), { directory: cacheDirectory }).entryPath(pictures[0])!);
       const bytes = readFileSync(damaged);
       corrupt(bytes, other);
       writeFileSync(damaged, bytes);
@@ -171,7 +201,7 @@ describe('CachedEmbedder', () => {
     const warnings: string[] = [];
     const inner = new CountingEmbedder();
     const cache = new CachedEmbedder(inner, { directory: cacheDirectory, onWarning: (text) => warnings.push(text) });
-    const path = (await cache.entryPath(image('a.png', 3)))!;
+    const path = cache.entryPath(image('a.png', 3))!;
     writeFileSync(path, readFileSync(path).subarray(0, 12));
     assert.deepEqual([...(await cache.embed([image('a.png', 3)]))[0]], [3, 4, 1]);
     assert.equal(inner.embedded, 1);
