@@ -61,3 +61,32 @@ describe('rgbToHsv (OpenCV 8-bit BGR2HSV)', () => {
     );
   });
 });
+
+describe('rgbToHsvPlanes compared with previous planes in the same pass', () => {
+  const pixels = 500;
+  const picture = (seed: number): Uint8Array => Uint8Array.from({ length: pixels * 3 }, (_, index) => ((index + seed) * 2654435761) >>> 24);
+  const planes = () => ({ hue: new Uint8Array(pixels), saturation: new Uint8Array(pixels), value: new Uint8Array(pixels) });
+  const summedDifference = (left: Uint8Array, right: Uint8Array) => left.reduce((sum, value, index) => sum + Math.abs(value - right[index]), 0);
+
+  test('fills the same planes as without, and sums the absolute differences of each plane', () => {
+    const previous = planes();
+    rgbToHsvPlanes(picture(1), previous.hue, previous.saturation, previous.value);
+    const alone = planes();
+    rgbToHsvPlanes(picture(2), alone.hue, alone.saturation, alone.value);
+    const fused = planes();
+    const sums = new Float64Array(3);
+    rgbToHsvPlanes(picture(2), fused.hue, fused.saturation, fused.value, previous, sums);
+    assert.deepEqual(fused, alone);
+    const expected = [summedDifference(alone.hue, previous.hue), summedDifference(alone.saturation, previous.saturation), summedDifference(alone.value, previous.value)];
+    assert.ok(expected.every((sum) => sum > 0), 'two different pictures');
+    assert.deepEqual([...sums], expected);
+  });
+
+  test('against the very planes it overwrites, every difference is 0', () => {
+    const same = planes();
+    rgbToHsvPlanes(picture(3), same.hue, same.saturation, same.value);
+    const sums = new Float64Array([9, 9, 9]);
+    rgbToHsvPlanes(picture(3), same.hue, same.saturation, same.value, same, sums);
+    assert.deepEqual([...sums], [0, 0, 0]);
+  });
+});

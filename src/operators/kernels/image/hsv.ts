@@ -34,15 +34,37 @@ export function rgbToHsv(red: number, green: number, blue: number): [hue: number
   return [planes.hue[0], planes.saturation[0], planes.value[0]];
 }
 
+/** Hue, saturation and value planes of one picture, each one byte per pixel. */
+export interface HsvPlanes {
+  readonly hue: Uint8Array;
+  readonly saturation: Uint8Array;
+  readonly value: Uint8Array;
+}
+
 /**
  * Converts packed RGB (`3 * pixels` bytes) into three caller-owned planes of `pixels` bytes each.
  * Allocates nothing, so a detector can reuse the same planes for every frame.
+ *
+ * With `previous` (planes of the same size) and `sums`, it also adds up, in the same pass, the
+ * absolute differences of each plane against `previous` into `sums[0..2]` (hue, saturation,
+ * value; exact integers): what the content score needs, without reading the planes a second time.
  */
-export function rgbToHsvPlanes(rgb: Uint8Array, hue: Uint8Array, saturation: Uint8Array, value: Uint8Array): void {
+export function rgbToHsvPlanes(rgb: Uint8Array, hue: Uint8Array, saturation: Uint8Array, value: Uint8Array, previous?: HsvPlanes, sums?: Float64Array): void {
   const pixels = hue.length;
   if (rgb.length < pixels * 3 || saturation.length < pixels || value.length < pixels) {
     throw argumentError(messages.expectedPicturePlanes('rgbToHsvPlanes', pixels, rgb.length, saturation.length, value.length));
   }
+  const compare = previous !== undefined && sums !== undefined;
+  if (compare && (previous.hue.length < pixels || previous.saturation.length < pixels || previous.value.length < pixels || sums.length < 3)) {
+    throw argumentError(messages.expectedPicturePlanes('rgbToHsvPlanes previous', pixels, rgb.length, previous.saturation.length, previous.value.length));
+  }
+  const previousHue = compare ? previous.hue : hue;
+  const previousSaturation = compare ? previous.saturation : saturation;
+  const previousValue = compare ? previous.value : value;
+  // Integer sums stay exact: at most 255 x 2^24 pixels per plane, far below 2^53.
+  let hueSum = 0;
+  let saturationSum = 0;
+  let valueSum = 0;
   for (let pixel = 0, offset = 0; pixel < pixels; pixel += 1, offset += 3) {
     const red = rgb[offset];
     const green = rgb[offset + 1];
@@ -62,8 +84,23 @@ export function rgbToHsvPlanes(rgb: Uint8Array, hue: Uint8Array, saturation: Uin
     // `>>` is an arithmetic shift in JavaScript as in C, so negative hues round the same way.
     let hueValue = (hueNumerator * hueReciprocal[difference] + FIXED_POINT_HALF) >> FIXED_POINT_SHIFT;
     if (hueValue < 0) hueValue += HUE_RANGE;
+    const saturationValue = (difference * saturationReciprocal[maximum] + FIXED_POINT_HALF) >> FIXED_POINT_SHIFT;
+    if (compare) {
+      // Read before the write: `previous` may be the very planes being written (then every difference is 0).
+      const hueDelta = hueValue - previousHue[pixel];
+      const saturationDelta = saturationValue - previousSaturation[pixel];
+      const valueDelta = maximum - previousValue[pixel];
+      hueSum += hueDelta < 0 ? -hueDelta : hueDelta;
+      saturationSum += saturationDelta < 0 ? -saturationDelta : saturationDelta;
+      valueSum += valueDelta < 0 ? -valueDelta : valueDelta;
+    }
     hue[pixel] = hueValue;
-    saturation[pixel] = (difference * saturationReciprocal[maximum] + FIXED_POINT_HALF) >> FIXED_POINT_SHIFT;
+    saturation[pixel] = saturationValue;
     value[pixel] = maximum;
+  }
+  if (compare) {
+    sums[0] = hueSum;
+    sums[1] = saturationSum;
+    sums[2] = valueSum;
   }
 }

@@ -125,6 +125,8 @@ export class ContentScorer {
   computeEdges: boolean;
   /** Hue, saturation, luma and edge differences of the last frame loaded (0 on the first). */
   readonly components = new Float64Array(4);
+  /** Summed absolute hue, saturation and value differences of the last frame against the previous one. */
+  private readonly planeSums = new Float64Array(3);
   private readonly weightSum: number;
   private readonly requestedKernelSize: number | undefined;
   private current: ContentPlanes | undefined;
@@ -181,14 +183,18 @@ export class ContentScorer {
       this.edgeDetector = this.computeEdges ? new EdgeDetector(frame.width, frame.height, this.requestedKernelSize ?? estimatedKernelSize(frame.width, frame.height)) : undefined;
     }
     const current = this.current;
-    rgbToHsvPlanes(frame.data, current.hue, current.saturation, current.value);
+    const previous = this.hasPreviousFrame ? this.previous : undefined;
+    // One pass converts and compares with the previous frame: the planes are not read again.
+    rgbToHsvPlanes(frame.data, current.hue, current.saturation, current.value, previous, this.planeSums);
     if (this.edgeDetector) this.edgeDetector.detect(current.value, current.edges);
     this.loadedPrevious = this.hasPreviousFrame;
-    if (!this.hasPreviousFrame || !this.previous) {
+    if (!previous) {
       this.components.fill(0);
       return 0;
     }
-    return this.compare(current, this.previous, this.components);
+    const sums = this.planeSums;
+    const edgeDelta = this.edgeDetector ? meanAbsoluteDifference(current.edges, previous.edges) : 0;
+    return this.weightedScore(sums[0] / pixels, sums[1] / pixels, sums[2] / pixels, edgeDelta, this.components);
   }
 
   /**
@@ -235,11 +241,17 @@ export class ContentScorer {
   }
 
   private compare(current: ContentPlanes, other: ContentPlanes, components: Float64Array | undefined): number {
-    const [hueWeight, saturationWeight, lumaWeight, edgeWeight] = this.weights;
+    const [hueWeight, saturationWeight, lumaWeight] = this.weights;
     const hueDelta = hueWeight === 0 && !components ? 0 : meanAbsoluteDifference(current.hue, other.hue);
     const saturationDelta = saturationWeight === 0 && !components ? 0 : meanAbsoluteDifference(current.saturation, other.saturation);
     const lumaDelta = lumaWeight === 0 && !components ? 0 : meanAbsoluteDifference(current.value, other.value);
     const edgeDelta = this.edgeDetector ? meanAbsoluteDifference(current.edges, other.edges) : 0;
+    return this.weightedScore(hueDelta, saturationDelta, lumaDelta, edgeDelta, components);
+  }
+
+  /** The score from the four mean differences; fills `components` when given. */
+  private weightedScore(hueDelta: number, saturationDelta: number, lumaDelta: number, edgeDelta: number, components: Float64Array | undefined): number {
+    const [hueWeight, saturationWeight, lumaWeight, edgeWeight] = this.weights;
     if (components) {
       components[0] = hueDelta;
       components[1] = saturationDelta;
