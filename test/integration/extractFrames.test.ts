@@ -1,15 +1,25 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, toArray } from 'rxjs';
 import { PiaggioError } from '../../src/core/errors.js';
+import { resetFfmpegLocation } from '../../src/core/locateFfmpeg.js';
 import { messages } from '../../src/core/messages.js';
-import { extractFrames } from '../../src/sinks/extractFrames.js';
+import {
+  DECODE_THROUGH_SECONDS,
+  extractFrames,
+  MAX_FRAMES_PER_RUN,
+  MIN_FRAMES_PER_PARALLEL_RUN,
+  type FrameExtractionRequest,
+} from '../../src/sinks/extractFrames.js';
+import { planExtractionRuns } from '../../src/sinks/extractionPlan.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { probeVideo, type VideoProbe } from '../../src/sources/probeVideo.js';
+import { Announcements, writeFfmpegDouble, type DoubleMode } from '../helpers/ffmpegDouble.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
+import { isRunning } from '../helpers/processes.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
 function ffmpeg(...args: string[]): void {
@@ -217,5 +227,214 @@ describe('extractFrames', () => {
   test('no request, no work', async () => {
     const probe = await probeVideo(at('regular.mp4'));
     await extractFrames(at('regular.mp4'), probe, []);
+  });
+});
+
+/**
+ * The grouped path: frames close together share one ffmpeg run (one seek, one decoding pass), and
+ * the result must be what one run per frame gives. The runs are counted through the ffmpeg double
+ * (test/helpers/ffmpegDouble.ts), which announces every ffmpeg it starts (`extract PID` for image2
+ * outputs) and then runs the real one.
+ */
+describe('extractFrames: frames grouped into runs', () => {
+  const temporary = makeTemporaryDirectory();
+  const at = (...parts: string[]) => join(temporary.path, ...parts);
+  // 12 s at 30 fps (360 frames), 256x144; testsrc2 moves every frame, so neighbours always differ.
+  const width = 256;
+  const height = 144;
+  const frameBytes = width * height * 3;
+  let double = '';
+  let fifos = 0;
+  let reference: Buffer;
+
+  before(() => {
+    generateVideo(at('dense.mp4'), [{ source: 'testsrc2', frames: 360 }], { width, height, fps: 30 });
+    // Every frame, decoded from the start, as RGB: what frame n must look like.
+    reference = execFileSync('ffmpeg', ['-v', 'error', '-i', at('dense.mp4'), '-map', '0:v:0', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(reference.length, 360 * frameBytes);
+    generateVideo(at('regular.mp4'), [{ source: 'testsrc2', frames: 60 }], { width: 320, height: 240, fps: 25 });
+    // 20 frames 40 ms apart, 20 frames 100 ms apart, 20 frames 20 ms apart (as in the suite above).
+    ffmpeg(
+      '-i', at('regular.mp4'),
+      '-vf', "settb=1/1000,setpts='if(lt(N,20),N/25,if(lt(N,40),0.8+(N-20)/10,2.8+(N-40)/50))/TB'",
+      '-fps_mode', 'vfr', '-enc_time_base:v', '1:1000', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
+      at('variable.mp4'),
+    );
+    double = writeFfmpegDouble(temporary.path);
+  });
+  after(() => temporary.remove());
+
+  const frameOf = (index: number): Buffer => reference.subarray(index * frameBytes, (index + 1) * frameBytes);
+
+  /** Runs `work` with FFMPEG_PATH set to the double in `mode`; returns what it resolved to and the runs announced. */
+  async function throughDouble<T>(mode: DoubleMode, work: (announcements: Announcements) => Promise<T>): Promise<{ value: T; runs: ReadonlyArray<{ kind: string; pid: number }> }> {
+    fifos += 1;
+    const announcements = new Announcements(at(`announcements-${fifos}`));
+    const saved = { FFMPEG_PATH: process.env.FFMPEG_PATH, PIAGGIO_TEST_FIFO: process.env.PIAGGIO_TEST_FIFO, PIAGGIO_TEST_MODE: process.env.PIAGGIO_TEST_MODE };
+    Object.assign(process.env, { FFMPEG_PATH: double, PIAGGIO_TEST_FIFO: announcements.path, PIAGGIO_TEST_MODE: mode });
+    resetFfmpegLocation();
+    try {
+      const value = await work(announcements);
+      return { value, runs: [...announcements.all] };
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      resetFfmpegLocation();
+      announcements.close();
+    }
+  }
+
+  /** Every file and folder left in `folder` whose name starts with a dot (temporary images, private folders). */
+  const hiddenIn = (folder: string): string[] => readdirSync(folder, { recursive: true }).map(String).filter((name) => name.split('/').some((part) => part.startsWith('.')));
+
+  test('300 frames over 12 s: two ffmpeg runs, as planned, and every image is exactly its frame', async () => {
+    const video = at('dense.mp4');
+    const probe = await probeVideo(video);
+    const folder = at('dense');
+    mkdirSync(folder);
+    const frames = Array.from({ length: 300 }, (_, index) => Math.floor((index * 360) / 300));
+    // Named in request order so that one ffmpeg reads them all back as a sequence.
+    const requests = frames.map((frame, index) => ({ frame, time: frame / 30, outputPath: join(folder, `${String(index + 1).padStart(4, '0')}.png`) }));
+    const plan = planExtractionRuns(requests.map((request) => ({ time: request.time, format: '.png' })), {
+      gapSeconds: DECODE_THROUGH_SECONDS,
+      maxFramesPerRun: MAX_FRAMES_PER_RUN,
+      parallelRuns: 2,
+      minFramesPerParallelRun: MIN_FRAMES_PER_PARALLEL_RUN,
+    });
+    assert.equal(plan.length, 2);
+    const { runs } = await throughDouble('plain', () => extractFrames(video, probe, requests));
+    assert.equal(runs.filter((run) => run.kind === 'extract').length, plan.length);
+    assert.deepEqual(hiddenIn(folder), []);
+    const images = execFileSync('ffmpeg', ['-v', 'error', '-i', join(folder, '%04d.png'), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(images.length, frames.length * frameBytes);
+    frames.forEach((frame, index) => {
+      const image = images.subarray(index * frameBytes, (index + 1) * frameBytes);
+      assert.ok(image.equals(frameOf(frame)), `request ${index} is not frame ${frame}`);
+      // An image one frame off would not pass: neighbours differ.
+      if (frame + 1 < 360) assert.ok(!image.equals(frameOf(frame + 1)), `frames ${frame} and ${frame + 1} look the same`);
+    });
+  });
+
+  test('far-apart frames get their own seek: one run per group, never one per frame', async () => {
+    const video = at('dense.mp4');
+    const probe = await probeVideo(video);
+    const folder = at('sparse');
+    mkdirSync(folder);
+    // Three groups: 0.1 to 0.2 s, 5.5 s (5.3 s later), and 11.5 to 11.9 s (6 s later).
+    const frames = [3, 6, 165, 345, 350, 357];
+    const requests = frames.map((frame) => ({ frame, time: frame / 30, outputPath: join(folder, `${frame}.png`) }));
+    const { runs } = await throughDouble('plain', () => extractFrames(video, probe, requests));
+    assert.equal(runs.filter((run) => run.kind === 'extract').length, 3);
+    for (const frame of frames) {
+      const image = execFileSync('ffmpeg', ['-v', 'error', '-i', join(folder, `${frame}.png`), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+      assert.ok(image.equals(frameOf(frame)), `frame ${frame}`);
+    }
+  });
+
+  test('grouped runs write the same bytes as one run per frame (jpg at quality 80, scaled to 200 wide)', async () => {
+    const video = at('dense.mp4');
+    const probe = await probeVideo(video);
+    const frames = [40, 41, 42, 50, 61, 75, 90, 119];
+    mkdirSync(at('grouped'));
+    mkdirSync(at('single'));
+    const options = { quality: 80, width: 200 };
+    const grouped = await throughDouble('plain', () =>
+      extractFrames(video, probe, frames.map((frame) => ({ frame, time: frame / 30, outputPath: at('grouped', `${frame}.jpg`) })), options),
+    );
+    assert.equal(grouped.runs.filter((run) => run.kind === 'extract').length, 1);
+    for (const frame of frames) await extractFrames(video, probe, [{ frame, time: frame / 30, outputPath: at('single', `${frame}.jpg`) }], options);
+    for (const frame of frames) {
+      assert.ok(readFileSync(at('grouped', `${frame}.jpg`)).equals(readFileSync(at('single', `${frame}.jpg`))), `frame ${frame}`);
+    }
+    const size = String(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', at('grouped', '40.jpg')])).trim();
+    assert.equal(size, '200,113');
+  });
+
+  test('the same frame asked twice, and in two formats: every file is written, the copies are identical', async () => {
+    const video = at('dense.mp4');
+    const probe = await probeVideo(video);
+    const folder = at('twice');
+    mkdirSync(join(folder, 'candidates'), { recursive: true });
+    const requests: FrameExtractionRequest[] = [
+      { frame: 100, time: 100 / 30, outputPath: join(folder, 'keyframe.jpg') },
+      { frame: 100, time: 100 / 30, outputPath: join(folder, 'candidates', 'keyframe.jpg') },
+      { frame: 100, time: 100 / 30, outputPath: join(folder, 'keyframe.png') },
+      { frame: 101, time: 101 / 30, outputPath: join(folder, 'next.jpg') },
+    ];
+    const { runs } = await throughDouble('plain', () => extractFrames(video, probe, requests));
+    // One run per format.
+    assert.equal(runs.filter((run) => run.kind === 'extract').length, 2);
+    assert.ok(readFileSync(join(folder, 'keyframe.jpg')).equals(readFileSync(join(folder, 'candidates', 'keyframe.jpg'))));
+    assert.ok(!readFileSync(join(folder, 'keyframe.jpg')).equals(readFileSync(join(folder, 'next.jpg'))));
+    const png = execFileSync('ffmpeg', ['-v', 'error', '-i', join(folder, 'keyframe.png'), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+    assert.ok(png.equals(frameOf(100)));
+    assert.deepEqual(hiddenIn(folder), []);
+  });
+
+  test('two wanted times on one frame of a variable-rate video: the run is retried in halves and each image is exact', async () => {
+    const video = at('variable.mp4');
+    const probe = await probeVideo(video);
+    assert.equal(probe.variableFrameRate, true);
+    const times = await lastValueFrom(fromVideo(video, { probe, analysisSize: 16 }).pipe(map((frame) => (frame.release(), frame.time!)), toArray()));
+    const folder = at('shared-frame');
+    mkdirSync(folder);
+    // Frames 20 and 21 are 100 ms apart: 30 and 60 ms after frame 20 both fall on frame 21.
+    const requests = [
+      { frame: 5, time: times[5]!, outputPath: join(folder, 'a.png') },
+      { frame: 21, time: times[20]! + 0.03, outputPath: join(folder, 'b.png') },
+      { frame: 21, time: times[20]! + 0.06, outputPath: join(folder, 'c.png') },
+      { frame: 41, time: times[41]!, outputPath: join(folder, 'd.png') },
+    ];
+    const { runs } = await throughDouble('plain', () => extractFrames(video, probe, requests));
+    // One planned run wrote 3 images for 4 wanted times; its two halves (5 and 21, 21 and 41) are exact.
+    assert.equal(runs.filter((run) => run.kind === 'extract').length, 3);
+    const references = referenceFrames(video, [5, 21, 41], join(folder, 'reference'));
+    const whole = 'scale=320:-2:flags=area';
+    assert.equal(meanDifference(join(folder, 'a.png'), references.get(5)!, whole), 0);
+    assert.equal(meanDifference(join(folder, 'b.png'), references.get(21)!, whole), 0);
+    assert.equal(meanDifference(join(folder, 'c.png'), references.get(21)!, whole), 0);
+    assert.equal(meanDifference(join(folder, 'd.png'), references.get(41)!, whole), 0);
+  });
+
+  test('a time past the end inside a group: the same error as alone, naming that frame, and nothing temporary left', async () => {
+    const video = at('regular.mp4');
+    const probe = await probeVideo(video);
+    const folder = at('beyond');
+    mkdirSync(folder);
+    const requests = [
+      { frame: 0, time: 0, outputPath: join(folder, '0.png') },
+      { frame: 10, time: 0.4, outputPath: join(folder, '10.png') },
+      { frame: 70, time: 2.8, outputPath: join(folder, '70.png') },
+    ];
+    const { value: error, runs } = await throughDouble('plain', () => extractFrames(video, probe, requests).then(() => undefined, (caught: unknown) => caught));
+    assert.ok(error instanceof PiaggioError);
+    assert.equal(error.code, 'EEXTRACT');
+    assert.equal(error.message, messages.keyframeExtractFailed(video, 70, 'no frame at 2.800 s (the video stream lasts 2.400 s)'));
+    assert.deepEqual(hiddenIn(folder), []);
+    for (const run of runs) assert.equal(isRunning(run.pid), false, `ffmpeg ${run.pid} still runs`);
+  });
+
+  test('aborting during a grouped run kills its ffmpeg, leaves no image and no private folder, and rejects with the reason', async () => {
+    const video = at('dense.mp4');
+    const probe = await probeVideo(video);
+    const folder = at('aborted');
+    mkdirSync(folder);
+    const controller = new AbortController();
+    const reason = new Error('stop');
+    const { value, runs } = await throughDouble('hold-extract', async (announcements) => {
+      const extraction = extractFrames(video, probe, Array.from({ length: 60 }, (_, index) => ({ frame: index, time: index / 30, outputPath: join(folder, `${index}.jpg`) })), {
+        signal: controller.signal,
+      }).then(() => undefined, (caught: unknown) => caught);
+      const pid = await announcements.started('extract');
+      assert.equal(isRunning(pid), true);
+      controller.abort(reason);
+      return { error: await extraction, pid };
+    });
+    assert.equal(value.error, reason);
+    assert.equal(isRunning(value.pid), false);
+    for (const run of runs) assert.equal(isRunning(run.pid), false, `ffmpeg ${run.pid} still runs`);
+    assert.deepEqual(readdirSync(folder), []);
   });
 });

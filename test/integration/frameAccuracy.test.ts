@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, toArray } from 'rxjs';
 import { detectScenes, type SceneDetectionResult } from '../../src/pipelines/scenes.js';
 import { detectScenesFast } from '../../src/pipelines/fastScenes.js';
+import { extractFrames } from '../../src/sinks/extractFrames.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
@@ -174,6 +176,30 @@ describe('frame accuracy', () => {
       assert.ok(Math.abs(result.scenes[0].endTime - 0.96) < 1e-9, `end ${result.scenes[0].endTime}`);
     });
   }
+
+  /** Every frame of `path` decoded from the start at full size as RGB (rotation applied), in presentation order. */
+  function fullFrames(path: string): Buffer {
+    return execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-map', '0:v:0', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+  }
+
+  test('extractFrames writes every frame exactly, with frames grouped into shared runs: variable rate, late MP4, MPEG-TS, rotated', async () => {
+    for (const [name, path] of [['variable', variableRate], ['late-mp4', lateMp4], ['late-ts', lateTransportStream], ['rotated90', rotated90]] as const) {
+      const probe = await probeVideo(path);
+      // Times as the pipelines pass them: each frame's own time from the decoder.
+      const times = (await decodeAll(path)).map((frame) => frame.time);
+      const folder = join(temporary.path, `extracted-${name}`);
+      mkdirSync(folder);
+      await extractFrames(path, probe, times.map((time, index) => ({ frame: index, time, outputPath: join(folder, `${String(index + 1).padStart(4, '0')}.png`) })));
+      const expected = fullFrames(path);
+      const written = execFileSync('ffmpeg', ['-v', 'error', '-i', join(folder, '%04d.png'), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+      assert.equal(written.length, expected.length, `${name}: ${times.length} images of the decoded size`);
+      const frameBytes = expected.length / times.length;
+      for (let index = 0; index < times.length; index += 1) {
+        const image = written.subarray(index * frameBytes, (index + 1) * frameBytes);
+        assert.ok(image.equals(expected.subarray(index * frameBytes, (index + 1) * frameBytes)), `${name}: image ${index} is not frame ${index}`);
+      }
+    }
+  });
 
   test('rotated video is analysed as displayed: each analysis frame is the upright one turned by the probed rotation', async () => {
     const upright = await decodeAll(constantRate);
