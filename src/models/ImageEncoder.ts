@@ -1,4 +1,5 @@
-import { InferenceSession, Tensor, env as onnxEnvironment } from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { loadOnnxRuntime } from '../core/nativeModules.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { declareOptions, type OptionInput } from '../core/options.js';
@@ -11,10 +12,6 @@ import {
   type RgbImage,
 } from './preprocess.js';
 import { DEFAULT_MODEL_ID, type ModelEntry } from './registry.js';
-
-// onnxruntime prints its warnings (an unwritable home for its telemetry id, unused initializers) straight
-// to stderr, where the CLI promises one line per problem: only its errors are shown, unless a caller chose a level.
-if (onnxEnvironment.logLevel === 'warning') onnxEnvironment.logLevel = 'error';
 
 /**
  * The flags that choose and feed the image encoder. A registry model brings its own input size,
@@ -216,6 +213,8 @@ export class ImageEncoder {
   /** The preprocessing applied before the model, as numbers (for the manifest and cache keys). */
   readonly preprocessing: Required<Omit<ImageEncoderSettings, 'inputName' | 'outputName' | 'inputSize' | 'executionProviders' | 'intraOpThreads' | 'spinning'>>;
   private readonly session: InferenceSession;
+  /** onnxruntime-node, loaded when the first model is (core/nativeModules.ts). */
+  private readonly runtime: typeof import('onnxruntime-node');
   private readonly fixedBatch: number | undefined;
   private readonly preprocessor: Preprocessor;
   private inputBuffer = new Float32Array(0);
@@ -223,6 +222,7 @@ export class ImageEncoder {
   private released = false;
 
   private constructor(
+    runtime: typeof import('onnxruntime-node'),
     modelPath: string,
     session: InferenceSession,
     input: ChosenInput,
@@ -230,6 +230,7 @@ export class ImageEncoder {
     dimensions: number,
     preprocessing: ImageEncoder['preprocessing'],
   ) {
+    this.runtime = runtime;
     this.modelPath = modelPath;
     this.session = session;
     this.inputName = input.name;
@@ -249,9 +250,12 @@ export class ImageEncoder {
    * run once on a blank image to measure it.
    */
   static async load(modelPath: string, settings: ImageEncoderSettings = {}): Promise<ImageEncoder> {
+    // onnxruntime prints its warnings (an unwritable home for its telemetry id, unused initializers)
+    // straight to stderr, where the CLI promises one line per problem: the loader keeps only its errors.
+    const runtime = await loadOnnxRuntime();
     let session: InferenceSession;
     try {
-      session = await InferenceSession.create(modelPath, {
+      session = await runtime.InferenceSession.create(modelPath, {
         executionProviders: settings.executionProviders ?? ['cpu'],
         graphOptimizationLevel: 'all',
         ...(settings.intraOpThreads === undefined ? {} : { intraOpNumThreads: settings.intraOpThreads }),
@@ -275,12 +279,12 @@ export class ImageEncoder {
         filter: settings.filter ?? 'bicubic',
       };
       const declared = declaredDimensions(output);
-      const encoder = new ImageEncoder(modelPath, session, input, output.name, declared ?? 0, preprocessing);
+      const encoder = new ImageEncoder(runtime, modelPath, session, input, output.name, declared ?? 0, preprocessing);
       if (declared !== undefined) return encoder;
       const blank = { data: new Uint8Array(input.size * input.size * 3), width: input.size, height: input.size };
       // Only the length is measured: a black picture may fairly give all zeros (a ReLU network).
       const [probe] = await encoder.embedNow([blank], false);
-      return new ImageEncoder(modelPath, session, input, output.name, probe.length, preprocessing);
+      return new ImageEncoder(runtime, modelPath, session, input, output.name, probe.length, preprocessing);
     } catch (error) {
       await session.release().catch(() => undefined);
       throw error;
@@ -327,7 +331,7 @@ export class ImageEncoder {
     } catch (error) {
       throw new PiaggioError('EINFERENCE', messages.inferenceFailed(this.modelPath, `preprocessing failed: ${firstLine(error)}`), { cause: error });
     }
-    const input = new Tensor('float32', this.inputBuffer, [batch, 3, size, size]);
+    const input = new this.runtime.Tensor('float32', this.inputBuffer, [batch, 3, size, size]);
     let result: InferenceSession.ReturnType;
     try {
       result = await this.session.run({ [this.inputName]: input }, [this.outputName]);

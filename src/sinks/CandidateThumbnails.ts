@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../core/nativeModules.js';
 import type { Frame } from '../core/frame.js';
 import type { ManifestItem } from './manifest.js';
 import type { ThumbnailProvider } from './thumbnails.js';
@@ -17,12 +17,16 @@ export class CandidateThumbnails {
 
   capture(frame: Frame): void {
     const pixels = Buffer.from(frame.data);
+    const { width, height } = frame;
     this.pictures.set(
       frame.index,
-      sharp(pixels, { raw: { width: frame.width, height: frame.height, channels: 3 } })
-        .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
-        .jpeg({ quality: 80 })
-        .toBuffer()
+      loadSharp()
+        .then((sharp) =>
+          sharp(pixels, { raw: { width, height, channels: 3 } })
+            .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
+            .jpeg({ quality: 80 })
+            .toBuffer(),
+        )
         .catch(() => undefined),
     );
   }

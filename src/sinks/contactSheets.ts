@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import sharp, { type OverlayOptions } from 'sharp';
+import type { OverlayOptions } from 'sharp';
+import { loadSharp } from '../core/nativeModules.js';
 import { writeFileAtomically } from './atomicWrite.js';
 import type { Manifest } from './manifest.js';
 import type { Thumbnails } from './thumbnails.js';
@@ -73,6 +74,7 @@ async function contactSheet(
   const height = rows * cellSize + (rows + 1) * GAP;
   const pictureSize = cellSize - 2 * FRAME;
   const pictures = await thumbnails.many(itemIndices, pictureSize);
+  const sharp = await loadSharp();
   const layers: OverlayOptions[] = [];
   for (let position = 0; position < itemIndices.length; position++) {
     const left = GAP + (position % columns) * (cellSize + GAP);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../core/nativeModules.js';
 import type { TopLevelSpec } from 'vega-lite';
 import type { Spec as VegaSpec } from 'vega';
 import { Pca } from '../operators/kernels/projection/Pca.js';
@@ -302,6 +302,7 @@ export async function renderPlot(spec: TopLevelSpec, scale = 2): Promise<Rendere
     const size = /<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(svg);
     const width = Number(size?.[1] ?? 0);
     const height = Number(size?.[2] ?? 0);
+    const sharp = await loadSharp();
     const png = await sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
     return { svg, png, width, height };
   } finally {

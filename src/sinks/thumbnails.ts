@@ -1,5 +1,5 @@
 import { isAbsolute, join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../core/nativeModules.js';
 import type { Manifest } from './manifest.js';
 
 /** Packed pixels, e.g. an analysis frame's RGB24 buffer copied before the frame was released. */
@@ -108,6 +108,7 @@ export class Thumbnails {
   }
 
   private async encode(input: string | Buffer | RawPicture, size: number): Promise<Buffer | undefined> {
+    const sharp = await loadSharp();
     try {
       const image = typeof input === 'string' || Buffer.isBuffer(input)
         ? sharp(input, { failOn: 'none' })

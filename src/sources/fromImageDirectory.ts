@@ -2,7 +2,8 @@ import { constants, type Dirent, type Stats } from 'node:fs';
 import { access, readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { Observable } from 'rxjs';
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
+import { loadSharp } from '../core/nativeModules.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import type { Frame } from '../core/frame.js';
 import { messages } from '../core/messages.js';
@@ -203,7 +204,8 @@ function isReadable(path: string): Promise<boolean> {
   return access(path, constants.R_OK).then(() => true, () => false);
 }
 
-function decodePixels(path: string, size: number): Promise<{ data: Buffer; info: OutputInfo }> {
+async function decodePixels(path: string, size: number): Promise<{ data: Buffer; info: OutputInfo }> {
+  const sharp = await loadSharp();
   return sharp(path)
     .rotate()
     .flatten({ background: '#ffffff' })

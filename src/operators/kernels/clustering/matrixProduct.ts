@@ -1,4 +1,5 @@
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
+import { loadOnnxRuntime } from '../../../core/nativeModules.js';
 import { ProtobufWriter, modelProto, node, valueInfo } from '../../../core/onnxProtobuf.js';
 
 /**
@@ -34,19 +35,22 @@ export class OnnxMatrixProduct implements MatrixProduct {
   private constructor(
     readonly dimensions: number,
     private readonly session: InferenceSession,
+    private readonly runtime: typeof import('onnxruntime-node'),
   ) {}
 
   static async create(dimensions: number, threads: number): Promise<OnnxMatrixProduct> {
-    const session = await InferenceSession.create(gemmOnnxModel(dimensions), {
+    const runtime = await loadOnnxRuntime();
+    const session = await runtime.InferenceSession.create(gemmOnnxModel(dimensions), {
       graphOptimizationLevel: 'disabled',
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
     });
-    return new OnnxMatrixProduct(dimensions, session);
+    return new OnnxMatrixProduct(dimensions, session, runtime);
   }
 
   async dots(left: Float32Array, right: Float32Array): Promise<Float32Array> {
     const { dimensions } = this;
+    const { Tensor } = this.runtime;
     const feeds = {
       left: new Tensor('float32', left, [left.length / dimensions, dimensions]),
       right: new Tensor('float32', right, [right.length / dimensions, dimensions]),
