@@ -279,6 +279,25 @@ export const messages = {
   sceneImageNameTooLong: (maxBytes: number) =>
     `an image's name would be longer than ${maxBytes} bytes (the file system's limit, less room for a temporary name): shorten the template`,
 
+  // --- issue 14: fast scenes ---
+  fastCutHints: (hinted: number, intervals: number, frameShare: number) =>
+    `the packet sizes hint at a cut in ${count(hinted)} of ${count(intervals)} keyframe intervals (${percent(frameShare)} of the frames)`,
+  fastPartsCostMore: (share: number) => `decoding the keyframes and the stretches that may hold a cut would cost about ${percent(share)} of decoding everything`,
+  fastDecodedParts: (decoded: number, frames: number, keyframes: number, stretches: number, scored: number) =>
+    `--fast decoded ${count(decoded)} of ${count(frames)} frames (${percent(decoded / Math.max(1, frames))}): ${count(keyframes)} keyframes alone, ${count(stretches)} ${stretches === 1 ? 'stretch' : 'stretches'} around possible cuts (${count(scored)} frames scored)`,
+  fastDecodedEverything: (reason: string, runs: number) =>
+    `--fast decoded every frame${runs > 1 ? ` in ${count(runs)} single-threaded ffmpeg runs side by side` : ''}, without the full pass's transition detector: ${reason}`,
+  fastRanFullPass: (reason: string) => `--fast ran the full pass: ${reason}`,
 } as const;
+
+/** 1234567 as 1,234,567. */
+function count(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+/** 0.2166 as 22%. */
+function percent(share: number): string {
+  return `${Math.round(share * 100)}%`;
+}
 
 export type Messages = typeof messages;

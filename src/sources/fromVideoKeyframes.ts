@@ -48,18 +48,54 @@ export type RangeDecodeOptions = PartialDecodeOptions & {
 /** Seconds before a keyframe that a retry seeks to when a container's seek landed too late. */
 const RETRY_SEEK_BACK_SECONDS = [0, 10, 60] as const;
 
+/** How one decode attempt of {@link fromVideoRange} starts. */
+type RangeAttempt =
+  /** Input `-ss` with ffmpeg's accurate seek: frames presented before it never leave ffmpeg. */
+  | { readonly kind: 'trim'; readonly seekTo: number }
+  /** Input `-ss` without accurate seek (every frame from the keyframe on), or from the start. */
+  | { readonly kind: 'seek'; readonly seekTo: number | undefined };
+
+/**
+ * Where a decode that must show `frame` first can start with ffmpeg's accurate seek, so that the
+ * frames decoded on the way (from the keyframe before `frame`) are dropped inside ffmpeg before
+ * they are scaled, converted and piped: between `frame - 1` and `frame`, but early enough that the
+ * demuxer still lands on that keyframe and not on the next one (MP4 seeks by decode time, which
+ * runs ahead of presentation by the B-frame delay: then a few frames before `frame` come through as
+ * well and are dropped here). Undefined when `frame` is a keyframe or the first frame (nothing to
+ * drop) or when no such point exists.
+ */
+export function trimmedSeekFor(table: PacketTable, frame: number): number | undefined {
+  const times = table.presentationTimes;
+  const keyframe = table.keyframeAtOrBefore(frame);
+  if (keyframe < 0 || keyframe === frame || frame === 0) return undefined;
+  const gap = times[frame] - times[frame - 1];
+  let target = times[frame - 1] + gap / 2;
+  const next = table.keyframeAfter(keyframe);
+  if (next >= 0) {
+    const decodeTime = table.decodeTimes[next];
+    const landing = Number.isFinite(decodeTime) ? Math.min(decodeTime, times[next]) : times[next];
+    target = Math.min(target, landing - gap / 4);
+  }
+  if (!(target > times[keyframe])) return undefined;
+  const seekTo = target - table.containerStartTime;
+  return seekTo > 0 ? seekTo : undefined;
+}
+
 /**
  * Decodes frames `firstFrame` to `lastFrame` (inclusive, exact frame numbers) and emits them in
  * order, each once, as {@link fromVideo}'s analysis frames; then ends the ffmpeg child and
- * completes. It seeks (input `-ss`, without ffmpeg's accurate seek) to the keyframe at or before
- * `firstFrame` and drops what comes before `firstFrame` itself, so the pixels are those of a decode
- * from the start (closed GOPs; open-GOP leading frames, presented before their keyframe, are dropped
- * by their frame number).
+ * completes. It seeks (input `-ss`) to the keyframe at or before `firstFrame`, so the pixels are
+ * those of a decode from the start (closed GOPs; open-GOP leading frames, presented before their
+ * keyframe, are dropped by their frame number). When `firstFrame` lies inside a GOP, the first try
+ * uses ffmpeg's accurate seek ({@link trimmedSeekFor}): the frames decoded before it are dropped
+ * inside ffmpeg, which spares their scaling, conversion and piping; what still comes before
+ * `firstFrame` is dropped here.
  *
  * Containers whose seek is coarse (MPEG-TS can land on the keyframe after the target) are caught by
- * the first frame's number: the decode is retried from 10 s, then 60 s earlier, then from the start.
- * Frames before `firstFrame` are released unseen. A frame number that skips or repeats errors with
- * {@link PacketTableUnusable}, as does a stream that ends before `lastFrame`.
+ * the first frame's number: the decode is retried without accurate seek from the keyframe, then
+ * from 10 s, then 60 s earlier, then from the start. Frames before `firstFrame` are released
+ * unseen. A frame number that skips or repeats errors with {@link PacketTableUnusable}, as does a
+ * stream that ends before `lastFrame`.
  *
  * Backpressure and resources: one ffmpeg child at a time, killed as soon as `lastFrame` has been
  * emitted or on unsubscribe; decoding runs ahead of the subscriber by at most `framePoolSize`
@@ -86,16 +122,22 @@ export function fromVideoRange(path: string, options: RangeDecodeOptions): Obser
     return seekTo > 0 ? seekTo : undefined;
   };
 
+  const attempts: RangeAttempt[] = [];
+  const trimmed = trimmedSeekFor(table, firstFrame);
+  if (trimmed !== undefined) attempts.push({ kind: 'trim', seekTo: trimmed });
+  for (const secondsBack of RETRY_SEEK_BACK_SECONDS) attempts.push({ kind: 'seek', seekTo: seekFor(firstFrame, secondsBack) });
+  attempts.push({ kind: 'seek', seekTo: undefined });
+
   return new Observable<Frame>((subscriber) => {
     let inner: Subscription | undefined;
     let finished = false;
 
     const attempt = (retry: number): void => {
-      const seekBack = retry < RETRY_SEEK_BACK_SECONDS.length ? RETRY_SEEK_BACK_SECONDS[retry] : undefined;
-      const seekTo = seekBack === undefined ? undefined : seekFor(firstFrame, seekBack);
+      const { kind, seekTo } = attempts[retry];
+      const seek = seekTo === undefined ? {} : kind === 'trim' ? { seekTo } : { seekTo, dropBeforeSeek: false };
       let expected = -1;
       let abandoned = false;
-      const current = fromVideo(path, { ...rest, ...(seekTo === undefined ? {} : { seekTo, dropBeforeSeek: false }), frameIndex: indexOf }).subscribe({
+      const current = fromVideo(path, { ...rest, ...seek, frameIndex: indexOf }).subscribe({
         next: (frame) => {
           if (abandoned || finished) {
             frame.release();
@@ -135,6 +177,12 @@ export function fromVideoRange(path: string, options: RangeDecodeOptions): Obser
         },
         complete: () => {
           if (abandoned || finished) return;
+          // An accurate seek that lands after the range emits nothing: decode again without it.
+          if (expected === -1 && seekTo !== undefined) {
+            abandoned = true;
+            attempt(retry + 1);
+            return;
+          }
           subscriber.error(new PacketTableUnusable(`the stream ended at frame ${expected - 1}, before frame ${lastFrame}`));
         },
       });

@@ -24,12 +24,22 @@ export class PacketTable {
   readonly keyframes: Int32Array;
   /** Presentation time in seconds of the container's first timestamp (ffmpeg's `-ss` counts from it). */
   readonly containerStartTime: number;
+  /**
+   * Decode time in seconds of each frame's packet, by frame index (NaN where the container gives
+   * none). MP4 seeks by decode time, which runs ahead of presentation by the B-frame delay: a seek
+   * to just before a keyframe's presentation can land on that keyframe already.
+   */
+  readonly decodeTimes: Float64Array;
+  /** The index in the container of the stream listed (undefined when ffprobe did not say). */
+  readonly streamIndex: number | undefined;
 
-  constructor(presentationTimes: Float64Array, sizes: Int32Array, keyframes: Int32Array, containerStartTime: number) {
+  constructor(presentationTimes: Float64Array, sizes: Int32Array, keyframes: Int32Array, containerStartTime: number, decodeTimes?: Float64Array, streamIndex?: number) {
     this.presentationTimes = presentationTimes;
     this.sizes = sizes;
     this.keyframes = keyframes;
     this.containerStartTime = containerStartTime;
+    this.decodeTimes = decodeTimes ?? new Float64Array(presentationTimes.length).fill(Number.NaN);
+    this.streamIndex = streamIndex;
   }
 
   get frameCount(): number {
@@ -72,6 +82,19 @@ export class PacketTable {
     }
     return low === 0 ? -1 : keyframes[low - 1];
   }
+
+  /** The first keyframe after `frame`, or -1 when there is none. */
+  keyframeAfter(frame: number): number {
+    const keyframes = this.keyframes;
+    let low = 0;
+    let high = keyframes.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (keyframes[middle] <= frame) low = middle + 1;
+      else high = middle;
+    }
+    return low === keyframes.length ? -1 : keyframes[low];
+  }
 }
 
 /** Why a packet table cannot give exact frame indices (the caller then decodes everything instead). */
@@ -84,31 +107,35 @@ export class PacketTableUnusable extends Error {
 
 /**
  * Lists the video stream's packets with one ffprobe run (demux only: about a second for an hour of
- * 1080p H.264 read from a warm cache) and builds a {@link PacketTable}. The child is killed when
- * `signal` aborts. Rejects with a {@link PiaggioError} (`EPROBE`) when ffprobe fails, and with
- * {@link PacketTableUnusable} when packets carry no presentation time (raw elementary streams, some
- * AVI files) or share one (then ranks are not frame numbers).
+ * 1080p H.264 read from a warm cache) and builds a {@link PacketTable}: of the stream
+ * `stream.streamIndex` names (a {@link VideoProbe} will do), else of the first video stream, which
+ * the table's `streamIndex` then names (so the listing can start before the probe has chosen).
+ * The child is killed when `signal` aborts. Rejects with a {@link PiaggioError} (`EPROBE`) when
+ * ffprobe fails, and with {@link PacketTableUnusable} when packets carry no presentation time (raw
+ * elementary streams, some AVI files) or share one (then ranks are not frame numbers).
  */
-export function readPacketTable(path: string, probe: VideoProbe, signal?: AbortSignal, onProcess?: (child: ChildProcess) => void): Promise<PacketTable> {
+export function readPacketTable(path: string, stream: Pick<VideoProbe, 'streamIndex'>, signal?: AbortSignal, onProcess?: (child: ChildProcess) => void): Promise<PacketTable> {
   const { ffprobePath } = locateFfmpeg();
   const absolutePath = resolve(path);
-  const streamSelector = probe.streamIndex === undefined ? 'v:0' : String(probe.streamIndex);
+  const streamSelector = stream.streamIndex === undefined ? 'v:0' : String(stream.streamIndex);
   return new Promise<PacketTable>((resolvePromise, rejectPromise) => {
     const child = spawn(
       ffprobePath,
       [
         '-v', 'error', '-select_streams', streamSelector,
-        '-show_entries', 'packet=pts,size,flags:stream=time_base:format=start_time',
+        '-show_entries', 'packet=pts,dts,size,flags:stream=index,time_base:format=start_time',
         '-of', 'csv=p=1', absolutePath,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, ...(signal ? { signal } : {}) },
     );
     onProcess?.(child);
+    let listedStream: number | undefined;
     let timeBaseNumerator = 0;
     let timeBaseDenominator = 0;
     let containerStartTime = Number.NaN;
     // Raw pts and sizes grow by doubling; at 60 fps two hours is 432,000 packets (5 MB here).
     let ptsValues = new Float64Array(4096);
+    let dtsValues = new Float64Array(4096);
     let sizeValues = new Int32Array(4096);
     let keyFlags = new Uint8Array(4096);
     let count = 0;
@@ -118,7 +145,8 @@ export function readPacketTable(path: string, probe: VideoProbe, signal?: AbortS
 
     const readLine = (line: string): void => {
       if (line.startsWith('packet,')) {
-        const [, pts, size, flags] = line.split(',');
+        // ffprobe prints a section's fields in its own order: pts, dts, size, flags.
+        const [, pts, dts, size, flags] = line.split(',');
         // 'D' marks a packet the demuxer tells the decoder to drop (an edit list's pre-roll).
         if (flags !== undefined && flags.includes('D')) return;
         if (pts === undefined || pts === 'N/A' || pts === '') {
@@ -129,6 +157,9 @@ export function readPacketTable(path: string, probe: VideoProbe, signal?: AbortS
           const grownPts = new Float64Array(count * 2);
           grownPts.set(ptsValues);
           ptsValues = grownPts;
+          const grownDts = new Float64Array(count * 2);
+          grownDts.set(dtsValues);
+          dtsValues = grownDts;
           const grownSizes = new Int32Array(count * 2);
           grownSizes.set(sizeValues);
           sizeValues = grownSizes;
@@ -137,14 +168,16 @@ export function readPacketTable(path: string, probe: VideoProbe, signal?: AbortS
           keyFlags = grownFlags;
         }
         ptsValues[count] = Number(pts);
+        dtsValues[count] = dts === undefined || dts === 'N/A' || dts === '' ? Number.NaN : Number(dts);
         sizeValues[count] = Number(size);
         keyFlags[count] = flags !== undefined && flags.startsWith('K') ? 1 : 0;
         count += 1;
       } else if (line.startsWith('stream,')) {
-        const match = /^stream,(\d+)\/(\d+)/.exec(line);
+        const match = /^stream,(\d+),(\d+)\/(\d+)/.exec(line);
         if (match) {
-          timeBaseNumerator = Number(match[1]);
-          timeBaseDenominator = Number(match[2]);
+          listedStream = Number(match[1]);
+          timeBaseNumerator = Number(match[2]);
+          timeBaseDenominator = Number(match[3]);
         }
       } else if (line.startsWith('format,')) {
         containerStartTime = Number(line.slice('format,'.length));
@@ -183,6 +216,7 @@ export function readPacketTable(path: string, probe: VideoProbe, signal?: AbortS
       // Sorting the raw integer timestamps puts frames in presentation order (packets come in decode order).
       const order = Array.from({ length: count }, (_, index) => index).sort((left, right) => ptsValues[left] - ptsValues[right]);
       const presentationTimes = new Float64Array(count);
+      const decodeTimes = new Float64Array(count);
       const sizes = new Int32Array(count);
       const keyframeList: number[] = [];
       for (let rank = 0; rank < count; rank += 1) {
@@ -192,11 +226,12 @@ export function readPacketTable(path: string, probe: VideoProbe, signal?: AbortS
           return;
         }
         presentationTimes[rank] = (ptsValues[packet] * timeBaseNumerator) / timeBaseDenominator;
+        decodeTimes[rank] = (dtsValues[packet] * timeBaseNumerator) / timeBaseDenominator;
         sizes[rank] = sizeValues[packet];
         if (keyFlags[packet] === 1) keyframeList.push(rank);
       }
       const startTime = Number.isFinite(containerStartTime) ? containerStartTime : presentationTimes[0];
-      resolvePromise(new PacketTable(presentationTimes, sizes, Int32Array.from(keyframeList), startTime));
+      resolvePromise(new PacketTable(presentationTimes, sizes, Int32Array.from(keyframeList), startTime, decodeTimes, listedStream));
     });
   });
 }

@@ -1,19 +1,27 @@
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, toArray } from 'rxjs';
 import { detectScenes } from '../../src/pipelines/scenes.js';
-import { detectScenesFast, mergeStretches, packetSizeSpikes, type FastSceneDetectionResult } from '../../src/pipelines/fastScenes.js';
+import { detectScenesFast, fastPassSummary, packetSizeSpikes, type FastSceneDetectionResult } from '../../src/pipelines/fastScenes.js';
 import { messages } from '../../src/core/messages.js';
 import type { ProgressEvent } from '../../src/core/progress.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { fromVideoKeyframes, fromVideoRange } from '../../src/sources/fromVideoKeyframes.js';
+import { fromVideoParts, PartsMismatch, type VideoPart } from '../../src/sources/fromVideoParts.js';
 import { PacketTable, readPacketTable } from '../../src/sources/packetTable.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
 import { generateVideo, makeTemporaryDirectory, type Shot } from '../helpers/generateVideo.js';
 import { exitOf, isAlive } from '../helpers/processes.js';
+import { runPiaggio } from '../helpers/runPiaggio.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
+
+/**
+ * Partial decoding whatever it costs: on these small videos starting ffmpeg costs more than
+ * decoding, so with its default budget the fast pass would rightly decode everything instead.
+ */
+const PARTIAL = { fastPassBudget: Infinity } as const;
 
 /** What the fast pass must reproduce of the full pass (it reports no gradual transitions). */
 function comparable(result: { cuts: number[]; frameCount: number; scenes: unknown[]; threshold: number; detector: string; minSceneLength: number | string }) {
@@ -35,13 +43,46 @@ const SHOTS: Shot[] = [
   { source: 'testsrc2', frames: 90 },
 ];
 
+const SIZE = '320x240';
+const FPS = 25;
+
+/**
+ * A talk: still slides (each the first picture of a lavfi source, held), with a small moving
+ * picture in a corner (a presenter's clock or video): every frame differs a little. Keyframes come
+ * from `keyframeArgs`; returns the first frames of the slides after the first.
+ */
+function generateTalk(path: string, slides: ReadonlyArray<{ source: string; frames: number }>, keyframeArgs: readonly string[]): number[] {
+  const inputs = slides.flatMap(({ source }) => ['-f', 'lavfi', '-i', `${source}=size=${SIZE}:rate=${FPS}`]);
+  const holds = slides.map(({ frames }, index) => `[${index}:v]trim=end_frame=1,loop=loop=${frames - 1}:size=1,setpts=N/${FPS}/TB,format=yuv420p,setsar=1[s${index}]`);
+  const corner = `[${slides.length}:v]format=yuv420p[corner]`;
+  const filter = `${holds.join(';')};${corner};${slides.map((_, index) => `[s${index}]`).join('')}concat=n=${slides.length}:v=1:a=0[slides];[slides][corner]overlay=x=W-w-8:y=H-h-8:eof_action=endall,format=yuv420p`;
+  execFileSync(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y', ...inputs, '-f', 'lavfi', '-i', `testsrc2=size=48x36:rate=${FPS}`, '-filter_complex', filter, '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', ...keyframeArgs, path],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const starts: number[] = [];
+  let start = 0;
+  for (const { frames } of slides.slice(0, -1)) starts.push((start += frames));
+  return starts;
+}
+
+/** Forced keyframes (IDR, as x264's scene-cut detection places them) at these frames, besides one every `gop`; no keyframe of x264's own choosing. */
+function keyframesAt(frames: readonly number[], gop: number): string[] {
+  return ['-g', String(gop), '-x264-params', 'scenecut=0', '-forced-idr', '1', '-force_key_frames', `expr:${frames.map((frame) => `eq(n,${frame})`).join('+')}`];
+}
+
 describe('detectScenesFast', () => {
   const temporary = makeTemporaryDirectory();
   const fixedGop = join(temporary.path, 'fixed-gop.mp4');
   const encoderKeyframes = join(temporary.path, 'scenecut.mp4');
   const transportStream = join(temporary.path, 'gop25.ts');
   const elementaryStream = join(temporary.path, 'raw.h264');
+  const talk = join(temporary.path, 'talk.mp4');
+  const changeInsideGop = join(temporary.path, 'inside.mp4');
   let cuts: number[] = [];
+  let talkCuts: number[] = [];
+  let insideCuts: number[] = [];
 
   before(() => {
     // Keyframes every 50 frames whatever the picture: no cut lands on one.
@@ -51,6 +92,26 @@ describe('detectScenesFast', () => {
     generateVideo(transportStream, SHOTS.slice(0, 3), { extraOutputArgs: ['-g', '25', '-x264-params', 'scenecut=0', '-f', 'mpegts'] });
     // No timestamps at all: frame numbers cannot come from the packet table.
     execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', fixedGop, '-c', 'copy', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', elementaryStream]);
+    // Five slides, an IDR keyframe on each change (as x264 puts one on a cut), one every 50 frames besides.
+    const slides = [
+      { source: 'smptehdbars', frames: 70 },
+      { source: 'testsrc', frames: 85 },
+      { source: 'rgbtestsrc', frames: 60 },
+      { source: 'mandelbrot', frames: 95 },
+      { source: 'yuvtestsrc', frames: 75 },
+    ];
+    talkCuts = generateTalk(talk, slides, keyframesAt([70, 155, 215, 310], 50));
+    // A change in the middle of a GOP (frame 115) that lasts until an early keyframe (130): the
+    // frame before that keyframe does not look like the GOP's first keyframe any more.
+    insideCuts = generateTalk(
+      changeInsideGop,
+      [
+        { source: 'smptehdbars', frames: 115 },
+        { source: 'testsrc', frames: 35 },
+        { source: 'rgbtestsrc', frames: 50 },
+      ],
+      keyframesAt([130], 60),
+    );
   });
 
   after(() => temporary.remove());
@@ -58,18 +119,79 @@ describe('detectScenesFast', () => {
   test('fixed GOP, cuts between keyframes: the cuts, frame count and scenes of the full pass, without decoding everything', async () => {
     const full = await detectScenes(fixedGop, { transitions: false });
     assert.deepEqual(full.cuts, cuts, 'the full pass finds the generated cuts');
-    const fast = await detectScenesFast(fixedGop);
+    const fast = await detectScenesFast(fixedGop, {}, PARTIAL);
     assert.deepEqual(comparable(fast), comparable(full));
     assert.deepEqual(fast.transitions, []);
     assert.equal(fast.fast.frames, 500);
-    assert.equal(fast.fast.keyframes, 10);
-    assert.ok(fast.fast.decodedFrames < 500, `decoded ${fast.fast.decodedFrames} of 500 frames`);
+    assert.ok(fast.fast.keyframes > 0 && fast.fast.keyframes <= 10, `${fast.fast.keyframes} keyframes scanned`);
+    assert.ok(fast.fast.keyframes + fast.fast.decodedFrames < 500, `decoded ${fast.fast.keyframes} + ${fast.fast.decodedFrames} of 500 frames`);
     assert.equal(fast.fast.fellBack, undefined);
+    assert.equal(fast.fast.decodedEverything, undefined);
+  });
+
+  test('a talk with a keyframe on each slide change: the full pass cuts, from a few frames around each keyframe', async () => {
+    const full = await detectScenes(talk, { transitions: false });
+    assert.deepEqual(full.cuts, talkCuts, 'the full pass finds the slide changes');
+    const fast = await detectScenesFast(talk, {}, PARTIAL);
+    assert.deepEqual(comparable(fast), comparable(full));
+    const report = fast.fast;
+    // One stretch per slide change, one for the tail; each scores the frame before the keyframe,
+    // the keyframe and the flash check's two frames after it; the tail only its last frame.
+    assert.equal(report.stretches, talkCuts.length + 1);
+    assert.equal(report.scoredFrames, 4 * talkCuts.length + 1);
+    assert.ok(report.keyframes + report.decodedFrames < report.frames / 2, `decoded ${report.keyframes} + ${report.decodedFrames} of ${report.frames} frames`);
+    assert.equal(report.decodedEverything, undefined);
+    assert.match(fastPassSummary(report), /^--fast decoded \d+ of 384 frames \(\d+%\): \d+ keyframes alone, 5 stretches around possible cuts \(17 frames scored\)$/);
+  });
+
+  test('a change inside the GOP before an early keyframe: the check fails and the whole GOP is scored', async () => {
+    const table = await readPacketTable(changeInsideGop, await probeVideo(changeInsideGop));
+    assert.deepEqual([...table.keyframes], [0, 60, 120, 130, 190]);
+    const full = await detectScenes(changeInsideGop, { transitions: false });
+    assert.deepEqual(full.cuts, insideCuts);
+    const fast = await detectScenesFast(changeInsideGop, {}, PARTIAL);
+    assert.deepEqual(comparable(fast), comparable(full));
+    assert.ok(fast.fast.scoredFrames > 10, `the GOP from 120 was scored after all (${fast.fast.scoredFrames} frames scored)`);
+  });
+
+  test('the talk in Matroska (packets without decode times: decoded by range) and MPEG-TS (coarse seeks: parts that land wrong are decoded again): the full pass cuts', async () => {
+    for (const format of ['matroska', 'mpegts'] as const) {
+      const path = join(temporary.path, `talk.${format === 'matroska' ? 'mkv' : 'ts'}`);
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', talk, '-c', 'copy', '-f', format, path]);
+      const full = await detectScenes(path, { transitions: false });
+      assert.deepEqual(full.cuts, talkCuts, format);
+      const fast = await detectScenesFast(path, {}, PARTIAL);
+      assert.deepEqual(comparable(fast), comparable(full), format);
+      assert.equal(fast.fast.fellBack, undefined, format);
+    }
+  });
+
+  test('with its default budget, a video too small to gain decodes every frame at once, and says why', async () => {
+    const full = await detectScenes(talk, { transitions: false });
+    const children: ChildProcess[] = [];
+    const fast = await detectScenesFast(talk, {}, { concurrency: 2, onProcess: (child) => children.push(child) });
+    assert.deepEqual(comparable(fast), comparable(full));
+    const reason = fast.fast.decodedEverything;
+    assert.ok(reason !== undefined && /^decoding the keyframes and the stretches that may hold a cut would cost about \d+% of decoding everything$/.test(reason), reason);
+    assert.equal(fast.fast.keyframes, 0);
+    // ffprobe for the packets, then every frame in two halves side by side, split at a keyframe
+    // (each half decodes the flash check's frames past its end): no keyframe scan.
+    assert.equal(children.length, 3);
+    assert.deepEqual({ stretches: fast.fast.stretches, runs: fast.fast.runs, scored: fast.fast.scoredFrames }, { stretches: 2, runs: 2, scored: 384 + 3 });
+    assert.equal(fastPassSummary(fast.fast), messages.fastDecodedEverything(reason, 2));
+  });
+
+  test('piaggio scenes --fast --json: the JSON on stdout, one line on stderr saying what --fast did', async () => {
+    const result = await runPiaggio(['scenes', talk, '--fast', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as FastSceneDetectionResult;
+    assert.deepEqual(report.cuts, talkCuts);
+    assert.equal(result.stderr, `${fastPassSummary(report.fast)}\n`);
   });
 
   test('keyframes placed by the encoder on cuts: same cuts as the full pass', async () => {
     const full = await detectScenes(encoderKeyframes, { transitions: false });
-    const fast = await detectScenesFast(encoderKeyframes);
+    const fast = await detectScenesFast(encoderKeyframes, {}, PARTIAL);
     assert.deepEqual(comparable(fast), comparable(full));
     assert.deepEqual(fast.cuts, cuts);
   });
@@ -83,14 +205,14 @@ describe('detectScenesFast', () => {
   ] as const) {
     test(`same cuts as the full pass with ${JSON.stringify(options)}`, async () => {
       const full = await detectScenes(fixedGop, { ...options, transitions: false });
-      const fast = await detectScenesFast(fixedGop, options);
+      const fast = await detectScenesFast(fixedGop, options, PARTIAL);
       assert.deepEqual(comparable(fast), comparable(full));
     });
   }
 
   test('every ffprobe and ffmpeg child has ended when the promise settles', async () => {
     const children: ChildProcess[] = [];
-    await detectScenesFast(fixedGop, {}, { onProcess: (child) => children.push(child) });
+    await detectScenesFast(fixedGop, {}, { ...PARTIAL, onProcess: (child) => children.push(child) });
     // ffprobe for packets, ffmpeg for the keyframes, one ffmpeg per stretch.
     assert.ok(children.length >= 3, `${children.length} children`);
     for (const child of children) {
@@ -103,6 +225,7 @@ describe('detectScenesFast', () => {
     const controller = new AbortController();
     const children: ChildProcess[] = [];
     const run = detectScenesFast(fixedGop, {}, {
+      ...PARTIAL,
       signal: controller.signal,
       onProcess: (child) => {
         children.push(child);
@@ -183,6 +306,54 @@ describe('detectScenesFast', () => {
     for (const child of children) await exitOf(child);
   });
 
+  test('fromVideoParts: keyframes, chosen frames and a stretch in one ffmpeg run, with the pixels of a decode from the start', async () => {
+    const probe = await probeVideo(encoderKeyframes);
+    const table = await readPacketTable(encoderKeyframes, probe);
+    const all = await lastValueFrom(fromVideo(encoderKeyframes, { probe }).pipe(map((frame) => (frame.release(), Buffer.from(frame.data))), toArray()));
+    const keyframes = [...table.keyframes];
+    // A keyframe placed on a cut, and the one before it: the frame before the cut is a P frame.
+    const cut = keyframes.find((keyframe, position) => position > 0 && keyframe - keyframes[position - 1] > 2 && keyframe > 200)!;
+    const before = table.keyframeAtOrBefore(cut - 1);
+    const parts: VideoPart[] = [
+      { first: 0, last: keyframes[3], keyframesOnly: true },
+      { first: before, last: cut - 1, only: [before, cut - 1], referencesOnly: true },
+      { first: cut, last: cut + 3 },
+    ];
+    const children: ChildProcess[] = [];
+    const frames = await lastValueFrom(
+      fromVideoParts(encoderKeyframes, { probe, table, parts, onProcess: (child) => children.push(child) }).pipe(
+        map((frame) => {
+          const copy = { index: frame.index, time: frame.time, data: Buffer.from(frame.data) };
+          frame.release();
+          return copy;
+        }),
+        toArray(),
+      ),
+    );
+    // One input per way of decoding: the keyframes, the reference frames, then every frame.
+    assert.deepEqual(frames.map((frame) => frame.index), [...keyframes.slice(0, 4), before, cut - 1, cut, cut + 1, cut + 2, cut + 3]);
+    for (const frame of frames) {
+      assert.ok(frame.data.equals(all[frame.index]), `frame ${frame.index} differs from the full decode`);
+      assert.equal(frame.time, Math.round((table.presentationTimes[frame.index] - probe.startTime) * 1e9) / 1e9);
+    }
+    assert.equal(children.length, 1);
+    await exitOf(children[0]);
+  });
+
+  test('fromVideoParts errors with PartsMismatch when a frame asked of the reference frames is not one', async () => {
+    const probe = await probeVideo(encoderKeyframes);
+    const table = await readPacketTable(encoderKeyframes, probe);
+    // The frames a reference-only decode of the first second gives.
+    const log = spawnSync('ffmpeg', ['-hide_banner', '-copyts', '-skip_frame', 'noref', '-i', encoderKeyframes, '-vf', 'showinfo', '-fps_mode', 'passthrough', '-t', '1.2', '-f', 'null', '-'], { encoding: 'utf8' }).stderr;
+    const decoded = new Set([...log.matchAll(/pts_time:(\S+)/g)].map((match) => table.indexOf(Number(match[1]))));
+    const skipped = Array.from({ length: 25 }, (_, frame) => frame).find((frame) => !decoded.has(frame));
+    assert.ok(skipped !== undefined, 'x264 leaves some B frames out of the references');
+    await assert.rejects(
+      lastValueFrom(fromVideoParts(encoderKeyframes, { probe, table, parts: [{ first: skipped, last: skipped, referencesOnly: true }] })),
+      (error: unknown) => error instanceof PartsMismatch,
+    );
+  });
+
   test('fromVideoKeyframes decodes the keyframes only, numbered as in the full decode', async () => {
     const probe = await probeVideo(fixedGop);
     const table = await readPacketTable(fixedGop, probe);
@@ -202,13 +373,19 @@ describe('detectScenesFast', () => {
     assert.equal(table.keyframeAtOrBefore(150), 150);
   });
 
-  test('mergeStretches joins ranges that overlap or share a frame', () => {
-    assert.deepEqual(mergeStretches([[50, 100], [0, 50], [200, 250], [100, 150], [240, 260]]), [[0, 150], [200, 260]]);
-  });
-
   test('packetSizeSpikes marks a packet three times larger than the 8 before it', () => {
     const sizes = Int32Array.from([10, 30, 10, 30, 10, 30, 10, 30, 91, 30, 10, 90]);
-    assert.deepEqual([...packetSizeSpikes(sizes)], [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+    assert.deepEqual([...packetSizeSpikes(sizes, Int32Array.from([0]))], [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+  });
+
+  test('packetSizeSpikes: a rate-control rhythm beside a huge keyframe is no hint, a packet near a keyframe\'s size is', () => {
+    // A detailed still picture: 1.4 MB keyframe, 400-byte frames, a 1.8 kB frame every 15 frames.
+    const sizes = new Int32Array(120).fill(400);
+    sizes[0] = 1_400_000;
+    for (let frame = 21; frame < 120; frame += 15) sizes[frame] = 1_800;
+    sizes[100] = 90_000;
+    const spikes = packetSizeSpikes(sizes, Int32Array.from([0]));
+    assert.deepEqual([...spikes.keys()].filter((frame) => spikes[frame] === 1), [100]);
   });
 
   test('shared videos: the fast pass gives the full pass cuts', { skip: skipWithoutShared }, async () => {
@@ -217,6 +394,8 @@ describe('detectScenesFast', () => {
       const full = await detectScenes(path, { transitions: false });
       const fast: FastSceneDetectionResult = await detectScenesFast(path);
       assert.deepEqual(comparable(fast), comparable(full), name);
+      const partial = await detectScenesFast(path, {}, PARTIAL);
+      assert.deepEqual(comparable(partial), comparable(full), `${name}, decoding parts`);
     }
   });
 });

@@ -1,6 +1,6 @@
 import type { CliCommand } from '../command.js';
 import { optionValues } from '../command.js';
-import { detectScenesFast, fastScenesPipelineOptions, type FastScenesOptions } from '../../pipelines/fastScenes.js';
+import { detectScenesFast, fastPassSummary, fastScenesPipelineOptions, type FastScenesOptions } from '../../pipelines/fastScenes.js';
 import { detectScenes, scenesPipelineOptions, type SceneDetectionResult } from '../../pipelines/scenes.js';
 import { pickOptions } from '../../core/options.js';
 
@@ -41,8 +41,11 @@ export const scenesCommand: CliCommand = {
   ],
   run: async (args, context) => {
     const values = optionValues(fastScenesPipelineOptions, args) as FastScenesOptions;
-    const result = values.fast ? await detectScenesFast(String(args.video), values, context) : await detectScenes(String(args.video), pickOptions(scenesPipelineOptions, values), context);
+    const fast = values.fast ? await detectScenesFast(String(args.video), values, context) : undefined;
+    const result = fast ?? (await detectScenes(String(args.video), pickOptions(scenesPipelineOptions, values), context));
     context.onProgress.finish();
+    // What --fast did (or why it decoded everything): one line on stderr, so --json's stdout stays pure.
+    if (fast) context.stderr.write(`${fastPassSummary(fast.fast)}\n`);
     context.stdout.write(context.json ? `${JSON.stringify(result)}\n` : sceneListText(result));
     return 0;
   },

@@ -1,0 +1,366 @@
+import { resolve } from 'node:path';
+import { Observable } from 'rxjs';
+import { analysisDimensions, analysisFilter } from '../core/analysisSize.js';
+import type { Frame } from '../core/frame.js';
+import { FramePool } from '../core/FramePool.js';
+import { PiaggioError } from '../core/errors.js';
+import { messages } from '../core/messages.js';
+import { resolveOptions } from '../core/options.js';
+import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
+import { fromVideoOptions, type FromVideoOptions } from './fromVideo.js';
+import type { PacketTable } from './packetTable.js';
+import { probeVideo } from './probeVideo.js';
+import { decodeEndError, DecodeProcess } from './video/DecodeProcess.js';
+import { FrameAssembler } from './video/FrameAssembler.js';
+import { ShowinfoLog } from './video/showinfoLog.js';
+
+/**
+ * What a {@link fromVideoParts} run emits of one stretch of the video: frames `first` to `last`
+ * (exact frame numbers, both ends included), or only the keyframes among them, or only the frames
+ * listed. Decoding starts at the keyframe at or before `first`.
+ */
+export interface VideoPart {
+  readonly first: number;
+  readonly last: number;
+  /**
+   * Decode only reference frames (ffmpeg `-skip_frame noref`): a frame no other frame is predicted
+   * from cannot change any other, so the frames that are decoded are exact, and the decoder skips
+   * most B frames. Every frame the part emits must then be a reference frame (a keyframe, the P
+   * frame before an H.264 IDR keyframe), else the part comes short.
+   */
+  readonly referencesOnly?: boolean;
+  /** Decode and emit only the keyframes from `first` to `last` (ffmpeg `-skip_frame nokey`). */
+  readonly keyframesOnly?: boolean;
+  /** Emit only these frames (ascending, from `first` to `last`); the others are decoded as references where needed and dropped inside ffmpeg. */
+  readonly only?: readonly number[];
+}
+
+/** The frames a part emits, in order. */
+export function partFrames(table: PacketTable, part: VideoPart): number[] {
+  if (part.only) return [...part.only];
+  if (part.keyframesOnly) return [...table.keyframes].filter((keyframe) => keyframe >= part.first && keyframe <= part.last);
+  return Array.from({ length: part.last - part.first + 1 }, (_, offset) => part.first + offset);
+}
+
+/** What {@link fromVideoParts} takes: fromVideo's options, the packet table, the parts, decoder threads. */
+export type PartsDecodeOptions = Omit<FromVideoOptions, 'keyframesOnly' | 'seekTo' | 'dropBeforeSeek' | 'frameIndex' | 'pool'> & {
+  /** The packet table of the same file (readPacketTable): keyframes, presentation and decode times. */
+  readonly table: PacketTable;
+  /** The parts, in frame order, not overlapping (each counted from the keyframe it decodes from). */
+  readonly parts: readonly VideoPart[];
+  /** Decoder threads (ffmpeg `-threads`); default 1: parts are short, and runs go side by side. */
+  readonly threads?: number;
+};
+
+/** A part did not come out as planned (a seek that landed elsewhere, a frame skipped as non-reference): decode it another way. */
+export class PartsMismatch extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'PartsMismatch';
+  }
+}
+
+/**
+ * Seconds of empty timeline put after each part in the joined stream, so that frames decoded past a
+ * part's end (presented after it, decoded before it ends) can never be taken for the next part's.
+ */
+const PART_GAP_SECONDS = 10;
+
+type DecodeMode = 'keyframes' | 'references' | 'all';
+
+function modeOf(part: VideoPart): DecodeMode {
+  return part.keyframesOnly ? 'keyframes' : part.referencesOnly ? 'references' : 'all';
+}
+
+/** One segment of a concat list: where in the file, and where in the joined timeline. */
+interface Segment {
+  /** Seconds in the file: the keyframe the demuxer starts at, and the decode time it stops before. */
+  readonly inpoint: number;
+  readonly outpoint: number;
+  /** Where the segment starts in the joined timeline (ffmpeg's concat demuxer shifts timestamps by `start - inpoint`). */
+  readonly start: number;
+  readonly duration: number;
+  readonly frames: readonly number[];
+}
+
+/** Every decode time of the table, ascending, to stop a segment between two packets. */
+function sortedDecodeTimes(table: PacketTable): Float64Array {
+  return Float64Array.from(table.decodeTimes.filter((time) => Number.isFinite(time))).sort();
+}
+
+/** Whether {@link fromVideoParts} can cut this stream into segments: every packet has a decode time (Matroska often gives none). */
+export function partsDecodable(table: PacketTable): boolean {
+  return table.decodeTimes.every((time) => Number.isFinite(time));
+}
+
+/** The first value in `sorted` greater than `value`, or undefined. */
+function nextAbove(sorted: Float64Array, value: number): number | undefined {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle] <= value) low = middle + 1;
+    else high = middle;
+  }
+  return low < sorted.length ? sorted[low] : undefined;
+}
+
+/**
+ * The concat segment for `part`: from the keyframe at or before its first frame, to just after the
+ * last packet it needs. A frame needs only packets decoded no later than itself (its references are
+ * decoded before it), so the segment stops between the latest decode time among the frames up to
+ * `last` (B frames before `last` can be decoded after it) and the next packet's, and the demuxer
+ * hands the decoder nothing more: no frame is decoded past the part.
+ */
+function segmentOf(table: PacketTable, part: VideoPart, frames: readonly number[], decodeTimes: Float64Array, start: number): Segment {
+  const keyframe = table.keyframeAtOrBefore(part.first);
+  if (keyframe < 0) throw new PartsMismatch(`no keyframe at or before frame ${part.first}`);
+  const times = table.presentationTimes;
+  let latest = -Infinity;
+  const lastNeeded = part.keyframesOnly || part.referencesOnly ? frames[frames.length - 1] : part.last;
+  for (let frame = keyframe; frame <= lastNeeded; frame += 1) latest = Math.max(latest, table.decodeTimes[frame]);
+  if (!Number.isFinite(latest)) throw new PartsMismatch('packets without decode times');
+  const next = nextAbove(decodeTimes, latest);
+  const inpoint = times[keyframe];
+  // The demuxer refuses an outpoint before the inpoint, which a part that is only a keyframe would
+  // give (decode times run ahead of presentation times): then a few packets more come through.
+  const outpoint = Math.max(next === undefined ? times[times.length - 1] + 1 : (latest + next) / 2, inpoint + 0.001);
+  const duration = Math.max(outpoint, times[lastNeeded]) - inpoint + PART_GAP_SECONDS;
+  return { inpoint, outpoint, start, duration, frames };
+}
+
+/** An ffconcat list of `segments` of `path`, as a `data:` URL (file names as `file:` URLs, so that they are not read relative to the list). */
+function concatList(path: string, segments: readonly Segment[]): string {
+  const quoted = `'file:${resolve(path).replace(/'/g, "'\\''")}'`;
+  const lines = ['ffconcat version 1.0'];
+  for (const segment of segments) {
+    lines.push(`file ${quoted}`, `inpoint ${segment.inpoint.toFixed(6)}`, `outpoint ${segment.outpoint.toFixed(6)}`, `duration ${segment.duration.toFixed(6)}`);
+  }
+  return `data:text/plain;base64,${Buffer.from(`${lines.join('\n')}\n`, 'utf8').toString('base64')}`;
+}
+
+/**
+ * The `select` expression that keeps the segments' frames (joined-timeline times; runs of
+ * consecutive frames joined, and a keyframes-only segment's keyframes, the only frames it decodes,
+ * as one run).
+ */
+function selectExpression(table: PacketTable, segments: readonly Segment[], keyframesOnly: boolean): string {
+  const times = table.presentationTimes;
+  const ranges: string[] = [];
+  for (const segment of segments) {
+    const shift = segment.start - segment.inpoint;
+    const { frames } = segment;
+    for (let run = 0; run < frames.length; ) {
+      let end = keyframesOnly ? frames.length - 1 : run;
+      while (end + 1 < frames.length && frames[end + 1] === frames[end] + 1) end += 1;
+      const first = frames[run];
+      const last = frames[end];
+      const before = first > 0 ? (times[first - 1] + times[first]) / 2 : times[first] - 1;
+      const after = last + 1 < times.length ? (times[last] + times[last + 1]) / 2 : times[last] + 1;
+      ranges.push(`between(t,${(before + shift).toFixed(6)},${(after + shift).toFixed(6)})`);
+      run = end + 1;
+    }
+  }
+  return ranges.join('+');
+}
+
+/**
+ * Decodes several parts of one video in ONE ffmpeg run and emits their frames, as
+ * {@link fromVideo}'s analysis frames numbered by the packet table: the parts that decode the same
+ * way (every frame, reference frames only, keyframes only) are segments of one input through
+ * ffmpeg's concat demuxer, each from the keyframe at or before its first frame to just after the
+ * last packet it needs (`inpoint`, `outpoint`), so the demuxer hands the decoder nothing past a
+ * part (a decoder holds frames back for reordering: without that stop, ending a part would decode
+ * two or three frames more, whole keyframes in a keyframe scan). A `select` keeps the frames asked
+ * for, the analysis filter shrinks them, and the inputs are joined by `concat`, each with its own
+ * `showinfo`, so frame times are read per input whatever order ffmpeg logs them in. Times come
+ * shifted by the concat demuxer; each is mapped back to the file's and numbered by the table.
+ *
+ * Frames come per input, in part order within an input. Every frame is checked against the plan:
+ * a frame number other than the next expected, a run that ends short or fails, or a stream whose
+ * packets lack decode times ({@link partsDecodable}), errors with {@link PartsMismatch}: decode
+ * those parts another way (fromVideoRange, which retries coarse seeks and reports the file's own
+ * errors). ffmpeg failing to start errors with fromVideo's `EDECODE` PiaggioError.
+ *
+ * Backpressure and resources: those of {@link fromVideo} (one ffmpeg child, pooled frames the
+ * subscriber releases, the child killed on unsubscribe and once the last frame has been emitted).
+ * With several inputs, the pool holds every frame asked for (an input that comes short must not
+ * leave ffmpeg blocked on the pipe, or the shortfall would never show): keep such runs short.
+ */
+export function fromVideoParts(path: string, options: PartsDecodeOptions): Observable<Frame> {
+  const { probe: givenProbe, onProcess, table, parts, threads = 1, ...flags } = options;
+  const { analysisSize, framePoolSize, pixelParity } = resolveOptions(fromVideoOptions, flags);
+  const partsFrames: number[][] = [];
+  for (const [position, part] of parts.entries()) {
+    const previous = parts[position - 1];
+    const frames = partFrames(table, part);
+    const valid =
+      Number.isInteger(part.first) &&
+      Number.isInteger(part.last) &&
+      part.first >= 0 &&
+      part.last >= part.first &&
+      part.last < table.frameCount &&
+      (!previous || part.first > previous.last) &&
+      frames.length > 0 &&
+      frames.every((frame, offset) => Number.isInteger(frame) && frame >= part.first && frame <= part.last && (offset === 0 || frame > frames[offset - 1]));
+    if (!valid) {
+      throw new RangeError(`fromVideoParts: part ${position} (frames ${part.first} to ${part.last}) is not a range of this video's ${table.frameCount} frames after the part before it, with at least one frame to emit`);
+    }
+    partsFrames.push(frames);
+  }
+
+  return new Observable<Frame>((subscriber) => {
+    let closed = false;
+    let assembler: FrameAssembler | undefined;
+    let decoder: DecodeProcess | undefined;
+
+    const fail = (error: unknown): void => {
+      if (closed) return;
+      subscriber.error(error);
+    };
+
+    const start = async (): Promise<void> => {
+      const probe = givenProbe ?? (await probeVideo(path));
+      const capabilities = await ffmpegCapabilities();
+      if (closed) return;
+
+      // One input per way of decoding, its parts as concat segments, in part order.
+      const decodeTimes = sortedDecodeTimes(table);
+      const inputs: Array<{ readonly mode: DecodeMode; readonly segments: Segment[]; readonly expected: number[] }> = [];
+      for (const [position, part] of parts.entries()) {
+        const mode = modeOf(part);
+        let input = inputs.find((candidate) => candidate.mode === mode);
+        if (!input) {
+          input = { mode, segments: [], expected: [] };
+          inputs.push(input);
+        }
+        const previous = input.segments[input.segments.length - 1];
+        const segmentStart = previous ? previous.start + previous.duration : 0;
+        input.segments.push(segmentOf(table, part, partsFrames[position], decodeTimes, segmentStart));
+        input.expected.push(...partsFrames[position]);
+      }
+      const total = inputs.reduce((sum, input) => sum + input.expected.length, 0);
+
+      const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
+      const framePool = new FramePool(inputs.length > 1 ? Math.max(framePoolSize, total + 1) : framePoolSize, width * height * 3);
+      const startTime = probe.startTime;
+      const filter = analysisFilter(width, height, { pixelFormat: probe.pixelFormat, pixelParity });
+      const stream = probe.streamIndex === undefined ? 'v:0' : String(probe.streamIndex);
+      const args: string[] = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info', '-copyts'];
+      const chains: string[] = [];
+      for (const [position, input] of inputs.entries()) {
+        args.push(
+          '-threads', String(threads),
+          ...(input.mode === 'keyframes' ? ['-skip_frame', 'nokey'] : input.mode === 'references' ? ['-skip_frame', 'noref'] : []),
+          '-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,data',
+          '-i', concatList(path, input.segments),
+        );
+        const label = inputs.length === 1 ? '[out]' : `[v${position}]`;
+        chains.push(`[${position}:${stream}]select='${selectExpression(table, input.segments, input.mode === 'keyframes')}',${filter},showinfo@p${position}=checksum=0${label}`);
+      }
+      if (inputs.length > 1) chains.push(`${inputs.map((_, position) => `[v${position}]`).join('')}concat=n=${inputs.length}:v=1:a=0[out]`);
+      args.push('-filter_complex', chains.join(';'), '-map', '[out]', ...passthroughFrameRateArguments(capabilities), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+
+      // Times per input, in each input's log order (joined-timeline seconds); handed to the assembler in output order.
+      const times: number[][] = inputs.map(() => []);
+      const fps = probe.fps > 0 ? probe.fps : 25;
+      const logs = inputs.map((_, position) => new ShowinfoLog((time) => times[position].push(time), 0, fps));
+      const general = new ShowinfoLog(() => undefined, 0, fps);
+      let timeInput = 0;
+      let timesGiven = 0;
+      let outputInput = 0;
+      let outputOffset = 0;
+      let outputSegment = 0;
+      let emitted = 0;
+
+      const frames = new FrameAssembler(
+        framePool,
+        (buffer, joinedTime) => {
+          const input = inputs[outputInput];
+          const wanted = input.expected[outputOffset];
+          // The segment whose stretch of the joined timeline holds this time.
+          while (outputSegment + 1 < input.segments.length && joinedTime >= input.segments[outputSegment + 1].start - PART_GAP_SECONDS / 2) outputSegment += 1;
+          const segment = input.segments[outputSegment];
+          const presentationTime = joinedTime - segment.start + segment.inpoint;
+          const index = table.indexOf(presentationTime);
+          if (index !== wanted) {
+            framePool.giveBack(buffer);
+            fail(new PartsMismatch(`expected frame ${wanted} but ffmpeg gave frame ${index}`));
+            return;
+          }
+          outputOffset += 1;
+          if (outputOffset === input.expected.length) {
+            outputInput += 1;
+            outputOffset = 0;
+            outputSegment = 0;
+          }
+          emitted += 1;
+          // The table's time, as fromVideo computes it from the same timestamp (no rounding from the shift).
+          const exact = table.presentationTimes[index];
+          const time = Math.round((exact - startTime) * 1e9) / 1e9;
+          subscriber.next(framePool.lend({ sourcePath: path, index, time, presentationTime: exact, width, height }, buffer));
+          if (emitted === total && !closed) subscriber.complete();
+        },
+        () => decoder?.resume(),
+      );
+      assembler = frames;
+      const giveTimes = (): void => {
+        while (timeInput < inputs.length) {
+          const queue = times[timeInput];
+          const count = inputs[timeInput].expected.length;
+          while (queue.length > 0 && timesGiven < count) {
+            frames.addTime(queue.shift()!);
+            timesGiven += 1;
+          }
+          if (timesGiven < count) break;
+          timeInput += 1;
+          timesGiven = 0;
+        }
+        frames.pump();
+      };
+
+      const { ffmpegPath } = locateFfmpeg();
+      const ffmpeg = new DecodeProcess(ffmpegPath, args);
+      decoder = ffmpeg;
+      onProcess?.(ffmpeg.child);
+      ffmpeg.listen({
+        stdout: (chunk) => frames.write(chunk),
+        stderrLines: (lines) => {
+          for (const line of lines) {
+            const match = /^\[showinfo@p(\d+) @/.exec(line);
+            const log = match ? logs[Number(match[1])] : undefined;
+            (log ?? general).readLine(line);
+          }
+          giveTimes();
+        },
+        error: (error) => fail(new PiaggioError('EDECODE', messages.videoDecodeFailed(path, error.message), { cause: error })),
+        close: (code, signal) => {
+          const end = (): void => {
+            if (closed) return;
+            if (code === 0 && emitted < total) {
+              fail(new PartsMismatch(`ffmpeg gave ${emitted} of the ${total} frames asked for`));
+              return;
+            }
+            // A run that fails is a plan ffmpeg could not follow (a concat list it refuses, a
+            // segment it cannot seek in): the caller decodes those parts another way, which reports
+            // the file's own errors if it has some.
+            const error = decodeEndError(path, { code, signal, lastError: general.lastError, untimedFrames: 0, emitted, wholeDecode: false, probedFrames: probe.frameCount });
+            if (error) fail(new PartsMismatch(error.message));
+            else subscriber.complete();
+          };
+          giveTimes();
+          if (code === 0) frames.flush(end);
+          else end();
+        },
+      });
+    };
+
+    start().catch(fail);
+    return () => {
+      if (closed) return;
+      closed = true;
+      assembler?.dispose();
+      decoder?.kill();
+    };
+  });
+}
