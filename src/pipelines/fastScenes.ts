@@ -28,14 +28,14 @@ export const fastScenesOptions = declareOptions('scenes', {
     essential: true,
     default: false,
     description:
-      'decode only keyframes to find where the picture changes, then decode just those stretches to place each cut on its exact frame: much faster on long videos that change little (talks, screen recordings); detectors content, histogram and hash; reports no gradual transitions',
+      'plan from the packet table and decode only what can hold a cut (keyframes, the frames around cuts the encoder put on a keyframe, stretches between keyframes that differ), with the full pass\'s exact cuts: much faster on talks, slides and screen recordings; where parts would not pay, decodes every frame in two halves side by side, never slower than the full pass; content, histogram, hash; no gradual transitions; one line on stderr says what it decoded',
   },
   keyframeThreshold: {
     type: 'number',
     min: 0,
     max: 255,
     default: 12,
-    description: 'with --fast: content score between two consecutive keyframes from which the stretch between them is decoded in full; lower is safer and slower',
+    description: 'with --fast: content score between two keyframes (or between a keyframe and the frame before a cut) from which the stretch between them is decoded in full; lower is safer and slower',
   },
 });
 
