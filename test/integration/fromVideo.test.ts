@@ -16,11 +16,11 @@ import { exitOf, isAlive } from '../helpers/processes.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
 /** Resolves when the child has exited (at once if it already has), with how it ended. */
-/** An independent decode of the whole file with the same analysis filter: the bytes fromVideo must reproduce. */
+/** An independent decode of the whole file with the same analysis filter (the default: shrink in yuv420p first): the bytes fromVideo must reproduce. */
 function referenceFrames(path: string, width: number, height: number): Buffer {
   return execFileSync(
     'ffmpeg',
-    ['-v', 'error', '-i', path, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', analysisFilter(width, height), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    ['-v', 'error', '-i', path, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', analysisFilter(width, height, { pixelFormat: 'yuv420p' }), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
     { maxBuffer: 512 * 1024 * 1024 },
   );
 }

@@ -64,6 +64,7 @@ describe('probeVideo', () => {
       startTime: 0,
       variableFrameRate: false,
       codec: 'h264',
+      pixelFormat: 'yuv420p',
       streamIndex: 0,
     });
   });
