@@ -592,7 +592,7 @@ class FastPassWork {
     this.detector = settings.createDetector();
     this.lookahead = this.detector.maxDelay;
     this.keyframeSet = new Set(settings.table.keyframes);
-    this.byParts = partsDecodable(settings.table);
+    this.byParts = partsDecodable(settings.table, settings.videoPath);
   }
 
   run(signal: AbortSignal | undefined): Promise<WorkResult> {

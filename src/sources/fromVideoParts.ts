@@ -88,9 +88,13 @@ function sortedDecodeTimes(table: PacketTable): Float64Array {
   return Float64Array.from(table.decodeTimes.filter((time) => Number.isFinite(time))).sort();
 }
 
-/** Whether {@link fromVideoParts} can cut this stream into segments: every packet has a decode time (Matroska often gives none). */
-export function partsDecodable(table: PacketTable): boolean {
-  return table.decodeTimes.every((time) => Number.isFinite(time));
+/**
+ * Whether {@link fromVideoParts} can cut this file into segments: every packet has a decode time
+ * (Matroska often gives none), and the path has no line break, since the concat list that names it
+ * is read line by line (a break would end the name and start another directive).
+ */
+export function partsDecodable(table: PacketTable, path: string): boolean {
+  return !/[\r\n]/.test(path) && table.decodeTimes.every((time) => Number.isFinite(time));
 }
 
 /** The first value in `sorted` greater than `value`, or undefined. */
@@ -131,6 +135,7 @@ function segmentOf(table: PacketTable, part: VideoPart, frames: readonly number[
 
 /** An ffconcat list of `segments` of `path`, as a `data:` URL (file names as `file:` URLs, so that they are not read relative to the list). */
 function concatList(path: string, segments: readonly Segment[]): string {
+  if (/[\r\n]/.test(path)) throw new PartsMismatch('a file name with a line break cannot go in a concat list');
   const quoted = `'file:${resolve(path).replace(/'/g, "'\\''")}'`;
   const lines = ['ffconcat version 1.0'];
   for (const segment of segments) {

@@ -72,19 +72,18 @@ export class PacketTable {
 
   /** The last keyframe at or before `frame` (where a decode that must show `frame` starts), or -1. */
   keyframeAtOrBefore(frame: number): number {
-    const keyframes = this.keyframes;
-    let low = 0;
-    let high = keyframes.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (keyframes[middle] <= frame) low = middle + 1;
-      else high = middle;
-    }
-    return low === 0 ? -1 : keyframes[low - 1];
+    const count = this.keyframesUpTo(frame);
+    return count === 0 ? -1 : this.keyframes[count - 1];
   }
 
   /** The first keyframe after `frame`, or -1 when there is none. */
   keyframeAfter(frame: number): number {
+    const count = this.keyframesUpTo(frame);
+    return count === this.keyframes.length ? -1 : this.keyframes[count];
+  }
+
+  /** How many keyframes are at or before `frame` (binary search; keyframes are ascending). */
+  private keyframesUpTo(frame: number): number {
     const keyframes = this.keyframes;
     let low = 0;
     let high = keyframes.length;
@@ -93,7 +92,7 @@ export class PacketTable {
       if (keyframes[middle] <= frame) low = middle + 1;
       else high = middle;
     }
-    return low === keyframes.length ? -1 : keyframes[low];
+    return low;
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, toArray } from 'rxjs';
@@ -9,7 +10,7 @@ import { messages } from '../../src/core/messages.js';
 import type { ProgressEvent } from '../../src/core/progress.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { fromVideoKeyframes, fromVideoRange } from '../../src/sources/fromVideoKeyframes.js';
-import { fromVideoParts, PartsMismatch, type VideoPart } from '../../src/sources/fromVideoParts.js';
+import { fromVideoParts, partsDecodable, PartsMismatch, type VideoPart } from '../../src/sources/fromVideoParts.js';
 import { PacketTable, readPacketTable } from '../../src/sources/packetTable.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
 import { generateVideo, makeTemporaryDirectory, type Shot } from '../helpers/generateVideo.js';
@@ -164,6 +165,17 @@ describe('detectScenesFast', () => {
       assert.deepEqual(comparable(fast), comparable(full), format);
       assert.equal(fast.fast.fellBack, undefined, format);
     }
+  });
+
+  test('a file name with a line break (a concat list cannot hold it) is decoded by range: the full pass cuts', async () => {
+    const path = join(temporary.path, 'talk\nfile ignored.mp4');
+    copyFileSync(talk, path);
+    const table = await readPacketTable(path, await probeVideo(path));
+    assert.equal(partsDecodable(table, talk), true, 'the same packets under a plain name go in a concat list');
+    assert.equal(partsDecodable(table, path), false);
+    const fast = await detectScenesFast(path, {}, PARTIAL);
+    assert.deepEqual(fast.cuts, talkCuts);
+    assert.equal(fast.fast.fellBack, undefined);
   });
 
   test('with its default budget, a video too small to gain decodes every frame at once, and says why', async () => {
