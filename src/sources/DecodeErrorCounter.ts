@@ -17,30 +17,70 @@ const frameLine = /\bn:\s*\d+\s+pts:/;
  * destroys when it tears down.
  */
 export class DecodeErrorCounter {
-  private damaged = 0;
-  private errorSinceLastFrame = false;
-  private partialLine = '';
+  /** One log per decoding child (lanes decode side by side: their lines must not mix), and one for {@link read}. */
+  private readonly logs = new Map<ChildProcess | undefined, DamageLog>();
 
-  /** Frames in which the decoder reported an error so far. */
+  /** Frames in which the decoder reported an error so far, over every child still counted. */
   get count(): number {
-    return this.damaged + (this.errorSinceLastFrame ? 1 : 0);
+    let count = 0;
+    for (const log of this.logs.values()) count += log.count;
+    return count;
   }
 
   /** Listens to `child`'s stderr; give it as fromVideo's `onProcess`. */
   readonly watch = (child: ChildProcess): void => {
+    const log = new DamageLog();
+    this.logs.set(child, log);
+    let partialLine = '';
     child.stderr?.on('data', (chunk: string | Buffer) => {
-      const lines = (this.partialLine + String(chunk)).split('\n');
-      this.partialLine = lines.pop() ?? '';
-      for (const line of lines) this.read(line);
+      const lines = (partialLine + String(chunk)).split('\n');
+      partialLine = lines.pop() ?? '';
+      for (const line of lines) log.read(line);
     });
     child.stderr?.on('end', () => {
-      if (this.partialLine !== '') this.read(this.partialLine);
-      this.partialLine = '';
+      if (partialLine !== '') log.read(partialLine);
+      partialLine = '';
     });
+  };
+
+  /**
+   * Stops counting `child`'s damage, and drops what it counted: for a decode that was abandoned
+   * and redone another way (fromVideoLanes falling back to one run), whose frames are decoded again.
+   */
+  readonly forget = (child: ChildProcess): void => {
+    const log = this.logs.get(child);
+    if (!log) return;
+    log.ignore();
+    this.logs.delete(child);
   };
 
   /** Reads one log line (exposed for tests). */
   read(line: string): void {
+    let log = this.logs.get(undefined);
+    if (!log) {
+      log = new DamageLog();
+      this.logs.set(undefined, log);
+    }
+    log.read(line);
+  }
+}
+
+/** The damage count of one ffmpeg log, read line by line. */
+class DamageLog {
+  private damaged = 0;
+  private errorSinceLastFrame = false;
+  private ignored = false;
+
+  get count(): number {
+    return this.damaged + (this.errorSinceLastFrame ? 1 : 0);
+  }
+
+  ignore(): void {
+    this.ignored = true;
+  }
+
+  read(line: string): void {
+    if (this.ignored) return;
     if (frameLine.test(line)) {
       if (this.errorSinceLastFrame) this.damaged += 1;
       this.errorSinceLastFrame = false;

@@ -50,3 +50,24 @@ describe('DecodeErrorCounter', () => {
     assert.equal(counter.count, 2);
   });
 });
+
+describe('DecodeErrorCounter with several children', () => {
+  test('lines of two children side by side do not mix; a forgotten child\'s count is dropped', () => {
+    const counter = new DecodeErrorCounter();
+    const first = new EventEmitter();
+    const second = new EventEmitter();
+    const firstChild = { stderr: first } as unknown as ChildProcess;
+    counter.watch(firstChild);
+    counter.watch({ stderr: second } as unknown as ChildProcess);
+    // A line split across chunks in one child while the other writes whole lines.
+    first.emit('data', `${frame(0)}\n[h264 @ 0x1] [er`);
+    second.emit('data', `${frame(0)}\n${frame(1)}\n`);
+    first.emit('data', `ror] broken\n${frame(1)}\n`);
+    second.emit('data', `[h264 @ 0x2] [error] broken\n${frame(2)}\n`);
+    assert.equal(counter.count, 2);
+    counter.forget(firstChild);
+    assert.equal(counter.count, 1);
+    first.emit('data', `[h264 @ 0x1] [error] broken\n${frame(2)}\n`);
+    assert.equal(counter.count, 1);
+  });
+});
