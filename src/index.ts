@@ -55,6 +55,7 @@ export { createEmbedder, loadEncoder, encoderOptions, embedderOptions, type Crea
 // Sources: frames from a video or a folder of images, pulled through a frame pool.
 export { probeVideo, type VideoProbe } from './sources/probeVideo.js';
 export { fromVideo, fromVideoOptions, type FromVideoOptions } from './sources/fromVideo.js';
+export { fromVideoLanes, fromVideoLanesOptions, type FromVideoLanesOptions, type FromVideoLanesSettings } from './sources/fromVideoLanes.js';
 export { fromVideoKeyframes, fromVideoRange, type PartialDecodeOptions, type RangeDecodeOptions } from './sources/fromVideoKeyframes.js';
 export { fromImageDirectory, fromImageDirectoryOptions, listImageFiles, IMAGE_EXTENSIONS, type FromImageDirectoryOptions } from './sources/fromImageDirectory.js';
 export { expandVideoInputs, VIDEO_EXTENSIONS, type ExpandedVideoInputs } from './sources/videoInputs.js';

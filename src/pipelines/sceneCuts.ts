@@ -12,11 +12,13 @@ import {
   type SceneTransition,
 } from '../operators/detectSceneCuts.js';
 import { DecodeErrorCounter } from '../sources/DecodeErrorCounter.js';
-import { fromVideo, fromVideoOptions } from '../sources/fromVideo.js';
+import { fromVideoOptions } from '../sources/fromVideo.js';
+import { fromVideoLanes, fromVideoLanesOptions } from '../sources/fromVideoLanes.js';
+import type { PacketTable } from '../sources/packetTable.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 
 /** The options of the pass every video preset starts with: the frame source's and the detector's. */
-export const sceneCutPassOptions = { ...fromVideoOptions, ...detectSceneCutsOptions } as const;
+export const sceneCutPassOptions = { ...fromVideoOptions, ...fromVideoLanesOptions, ...detectSceneCutsOptions } as const;
 
 export type SceneCutPassValues = OptionValues<typeof sceneCutPassOptions>;
 
@@ -28,6 +30,8 @@ export interface SceneCutPassSettings {
   readonly onMetrics?: SceneMetricsListener;
   readonly onTransition?: (transition: SceneTransition) => void;
   readonly onProgress?: ProgressListener;
+  /** The packet table, if the caller started reading it (beside the probe); else the source reads it. */
+  readonly table?: Promise<PacketTable>;
 }
 
 export interface SceneCutPass {
@@ -53,7 +57,16 @@ export function sceneCutPass(videoPath: string, probe: VideoProbe, values: Scene
   const sceneList = new SceneListBuilder(probe.fps);
   const decodeErrors = new DecodeErrorCounter();
   const { onProgress, onMetrics, onTransition } = settings;
-  const frames = fromVideo(videoPath, { analysisSize: values.analysisSize, pixelParity: values.pixelParity, framePoolSize: Math.max(values.framePoolSize, needed), probe, onProcess: decodeErrors.watch }).pipe(
+  const frames = fromVideoLanes(videoPath, {
+    analysisSize: values.analysisSize,
+    pixelParity: values.pixelParity,
+    framePoolSize: Math.max(values.framePoolSize, needed),
+    decodeLanes: values.decodeLanes,
+    probe,
+    ...(settings.table ? { table: settings.table } : {}),
+    onProcess: decodeErrors.watch,
+    onAbandon: decodeErrors.forget,
+  }).pipe(
     detectSceneCuts({ ...detectorOptions, detector, ...(onMetrics ? { onMetrics } : {}), ...(onTransition ? { onTransition } : {}) }),
     tap((sceneFrame) => {
       sceneList.add(sceneFrame);

@@ -32,14 +32,25 @@ export class PacketTable {
   readonly decodeTimes: Float64Array;
   /** The index in the container of the stream listed (undefined when ffprobe did not say). */
   readonly streamIndex: number | undefined;
+  /** Byte offset in the file of each keyframe's packet, by position in `keyframes` (NaN where the container gives none). */
+  readonly keyframeOffsets: Float64Array;
 
-  constructor(presentationTimes: Float64Array, sizes: Int32Array, keyframes: Int32Array, containerStartTime: number, decodeTimes?: Float64Array, streamIndex?: number) {
+  constructor(
+    presentationTimes: Float64Array,
+    sizes: Int32Array,
+    keyframes: Int32Array,
+    containerStartTime: number,
+    decodeTimes?: Float64Array,
+    streamIndex?: number,
+    keyframeOffsets?: Float64Array,
+  ) {
     this.presentationTimes = presentationTimes;
     this.sizes = sizes;
     this.keyframes = keyframes;
     this.containerStartTime = containerStartTime;
     this.decodeTimes = decodeTimes ?? new Float64Array(presentationTimes.length).fill(Number.NaN);
     this.streamIndex = streamIndex;
+    this.keyframeOffsets = keyframeOffsets ?? new Float64Array(keyframes.length).fill(Number.NaN);
   }
 
   get frameCount(): number {
@@ -122,7 +133,7 @@ export function readPacketTable(path: string, stream: Pick<VideoProbe, 'streamIn
       ffprobePath,
       [
         '-v', 'error', '-select_streams', streamSelector,
-        '-show_entries', 'packet=pts,dts,size,flags:stream=index,time_base:format=start_time',
+        '-show_entries', 'packet=pts,dts,size,pos,flags:stream=index,time_base:format=start_time',
         '-of', 'csv=p=1', absolutePath,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, ...(signal ? { signal } : {}) },
@@ -137,6 +148,8 @@ export function readPacketTable(path: string, stream: Pick<VideoProbe, 'streamIn
     let dtsValues = new Float64Array(4096);
     let sizeValues = new Int32Array(4096);
     let keyFlags = new Uint8Array(4096);
+    /** Byte offsets of the keyframes' packets, by packet number (few: only keyframes are kept). */
+    const keyframeOffsets = new Map<number, number>();
     let count = 0;
     let missingTimestamp = false;
     let partial = '';
@@ -144,8 +157,8 @@ export function readPacketTable(path: string, stream: Pick<VideoProbe, 'streamIn
 
     const readLine = (line: string): void => {
       if (line.startsWith('packet,')) {
-        // ffprobe prints a section's fields in its own order: pts, dts, size, flags.
-        const [, pts, dts, size, flags] = line.split(',');
+        // ffprobe prints a section's fields in its own order: pts, dts, size, pos, flags.
+        const [, pts, dts, size, position, flags] = line.split(',');
         // 'D' marks a packet the demuxer tells the decoder to drop (an edit list's pre-roll).
         if (flags !== undefined && flags.includes('D')) return;
         if (pts === undefined || pts === 'N/A' || pts === '') {
@@ -170,6 +183,7 @@ export function readPacketTable(path: string, stream: Pick<VideoProbe, 'streamIn
         dtsValues[count] = dts === undefined || dts === 'N/A' || dts === '' ? Number.NaN : Number(dts);
         sizeValues[count] = Number(size);
         keyFlags[count] = flags !== undefined && flags.startsWith('K') ? 1 : 0;
+        if (keyFlags[count] === 1 && position !== undefined && /^\d+$/.test(position)) keyframeOffsets.set(count, Number(position));
         count += 1;
       } else if (line.startsWith('stream,')) {
         const match = /^stream,(\d+),(\d+)\/(\d+)/.exec(line);
@@ -218,6 +232,7 @@ export function readPacketTable(path: string, stream: Pick<VideoProbe, 'streamIn
       const decodeTimes = new Float64Array(count);
       const sizes = new Int32Array(count);
       const keyframeList: number[] = [];
+      const offsets: number[] = [];
       for (let rank = 0; rank < count; rank += 1) {
         const packet = order[rank];
         if (rank > 0 && ptsValues[packet] === ptsValues[order[rank - 1]]) {
@@ -227,10 +242,13 @@ export function readPacketTable(path: string, stream: Pick<VideoProbe, 'streamIn
         presentationTimes[rank] = (ptsValues[packet] * timeBaseNumerator) / timeBaseDenominator;
         decodeTimes[rank] = (dtsValues[packet] * timeBaseNumerator) / timeBaseDenominator;
         sizes[rank] = sizeValues[packet];
-        if (keyFlags[packet] === 1) keyframeList.push(rank);
+        if (keyFlags[packet] === 1) {
+          keyframeList.push(rank);
+          offsets.push(keyframeOffsets.get(packet) ?? Number.NaN);
+        }
       }
       const startTime = Number.isFinite(containerStartTime) ? containerStartTime : presentationTimes[0];
-      resolvePromise(new PacketTable(presentationTimes, sizes, Int32Array.from(keyframeList), startTime, decodeTimes, listedStream));
+      resolvePromise(new PacketTable(presentationTimes, sizes, Int32Array.from(keyframeList), startTime, decodeTimes, listedStream, Float64Array.from(offsets)));
     });
   });
 }

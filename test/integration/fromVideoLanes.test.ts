@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { lastValueFrom, map, take, toArray, type Observable } from 'rxjs';
+import type { Frame } from '../../src/core/frame.js';
+import { DecodeErrorCounter } from '../../src/sources/DecodeErrorCounter.js';
+import { fromVideo } from '../../src/sources/fromVideo.js';
+import { fromVideoLanes } from '../../src/sources/fromVideoLanes.js';
+import { PacketTable, readPacketTable } from '../../src/sources/packetTable.js';
+import { probeVideo } from '../../src/sources/probeVideo.js';
+import { restartKeyframes } from '../../src/sources/video/keyframeKinds.js';
+import { generateVideo, makeTemporaryDirectory, type Shot } from '../helpers/generateVideo.js';
+import { exitOf, isAlive } from '../helpers/processes.js';
+
+/**
+ * 600 frames (lanes start at 480): with a keyframe every 25 frames, five chunks of 125, 125, 125,
+ * 125 and 100 frames, so that each of two lanes goes on from one chunk to another.
+ */
+const SHOTS: Shot[] = [
+  { source: 'testsrc2', frames: 130 },
+  { source: 'smptehdbars', frames: 110 },
+  { source: 'mandelbrot', frames: 140 },
+  { source: 'rgbtestsrc', frames: 95 },
+  { source: 'testsrc', frames: 125 },
+];
+const FRAMES = 600;
+
+/** Everything a consumer can see of each frame: number, times and a digest of the pixels. */
+async function framesOf(frames: Observable<Frame>): Promise<string[]> {
+  return lastValueFrom(
+    frames.pipe(
+      map((frame) => {
+        const digest = createHash('sha256').update(frame.data).digest('hex').slice(0, 16);
+        const seen = `${frame.index} ${frame.time} ${frame.presentationTime} ${frame.width}x${frame.height} ${digest}`;
+        frame.release();
+        return seen;
+      }),
+      toArray(),
+    ),
+  );
+}
+
+const NO_RESTART = 'no keyframe to split the video at where a decoder can restart (an IDR picture)';
+
+describe('fromVideoLanes', () => {
+  const temporary = makeTemporaryDirectory();
+  const closedGop = join(temporary.path, 'closed-gop.mp4');
+  const openGop = join(temporary.path, 'open-gop.mp4');
+  const hevc = join(temporary.path, 'hevc.mp4');
+  const hevcOpenGop = join(temporary.path, 'hevc-open-gop.mp4');
+  const matroska = join(temporary.path, 'closed-gop.mkv');
+  const transportStream = join(temporary.path, 'closed-gop.ts');
+
+  before(() => {
+    generateVideo(closedGop, SHOTS, { extraOutputArgs: ['-g', '25', '-bf', '3', '-x264-params', 'scenecut=0'] });
+    // Open GOPs: B frames before each keyframe (in display order) are predicted from the GOP before it.
+    generateVideo(openGop, SHOTS, { extraOutputArgs: ['-g', '25', '-bf', '3', '-x264-params', 'scenecut=0:open-gop=1'] });
+    const x265 = (extra: string) => ['-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-x265-params', `keyint=25:min-keyint=25:scenecut=0:log-level=error${extra}`];
+    generateVideo(hevc, SHOTS, { codec: 'libx265', extraOutputArgs: x265(':open-gop=0') });
+    // x265's default: GOPs start with CRA pictures (open GOPs).
+    generateVideo(hevcOpenGop, SHOTS, { codec: 'libx265', extraOutputArgs: x265('') });
+    generateVideo(matroska, SHOTS, { extraOutputArgs: ['-g', '25', '-x264-params', 'scenecut=0'] });
+    generateVideo(transportStream, SHOTS, { extraOutputArgs: ['-g', '25', '-x264-params', 'scenecut=0', '-f', 'mpegts'] });
+  });
+
+  after(() => temporary.remove());
+
+  for (const [name, path] of [
+    ['closed GOPs with B frames (H.264, MP4)', () => closedGop],
+    ['closed GOPs (HEVC, MP4)', () => hevc],
+  ] as const) {
+    test(`${name}: two lanes emit what one decode emits, frame for frame`, async () => {
+      const children: ChildProcess[] = [];
+      const singleRuns: string[] = [];
+      const lanes = await framesOf(fromVideoLanes(path(), { decodeLanes: 2, onProcess: (child) => children.push(child), onSingleRun: (reason) => singleRuns.push(reason) }));
+      const single = await framesOf(fromVideo(path()));
+      assert.deepEqual(singleRuns, []);
+      assert.equal(children.length, 2, 'one ffmpeg per lane');
+      assert.equal(lanes.length, FRAMES);
+      assert.deepEqual(lanes, single);
+    });
+  }
+
+  for (const [name, path] of [
+    ['H.264 open GOPs (I pictures that are not IDR)', () => openGop],
+    ['HEVC open GOPs (CRA pictures)', () => hevcOpenGop],
+  ] as const) {
+    test(`${name}: one run, since only an IDR picture lets a decoder go on from pictures of elsewhere (H.264 misorders them)`, async () => {
+      const probe = await probeVideo(path());
+      const table = await readPacketTable(path(), probe);
+      const restarts = await restartKeyframes(path(), table, probe.codec);
+      assert.deepEqual([...table.keyframes].filter(restarts), [0]);
+      const reasons: string[] = [];
+      const lanes = await framesOf(fromVideoLanes(path(), { probe, table, onSingleRun: (reason) => reasons.push(reason) }));
+      assert.deepEqual(reasons, [NO_RESTART]);
+      assert.deepEqual(lanes, await framesOf(fromVideo(path())));
+    });
+  }
+
+  test('MPEG-TS asked for three lanes, with --pixel-parity\'s filter: one run (ffprobe\'s offsets point at transport packets, not pictures)', async () => {
+    const children: ChildProcess[] = [];
+    const reasons: string[] = [];
+    const lanes = await framesOf(fromVideoLanes(transportStream, { decodeLanes: 3, pixelParity: true, analysisSize: 96, onProcess: (child) => children.push(child), onSingleRun: (reason) => reasons.push(reason) }));
+    assert.deepEqual(reasons, [NO_RESTART]);
+    assert.equal(children.length, 1);
+    assert.deepEqual(lanes, await framesOf(fromVideo(transportStream, { pixelParity: true, analysisSize: 96 })));
+  });
+
+  test('a video too short to gain is one ffmpeg run', async () => {
+    const short = join(temporary.path, 'short.mp4');
+    generateVideo(short, SHOTS.slice(0, 3), { extraOutputArgs: ['-g', '25'] });
+    const reasons: string[] = [];
+    const frames = await framesOf(fromVideoLanes(short, { onSingleRun: (reason) => reasons.push(reason) }));
+    assert.deepEqual(reasons, ['too short to gain']);
+    assert.equal(frames.length, 380);
+  });
+
+  test('one lane, or a Matroska file (packets without decode times), is one ffmpeg run, and says why', async () => {
+    const reasons: string[] = [];
+    const one = await framesOf(fromVideoLanes(closedGop, { decodeLanes: 1, onSingleRun: (reason) => reasons.push(reason) }));
+    const mkv = await framesOf(fromVideoLanes(matroska, { onSingleRun: (reason) => reasons.push(reason) }));
+    assert.deepEqual(reasons, ['one lane asked for', 'packets without decode times, or a file name a concat list cannot hold']);
+    assert.deepEqual(one, await framesOf(fromVideo(closedGop)));
+    assert.deepEqual(mkv, await framesOf(fromVideo(matroska)));
+  });
+
+  test('a file name with a line break is decoded in one run (a concat list cannot name it)', async () => {
+    const awkward = join(temporary.path, 'two\nlines.mp4');
+    copyFileSync(closedGop, awkward);
+    const reasons: string[] = [];
+    const frames = await framesOf(fromVideoLanes(awkward, { onSingleRun: (reason) => reasons.push(reason) }));
+    assert.equal(reasons.length, 1);
+    assert.equal(frames.length, FRAMES);
+  });
+
+  test('a lane whose frames do not come as the table says: the lanes are given up, their damage counts dropped, and one run emits the rest, each frame once', async () => {
+    const probe = await probeVideo(closedGop);
+    const table = await readPacketTable(closedGop, probe);
+    // A table whose last 170 frames are presented 3 s later than they are: the lanes of the
+    // fourth and fifth chunks get frames the table does not list where it expects them.
+    const times = Float64Array.from(table.presentationTimes, (time, frame) => (frame >= 430 ? time + 3 : time));
+    const wrong = new PacketTable(times, table.sizes, table.keyframes, table.containerStartTime, table.decodeTimes, table.streamIndex, table.keyframeOffsets);
+    const reasons: string[] = [];
+    const abandoned: ChildProcess[] = [];
+    const children: ChildProcess[] = [];
+    const errors = new DecodeErrorCounter();
+    const frames = await framesOf(
+      fromVideoLanes(closedGop, {
+        probe,
+        table: wrong,
+        onProcess: (child) => {
+          children.push(child);
+          errors.watch(child);
+        },
+        onAbandon: (child) => {
+          abandoned.push(child);
+          errors.forget(child);
+        },
+        onSingleRun: (reason) => reasons.push(reason),
+      }),
+    );
+    assert.equal(reasons.length, 1);
+    assert.match(reasons[0], /^lane [01]: (expected frame (430|500) but ffmpeg gave frame -1|ffmpeg gave \d+ of the \d+ frames asked for)$/);
+    assert.equal(abandoned.length, 2);
+    assert.equal(children.length, 3, 'two lanes, then one run');
+    assert.deepEqual(frames, await framesOf(fromVideo(closedGop)));
+    assert.equal(errors.count, 0);
+    for (const child of children) {
+      await exitOf(child);
+      assert.equal(isAlive(child.pid!), false);
+    }
+  });
+
+  test('unsubscribing mid-video ends every lane\'s ffmpeg and gives back the frames that waited', async () => {
+    const children: ChildProcess[] = [];
+    const frames = await lastValueFrom(
+      fromVideoLanes(closedGop, { onProcess: (child) => children.push(child) }).pipe(
+        take(40),
+        map((frame) => {
+          frame.release();
+          return frame.index;
+        }),
+        toArray(),
+      ),
+    );
+    assert.deepEqual(frames, Array.from({ length: 40 }, (_, index) => index));
+    assert.equal(children.length, 2);
+    for (const child of children) {
+      await exitOf(child);
+      assert.equal(isAlive(child.pid!), false);
+    }
+  });
+
+  test('a file that is not a video errors as fromVideo does', async () => {
+    const text = join(temporary.path, 'notes.mp4');
+    copyFileSync(new URL(import.meta.url), text);
+    await assert.rejects(lastValueFrom(fromVideoLanes(text)), (error: Error & { code?: string }) => {
+      assert.equal(error.name, 'PiaggioError');
+      return true;
+    });
+  });
+});
