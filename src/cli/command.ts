@@ -70,7 +70,7 @@ export function yargsCommandOf(command: CliCommand): string {
 export function yargsBuilderOf(command: CliCommand): (parser: Argv) => Argv {
   return (parser) => {
     let built = parser.options(toYargsOptions({ ...command.options, ...generalOptions }));
-    for (const positional of command.positionals) built = built.positional(positional.name, { type: 'string', describe: positional.description });
+    for (const positional of command.positionals) built = built.positional(positional.name, { type: 'string' });
     return built;
   };
 }
