@@ -14,7 +14,7 @@ import {
 import { DecodeErrorCounter } from '../sources/DecodeErrorCounter.js';
 import { fromVideoOptions } from '../sources/fromVideo.js';
 import { fromVideoLanes, fromVideoLanesOptions } from '../sources/fromVideoLanes.js';
-import type { PacketTable } from '../sources/packetTable.js';
+import { readPacketTable, type PacketTable } from '../sources/packetTable.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 
 /** The options of the pass every video preset starts with: the frame source's and the detector's. */
@@ -30,8 +30,8 @@ export interface SceneCutPassSettings {
   readonly onMetrics?: SceneMetricsListener;
   readonly onTransition?: (transition: SceneTransition) => void;
   readonly onProgress?: ProgressListener;
-  /** The packet table, if the caller started reading it (beside the probe); else the source reads it. */
-  readonly table?: Promise<PacketTable>;
+  /** The packet table, if the caller started reading it (beside the probe: {@link prefetchPacketTable}); else the source reads it. */
+  readonly table?: Promise<PacketTable | undefined>;
 }
 
 export interface SceneCutPass {
@@ -41,6 +41,35 @@ export interface SceneCutPass {
   readonly sceneList: SceneListBuilder;
   /** Damaged frames ffmpeg reported, known once `frames` completes. */
   readonly decodeErrors: DecodeErrorCounter;
+}
+
+/** A packet table being read ahead, and how to stop that read when the run ends first. */
+export interface PacketTablePrefetch {
+  /** The table of the first video stream, or undefined if it could not be read (the source then tries again or decodes in one run). */
+  readonly table: Promise<PacketTable | undefined> | undefined;
+  /** Ends the ffprobe child if it still runs (call when the run ends, whatever way). */
+  readonly stop: () => void;
+}
+
+/**
+ * Starts reading the packet table that decoding lanes need, beside the probe, so that decoding
+ * starts ~0.1 s sooner; nothing when one lane is asked for.
+ */
+export function prefetchPacketTable(videoPath: string, decodeLanes: number): PacketTablePrefetch {
+  if (decodeLanes < 2) return { table: undefined, stop: () => undefined };
+  const controller = new AbortController();
+  const table = readPacketTable(videoPath, { streamIndex: undefined }, controller.signal).catch(() => undefined);
+  return { table, stop: () => controller.abort() };
+}
+
+/** Runs `run` with a packet table read ahead beside it ({@link prefetchPacketTable}), and ends that read when `run` settles. */
+export async function withPacketTablePrefetch<T>(videoPath: string, decodeLanes: number, run: (table: Promise<PacketTable | undefined> | undefined) => Promise<T>): Promise<T> {
+  const prefetch = prefetchPacketTable(videoPath, decodeLanes);
+  try {
+    return await run(prefetch.table);
+  } finally {
+    prefetch.stop();
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ import { writeFileAtomically } from '../sinks/atomicWrite.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { requireEntryArguments } from '../core/arguments.js';
-import { sceneCutPass, sceneCutPassOptions } from './sceneCuts.js';
+import { sceneCutPass, sceneCutPassOptions, withPacketTablePrefetch } from './sceneCuts.js';
 import { checkSceneExportNames, sceneImageOptions, writeSceneExports, writeSceneImageFiles } from './sceneOutputs.js';
 
 /** Choices of the scenes preset itself, beyond its stages' options. */
@@ -96,56 +96,59 @@ export interface SceneDetectionResult {
 export async function detectScenes(videoPath: string, options: ScenesOptions = {}, settings: DetectScenesSettings = {}): Promise<SceneDetectionResult> {
   requireEntryArguments({ video: videoPath }, settings);
   const values = resolveOptions(scenesPipelineOptions, options);
-  const probe = await probeVideo(videoPath);
-  await checkSceneOutputs(videoPath, values);
-  const resolved = resolveSceneCutSettings({ ...values, fps: probe.fps });
-  const transitions: SceneTransition[] = [];
-  const statsFile = values.stats === undefined ? undefined : new StatsFileWriter(values.stats);
-  const onMetrics: SceneMetricsListener | undefined =
-    statsFile || settings.onMetrics
-      ? (frameIndex, time, metrics, names) => {
-          statsFile?.addRow(frameIndex, time, metrics, names);
-          settings.onMetrics?.(frameIndex, time, metrics, names);
-        }
-      : undefined;
-  const onProgress = settings.onProgress;
-  onProgress?.({ kind: 'stage', stage: 'Detecting scenes' });
-  // Each frame is released as soon as it has been counted: only the detector's delay is held.
-  const pass = sceneCutPass(videoPath, probe, values, {
-    heldDownstream: 4,
-    tooManyFrames: messages.sceneDetectorHoldsTooMany,
-    ...(onMetrics ? { onMetrics } : {}),
-    ...(values.transitions ? { onTransition: (transition: SceneTransition) => transitions.push(transition) } : {}),
-    ...(onProgress ? { onProgress } : {}),
+  return withPacketTablePrefetch(videoPath, values.decodeLanes, async (table) => {
+    const probe = await probeVideo(videoPath);
+    await checkSceneOutputs(videoPath, values);
+    const resolved = resolveSceneCutSettings({ ...values, fps: probe.fps });
+    const transitions: SceneTransition[] = [];
+    const statsFile = values.stats === undefined ? undefined : new StatsFileWriter(values.stats);
+    const onMetrics: SceneMetricsListener | undefined =
+      statsFile || settings.onMetrics
+        ? (frameIndex, time, metrics, names) => {
+            statsFile?.addRow(frameIndex, time, metrics, names);
+            settings.onMetrics?.(frameIndex, time, metrics, names);
+          }
+        : undefined;
+    const onProgress = settings.onProgress;
+    onProgress?.({ kind: 'stage', stage: 'Detecting scenes' });
+    // Each frame is released as soon as it has been counted: only the detector's delay is held.
+    const pass = sceneCutPass(videoPath, probe, values, {
+      heldDownstream: 4,
+      tooManyFrames: messages.sceneDetectorHoldsTooMany,
+      ...(onMetrics ? { onMetrics } : {}),
+      ...(values.transitions ? { onTransition: (transition: SceneTransition) => transitions.push(transition) } : {}),
+      ...(onProgress ? { onProgress } : {}),
+      ...(table ? { table } : {}),
+    });
+    try {
+      await runObservable(pass.frames.pipe(tap((sceneFrame) => sceneFrame.frame.release())), settings.signal);
+      statsFile?.commit();
+      if (pass.decodeErrors.count > 0) onProgress?.({ kind: 'warning', message: messages.framesDamaged(videoPath, pass.decodeErrors.count) });
+    } catch (error) {
+      statsFile?.abandon();
+      throw error;
+    }
+    const length = values.minSceneLength;
+    const result: SceneDetectionResult = {
+      path: videoPath,
+      fps: probe.fps,
+      frameRate: probe.frameRate,
+      frameCount: pass.sceneList.frameCount,
+      duration: probe.duration,
+      startTime: probe.startTime,
+      width: probe.width,
+      height: probe.height,
+      detector: resolved.detector,
+      threshold: resolved.threshold,
+      minSceneLength: 'frames' in length ? length.frames : `${length.seconds}s`,
+      cuts: [...pass.sceneList.cuts],
+      scenes: pass.sceneList.finish(),
+      transitions,
+      ...(statsFile ? { stats: statsFile.path } : {}),
+    };
+    if (values.output === undefined) return result;
+    return writeScenesFolder(videoPath, probe, result, values, settings);
   });
-  try {
-    await runObservable(pass.frames.pipe(tap((sceneFrame) => sceneFrame.frame.release())), settings.signal);
-    statsFile?.commit();
-    if (pass.decodeErrors.count > 0) onProgress?.({ kind: 'warning', message: messages.framesDamaged(videoPath, pass.decodeErrors.count) });
-  } catch (error) {
-    statsFile?.abandon();
-    throw error;
-  }
-  const length = values.minSceneLength;
-  const result: SceneDetectionResult = {
-    path: videoPath,
-    fps: probe.fps,
-    frameRate: probe.frameRate,
-    frameCount: pass.sceneList.frameCount,
-    duration: probe.duration,
-    startTime: probe.startTime,
-    width: probe.width,
-    height: probe.height,
-    detector: resolved.detector,
-    threshold: resolved.threshold,
-    minSceneLength: 'frames' in length ? length.frames : `${length.seconds}s`,
-    cuts: [...pass.sceneList.cuts],
-    scenes: pass.sceneList.finish(),
-    transitions,
-    ...(statsFile ? { stats: statsFile.path } : {}),
-  };
-  if (values.output === undefined) return result;
-  return writeScenesFolder(videoPath, probe, result, values, settings);
 }
 
 /**

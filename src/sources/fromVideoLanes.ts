@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Observable, type Subscription } from 'rxjs';
 import type { Frame } from '../core/frame.js';
+import { DecodeCostModel } from '../operators/kernels/scenes/fastScenePlan.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
 import { fromVideo, fromVideoOptions, type FromVideoSettings } from './fromVideo.js';
 import { fromVideoParts, partsDecodable, PartsMismatch } from './fromVideoParts.js';
@@ -37,8 +38,11 @@ const SHORTEST_VIDEO_FRAMES = 4 * MINIMUM_CHUNK_FRAMES;
 
 /** Settings for library callers and tests; not command-line flags. */
 export interface FromVideoLanesSettings extends Pick<FromVideoSettings, 'probe'> {
-  /** The packet table of the same file (readPacketTable), or a promise of it started earlier; read here otherwise. */
-  readonly table?: PacketTable | Promise<PacketTable>;
+  /**
+   * The packet table of the same file (readPacketTable), or a promise of it started earlier; read
+   * here otherwise, and also when the promise gives undefined or another stream's table.
+   */
+  readonly table?: PacketTable | Promise<PacketTable | undefined>;
   /** Called with each ffmpeg child as soon as it is spawned: the lanes', and the single run's after a fallback. */
   readonly onProcess?: (child: ChildProcess) => void;
   /**
@@ -130,7 +134,8 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
       if (probe.frameCount < SHORTEST_VIDEO_FRAMES) return decodeInOneRun(probe, 'too short to gain');
       let table: PacketTable;
       try {
-        table = await (givenTable ?? readPacketTable(path, probe, abort.signal));
+        const early = await givenTable;
+        table = early !== undefined && early.streamIndex === probe.streamIndex ? early : await readPacketTable(path, probe, abort.signal);
       } catch (error) {
         if (closed) return;
         // fromVideo reports the file's own problems, if it has any.
@@ -142,8 +147,13 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
       // chunk must start at an IDR picture, which empties the decoder and restarts picture order
       // (after an open-GOP I picture, ffmpeg orders the pictures left from the chunk before wrongly).
       const splitsAt = await restartKeyframes(path, table, probe.codec);
+      const costs = new DecodeCostModel(table.sizes, table.keyframes, probe.width, probe.height);
       if (closed) return;
-      const chunks = laneChunks(table.keyframes, table.frameCount, lanes, MINIMUM_CHUNK_FRAMES, { splitsAt });
+      const chunks = laneChunks(table.keyframes, table.frameCount, lanes, MINIMUM_CHUNK_FRAMES, {
+        splitsAt,
+        // Intervals differ in bytes as much as in frames: lanes get equal shares of estimated decoding.
+        cost: (first, last) => costs.decode(first, last),
+      });
       if (!chunks) return decodeInOneRun(probe, 'no keyframe to split the video at where a decoder can restart (an IDR picture)');
 
       const chunkOf = chunkLookup(chunks);
