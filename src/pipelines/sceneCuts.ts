@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { tap, type Observable } from 'rxjs';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import type { OptionValues } from '../core/options.js';
@@ -55,16 +56,21 @@ export interface PacketTablePrefetch {
  * Starts reading the packet table that decoding lanes need, beside the probe, so that decoding
  * starts ~0.1 s sooner; nothing when one lane is asked for.
  */
-export function prefetchPacketTable(videoPath: string, decodeLanes: number): PacketTablePrefetch {
+export function prefetchPacketTable(videoPath: string, decodeLanes: number, onProcess?: (child: ChildProcess) => void): PacketTablePrefetch {
   if (decodeLanes < 2) return { table: undefined, stop: () => undefined };
   const controller = new AbortController();
-  const table = readPacketTable(videoPath, { streamIndex: undefined }, controller.signal).catch(() => undefined);
+  const table = readPacketTable(videoPath, { streamIndex: undefined }, controller.signal, onProcess).catch(() => undefined);
   return { table, stop: () => controller.abort() };
 }
 
 /** Runs `run` with a packet table read ahead beside it ({@link prefetchPacketTable}), and ends that read when `run` settles. */
-export async function withPacketTablePrefetch<T>(videoPath: string, decodeLanes: number, run: (table: Promise<PacketTable | undefined> | undefined) => Promise<T>): Promise<T> {
-  const prefetch = prefetchPacketTable(videoPath, decodeLanes);
+export async function withPacketTablePrefetch<T>(
+  videoPath: string,
+  decodeLanes: number,
+  run: (table: Promise<PacketTable | undefined> | undefined) => Promise<T>,
+  onProcess?: (child: ChildProcess) => void,
+): Promise<T> {
+  const prefetch = prefetchPacketTable(videoPath, decodeLanes, onProcess);
   try {
     return await run(prefetch.table);
   } finally {

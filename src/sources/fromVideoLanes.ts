@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { Observable, type Subscription } from 'rxjs';
+import { analysisDimensions } from '../core/analysisSize.js';
 import type { Frame } from '../core/frame.js';
 import { DecodeCostModel } from '../operators/kernels/scenes/fastScenePlan.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
@@ -32,6 +33,8 @@ const MINIMUM_CHUNK_FRAMES = 120;
  * (keyframes minutes apart) pauses when they are used up, and decodes on once its turn comes.
  */
 const MAXIMUM_AHEAD_FRAMES = 600;
+/** And at most this many bytes of them (large `analysisSize` values make frames of megabytes). */
+const MAXIMUM_AHEAD_BYTES = 128 * 2 ** 20;
 
 /** Videos shorter than this (by the probe's count) are decoded in one run. */
 const SHORTEST_VIDEO_FRAMES = 4 * MINIMUM_CHUNK_FRAMES;
@@ -82,7 +85,7 @@ export type FromVideoLanesOptions = OptionInput<typeof fromVideoOptions> & Optio
  * frame is still emitted once, in order).
  *
  * Backpressure: each lane has its own pool of `framePoolSize` plus its longest chunk (at most
- * {@link MAXIMUM_AHEAD_FRAMES}) buffers; a lane's ffmpeg blocks when they are all lent, so memory is
+ * {@link MAXIMUM_AHEAD_FRAMES} and {@link MAXIMUM_AHEAD_BYTES}) buffers; a lane's ffmpeg blocks when they are all lent, so memory is
  * bounded whatever the video's length. The subscriber must release frames as fromVideo's.
  *
  * Resources: one ffprobe run for the packet table unless `table` is given (and one for the probe
@@ -160,7 +163,8 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
       const laneCount = Math.min(lanes, chunks.length);
       waiting = Array.from({ length: laneCount }, () => []);
       const longest = Math.max(...chunks.map((chunk) => chunk.last - chunk.first + 1));
-      const lanePoolSize = framePoolSize + Math.min(longest, MAXIMUM_AHEAD_FRAMES);
+      const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
+      const lanePoolSize = framePoolSize + Math.max(1, Math.min(longest, MAXIMUM_AHEAD_FRAMES, Math.floor(MAXIMUM_AHEAD_BYTES / (width * height * 3))));
       let emitting = false;
 
       const emitInOrder = (): void => {

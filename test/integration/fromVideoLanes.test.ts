@@ -10,6 +10,7 @@ import { DecodeErrorCounter } from '../../src/sources/DecodeErrorCounter.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { fromVideoLanes } from '../../src/sources/fromVideoLanes.js';
 import { PacketTable, readPacketTable } from '../../src/sources/packetTable.js';
+import { withPacketTablePrefetch } from '../../src/pipelines/sceneCuts.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
 import { restartKeyframes } from '../../src/sources/video/keyframeKinds.js';
 import { generateVideo, makeTemporaryDirectory, type Shot } from '../helpers/generateVideo.js';
@@ -172,6 +173,36 @@ describe('fromVideoLanes', () => {
       await exitOf(child);
       assert.equal(isAlive(child.pid!), false);
     }
+  });
+
+  test('withPacketTablePrefetch: the table read beside the run reaches the lanes; a run that fails first ends the read; one lane reads none', async () => {
+    const children: ChildProcess[] = [];
+    const frames = await withPacketTablePrefetch(
+      closedGop,
+      2,
+      async (table) => {
+        assert.equal((await table)?.frameCount, FRAMES);
+        return framesOf(fromVideoLanes(closedGop, { ...(table ? { table } : {}), onProcess: (child) => children.push(child) }));
+      },
+      (child) => children.push(child),
+    );
+    assert.equal(children.length, 3, 'ffprobe for the table, then one ffmpeg per lane (none reads the table again)');
+    assert.deepEqual(frames, await framesOf(fromVideo(closedGop)));
+
+    const reader: ChildProcess[] = [];
+    await assert.rejects(
+      withPacketTablePrefetch(closedGop, 2, async () => {
+        throw new Error('refused before decoding');
+      }, (child) => reader.push(child)),
+      /refused before decoding/,
+    );
+    assert.equal(reader.length, 1);
+    await exitOf(reader[0]);
+    assert.equal(isAlive(reader[0].pid!), false);
+
+    const none: ChildProcess[] = [];
+    assert.equal(await withPacketTablePrefetch(closedGop, 1, async (table) => table, (child) => none.push(child)), undefined);
+    assert.equal(none.length, 0);
   });
 
   test('unsubscribing mid-video ends every lane\'s ffmpeg and gives back the frames that waited', async () => {
