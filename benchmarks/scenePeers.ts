@@ -2,7 +2,7 @@
  * Scene detection side by side with PySceneDetect and ffmpeg's decode floor, on real footage.
  *
  *   node --import tsx benchmarks/scenePeers.ts [--rounds 3] [--videos bench,clip-1min]
- *       [--no-e2e] [--no-extraction] [--shared DIR] [--python PATH] [--model FILE.onnx]
+ *       [--no-e2e] [--no-extraction] [--shared DIR] [--python PATH] [--model FILE.onnx] [--output FILE]
  *
  * Inputs (benchmarks/peerVideos.ts, generated once into benchmarks/.cache/): `bench` (the shared 24 s
  * clip at 1080p played 12 times), `bench-gop60` (the same pictures, keyframe every 60 frames, no
@@ -17,7 +17,8 @@
  *   - the decode floor as issue 14 defines it: `ffmpeg -nostdin -v error -i VIDEO -map 0:v:0
  *     -fps_mode passthrough -vf scale=W:H:flags=fast_bilinear -f null -`, W:H the 256-px analysis
  *     size (analysisDimensions); once per video also with `-skip_loop_filter all` (informational);
- *   - `piaggio scenes VIDEO --json`, `... --fast --json` and `... --pixel-parity --json`, the built
+ *   - `piaggio scenes VIDEO --json`, `... --decode-lanes 1 --json` (one frame-threaded ffmpeg, the
+ *     default before decoding lanes), `... --fast --json` and `... --pixel-parity --json`, the built
  *     CLI (dist/src/cli/main.js; run `npm run build` first).
  * Wall time and CPU time (the children's, from /proc/self/stat cutime + cstime, which include their
  * own waited-for children such as piaggio's ffmpeg; plus this process's) are recorded per run, with
@@ -35,12 +36,13 @@
  * of its frames as JPEG (informational).
  *
  * A missing ../shared (or --shared DIR that does not exist), a Python without cv2 (or --python
- * PATH) or a missing model skip those parts with a message. Writes benchmarks/results/scenePeers.json.
+ * PATH) or a missing model skip those parts with a message. Writes benchmarks/results/scenePeers.json
+ * (or --output FILE, relative to the working directory).
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analysisDimensions } from '../src/core/analysisSize.js';
 import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
@@ -76,7 +78,7 @@ const sharedDirectory = argument('shared') ?? join(root, '..', 'shared');
 const pyscenedetectSource = join(sharedDirectory, 'peers', 'pyscenedetect');
 const modelPath = argument('model') ?? join(sharedDirectory, 'models', 'mobilenetv2-12-int8.embed.onnx');
 const cliPath = join(root, 'dist', 'src', 'cli', 'main.js');
-const resultsPath = join(root, 'benchmarks', 'results', 'scenePeers.json');
+const resultsPath = argument('output') === undefined ? join(root, 'benchmarks', 'results', 'scenePeers.json') : resolve(argument('output')!);
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -345,11 +347,12 @@ function gopText(description: Awaited<ReturnType<typeof describeInput>>['descrip
 }
 
 // ---- the variants ----
-type Variant = 'pyscenedetect' | 'floor' | 'full' | 'fast' | 'parity';
+type Variant = 'pyscenedetect' | 'floor' | 'full' | 'oneLane' | 'fast' | 'parity';
 const VARIANT_NAMES: Record<Variant, string> = {
   pyscenedetect: 'PySceneDetect detect-content',
   floor: 'decode floor (ffmpeg)',
   full: 'piaggio scenes',
+  oneLane: 'piaggio scenes --decode-lanes 1',
   fast: 'piaggio scenes --fast',
   parity: 'piaggio scenes --pixel-parity',
 };
@@ -358,8 +361,9 @@ function floorArguments(path: string, width: number, height: number, skipLoopFil
   return ['-nostdin', '-v', 'error', ...(skipLoopFilter ? ['-skip_loop_filter', 'all'] : []), '-i', path, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', `scale=${width}:${height}:flags=fast_bilinear`, '-f', 'null', '-'];
 }
 
-function scenesArguments(path: string, variant: 'full' | 'fast' | 'parity'): string[] {
-  return [cliPath, 'scenes', path, ...(variant === 'fast' ? ['--fast'] : variant === 'parity' ? ['--pixel-parity'] : []), '--json'];
+function scenesArguments(path: string, variant: 'full' | 'oneLane' | 'fast' | 'parity'): string[] {
+  const flags = { full: [], oneLane: ['--decode-lanes', '1'], fast: ['--fast'], parity: ['--pixel-parity'] }[variant];
+  return [cliPath, 'scenes', path, ...flags, '--json'];
 }
 
 function pyscenedetectArguments(path: string, output: string): string[] {
@@ -444,8 +448,8 @@ for (const video of VIDEOS) {
   log('');
   log(`${video}: ${input.description.frames} frames, ${input.probe.width}x${input.probe.height} ${input.probe.codec} at ${input.probe.frameRate}, ${gopText(input.description)}; analysis ${width}x${height}`);
 
-  const variants: Variant[] = [...(peer ? (['pyscenedetect'] as const) : []), 'floor', 'full', 'fast', 'parity'];
-  const runs: Record<Variant, Run[]> = { pyscenedetect: [], floor: [], full: [], fast: [], parity: [] };
+  const variants: Variant[] = [...(peer ? (['pyscenedetect'] as const) : []), 'floor', 'full', 'oneLane', 'fast', 'parity'];
+  const runs: Record<Variant, Run[]> = { pyscenedetect: [], floor: [], full: [], oneLane: [], fast: [], parity: [] };
   const cuts: Partial<Record<Variant, number[][]>> = {};
   const frames: Partial<Record<Variant, number | null>> = {};
   const orders: Variant[][] = [];
@@ -487,6 +491,7 @@ for (const video of VIDEOS) {
   const agreements: Record<string, unknown> = {
     fastAgainstFull: agreement(lastCuts('fast')!, full),
     parityAgainstFull: agreement(lastCuts('parity')!, full),
+    oneLaneAgainstFull: agreement(lastCuts('oneLane')!, full),
   };
   if (withPeer) {
     agreements.fullAgainstPyscenedetect = agreement(full, lastCuts('pyscenedetect')!);
@@ -504,12 +509,15 @@ for (const video of VIDEOS) {
     fullOverFloor: pairedRatio(runs.full, runs.floor),
     fastOverFull: pairedRatio(runs.fast, runs.full),
     parityOverFull: pairedRatio(runs.parity, runs.full),
+    oneLaneOverFull: pairedRatio(runs.oneLane, runs.full),
+    oneLaneOverFloor: pairedRatio(runs.oneLane, runs.floor),
     fastOverFloor: pairedRatio(runs.fast, runs.floor),
   };
   if (withPeer) {
     ratios.fullOverPyscenedetect = pairedRatio(runs.full, runs.pyscenedetect);
     ratios.fastOverPyscenedetect = pairedRatio(runs.fast, runs.pyscenedetect);
     ratios.parityOverPyscenedetect = pairedRatio(runs.parity, runs.pyscenedetect);
+    ratios.oneLaneOverPyscenedetect = pairedRatio(runs.oneLane, runs.pyscenedetect);
     ratios.floorOverPyscenedetect = pairedRatio(runs.floor, runs.pyscenedetect);
   }
   const fastReport = fastJson?.fast
@@ -528,6 +536,7 @@ for (const video of VIDEOS) {
       full: `node ${relative(root, cliPath)} ${scenesArguments(relative(root, path), 'full').slice(1).join(' ')}`,
       fast: `node ${relative(root, cliPath)} ${scenesArguments(relative(root, path), 'fast').slice(1).join(' ')}`,
       parity: `node ${relative(root, cliPath)} ${scenesArguments(relative(root, path), 'parity').slice(1).join(' ')}`,
+      oneLane: `node ${relative(root, cliPath)} ${scenesArguments(relative(root, path), 'oneLane').slice(1).join(' ')}`,
     },
     runs,
     medians: Object.fromEntries((Object.keys(runs) as Variant[]).filter((variant) => runs[variant].length > 0).map((variant) => [variant, summarize(runs[variant])])),
@@ -563,6 +572,7 @@ for (const video of VIDEOS) {
       ratioText('fast/PySceneDetect', 'fastOverPyscenedetect'),
       ratioText('fast/full', 'fastOverFull'),
       ratioText('parity/full', 'parityOverFull'),
+      ratioText('one lane/full', 'oneLaneOverFull'),
     ]
       .filter(Boolean)
       .join('; ')}`,
@@ -579,6 +589,7 @@ for (const video of VIDEOS) {
       agreementText('parity vs PySceneDetect', 'parityAgainstPyscenedetect'),
       agreementText('fast vs full', 'fastAgainstFull'),
       agreementText('parity vs full', 'parityAgainstFull'),
+      agreementText('one lane vs full', 'oneLaneAgainstFull'),
     ]
       .filter(Boolean)
       .join('; ')}`,
