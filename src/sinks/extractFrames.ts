@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -18,7 +19,12 @@ export interface FrameExtractionRequest {
 }
 
 export interface ExtractFramesOptions {
-  /** ffmpeg processes running at once (default 2): each decodes at full resolution, so a few suffice. */
+  /**
+   * ffmpeg processes running at once, each single-threaded (default: one more than the CPUs, at
+   * most 8): each decodes at full resolution from a keyframe, so a few suffice, and single-threaded
+   * runs side by side spend less CPU than frame-threaded ones (three far-apart keyframes of a
+   * 1080p clip: 0.49 s against 0.60 s for two frame-threaded runs at a time, on 2 cores).
+   */
   readonly concurrency?: number;
   /** Aborting stops new runs, kills the running ones and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
@@ -160,6 +166,8 @@ export function runArguments(
   return [
     '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+error', '-y',
     '-copyts', '-noaccurate_seek',
+    // Runs go side by side (`concurrency`): one thread each keeps every core busy with less CPU.
+    '-threads', '1',
     '-ss', Math.max(0, run.seekTo).toFixed(6),
     '-i', resolve(videoPath),
     '-map', probe.streamIndex === undefined ? '0:v:0' : `0:${probe.streamIndex}`, '-an', '-sn', '-dn',
@@ -210,7 +218,7 @@ export async function extractFrames(
   requests: readonly FrameExtractionRequest[],
   options: ExtractFramesOptions = {},
 ): Promise<void> {
-  const concurrency = options.concurrency ?? 2;
+  const concurrency = options.concurrency ?? Math.min(8, availableParallelism() + 1);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`extractFrames: concurrency must be a positive integer, got ${concurrency}`);
   for (const request of requests) {
     if (encoderArguments(extname(request.outputPath).toLowerCase()) === undefined) {

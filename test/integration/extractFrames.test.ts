@@ -304,7 +304,8 @@ describe('extractFrames: frames grouped into runs', () => {
       minFramesPerParallelRun: MIN_FRAMES_PER_PARALLEL_RUN,
     });
     assert.equal(plan.length, 2);
-    const { runs } = await throughDouble('plain', () => extractFrames(video, probe, requests));
+    // The default concurrency follows the CPU count: two, as planned, on any machine.
+    const { runs } = await throughDouble('plain', () => extractFrames(video, probe, requests, { concurrency: 2 }));
     assert.equal(runs.filter((run) => run.kind === 'extract').length, plan.length);
     assert.deepEqual(hiddenIn(folder), []);
     const images = execFileSync('ffmpeg', ['-v', 'error', '-i', join(folder, '%04d.png'), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
