@@ -48,8 +48,8 @@ export interface SceneCutPass {
 export interface PacketTablePrefetch {
   /** The table of the first video stream, or undefined if it could not be read (the source then tries again or decodes in one run). */
   readonly table: Promise<PacketTable | undefined> | undefined;
-  /** Ends the ffprobe child if it still runs (call when the run ends, whatever way). */
-  readonly stop: () => void;
+  /** Ends the ffprobe child if it still runs, and settles once it has ended (call when the run ends, whatever way). */
+  readonly stop: () => Promise<void>;
 }
 
 /**
@@ -57,10 +57,22 @@ export interface PacketTablePrefetch {
  * starts ~0.1 s sooner; nothing when one lane is asked for.
  */
 export function prefetchPacketTable(videoPath: string, decodeLanes: number, onProcess?: (child: ChildProcess) => void): PacketTablePrefetch {
-  if (decodeLanes < 2) return { table: undefined, stop: () => undefined };
+  if (decodeLanes < 2) return { table: undefined, stop: async () => undefined };
   const controller = new AbortController();
-  const table = readPacketTable(videoPath, { streamIndex: undefined }, controller.signal, onProcess).catch(() => undefined);
-  return { table, stop: () => controller.abort() };
+  // Settles when the child has ended (an aborted spawn reports its error before the child exits).
+  let ended: Promise<void> = Promise.resolve();
+  const table = readPacketTable(videoPath, { streamIndex: undefined }, controller.signal, (child) => {
+    if (child.pid !== undefined) ended = new Promise((resolve) => child.once('close', () => resolve()));
+    onProcess?.(child);
+  }).catch(() => undefined);
+  return {
+    table,
+    stop: async () => {
+      controller.abort();
+      await table;
+      await ended;
+    },
+  };
 }
 
 /** Runs `run` with a packet table read ahead beside it ({@link prefetchPacketTable}), and ends that read when `run` settles. */
@@ -74,7 +86,7 @@ export async function withPacketTablePrefetch<T>(
   try {
     return await run(prefetch.table);
   } finally {
-    prefetch.stop();
+    await prefetch.stop();
   }
 }
 

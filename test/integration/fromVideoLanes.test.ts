@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, take, toArray, type Observable } from 'rxjs';
+import { analysisDimensions } from '../../src/core/analysisSize.js';
 import type { Frame } from '../../src/core/frame.js';
 import { DecodeErrorCounter } from '../../src/sources/DecodeErrorCounter.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
@@ -119,6 +120,18 @@ describe('fromVideoLanes', () => {
     assert.equal(frames.length, 380);
   });
 
+  test('a rotated video (a display matrix): the frames turned as fromVideo turns them', async () => {
+    const rotated = join(temporary.path, 'rotated.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', closedGop, '-c', 'copy', '-metadata:s:v', 'rotate=90', rotated]);
+    const probe = await probeVideo(rotated);
+    assert.notEqual(probe.rotation, 0);
+    const lanes = await framesOf(fromVideoLanes(rotated, { probe }));
+    const { width, height } = analysisDimensions(probe.width, probe.height, 256);
+    assert.ok(width < height, 'portrait');
+    assert.equal(lanes[0].split(' ')[3], `${width}x${height}`);
+    assert.deepEqual(lanes, await framesOf(fromVideo(rotated, { probe })));
+  });
+
   test('one lane, or a Matroska file (packets without decode times), is one ffmpeg run, and says why', async () => {
     const reasons: string[] = [];
     const one = await framesOf(fromVideoLanes(closedGop, { decodeLanes: 1, onSingleRun: (reason) => reasons.push(reason) }));
@@ -197,7 +210,8 @@ describe('fromVideoLanes', () => {
       /refused before decoding/,
     );
     assert.equal(reader.length, 1);
-    await exitOf(reader[0]);
+    // Ended (and reaped) before the promise settled: no waiting here.
+    assert.ok(reader[0].exitCode !== null || reader[0].signalCode !== null, 'the ffprobe child had ended');
     assert.equal(isAlive(reader[0].pid!), false);
 
     const none: ChildProcess[] = [];
