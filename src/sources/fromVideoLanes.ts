@@ -149,7 +149,13 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
       // A lane's run goes on from one chunk to its next with the same decoder: an H.264 or HEVC
       // chunk must start at an IDR picture, which empties the decoder and restarts picture order
       // (after an open-GOP I picture, ffmpeg orders the pictures left from the chunk before wrongly).
-      const splitsAt = await restartKeyframes(path, table, probe.codec);
+      let splitsAt: (keyframe: number) => boolean;
+      try {
+        splitsAt = await restartKeyframes(path, table, probe.codec);
+      } catch (error) {
+        if (closed) return;
+        return decodeInOneRun(probe, `keyframe packets unreadable (${error instanceof Error ? error.message : String(error)})`);
+      }
       const costs = new DecodeCostModel(table.sizes, table.keyframes, probe.width, probe.height);
       if (closed) return;
       const chunks = laneChunks(table.keyframes, table.frameCount, lanes, MINIMUM_CHUNK_FRAMES, {
@@ -194,6 +200,7 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
 
       for (let lane = 0; lane < laneCount && !closed; lane += 1) {
         const parts = chunks.filter((chunk) => chunk.lane === lane).map(({ first, last }) => ({ first, last }));
+        if (parts.length === 0) continue;
         const subscription = fromVideoParts(path, {
           analysisSize,
           pixelParity,
