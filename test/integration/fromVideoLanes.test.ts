@@ -12,6 +12,7 @@ import { fromVideo } from '../../src/sources/fromVideo.js';
 import { fromVideoLanes } from '../../src/sources/fromVideoLanes.js';
 import { PacketTable, readPacketTable } from '../../src/sources/packetTable.js';
 import { withPacketTablePrefetch } from '../../src/pipelines/sceneCuts.js';
+import { detectScenes } from '../../src/pipelines/scenes.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
 import { restartKeyframes } from '../../src/sources/video/keyframeKinds.js';
 import { generateVideo, makeTemporaryDirectory, type Shot } from '../helpers/generateVideo.js';
@@ -217,6 +218,20 @@ describe('fromVideoLanes', () => {
     const none: ChildProcess[] = [];
     assert.equal(await withPacketTablePrefetch(closedGop, 1, async (table) => table, (child) => none.push(child)), undefined);
     assert.equal(none.length, 0);
+  });
+
+  test('detectScenes decodes in lanes by default: the same scenes, transitions and per-frame metrics as with one lane', async () => {
+    const run = async (decodeLanes: number) => {
+      const metrics: string[] = [];
+      const result = await detectScenes(closedGop, { decodeLanes }, { onMetrics: (frame, time, values) => metrics.push(`${frame} ${time} ${JSON.stringify(values)}`) });
+      const { path: _path, ...rest } = result;
+      return { rest, metrics };
+    };
+    const lanes = await run(2);
+    const one = await run(1);
+    assert.equal(lanes.metrics.length, FRAMES);
+    assert.deepEqual(lanes.rest.cuts, [130, 240, 380, 475]);
+    assert.deepEqual(lanes, one);
   });
 
   test('unsubscribing mid-video ends every lane\'s ffmpeg and gives back the frames that waited', async () => {
