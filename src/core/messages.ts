@@ -288,6 +288,15 @@ export const messages = {
   fastDecodedEverything: (reason: string, runs: number) =>
     `--fast decoded every frame${runs > 1 ? ` in ${count(runs)} single-threaded ffmpeg runs side by side` : ''}, without the full pass's transition detector: ${reason}`,
   fastRanFullPass: (reason: string) => `--fast ran the full pass: ${reason}`,
+
+  // --- issue 14: decoding lanes (src/sources/fromVideoLanes.ts): why a video is decoded in one run ---
+  lanesOneAskedFor: () => 'one lane asked for',
+  lanesVideoTooShort: () => 'too short to gain',
+  lanesNoPacketTable: (reason: string) => `no packet table (${reason})`,
+  lanesNoDecodeTimes: () => 'packets without decode times, or a file name a concat list cannot hold',
+  lanesKeyframesUnreadable: (reason: string) => `keyframe packets unreadable (${reason})`,
+  lanesNoRestartKeyframe: () => 'no keyframe to split the video at where a decoder can restart (an IDR picture)',
+  lanesGaveUp: (lane: number, reason: string) => `lane ${lane}: ${reason}`,
 } as const;
 
 /** 1234567 as 1,234,567. */

@@ -3,6 +3,7 @@ import { Observable, type Subscription } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
 import type { Frame } from '../core/frame.js';
 import { DecodeCostModel } from '../operators/kernels/scenes/fastScenePlan.js';
+import { messages } from '../core/messages.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
 import { fromVideo, fromVideoOptions, type FromVideoSettings } from './fromVideo.js';
 import { fromVideoParts, partsDecodable, PartsMismatch } from './fromVideoParts.js';
@@ -132,9 +133,9 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
     const start = async (): Promise<void> => {
       const probe = givenProbe ?? (await probeVideo(path));
       if (closed) return;
-      if (lanes < 2) return decodeInOneRun(probe, 'one lane asked for');
+      if (lanes < 2) return decodeInOneRun(probe, messages.lanesOneAskedFor());
       // Reading the packet table costs about as much as lanes save on a few hundred frames.
-      if (probe.frameCount < SHORTEST_VIDEO_FRAMES) return decodeInOneRun(probe, 'too short to gain');
+      if (probe.frameCount < SHORTEST_VIDEO_FRAMES) return decodeInOneRun(probe, messages.lanesVideoTooShort());
       let table: PacketTable;
       try {
         const early = await givenTable;
@@ -142,10 +143,10 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
       } catch (error) {
         if (closed) return;
         // fromVideo reports the file's own problems, if it has any.
-        return decodeInOneRun(probe, `no packet table (${error instanceof Error ? error.message : String(error)})`);
+        return decodeInOneRun(probe, messages.lanesNoPacketTable(error instanceof Error ? error.message : String(error)));
       }
       if (closed) return;
-      if (!partsDecodable(table, path)) return decodeInOneRun(probe, 'packets without decode times, or a file name a concat list cannot hold');
+      if (!partsDecodable(table, path)) return decodeInOneRun(probe, messages.lanesNoDecodeTimes());
       // A lane's run goes on from one chunk to its next with the same decoder: an H.264 or HEVC
       // chunk must start at an IDR picture, which empties the decoder and restarts picture order
       // (after an open-GOP I picture, ffmpeg orders the pictures left from the chunk before wrongly).
@@ -154,7 +155,7 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
         splitsAt = await restartKeyframes(path, table, probe.codec);
       } catch (error) {
         if (closed) return;
-        return decodeInOneRun(probe, `keyframe packets unreadable (${error instanceof Error ? error.message : String(error)})`);
+        return decodeInOneRun(probe, messages.lanesKeyframesUnreadable(error instanceof Error ? error.message : String(error)));
       }
       const costs = new DecodeCostModel(table.sizes, table.keyframes, probe.width, probe.height);
       if (closed) return;
@@ -163,7 +164,7 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
         // Intervals differ in bytes as much as in frames: lanes get equal shares of estimated decoding.
         cost: (first, last) => costs.decode(first, last),
       });
-      if (!chunks) return decodeInOneRun(probe, 'no keyframe to split the video at where a decoder can restart (an IDR picture)');
+      if (!chunks) return decodeInOneRun(probe, messages.lanesNoRestartKeyframe());
 
       const chunkOf = chunkLookup(chunks);
       const laneCount = Math.min(lanes, chunks.length);
@@ -220,7 +221,7 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
           },
           error: (error: unknown) => {
             if (closed || single) return;
-            if (error instanceof PartsMismatch) giveUpLanes(`lane ${lane}: ${error.message}`);
+            if (error instanceof PartsMismatch) giveUpLanes(messages.lanesGaveUp(lane, error.message));
             else fail(error);
           },
         });

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, take, toArray, type Observable } from 'rxjs';
 import { analysisDimensions } from '../../src/core/analysisSize.js';
 import type { Frame } from '../../src/core/frame.js';
+import { messages } from '../../src/core/messages.js';
 import { DecodeErrorCounter } from '../../src/sources/DecodeErrorCounter.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { fromVideoLanes } from '../../src/sources/fromVideoLanes.js';
@@ -46,7 +47,7 @@ async function framesOf(frames: Observable<Frame>): Promise<string[]> {
   );
 }
 
-const NO_RESTART = 'no keyframe to split the video at where a decoder can restart (an IDR picture)';
+const NO_RESTART = messages.lanesNoRestartKeyframe();
 
 describe('fromVideoLanes', () => {
   const temporary = makeTemporaryDirectory();
@@ -117,7 +118,7 @@ describe('fromVideoLanes', () => {
     generateVideo(short, SHOTS.slice(0, 3), { extraOutputArgs: ['-g', '25'] });
     const reasons: string[] = [];
     const frames = await framesOf(fromVideoLanes(short, { onSingleRun: (reason) => reasons.push(reason) }));
-    assert.deepEqual(reasons, ['too short to gain']);
+    assert.deepEqual(reasons, [messages.lanesVideoTooShort()]);
     assert.equal(frames.length, 380);
   });
 
@@ -137,7 +138,7 @@ describe('fromVideoLanes', () => {
     const reasons: string[] = [];
     const one = await framesOf(fromVideoLanes(closedGop, { decodeLanes: 1, onSingleRun: (reason) => reasons.push(reason) }));
     const mkv = await framesOf(fromVideoLanes(matroska, { onSingleRun: (reason) => reasons.push(reason) }));
-    assert.deepEqual(reasons, ['one lane asked for', 'packets without decode times, or a file name a concat list cannot hold']);
+    assert.deepEqual(reasons, [messages.lanesOneAskedFor(), messages.lanesNoDecodeTimes()]);
     assert.deepEqual(one, await framesOf(fromVideo(closedGop)));
     assert.deepEqual(mkv, await framesOf(fromVideo(matroska)));
   });
