@@ -24,6 +24,8 @@ import { messages } from '../core/messages.js';
 import { requireEntryArguments, requireOutputFolder } from '../core/arguments.js';
 import type { RunSettings } from '../core/progress.js';
 import { sceneCutPass, sceneCutPassOptions, withPacketTablePrefetch } from './sceneCuts.js';
+import { Prestarted } from '../core/Prestarted.js';
+import type { SceneFrame } from '../core/scenes.js';
 import { checkSceneExportNames, writeSceneExports } from './sceneOutputs.js';
 
 /** Choices of the keyframes pipeline itself, beyond its stages' options. */
@@ -77,54 +79,64 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
     checkSceneExportNames(videoPath, outputPath, values);
     const grouping = values.clustering === 'dbscan';
     const thumbnails = values.report || values.plotImages ? new CandidateThumbnails() : undefined;
-    // The model file is read too: no output may replace it.
-    const extras = { inputs: [videoPath, values.model], overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
-    return runIntoOutput(outputPath, grouping ? pickOptions(encoderOptions, values) : undefined, settings, async ({ encoder, output, embedding }) => {
-      const clusterValues = decideClustering(pickOptions(clusterDbscanOptions, values), embedding);
-      const dropped: Manifest['dropped'] = [];
+    // Held after the detector: the candidate selector's samples and two embedder batches.
+    const pass = sceneCutPass(videoPath, probe, values, {
+      heldDownstream: values.middleSamples + 3 + 2 * values.batchSize + 4,
+      tooManyFrames: messages.framesHeldTooMany,
+      ...(onProgress ? { onProgress } : {}),
+      ...(table ? { table } : {}),
+    });
+    // The pass starts once the output folder is accepted, while the model loads; frames wait in
+    // its pool (ffmpeg stops when the pool is lent out) until the pipeline below takes them.
+    let analysis: Prestarted<SceneFrame> | undefined;
+    const beforeEncoder = (): void => {
       onProgress?.({ kind: 'stage', stage: 'Analysing video' });
-      // Held after the detector: the candidate selector's samples and two embedder batches.
-      const pass = sceneCutPass(videoPath, probe, values, {
-        heldDownstream: values.middleSamples + 3 + 2 * values.batchSize + 4,
-        tooManyFrames: messages.framesHeldTooMany,
-        ...(onProgress ? { onProgress } : {}),
-        ...(table ? { table } : {}),
-      });
-      const pipeline = pass.frames.pipe(
-        selectCandidateFrames(values),
-        dropTechnicalFrames({ ...values, onDropped: (info, scene, reason) => dropped.push({ frame: info.index, time: info.time, scene, reason }) }),
-        tap((candidate) => thumbnails?.capture(candidate.frame)),
-        (candidates) =>
-          encoder
-            ? candidates.pipe(embedBatches(encoder, values), clusterDbscan(clusterValues, { onProgress: dbscanProgressListener(onProgress) }))
-            : candidates.pipe(oneClusterPerCandidate()),
-      );
-      const clustering = await runObservable(pipeline, settings.signal);
-      if (!clustering) throw new Error('the clustering stage emitted nothing');
-      if (pass.decodeErrors.count > 0) onProgress?.({ kind: 'warning', message: messages.framesDamaged(videoPath, pass.decodeErrors.count) });
+      analysis = new Prestarted(pass.frames, (sceneFrame) => sceneFrame.frame.release());
+    };
+    // The model file is read too: no output may replace it.
+    const extras = { inputs: [videoPath, values.model], overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values), beforeEncoder };
+    try {
+      return await runIntoOutput(outputPath, grouping ? pickOptions(encoderOptions, values) : undefined, settings, async ({ encoder, output, embedding }) => {
+        const clusterValues = decideClustering(pickOptions(clusterDbscanOptions, values), embedding);
+        const dropped: Manifest['dropped'] = [];
+        const pipeline = (analysis?.values ?? pass.frames).pipe(
+          selectCandidateFrames(values),
+          dropTechnicalFrames({ ...values, onDropped: (info, scene, reason) => dropped.push({ frame: info.index, time: info.time, scene, reason }) }),
+          tap((candidate) => thumbnails?.capture(candidate.frame)),
+          (candidates) =>
+            encoder
+              ? candidates.pipe(embedBatches(encoder, values), clusterDbscan(clusterValues, { onProgress: dbscanProgressListener(onProgress) }))
+              : candidates.pipe(oneClusterPerCandidate()),
+        );
+        const clustering = await runObservable(pipeline, settings.signal);
+        if (!clustering) throw new Error('the clustering stage emitted nothing');
+        if (pass.decodeErrors.count > 0) onProgress?.({ kind: 'warning', message: messages.framesDamaged(videoPath, pass.decodeErrors.count) });
 
-      onProgress?.({ kind: 'stage', stage: 'Writing keyframes' });
-      const items = manifestItems(clustering, videoPath, values);
-      const requests = items
-        .filter((item) => item.path !== null)
-        .map((item) => ({ frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output.pathFor(item.path as string) }));
-      if (values.allCandidates) await mkdir(output.pathFor(CANDIDATES_FOLDER), { recursive: true });
-      await extractFrames(videoPath, probe, requests, { signal: settings.signal, quality: values.quality, width: values.width, height: values.height });
-      const scenes = pass.sceneList.finish();
-      await writeSceneExports(videoPath, scenes, probe, values, output, settings);
-      return {
-        clustering,
-        ...(thumbnails ? { thumbnailFor: thumbnails.provider(items) } : {}),
-        body: {
-          input: { ...videoInput(probe, pass.sceneList.frameCount), damagedFrames: pass.decodeErrors.count },
-          settings: serializable({ ...values, ...clusterValues }),
-          items,
-          scenes,
-          dropped,
-          skipped: [],
-        },
-      };
-    }, extras);
+        onProgress?.({ kind: 'stage', stage: 'Writing keyframes' });
+        const items = manifestItems(clustering, videoPath, values);
+        const requests = items
+          .filter((item) => item.path !== null)
+          .map((item) => ({ frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output.pathFor(item.path as string) }));
+        if (values.allCandidates) await mkdir(output.pathFor(CANDIDATES_FOLDER), { recursive: true });
+        await extractFrames(videoPath, probe, requests, { signal: settings.signal, quality: values.quality, width: values.width, height: values.height });
+        const scenes = pass.sceneList.finish();
+        await writeSceneExports(videoPath, scenes, probe, values, output, settings);
+        return {
+          clustering,
+          ...(thumbnails ? { thumbnailFor: thumbnails.provider(items) } : {}),
+          body: {
+            input: { ...videoInput(probe, pass.sceneList.frameCount), damagedFrames: pass.decodeErrors.count },
+            settings: serializable({ ...values, ...clusterValues }),
+            items,
+            scenes,
+            dropped,
+            skipped: [],
+          },
+        };
+      }, extras);
+    } finally {
+      analysis?.stop();
+    }
   });
 }
 
