@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
 import { Observable, type Subscription } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
 import type { Frame } from '../core/frame.js';
@@ -6,7 +7,7 @@ import { DecodeCostModel } from '../operators/kernels/scenes/fastScenePlan.js';
 import { messages } from '../core/messages.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
 import { fromVideo, fromVideoOptions, type FromVideoSettings } from './fromVideo.js';
-import { fromVideoParts, partsDecodable, PartsMismatch } from './fromVideoParts.js';
+import { fromVideoParts, MAX_CONCAT_LIST_BYTES, partsDecodable, PartsMismatch } from './fromVideoParts.js';
 import { readPacketTable, type PacketTable } from './packetTable.js';
 import { probeVideo, type VideoProbe } from './probeVideo.js';
 import { restartKeyframes } from './video/keyframeKinds.js';
@@ -159,7 +160,12 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
       }
       const costs = new DecodeCostModel(table.sizes, table.keyframes, probe.width, probe.height);
       if (closed) return;
+      // Each chunk is a line of its lane's concat list, which names the file: a list must stay one
+      // command-line argument (MAX_CONCAT_LIST_BYTES, base64), so long paths get fewer chunks.
+      const segmentBytes = Buffer.byteLength(resolve(path)) + 120;
+      const perLane = Math.max(1, Math.floor((MAX_CONCAT_LIST_BYTES * 0.7) / segmentBytes));
       const chunks = laneChunks(table.keyframes, table.frameCount, lanes, MINIMUM_CHUNK_FRAMES, {
+        maximumChunks: Math.min(512, perLane * lanes),
         splitsAt,
         // Intervals differ in bytes as much as in frames: lanes get equal shares of estimated decoding.
         cost: (first, last) => costs.decode(first, last),

@@ -141,8 +141,14 @@ function concatList(path: string, segments: readonly Segment[]): string {
   for (const segment of segments) {
     lines.push(`file ${quoted}`, `inpoint ${segment.inpoint.toFixed(6)}`, `outpoint ${segment.outpoint.toFixed(6)}`, `duration ${segment.duration.toFixed(6)}`);
   }
-  return `data:text/plain;base64,${Buffer.from(`${lines.join('\n')}\n`, 'utf8').toString('base64')}`;
+  const list = `data:text/plain;base64,${Buffer.from(`${lines.join('\n')}\n`, 'utf8').toString('base64')}`;
+  // It goes to ffmpeg as one argument, and Linux refuses any argument over 128 KiB (E2BIG).
+  if (list.length > MAX_CONCAT_LIST_BYTES) throw new PartsMismatch(`a concat list of ${segments.length} segments is too long for one command-line argument`);
+  return list;
 }
+
+/** The longest concat list passed as an argument: under Linux's 128 KiB limit on one argument (MAX_ARG_STRLEN). */
+export const MAX_CONCAT_LIST_BYTES = 120_000;
 
 /**
  * The `select` expression that keeps the segments' frames (joined-timeline times; runs of

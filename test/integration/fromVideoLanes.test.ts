@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, take, toArray, type Observable } from 'rxjs';
@@ -11,6 +11,7 @@ import { messages } from '../../src/core/messages.js';
 import { DecodeErrorCounter } from '../../src/sources/DecodeErrorCounter.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { fromVideoLanes } from '../../src/sources/fromVideoLanes.js';
+import { fromVideoParts, PartsMismatch } from '../../src/sources/fromVideoParts.js';
 import { PacketTable, readPacketTable } from '../../src/sources/packetTable.js';
 import { withPacketTablePrefetch } from '../../src/pipelines/sceneCuts.js';
 import { detectScenes } from '../../src/pipelines/scenes.js';
@@ -132,6 +133,30 @@ describe('fromVideoLanes', () => {
     assert.ok(width < height, 'portrait');
     assert.equal(lanes[0].split(' ')[3], `${width}x${height}`);
     assert.deepEqual(lanes, await framesOf(fromVideo(rotated, { probe })));
+  });
+
+  test('a long path: the lanes still decode it; a concat list too long for one command-line argument is a PartsMismatch, not a failed spawn', async () => {
+    let folder = temporary.path;
+    for (let depth = 0; depth < 12; depth += 1) folder = join(folder, `${'d'.repeat(200)}${depth}`);
+    mkdirSync(folder, { recursive: true });
+    const deep = join(folder, 'video.mp4');
+    copyFileSync(closedGop, deep);
+    const reasons: string[] = [];
+    const children: ChildProcess[] = [];
+    const frames = await framesOf(fromVideoLanes(deep, { onSingleRun: (reason) => reasons.push(reason), onProcess: (child) => children.push(child) }));
+    assert.deepEqual(reasons, []);
+    assert.equal(children.length, 2);
+    assert.deepEqual(frames, await framesOf(fromVideo(closedGop)));
+
+    const probe = await probeVideo(deep);
+    const table = await readPacketTable(deep, probe);
+    // One part per frame: 600 segments naming a 2.4 kB path.
+    const parts = Array.from({ length: FRAMES }, (_, frame) => ({ first: frame, last: frame }));
+    await assert.rejects(lastValueFrom(fromVideoParts(deep, { probe, table, parts })), (error: Error) => {
+      assert.ok(error instanceof PartsMismatch, String(error));
+      assert.match(error.message, /too long for one command-line argument/);
+      return true;
+    });
   });
 
   test('one lane, or a Matroska file (packets without decode times), is one ffmpeg run, and says why', async () => {
