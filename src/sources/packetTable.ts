@@ -212,7 +212,12 @@ export function readPacketTable(path: string, stream: Pick<VideoProbe, 'streamIn
       else rejectPromise(new PiaggioError('EPROBE', messages.videoProbeFailed(path, error.message), { cause: error }));
     });
     child.on('close', (code) => {
-      if (signal?.aborted) return;
+      // Aborted after the child exited but before its pipes closed, Node reports no error (the kill
+      // finds no process): the promise must settle here too, or it never would.
+      if (signal?.aborted) {
+        rejectPromise(signal.reason ?? new Error('aborted'));
+        return;
+      }
       if (partial !== '') readLine(partial.trim());
       if (code !== 0) {
         rejectPromise(new PiaggioError('EPROBE', messages.videoProbeFailed(path, meaningfulStderrLine(stderr, absolutePath) ?? `ffprobe exited with code ${code}`)));

@@ -260,6 +260,24 @@ describe('fromVideoLanes', () => {
     assert.deepEqual(lanes, one);
   });
 
+  test('readPacketTable aborted after ffprobe exited but before its pipes closed still settles (it rejects)', async () => {
+    const controller = new AbortController();
+    let closed: Promise<unknown> = Promise.resolve();
+    const reading = readPacketTable(closedGop, {}, controller.signal, (child) => {
+      closed = new Promise((resolve) => child.once('close', resolve));
+      // At 'exit' the pipes may still be open: Node's abort then finds no process to kill and emits no error.
+      child.once('exit', () => controller.abort(new Error('stopped late')));
+    });
+    const settled = reading.then(
+      () => 'resolved',
+      (error: Error) => error.message,
+    );
+    await closed;
+    // One turn of the event loop: what the 'close' handlers settled has run by then.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await Promise.race([settled, Promise.resolve('never settled')]), 'stopped late');
+  });
+
   test('unsubscribing mid-video ends every lane\'s ffmpeg and gives back the frames that waited', async () => {
     const children: ChildProcess[] = [];
     const frames = await lastValueFrom(
