@@ -20,8 +20,9 @@
  * Writes benchmarks/results/scenePass.json.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { childrenCpuMs, machineFacts, median, round } from './measuring.js';
 import { join } from 'node:path';
 import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -63,17 +64,6 @@ interface Measurement {
   readonly nodeCpuMs: number;
 }
 
-/** CPU milliseconds of waited-for children (Linux /proc/self/stat cutime + cstime). */
-function childrenCpuMs(): number | null {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-    const ticksPerSecond = 100;
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / ticksPerSecond;
-  } catch {
-    return null;
-  }
-}
-
 async function measure(run: () => Promise<unknown>): Promise<Measurement> {
   const childBefore = childrenCpuMs();
   const nodeBefore = process.cpuUsage();
@@ -94,12 +84,6 @@ function ffmpegNull(path: string, filter: string | undefined): Promise<void> {
   return new Promise((resolve, reject) => execFile('ffmpeg', args, (error) => (error ? reject(error) : resolve())));
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
 function totalCpu(measurement: Measurement): number | null {
   return measurement.childCpuMs === null ? null : measurement.childCpuMs + measurement.nodeCpuMs;
 }
@@ -112,10 +96,6 @@ function summarize(runs: readonly Measurement[]) {
     nodeCpuMs: Math.round(median(runs.map((run) => run.nodeCpuMs))),
     runsWallMs: runs.map((run) => Math.round(run.wallMs)),
   };
-}
-
-function round(value: number, digits = 3): number {
-  return Number(value.toFixed(digits));
 }
 
 /** Precision and recall of `found` cuts against `reference` cuts (exact frames). */
@@ -287,12 +267,8 @@ const report = {
   command: 'node --import tsx benchmarks/scenePass.ts' + (ROUNDS === 3 ? '' : ` --rounds ${ROUNDS}`),
   date: new Date().toISOString(),
   machine: {
-    cpu: os.cpus()[0]?.model,
-    cores: os.cpus().length,
-    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
-    node: process.version,
+    ...machineFacts(),
     ffmpeg: ffmpegVersion,
-    platform: `${os.platform()} ${os.release()}`,
     loadAverageAtStart: loadAtStart.map((load) => round(load, 2)),
     loadAverageAtEnd: os.loadavg().map((load) => round(load, 2)),
   },

@@ -42,6 +42,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { childrenCpuMs, machineFacts, median, round } from './measuring.js';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analysisDimensions } from '../src/core/analysisSize.js';
@@ -85,24 +86,6 @@ function log(line: string): void {
 }
 
 // ---- measuring ----
-const clockTicks = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU milliseconds of waited-for children (Linux /proc/self/stat cutime + cstime); null elsewhere. */
-function childrenCpuMs(): number | null {
-  try {
-    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[13]) + Number(fields[14])) * 1000) / clockTicks;
-  } catch {
-    return null;
-  }
-}
-
 interface Run {
   readonly wallMs: number;
   /** CPU of the children that ended during the run (and of their waited-for children); null without /proc. */
@@ -149,16 +132,6 @@ function runProgram(program: string, args: readonly string[], env?: NodeJS.Proce
 
 function cpuOf(run: Run): number | null {
   return run.childCpuMs === null ? null : run.childCpuMs + run.nodeCpuMs;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((left, right) => left - right);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function round(value: number, digits = 3): number {
-  return Number(value.toFixed(digits));
 }
 
 function summarize(runs: readonly Run[]) {
@@ -750,14 +723,10 @@ const report = {
   date: new Date().toISOString(),
   source: { ...git, distBuiltAt: new Date(distBuiltMs).toISOString(), distOlderThanSource: distStale },
   machine: {
-    cpu: os.cpus()[0]?.model,
-    cores: os.cpus().length,
-    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
-    node: process.version,
+    ...machineFacts(),
     ffmpeg: ffmpegVersion,
     ffmpegPath,
     ffprobePath,
-    platform: `${os.platform()} ${os.release()}`,
     python: peerInfo ? `${peerInfo.python} ${peerInfo.pythonVersion}` : null,
     pyscenedetect: peerInfo?.pyscenedetect ?? null,
     opencv: peerInfo?.opencv ?? null,

@@ -1,0 +1,43 @@
+/** What the benchmarks share to time runs and describe the machine they ran on. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+const clockTicks = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU milliseconds of waited-for children (Linux /proc/self/stat cutime + cstime); null elsewhere. */
+export function childrenCpuMs(): number | null {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / clockTicks;
+  } catch {
+    return null;
+  }
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+export function round(value: number, digits = 3): number {
+  return Number(value.toFixed(digits));
+}
+
+/** The machine a result was measured on: CPU, cores, memory, node, OS. */
+export function machineFacts(): { cpu: string | undefined; cores: number; memoryGiB: number; node: string; platform: string } {
+  return {
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
