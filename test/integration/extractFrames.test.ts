@@ -61,6 +61,20 @@ async function frameTimes(video: string, probe: VideoProbe): Promise<number[]> {
   return lastValueFrom(fromVideo(video, { probe, analysisSize: 16 }).pipe(map((frame) => (frame.release(), frame.time!)), toArray()));
 }
 
+/**
+ * regular.mp4 (60 frames at 25 fps) and variable.mp4, the same pictures with irregular timestamps:
+ * 20 frames 40 ms apart, 20 frames 100 ms apart, 20 frames 20 ms apart.
+ */
+function generateRegularAndVariable(at: (name: string) => string): void {
+  generateVideo(at('regular.mp4'), [{ source: 'testsrc2', frames: 60 }], { width: 320, height: 240, fps: 25 });
+  ffmpeg(
+    '-i', at('regular.mp4'),
+    '-vf', "settb=1/1000,setpts='if(lt(N,20),N/25,if(lt(N,40),0.8+(N-20)/10,2.8+(N-40)/50))/TB'",
+    '-fps_mode', 'vfr', '-enc_time_base:v', '1:1000', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
+    at('variable.mp4'),
+  );
+}
+
 describe('extractFrames', () => {
   const temporary = makeTemporaryDirectory();
   const at = (name: string) => join(temporary.path, name);
@@ -72,14 +86,7 @@ describe('extractFrames', () => {
       [{ source: 'testsrc2', frames: 60 }, { source: 'rgbtestsrc', frames: 60 }, { source: 'smptehdbars', frames: 30 }],
       { width: 1280, height: 720, fps: 25 },
     );
-    // Irregular timestamps: 20 frames 40 ms apart, 20 frames 100 ms apart, 20 frames 20 ms apart.
-    generateVideo(at('regular.mp4'), [{ source: 'testsrc2', frames: 60 }], { width: 320, height: 240, fps: 25 });
-    ffmpeg(
-      '-i', at('regular.mp4'),
-      '-vf', "settb=1/1000,setpts='if(lt(N,20),N/25,if(lt(N,40),0.8+(N-20)/10,2.8+(N-40)/50))/TB'",
-      '-fps_mode', 'vfr', '-enc_time_base:v', '1:1000', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
-      at('variable.mp4'),
-    );
+    generateRegularAndVariable(at);
     ffmpeg('-itsoffset', '1.5', '-i', at('regular.mp4'), '-c', 'copy', at('late.mp4'));
     ffmpeg('-i', at('regular.mp4'), '-c', 'copy', '-metadata:s:v', 'rotate=90', at('rotated.mp4'));
   });
@@ -252,14 +259,7 @@ describe('extractFrames: frames grouped into runs', () => {
     // Every frame, decoded from the start, as RGB: what frame n must look like.
     reference = execFileSync('ffmpeg', ['-v', 'error', '-i', at('dense.mp4'), '-map', '0:v:0', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
     assert.equal(reference.length, 360 * frameBytes);
-    generateVideo(at('regular.mp4'), [{ source: 'testsrc2', frames: 60 }], { width: 320, height: 240, fps: 25 });
-    // 20 frames 40 ms apart, 20 frames 100 ms apart, 20 frames 20 ms apart (as in the suite above).
-    ffmpeg(
-      '-i', at('regular.mp4'),
-      '-vf', "settb=1/1000,setpts='if(lt(N,20),N/25,if(lt(N,40),0.8+(N-20)/10,2.8+(N-40)/50))/TB'",
-      '-fps_mode', 'vfr', '-enc_time_base:v', '1:1000', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
-      at('variable.mp4'),
-    );
+    generateRegularAndVariable(at);
     double = writeFfmpegDouble(temporary.path);
   });
   after(() => temporary.remove());

@@ -8,6 +8,19 @@ function scheduler(): TestScheduler {
   return new TestScheduler((actual, expected) => assert.deepEqual(actual, expected));
 }
 
+/** A source fed by `subject` that records when it is torn down. */
+function trackedSource<T>(subject: Subject<T>): { source: Observable<T>; tornDown: () => boolean } {
+  let unsubscribed = false;
+  const source = new Observable<T>((subscriber) => {
+    const inner = subject.subscribe(subscriber);
+    return () => {
+      unsubscribed = true;
+      inner.unsubscribe();
+    };
+  });
+  return { source, tornDown: () => unsubscribed };
+}
+
 describe('Prestarted', () => {
   test('what the source emitted before the subscriber came arrives at once, in order, then the rest as it comes', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
@@ -26,21 +39,14 @@ describe('Prestarted', () => {
   });
 
   test('stop() before anyone subscribed ends the source and discards what waits; a later subscriber is refused', async () => {
-    let unsubscribed = false;
     const subject = new Subject<number>();
-    const source = new Observable<number>((subscriber) => {
-      const inner = subject.subscribe(subscriber);
-      return () => {
-        unsubscribed = true;
-        inner.unsubscribe();
-      };
-    });
+    const { source, tornDown } = trackedSource(subject);
     const discarded: number[] = [];
     const prestarted = new Prestarted(source, (value) => discarded.push(value));
     subject.next(1);
     subject.next(2);
     prestarted.stop();
-    assert.equal(unsubscribed, true);
+    assert.equal(tornDown(), true);
     assert.deepEqual(discarded, [1, 2]);
     await assert.rejects(lastValueFrom(prestarted.values), /already taken or stopped/);
   });
@@ -61,16 +67,8 @@ describe('Prestarted', () => {
   });
 
   test('the subscriber unsubscribing ends the source; only one subscriber gets the values', async () => {
-    let unsubscribed = false;
     const subject = new Subject<number>();
-    const source = new Observable<number>((subscriber) => {
-      const inner = subject.subscribe(subscriber);
-      return () => {
-        unsubscribed = true;
-        inner.unsubscribe();
-      };
-    });
-    const prestarted = new Prestarted(source, () => undefined);
+    const prestarted = new Prestarted(trackedSource(subject).source, () => undefined);
     subject.next(1);
     const taken = lastValueFrom(prestarted.values.pipe(toArray()));
     subject.next(2);
@@ -78,20 +76,10 @@ describe('Prestarted', () => {
     assert.deepEqual(await taken, [1, 2]);
     await assert.rejects(lastValueFrom(prestarted.values), /already taken or stopped/);
 
-    const live = new Subject<number>();
-    unsubscribed = false;
-    const subscription = new Prestarted(
-      new Observable<number>((subscriber) => {
-        const inner = live.subscribe(subscriber);
-        return () => {
-          unsubscribed = true;
-          inner.unsubscribe();
-        };
-      }),
-      () => undefined,
-    ).values.subscribe();
-    assert.equal(unsubscribed, false);
+    const live = trackedSource(new Subject<number>());
+    const subscription = new Prestarted(live.source, () => undefined).values.subscribe();
+    assert.equal(live.tornDown(), false);
     subscription.unsubscribe();
-    assert.equal(unsubscribed, true);
+    assert.equal(live.tornDown(), true);
   });
 });
