@@ -264,7 +264,8 @@ async function fastOrFullPass(videoPath: string, values: FastValues, probe: Vide
     onProgress?.({ kind: 'warning', message: messages.fastFellBack(videoPath, error.message) });
     const fallbackStart = performance.now();
     // No transitions: --fast never reports them, and the fallback should not cost more than it must.
-    const result = await detectScenes(videoPath, { ...pickOptions(scenesPipelineOptions, values), transitions: false, output: undefined }, settings);
+    // One lane: lanes need the packet table that just proved unusable, and would list it again.
+    const result = await detectScenes(videoPath, { ...pickOptions(scenesPipelineOptions, values), transitions: false, output: undefined, decodeLanes: 1 }, settings);
     const milliseconds = { listing: 0, scanning: 0, decoding: performance.now() - fallbackStart };
     const report: FastPassReport = {
       frames: result.frameCount,
