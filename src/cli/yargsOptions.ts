@@ -4,7 +4,7 @@ import { flagNameOf, type OptionDeclarations } from '../core/options.js';
 /**
  * yargs flags generated from option declarations, for parsing and yargs' strict check only (--help
  * is rendered from the declarations by help.ts): without descriptions, since yargs lays out a help
- * text it never shows on every run (cacheHelpMessage), which took 60-150 ms of a scene pass's CPU. Every value is declared to yargs as a string
+ * text it never shows on every run (cacheHelpMessage), CPU taken from the scene pass. Every value is declared to yargs as a string
  * (booleans excepted) so that yargs never turns "abc" into NaN or "0001" into 1: the shared
  * validator in src/core/options.ts converts and checks it with the sentence the library uses.
  */

@@ -39,7 +39,7 @@ export interface RunOutputExtras {
   readonly outputs?: Readonly<Record<string, unknown>>;
   /**
    * Called once the output folder is accepted, before the encoder loads: work that can go on
-   * meanwhile (a video's scene pass decodes while the model loads, ~0.15 s of a run).
+   * meanwhile (a video's scene pass decodes while the model loads).
    */
   readonly beforeEncoder?: () => void;
 }

@@ -54,7 +54,7 @@ export interface PacketTablePrefetch {
 
 /**
  * Starts reading the packet table that decoding lanes need, beside the probe, so that decoding
- * starts ~0.1 s sooner; nothing when one lane is asked for.
+ * starts sooner; nothing when one lane is asked for.
  */
 export function prefetchPacketTable(videoPath: string, decodeLanes: number, onProcess?: (child: ChildProcess) => void): PacketTablePrefetch {
   if (decodeLanes < 2) return { table: undefined, stop: async () => undefined };

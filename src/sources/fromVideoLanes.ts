@@ -21,7 +21,7 @@ export const fromVideoLanesOptions = declareOptions('scenes', {
     max: 16,
     default: 2,
     description:
-      'ffmpeg decoders run side by side, each single-threaded on whole keyframe intervals, their frames handed on in order (the same frames as one decoder): on 2 cores two lanes decode 1080p H.264 in about two thirds of the time of one frame-threaded ffmpeg; 1 runs one frame-threaded ffmpeg',
+      'ffmpeg decoders run side by side, each single-threaded on whole keyframe intervals, their frames handed on in order (the same frames as one decoder): on 2 cores a 1080p H.264 scene pass takes 0.76-0.88x the time it takes with one frame-threaded ffmpeg (benchmarks/scenePeers.ts); 1 runs one frame-threaded ffmpeg',
   },
 });
 
@@ -68,11 +68,12 @@ export type FromVideoLanesOptions = OptionInput<typeof fromVideoOptions> & Optio
  *
  * Why: on few cores one frame-threaded decoder leaves a core idle much of the time, while
  * single-threaded decoders on separate stretches keep every core busy and spend less CPU per frame
- * (the bench video: 9 s for two halves side by side against 14 s frame-threaded). The video is
- * split at keyframes into chunks ({@link laneChunks}); lane `k` decodes chunks `k`, `k + lanes`, ...
- * in one ffmpeg run (fromVideoParts: concat-demuxer segments that stop where the next chunk's
- * packets start, each frame checked against the packet table). Frames of a chunk whose turn has not
- * come wait in memory; the chunk being emitted streams through.
+ * (benchmarks/scenePeers.ts: `--decode-lanes 1` takes 1.14-1.31x as long on four 1080p videos).
+ * The video is split at keyframes into chunks ({@link laneChunks}), each given to the lane with the
+ * least estimated decoding work so far; a lane decodes its chunks in one ffmpeg run
+ * (fromVideoParts: concat-demuxer segments that stop where the next chunk's packets start, each
+ * frame checked against the packet table). Frames of a chunk whose turn has not come wait in
+ * memory; the chunk being emitted streams through.
  *
  *     lane 0:  aaaa----cccc----|
  *     lane 1:  bbbb----dddd----|

@@ -71,7 +71,6 @@ export function rgbToHsvPlanes(rgb: Uint8Array, hue: Uint8Array, saturation: Uin
     const blue = rgb[offset + 2];
     // Two or three comparisons find the largest channel, the smallest and OpenCV's hue formula
     // at once: OpenCV tests red first, then green, so on ties (e.g. yellow) the earlier one wins.
-    // (About 20% faster than separate maximum, minimum and formula tests, measured on real frames.)
     let maximum: number;
     let difference: number;
     let hueNumerator: number;
