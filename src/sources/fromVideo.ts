@@ -4,12 +4,11 @@ import { analysisDimensions } from '../core/analysisSize.js';
 import type { Frame } from '../core/frame.js';
 import { FramePool } from '../core/FramePool.js';
 import { PiaggioError } from '../core/errors.js';
-import { messages } from '../core/messages.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
-import { ffmpegCapabilities, locateFfmpeg } from '../core/locateFfmpeg.js';
-import { probeVideo, type VideoProbe } from './probeVideo.js';
+import type { VideoProbe } from './probeVideo.js';
 import { decodeArguments } from './video/decodeArguments.js';
-import { decodeEndError, DecodeProcess } from './video/DecodeProcess.js';
+import { decodeEndError } from './video/DecodeProcess.js';
+import { decodingObservable } from './video/decodingObservable.js';
 import { FrameAssembler } from './video/FrameAssembler.js';
 import { ShowinfoLog } from './video/showinfoLog.js';
 
@@ -106,83 +105,53 @@ export function fromVideo(path: string, options: FromVideoOptions = {}): Observa
   const { probe: givenProbe, pool: givenPool, onProcess, keyframesOnly, seekTo, dropBeforeSeek, frameIndex, ...flags } = options;
   const { analysisSize, framePoolSize, pixelParity } = resolveOptions(fromVideoOptions, flags);
 
-  return new Observable<Frame>((subscriber) => {
-    let closed = false;
-    let assembler: FrameAssembler | undefined;
-    let decoder: DecodeProcess | undefined;
+  return decodingObservable(path, givenProbe, onProcess, ({ probe, capabilities, subscriber, fail, isClosed, resume, run }) => {
+    const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
+    const framePool = framePoolFor(givenPool, framePoolSize, width, height);
+    const sourcePath = path;
+    const startTime = probe.startTime;
+    let emitted = 0;
 
-    const fail = (error: unknown): void => {
-      if (closed) return;
-      subscriber.error(error);
-    };
+    const frames = new FrameAssembler(
+      framePool,
+      (buffer, presentationTime) => {
+        const index = frameIndex ? frameIndex(presentationTime, emitted) : emitted;
+        emitted += 1;
+        // Rounded to nanoseconds so that 1.995 - 1.075 reads 0.92, not 0.9200000000000002 (no timebase is that fine).
+        const time = Math.round((presentationTime - startTime) * 1e9) / 1e9;
+        subscriber.next(framePool.lend({ sourcePath, index, time, presentationTime, width, height }, buffer));
+      },
+      resume,
+    );
+    const log = new ShowinfoLog((presentationTime) => frames.addTime(presentationTime), startTime, probe.fps > 0 ? probe.fps : 25);
 
-    const start = async (): Promise<void> => {
-      const probe = givenProbe ?? (await probeVideo(path));
-      const capabilities = await ffmpegCapabilities();
-      if (closed) return;
-      const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
-      const framePool = framePoolFor(givenPool, framePoolSize, width, height);
-      const sourcePath = path;
-      const startTime = probe.startTime;
-      let emitted = 0;
-
-      const frames = new FrameAssembler(
-        framePool,
-        (buffer, presentationTime) => {
-          const index = frameIndex ? frameIndex(presentationTime, emitted) : emitted;
-          emitted += 1;
-          // Rounded to nanoseconds so that 1.995 - 1.075 reads 0.92, not 0.9200000000000002 (no timebase is that fine).
-          const time = Math.round((presentationTime - startTime) * 1e9) / 1e9;
-          subscriber.next(framePool.lend({ sourcePath, index, time, presentationTime, width, height }, buffer));
-        },
-        () => decoder?.resume(),
-      );
-      assembler = frames;
-      const log = new ShowinfoLog((presentationTime) => frames.addTime(presentationTime), startTime, probe.fps > 0 ? probe.fps : 25);
-
-      const { ffmpegPath } = locateFfmpeg();
-      const filter = { pixelFormat: probe.pixelFormat, pixelParity };
-      const args = decodeArguments({ path, streamIndex: probe.streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities });
-      const ffmpeg = new DecodeProcess(ffmpegPath, args);
-      // Held before the hook runs, so that a hook that throws still ends in kill(); the hook sees
-      // the child before our listeners (DecodeErrorCounter reads stderr alongside).
-      decoder = ffmpeg;
-      onProcess?.(ffmpeg.child);
-      ffmpeg.listen({
-        stdout: (chunk) => frames.write(chunk),
-        stderrLines: (lines) => {
-          for (const line of lines) log.readLine(line);
-          frames.pump();
-        },
-        error: (error) => fail(new PiaggioError('EDECODE', messages.videoDecodeFailed(path, error.message), { cause: error })),
-        close: (code, signal) => {
-          const end = (): void => {
-            const error = decodeEndError(path, {
-              code,
-              signal,
-              lastError: log.lastError,
-              untimedFrames: frames.untimedFrames,
-              emitted,
-              wholeDecode: !keyframesOnly && seekTo === undefined,
-              probedFrames: probe.frameCount,
-            });
-            if (error) fail(error);
-            else if (!closed) subscriber.complete();
-          };
-          frames.pump();
-          // After a clean exit, the last bytes may still wait for buffers the subscriber holds: end once they are frames.
-          if (code === 0) frames.flush(end);
-          else end();
-        },
-      });
-    };
-
-    start().catch(fail);
-    return () => {
-      if (closed) return;
-      closed = true;
-      assembler?.dispose();
-      decoder?.kill();
-    };
+    const filter = { pixelFormat: probe.pixelFormat, pixelParity };
+    const args = decodeArguments({ path, streamIndex: probe.streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities });
+    run(args, frames, {
+      stdout: (chunk) => frames.write(chunk),
+      stderrLines: (lines) => {
+        for (const line of lines) log.readLine(line);
+        frames.pump();
+      },
+      close: (code, signal) => {
+        const end = (): void => {
+          const error = decodeEndError(path, {
+            code,
+            signal,
+            lastError: log.lastError,
+            untimedFrames: frames.untimedFrames,
+            emitted,
+            wholeDecode: !keyframesOnly && seekTo === undefined,
+            probedFrames: probe.frameCount,
+          });
+          if (error) fail(error);
+          else if (!isClosed()) subscriber.complete();
+        };
+        frames.pump();
+        // After a clean exit, the last bytes may still wait for buffers the subscriber holds: end once they are frames.
+        if (code === 0) frames.flush(end);
+        else end();
+      },
+    });
   });
 }

@@ -3,14 +3,12 @@ import { Observable } from 'rxjs';
 import { analysisDimensions, analysisFilter } from '../core/analysisSize.js';
 import type { Frame } from '../core/frame.js';
 import { FramePool } from '../core/FramePool.js';
-import { PiaggioError } from '../core/errors.js';
-import { messages } from '../core/messages.js';
 import { resolveOptions } from '../core/options.js';
-import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
+import { passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
 import { fromVideoOptions, type FromVideoOptions } from './fromVideo.js';
 import type { PacketTable } from './packetTable.js';
-import { probeVideo } from './probeVideo.js';
-import { decodeEndError, DecodeProcess } from './video/DecodeProcess.js';
+import { decodeEndError } from './video/DecodeProcess.js';
+import { decodingObservable } from './video/decodingObservable.js';
 import { FrameAssembler } from './video/FrameAssembler.js';
 import { ShowinfoLog } from './video/showinfoLog.js';
 
@@ -220,158 +218,129 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
     partsFrames.push(frames);
   }
 
-  return new Observable<Frame>((subscriber) => {
-    let closed = false;
-    let assembler: FrameAssembler | undefined;
-    let decoder: DecodeProcess | undefined;
+  return decodingObservable(path, givenProbe, onProcess, ({ probe, capabilities, subscriber, fail, isClosed, resume, run }) => {
+    // One input per way of decoding, its parts as concat segments, in part order.
+    const decodeTimes = sortedDecodeTimes(table);
+    const inputs: Array<{ readonly mode: DecodeMode; readonly segments: Segment[]; readonly expected: number[] }> = [];
+    for (const [position, part] of parts.entries()) {
+      const mode = modeOf(part);
+      let input = inputs.find((candidate) => candidate.mode === mode);
+      if (!input) {
+        input = { mode, segments: [], expected: [] };
+        inputs.push(input);
+      }
+      const previous = input.segments[input.segments.length - 1];
+      const segmentStart = previous ? previous.start + previous.duration : 0;
+      input.segments.push(segmentOf(table, part, partsFrames[position], decodeTimes, segmentStart));
+      input.expected.push(...partsFrames[position]);
+    }
+    const total = inputs.reduce((sum, input) => sum + input.expected.length, 0);
 
-    const fail = (error: unknown): void => {
-      if (closed) return;
-      subscriber.error(error);
+    const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
+    const framePool = new FramePool(inputs.length > 1 ? Math.max(framePoolSize, total + 1) : framePoolSize, width * height * 3);
+    const startTime = probe.startTime;
+    const filter = analysisFilter(width, height, { pixelFormat: probe.pixelFormat, pixelParity });
+    const stream = probe.streamIndex === undefined ? 'v:0' : String(probe.streamIndex);
+    const args: string[] = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info', '-copyts'];
+    const chains: string[] = [];
+    for (const [position, input] of inputs.entries()) {
+      args.push(
+        '-threads', String(threads),
+        ...(input.mode === 'keyframes' ? ['-skip_frame', 'nokey'] : input.mode === 'references' ? ['-skip_frame', 'noref'] : []),
+        '-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,data',
+        '-i', concatList(path, input.segments),
+      );
+      const label = inputs.length === 1 ? '[out]' : `[v${position}]`;
+      chains.push(`[${position}:${stream}]select='${selectExpression(table, input.segments, input.mode === 'keyframes')}',${filter},showinfo@p${position}=checksum=0${label}`);
+    }
+    if (inputs.length > 1) chains.push(`${inputs.map((_, position) => `[v${position}]`).join('')}concat=n=${inputs.length}:v=1:a=0[out]`);
+    args.push('-filter_complex', chains.join(';'), '-map', '[out]', ...passthroughFrameRateArguments(capabilities), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+
+    // Times per input, in each input's log order (joined-timeline seconds); handed to the assembler in output order.
+    const times: number[][] = inputs.map(() => []);
+    const fps = probe.fps > 0 ? probe.fps : 25;
+    const logs = inputs.map((_, position) => new ShowinfoLog((time) => times[position].push(time), 0, fps));
+    const general = new ShowinfoLog(() => undefined, 0, fps);
+    let timeInput = 0;
+    let timesGiven = 0;
+    let outputInput = 0;
+    let outputOffset = 0;
+    let outputSegment = 0;
+    let emitted = 0;
+
+    const frames = new FrameAssembler(
+      framePool,
+      (buffer, joinedTime) => {
+        const input = inputs[outputInput];
+        const wanted = input.expected[outputOffset];
+        // The segment whose stretch of the joined timeline holds this time.
+        while (outputSegment + 1 < input.segments.length && joinedTime >= input.segments[outputSegment + 1].start - PART_GAP_SECONDS / 2) outputSegment += 1;
+        const segment = input.segments[outputSegment];
+        const presentationTime = joinedTime - segment.start + segment.inpoint;
+        const index = table.indexOf(presentationTime);
+        if (index !== wanted) {
+          framePool.giveBack(buffer);
+          fail(new PartsMismatch(`expected frame ${wanted} but ffmpeg gave frame ${index}`));
+          return;
+        }
+        outputOffset += 1;
+        if (outputOffset === input.expected.length) {
+          outputInput += 1;
+          outputOffset = 0;
+          outputSegment = 0;
+        }
+        emitted += 1;
+        // The table's time, as fromVideo computes it from the same timestamp (no rounding from the shift).
+        const exact = table.presentationTimes[index];
+        const time = Math.round((exact - startTime) * 1e9) / 1e9;
+        subscriber.next(framePool.lend({ sourcePath: path, index, time, presentationTime: exact, width, height }, buffer));
+        if (emitted === total && !isClosed()) subscriber.complete();
+      },
+      resume,
+    );
+    const giveTimes = (): void => {
+      while (timeInput < inputs.length) {
+        const queue = times[timeInput];
+        const count = inputs[timeInput].expected.length;
+        while (queue.length > 0 && timesGiven < count) {
+          frames.addTime(queue.shift()!);
+          timesGiven += 1;
+        }
+        if (timesGiven < count) break;
+        timeInput += 1;
+        timesGiven = 0;
+      }
+      frames.pump();
     };
 
-    const start = async (): Promise<void> => {
-      const probe = givenProbe ?? (await probeVideo(path));
-      const capabilities = await ffmpegCapabilities();
-      if (closed) return;
-
-      // One input per way of decoding, its parts as concat segments, in part order.
-      const decodeTimes = sortedDecodeTimes(table);
-      const inputs: Array<{ readonly mode: DecodeMode; readonly segments: Segment[]; readonly expected: number[] }> = [];
-      for (const [position, part] of parts.entries()) {
-        const mode = modeOf(part);
-        let input = inputs.find((candidate) => candidate.mode === mode);
-        if (!input) {
-          input = { mode, segments: [], expected: [] };
-          inputs.push(input);
+    run(args, frames, {
+      stdout: (chunk) => frames.write(chunk),
+      stderrLines: (lines) => {
+        for (const line of lines) {
+          const match = /^\[showinfo@p(\d+) @/.exec(line);
+          const log = match ? logs[Number(match[1])] : undefined;
+          (log ?? general).readLine(line);
         }
-        const previous = input.segments[input.segments.length - 1];
-        const segmentStart = previous ? previous.start + previous.duration : 0;
-        input.segments.push(segmentOf(table, part, partsFrames[position], decodeTimes, segmentStart));
-        input.expected.push(...partsFrames[position]);
-      }
-      const total = inputs.reduce((sum, input) => sum + input.expected.length, 0);
-
-      const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
-      const framePool = new FramePool(inputs.length > 1 ? Math.max(framePoolSize, total + 1) : framePoolSize, width * height * 3);
-      const startTime = probe.startTime;
-      const filter = analysisFilter(width, height, { pixelFormat: probe.pixelFormat, pixelParity });
-      const stream = probe.streamIndex === undefined ? 'v:0' : String(probe.streamIndex);
-      const args: string[] = ['-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info', '-copyts'];
-      const chains: string[] = [];
-      for (const [position, input] of inputs.entries()) {
-        args.push(
-          '-threads', String(threads),
-          ...(input.mode === 'keyframes' ? ['-skip_frame', 'nokey'] : input.mode === 'references' ? ['-skip_frame', 'noref'] : []),
-          '-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,data',
-          '-i', concatList(path, input.segments),
-        );
-        const label = inputs.length === 1 ? '[out]' : `[v${position}]`;
-        chains.push(`[${position}:${stream}]select='${selectExpression(table, input.segments, input.mode === 'keyframes')}',${filter},showinfo@p${position}=checksum=0${label}`);
-      }
-      if (inputs.length > 1) chains.push(`${inputs.map((_, position) => `[v${position}]`).join('')}concat=n=${inputs.length}:v=1:a=0[out]`);
-      args.push('-filter_complex', chains.join(';'), '-map', '[out]', ...passthroughFrameRateArguments(capabilities), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
-
-      // Times per input, in each input's log order (joined-timeline seconds); handed to the assembler in output order.
-      const times: number[][] = inputs.map(() => []);
-      const fps = probe.fps > 0 ? probe.fps : 25;
-      const logs = inputs.map((_, position) => new ShowinfoLog((time) => times[position].push(time), 0, fps));
-      const general = new ShowinfoLog(() => undefined, 0, fps);
-      let timeInput = 0;
-      let timesGiven = 0;
-      let outputInput = 0;
-      let outputOffset = 0;
-      let outputSegment = 0;
-      let emitted = 0;
-
-      const frames = new FrameAssembler(
-        framePool,
-        (buffer, joinedTime) => {
-          const input = inputs[outputInput];
-          const wanted = input.expected[outputOffset];
-          // The segment whose stretch of the joined timeline holds this time.
-          while (outputSegment + 1 < input.segments.length && joinedTime >= input.segments[outputSegment + 1].start - PART_GAP_SECONDS / 2) outputSegment += 1;
-          const segment = input.segments[outputSegment];
-          const presentationTime = joinedTime - segment.start + segment.inpoint;
-          const index = table.indexOf(presentationTime);
-          if (index !== wanted) {
-            framePool.giveBack(buffer);
-            fail(new PartsMismatch(`expected frame ${wanted} but ffmpeg gave frame ${index}`));
+        giveTimes();
+      },
+      close: (code, signal) => {
+        const end = (): void => {
+          if (isClosed()) return;
+          if (code === 0 && emitted < total) {
+            fail(new PartsMismatch(`ffmpeg gave ${emitted} of the ${total} frames asked for`));
             return;
           }
-          outputOffset += 1;
-          if (outputOffset === input.expected.length) {
-            outputInput += 1;
-            outputOffset = 0;
-            outputSegment = 0;
-          }
-          emitted += 1;
-          // The table's time, as fromVideo computes it from the same timestamp (no rounding from the shift).
-          const exact = table.presentationTimes[index];
-          const time = Math.round((exact - startTime) * 1e9) / 1e9;
-          subscriber.next(framePool.lend({ sourcePath: path, index, time, presentationTime: exact, width, height }, buffer));
-          if (emitted === total && !closed) subscriber.complete();
-        },
-        () => decoder?.resume(),
-      );
-      assembler = frames;
-      const giveTimes = (): void => {
-        while (timeInput < inputs.length) {
-          const queue = times[timeInput];
-          const count = inputs[timeInput].expected.length;
-          while (queue.length > 0 && timesGiven < count) {
-            frames.addTime(queue.shift()!);
-            timesGiven += 1;
-          }
-          if (timesGiven < count) break;
-          timeInput += 1;
-          timesGiven = 0;
-        }
-        frames.pump();
-      };
-
-      const { ffmpegPath } = locateFfmpeg();
-      const ffmpeg = new DecodeProcess(ffmpegPath, args);
-      decoder = ffmpeg;
-      onProcess?.(ffmpeg.child);
-      ffmpeg.listen({
-        stdout: (chunk) => frames.write(chunk),
-        stderrLines: (lines) => {
-          for (const line of lines) {
-            const match = /^\[showinfo@p(\d+) @/.exec(line);
-            const log = match ? logs[Number(match[1])] : undefined;
-            (log ?? general).readLine(line);
-          }
-          giveTimes();
-        },
-        error: (error) => fail(new PiaggioError('EDECODE', messages.videoDecodeFailed(path, error.message), { cause: error })),
-        close: (code, signal) => {
-          const end = (): void => {
-            if (closed) return;
-            if (code === 0 && emitted < total) {
-              fail(new PartsMismatch(`ffmpeg gave ${emitted} of the ${total} frames asked for`));
-              return;
-            }
-            // A run that fails is a plan ffmpeg could not follow (a concat list it refuses, a
-            // segment it cannot seek in): the caller decodes those parts another way, which reports
-            // the file's own errors if it has some.
-            const error = decodeEndError(path, { code, signal, lastError: general.lastError, untimedFrames: 0, emitted, wholeDecode: false, probedFrames: probe.frameCount });
-            if (error) fail(new PartsMismatch(error.message));
-            else subscriber.complete();
-          };
-          giveTimes();
-          if (code === 0) frames.flush(end);
-          else end();
-        },
-      });
-    };
-
-    start().catch(fail);
-    return () => {
-      if (closed) return;
-      closed = true;
-      assembler?.dispose();
-      decoder?.kill();
-    };
+          // A run that fails is a plan ffmpeg could not follow (a concat list it refuses, a
+          // segment it cannot seek in): the caller decodes those parts another way, which reports
+          // the file's own errors if it has some.
+          const error = decodeEndError(path, { code, signal, lastError: general.lastError, untimedFrames: 0, emitted, wholeDecode: false, probedFrames: probe.frameCount });
+          if (error) fail(new PartsMismatch(error.message));
+          else subscriber.complete();
+        };
+        giveTimes();
+        if (code === 0) frames.flush(end);
+        else end();
+      },
+    });
   });
 }
