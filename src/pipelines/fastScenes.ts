@@ -16,7 +16,7 @@ import { fromVideoOptions } from '../sources/fromVideo.js';
 import { fromVideoKeyframes, fromVideoRange } from '../sources/fromVideoKeyframes.js';
 import { fromVideoParts, partFrames, partsDecodable, PartsMismatch, type VideoPart } from '../sources/fromVideoParts.js';
 import { ffmpegCapabilities } from '../core/locateFfmpeg.js';
-import { PacketTableUnusable, readPacketTable, type PacketTable } from '../sources/packetTable.js';
+import { PacketTableUnusable, readPacketTable, startPacketListing, type PacketListing, type PacketTable } from '../sources/packetTable.js';
 import { probeVideo, type VideoProbe } from '../sources/probeVideo.js';
 import { checkSceneOutputs, detectScenes, scenesPipelineOptions, writeScenesFolder, type SceneDetectionResult } from './scenes.js';
 import type { RunSettings } from '../core/progress.js';
@@ -195,7 +195,7 @@ export async function detectScenesFast(videoPath: string, options: FastScenesOpt
   // The packet listing starts beside the probe (of the first video stream; listed again in the
   // rare file where the probe picks another) and ends if the probe or the output checks fail;
   // ffmpeg's capabilities (one `ffmpeg -version`, read once per process) beside them too.
-  const listing = startListing(videoPath, settings);
+  const listing = startPacketListing(videoPath, settings);
   void ffmpegCapabilities().catch(() => undefined);
   let probe: VideoProbe;
   try {
@@ -217,44 +217,15 @@ export function fastPassSummary(report: FastPassReport): string {
   return messages.fastDecodedParts(report.keyframes + report.decodedFrames, report.frames, report.keyframes, report.stretches, report.scoredFrames);
 }
 
-/** A packet listing under way: its table (with the time it started), and a way to end it early. */
-interface Listing {
-  readonly started: number;
-  readonly table: Promise<PacketTable>;
-  stop(): Promise<void>;
-}
-
-function startListing(videoPath: string, settings: FastScenesSettings): Listing {
-  const controller = new AbortController();
-  const { signal } = settings;
-  const onAbort = (): void => controller.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const started = performance.now();
-  const table = readPacketTable(videoPath, {}, controller.signal, settings.onProcess);
-  const settled = table.then(
-    () => undefined,
-    () => undefined,
-  );
-  void settled.then(() => signal?.removeEventListener('abort', onAbort));
-  return {
-    started,
-    table,
-    stop: async () => {
-      controller.abort(new Error('the fast pass was stopped'));
-      await settled;
-    },
-  };
-}
-
 /** The packet table of the probed stream: the listing started beside the probe, or a new one when the probe chose another stream. */
-async function tableOf(videoPath: string, probe: VideoProbe, listing: Listing, settings: FastScenesSettings): Promise<PacketTable> {
+async function tableOf(videoPath: string, probe: VideoProbe, listing: PacketListing, settings: FastScenesSettings): Promise<PacketTable> {
   const table = await listing.table;
   if (probe.streamIndex === undefined || table.streamIndex === undefined || table.streamIndex === probe.streamIndex) return table;
   return readPacketTable(videoPath, probe, settings.signal, settings.onProcess);
 }
 
 /** The fast pass, or the full one (without writing: the caller does) when the file cannot give exact frame numbers. */
-async function fastOrFullPass(videoPath: string, values: FastValues, probe: VideoProbe, listing: Listing, settings: FastScenesSettings): Promise<FastSceneDetectionResult> {
+async function fastOrFullPass(videoPath: string, values: FastValues, probe: VideoProbe, listing: PacketListing, settings: FastScenesSettings): Promise<FastSceneDetectionResult> {
   const { signal, onProgress } = settings;
   try {
     return await fastPass(videoPath, values, probe, listing, settings);
@@ -326,7 +297,7 @@ function partsOf(stretch: Stretch): VideoPart[] {
   return [{ first: context, last: emitLast }];
 }
 
-async function fastPass(videoPath: string, values: FastValues, probe: VideoProbe, listing: Listing, settings: FastScenesSettings): Promise<FastSceneDetectionResult> {
+async function fastPass(videoPath: string, values: FastValues, probe: VideoProbe, listing: PacketListing, settings: FastScenesSettings): Promise<FastSceneDetectionResult> {
   const { signal, onProgress, onProcess } = settings;
   if (signal?.aborted) throw interruptedError(signal);
   onProgress?.({ kind: 'stage', stage: 'Listing frames' });

@@ -15,7 +15,7 @@ import {
 import { DecodeErrorCounter } from '../sources/DecodeErrorCounter.js';
 import { fromVideoOptions } from '../sources/fromVideo.js';
 import { fromVideoLanes, fromVideoLanesOptions } from '../sources/fromVideoLanes.js';
-import { readPacketTable, type PacketTable } from '../sources/packetTable.js';
+import { startPacketListing, type PacketTable } from '../sources/packetTable.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 
 /** The options of the pass every video preset starts with: the frame source's and the detector's. */
@@ -44,49 +44,23 @@ export interface SceneCutPass {
   readonly decodeErrors: DecodeErrorCounter;
 }
 
-/** A packet table being read ahead, and how to stop that read when the run ends first. */
-export interface PacketTablePrefetch {
-  /** The table of the first video stream, or undefined if it could not be read (the source then tries again or decodes in one run). */
-  readonly table: Promise<PacketTable | undefined> | undefined;
-  /** Ends the ffprobe child if it still runs, and settles once it has ended (call when the run ends, whatever way). */
-  readonly stop: () => Promise<void>;
-}
-
 /**
- * Starts reading the packet table that decoding lanes need, beside the probe, so that decoding
- * starts sooner; nothing when one lane is asked for.
+ * Runs `run` with the packet table that decoding lanes need read beside it (startPacketListing:
+ * decoding starts sooner), and ends that read when `run` settles; with one lane, reads none. The
+ * table is undefined where it could not be read: the source then tries again or decodes in one run.
  */
-export function prefetchPacketTable(videoPath: string, decodeLanes: number, onProcess?: (child: ChildProcess) => void): PacketTablePrefetch {
-  if (decodeLanes < 2) return { table: undefined, stop: async () => undefined };
-  const controller = new AbortController();
-  // Settles when the child has ended (an aborted spawn reports its error before the child exits).
-  let ended: Promise<void> = Promise.resolve();
-  const table = readPacketTable(videoPath, { streamIndex: undefined }, controller.signal, (child) => {
-    if (child.pid !== undefined) ended = new Promise((resolve) => child.once('close', () => resolve()));
-    onProcess?.(child);
-  }).catch(() => undefined);
-  return {
-    table,
-    stop: async () => {
-      controller.abort();
-      await table;
-      await ended;
-    },
-  };
-}
-
-/** Runs `run` with a packet table read ahead beside it ({@link prefetchPacketTable}), and ends that read when `run` settles. */
 export async function withPacketTablePrefetch<T>(
   videoPath: string,
   decodeLanes: number,
   run: (table: Promise<PacketTable | undefined> | undefined) => Promise<T>,
   onProcess?: (child: ChildProcess) => void,
 ): Promise<T> {
-  const prefetch = prefetchPacketTable(videoPath, decodeLanes, onProcess);
+  if (decodeLanes < 2) return run(undefined);
+  const listing = startPacketListing(videoPath, { onProcess });
   try {
-    return await run(prefetch.table);
+    return await run(listing.table.catch(() => undefined));
   } finally {
-    await prefetch.stop();
+    await listing.stop();
   }
 }
 

@@ -257,3 +257,47 @@ export function readPacketTable(path: string, stream: Pick<VideoProbe, 'streamIn
     });
   });
 }
+
+/** A packet listing under way ({@link startPacketListing}). */
+export interface PacketListing {
+  /** performance.now() when it started. */
+  readonly started: number;
+  /** The table of the first video stream; rejects as {@link readPacketTable} does, or with the abort reason. */
+  readonly table: Promise<PacketTable>;
+  /** Ends the ffprobe child if it still runs, and settles once the child has ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts {@link readPacketTable} for the first video stream, to run beside the probe (the caller
+ * reads it again in the rare file where the probe picks another stream). Aborting `signal` (the
+ * run's) ends it too. Resources: one ffprobe child, ended by `stop()` or by the signal.
+ */
+export function startPacketListing(path: string, settings: { readonly signal?: AbortSignal | undefined; readonly onProcess?: ((child: ChildProcess) => void) | undefined } = {}): PacketListing {
+  const controller = new AbortController();
+  const { signal, onProcess } = settings;
+  const onAbort = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const started = performance.now();
+  // Settles when the child has ended (an aborted spawn reports its error before the child exits).
+  let ended: Promise<void> = Promise.resolve();
+  const table = readPacketTable(path, {}, controller.signal, (child) => {
+    if (child.pid !== undefined) ended = new Promise((resolve) => child.once('close', () => resolve()));
+    onProcess?.(child);
+  });
+  const settled = table.then(
+    () => undefined,
+    () => undefined,
+  );
+  void settled.then(() => signal?.removeEventListener('abort', onAbort));
+  return {
+    started,
+    table,
+    stop: async () => {
+      controller.abort(new Error('the packet listing was stopped'));
+      await settled;
+      await ended;
+    },
+  };
+}
