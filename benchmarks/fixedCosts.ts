@@ -7,11 +7,13 @@
  * Input: `clip-1min` of benchmarks/peerVideos.ts (the first 1,800 frames of the shared bench video,
  * 1080p H.264; generated into benchmarks/.cache/ from ../shared on first use). Measures, as child
  * processes of the built CLI (dist/), medians of `--rounds` rounds:
- *   - start-up: `node -e "await import('dist/src/cli/run.js')"` less a bare `node -e 0`;
+ *   - start-up: `node dist/cli/piaggio.js --version` (package.json's bin, the bundle users run) less a
+ *     bare `node -e 0`, and the same for the unbundled `dist/src/cli/main.js` (what the bundle saves);
  *   - the stages of `piaggio -v CLIP -o TMP --model M --no-cache` from its progress events
- *     (runKeyframes in a child process): until the analysis starts, the analysis (the scene pass
- *     and, beside it, loading the model; then embedding and clustering), writing the keyframes
- *     (extracting them at full size), writing the report;
+ *     (runKeyframes in a child process, from the unbundled dist/src: its report stage loads vega
+ *     module by module, which the bundle does not): until the analysis starts, the analysis (the
+ *     scene pass and, beside it, loading the model; then embedding and clustering), writing the
+ *     keyframes (extracting them at full size), writing the report;
  *   - node's CPU per frame in `piaggio scenes CLIP --json`, from one `node --cpu-prof` run: the self
  *     time of the busiest functions (and of garbage collection) over the clip's frames.
  * Writes benchmarks/results/fixedCosts.json with the machine and the load.
@@ -21,7 +23,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { machineFacts, median, round } from './measuring.js';
+import { cliExecutable, machineFacts, median, round } from './measuring.js';
 import { ensurePeerVideo } from './peerVideos.js';
 
 const argument = (name: string, fallback: string): string => {
@@ -32,8 +34,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(argument('rounds', '5'));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number >= 1');
 const model = argument('model', join(root, '..', 'shared', 'models', 'mobilenetv2-12-int8.embed.onnx'));
-const cli = join(root, 'dist', 'src', 'cli', 'main.js');
-if (!existsSync(cli)) throw new Error('run `npm run build` first: the built CLI is measured');
+const cli = cliExecutable(root);
+const unbundledCli = join(root, 'dist', 'src', 'cli', 'main.js');
+if (!existsSync(cli) || !existsSync(unbundledCli)) throw new Error('run `npm run build` first: the built CLI is measured');
 if (!existsSync(model)) throw new Error(`model not found: ${model} (pass --model FILE.onnx)`);
 const clip = await ensurePeerVideo('clip-1min', (line) => process.stdout.write(`${line}\n`));
 
@@ -62,11 +65,12 @@ console.log(JSON.stringify(marks));
 
 const loadBefore = os.loadavg();
 const startUp: number[] = [];
+const unbundledStartUp: number[] = [];
 const stages: Array<Record<string, number>> = [];
 for (let index = 0; index < rounds; index += 1) {
   const bare = seconds(() => node(['-e', '0']));
-  const loaded = seconds(() => node(['--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'dist', 'src', 'cli', 'run.js'))})`]));
-  startUp.push(loaded - bare);
+  startUp.push(seconds(() => node([cli, '--version'])) - bare);
+  unbundledStartUp.push(seconds(() => node([unbundledCli, '--version'])) - bare);
   const scratch = mkdtempSync(join(os.tmpdir(), 'piaggio-fixed-'));
   try {
     // A file, not `-e`: the embedder's worker threads inherit the flags, and `--input-type` would refuse their file.
@@ -82,7 +86,7 @@ for (let index = 0; index < rounds; index += 1) {
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  process.stdout.write(`round ${index + 1}/${rounds}: start-up ${(startUp.at(-1)! * 1000).toFixed(0)} ms, stages ${JSON.stringify(Object.fromEntries(Object.entries(stages.at(-1)!).map(([key, ms]) => [key, Math.round(ms)])))}\n`);
+  process.stdout.write(`round ${index + 1}/${rounds}: start-up ${(startUp.at(-1)! * 1000).toFixed(0)} ms (unbundled ${(unbundledStartUp.at(-1)! * 1000).toFixed(0)} ms), stages ${JSON.stringify(Object.fromEntries(Object.entries(stages.at(-1)!).map(([key, ms]) => [key, Math.round(ms)])))}\n`);
 }
 
 // Node's CPU per frame: one profiled scene pass, self time summed per function.
@@ -121,6 +125,7 @@ const result = {
   model: relative(root, model),
   machine: { ...machineFacts(), loadAverageBefore: loadBefore.map((load) => round(load, 2)), loadAverageAfter: os.loadavg().map((load) => round(load, 2)) },
   startUpMs: { median: Math.round(median(startUp) * 1000), runs: startUp.map((value) => Math.round(value * 1000)) },
+  unbundledStartUpMs: { median: Math.round(median(unbundledStartUp) * 1000), runs: unbundledStartUp.map((value) => Math.round(value * 1000)) },
   keyframesStagesMs: Object.fromEntries(stageNames.map((name) => [name, { median: Math.round(median(stages.map((stage) => stage[name]))), runs: stages.map((stage) => Math.round(stage[name])) }])),
   scenesNodeCpuMsPerFrame: { frames, ...perFrame },
 };

@@ -19,7 +19,7 @@
  *     size (analysisDimensions); once per video also with `-skip_loop_filter all` (informational);
  *   - `piaggio scenes VIDEO --json`, `... --decode-lanes 1 --json` (one frame-threaded ffmpeg, the
  *     default before decoding lanes), `... --fast --json` and `... --pixel-parity --json`, the built
- *     CLI (dist/src/cli/main.js; run `npm run build` first).
+ *     CLI as users run it (package.json's bin, dist/cli/piaggio.js; run `npm run build` first).
  * Wall time and CPU time (the children's, from /proc/self/stat cutime + cstime, which include their
  * own waited-for children such as piaggio's ffmpeg; plus this process's) are recorded per run, with
  * the 1-minute load average at each run's start and the load averages before and after each video.
@@ -42,7 +42,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { childrenCpuMs, machineFacts, median, round } from './measuring.js';
+import { childrenCpuMs, cliExecutable, machineFacts, median, round } from './measuring.js';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analysisDimensions } from '../src/core/analysisSize.js';
@@ -78,7 +78,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const sharedDirectory = argument('shared') ?? join(root, '..', 'shared');
 const pyscenedetectSource = join(sharedDirectory, 'peers', 'pyscenedetect');
 const modelPath = argument('model') ?? join(sharedDirectory, 'models', 'mobilenetv2-12-int8.embed.onnx');
-const cliPath = join(root, 'dist', 'src', 'cli', 'main.js');
+const cliPath = cliExecutable(root);
 const resultsPath = argument('output') === undefined ? join(root, 'benchmarks', 'results', 'scenePeers.json') : resolve(argument('output')!);
 
 function log(line: string): void {
@@ -628,7 +628,7 @@ async function endToEnd(): Promise<Record<string, unknown>> {
     }
     const ratio = pairedRatio(e2eRuns, scenesRuns);
     report[video] = {
-      command: `node dist/src/cli/main.js -v ${relative(root, path)} -o TMPDIR --model ${relative(root, modelPath)} --no-cache (PIAGGIO_CACHE empty)`,
+      command: `node ${relative(root, cliPath)} -v ${relative(root, path)} -o TMPDIR --model ${relative(root, modelPath)} --no-cache (PIAGGIO_CACHE empty)`,
       loadAverageBefore: loadBefore.map((load) => round(load, 2)),
       loadAverageAfter: os.loadavg().map((load) => round(load, 2)),
       e2e: summarize(e2eRuns),
