@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { tap, type Observable } from 'rxjs';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
+import { ffmpegCapabilities } from '../core/locateFfmpeg.js';
 import type { OptionValues } from '../core/options.js';
 import type { ProgressListener } from '../core/progress.js';
 import { SceneListBuilder } from '../core/SceneListBuilder.js';
@@ -48,6 +49,8 @@ export interface SceneCutPass {
  * Runs `run` with the packet table that decoding lanes need read beside it (startPacketListing:
  * decoding starts sooner), and ends that read when `run` settles; with one lane, reads none. The
  * table is undefined where it could not be read: the source then tries again or decodes in one run.
+ * ffmpeg's capabilities (one `ffmpeg -version`, read once per process) are asked for beside them
+ * too: the decoder waits for them, and asked after the probe they cost ~40 ms before decoding.
  */
 export async function withPacketTablePrefetch<T>(
   videoPath: string,
@@ -55,6 +58,12 @@ export async function withPacketTablePrefetch<T>(
   run: (table: Promise<PacketTable | undefined> | undefined) => Promise<T>,
   onProcess?: (child: ChildProcess) => void,
 ): Promise<T> {
+  // Failures (no ffmpeg at all included) surface where the probe and the decoder meet them.
+  try {
+    void ffmpegCapabilities().catch(() => undefined);
+  } catch {
+    // reported by the probe
+  }
   if (decodeLanes < 2) return run(undefined);
   const listing = startPacketListing(videoPath, { onProcess });
   try {
