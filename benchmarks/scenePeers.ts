@@ -43,6 +43,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { childrenCpuMs, cliExecutable, machineFacts, median, round } from './measuring.js';
+import { findPyscenedetect, readPyscenedetectCsv, type Pyscenedetect } from './pyscenedetect.js';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analysisDimensions } from '../src/core/analysisSize.js';
@@ -229,37 +230,8 @@ const distBuiltMs = statSync(cliPath).mtimeMs;
 const distStale = newestSourceMs(join(root, 'src')) > distBuiltMs;
 if (distStale) log(`warning: src/ has files newer than ${relative(root, cliPath)}: run npm run build so the CLI measured is the current source`);
 
-interface Peer {
-  readonly python: string;
-  readonly pythonVersion: string;
-  readonly pyscenedetect: string;
-  readonly opencv: string;
-  /** The libavcodec OpenCV decodes with, from cv2.getBuildInformation(). */
-  readonly opencvAvcodec: string | null;
-  readonly env: NodeJS.ProcessEnv;
-}
-
-/** PySceneDetect from ../shared with a Python that imports cv2, or why not. */
-function findPeer(): { peer: Peer } | { skipped: string } {
-  if (!existsSync(sharedDirectory)) return { skipped: `${sharedDirectory} not found` };
-  const initFile = join(pyscenedetectSource, 'scenedetect', '__init__.py');
-  if (!existsSync(initFile)) return { skipped: `${initFile} not found` };
-  const version = /^__version__\s*=\s*["']([^"']+)["']/m.exec(readFileSync(initFile, 'utf8'))?.[1];
-  if (!version) return { skipped: `no __version__ in ${initFile}` };
-  const python = argument('python') ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-  const env = { ...process.env, PYTHONPATH: pyscenedetectSource };
-  try {
-    const script = 'import sys, re, cv2\nprint(sys.version.split()[0])\nprint(cv2.__version__)\nm = re.search(r"avcodec:\\s*(.*)", cv2.getBuildInformation())\nprint(m.group(1).strip() if m else "")';
-    const [pythonVersion, opencv, avcodec] = execFileSync(python, ['-c', script], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString().split('\n');
-    return { peer: { python, pythonVersion, pyscenedetect: version, opencv, opencvAvcodec: avcodec || null, env } };
-  } catch (error) {
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
-    return { skipped: `${python} cannot import cv2 (apt-get install python3-opencv python3-click python3-platformdirs python3-tqdm): ${lastLines(stderr, 1) || (error as Error).message}` };
-  }
-}
-
-const peerFound = findPeer();
-let peer: Peer | undefined = 'peer' in peerFound ? peerFound.peer : undefined;
+const peerFound = findPyscenedetect(sharedDirectory, argument('python'));
+let peer: Pyscenedetect | undefined = 'peer' in peerFound ? peerFound.peer : undefined;
 let peerSkipped: string | undefined = 'skipped' in peerFound ? peerFound.skipped : undefined;
 /** Kept for the machine description even if the peer fails later. */
 const peerInfo = peer;
@@ -343,23 +315,6 @@ function pyscenedetectArguments(path: string, output: string): string[] {
   return ['-m', 'scenedetect', '-i', path, '-o', output, '-q', 'detect-content', 'list-scenes'];
 }
 
-/** 0-based cuts and the frame count from PySceneDetect's list-scenes CSV (1-based, inclusive frames). */
-function readPyscenedetectCsv(folder: string): { cuts: number[]; frames: number | null } {
-  const csv = readdirSync(folder).find((name) => name.endsWith('.csv'));
-  if (!csv) throw new Error(`PySceneDetect wrote no CSV into ${folder}`);
-  const lines = readFileSync(join(folder, csv), 'utf8').split(/\r?\n/).filter((line) => line !== '');
-  const header = lines.findIndex((line) => line.startsWith('Scene Number'));
-  if (header < 0) throw new Error(`no header row in ${csv}`);
-  const rows = lines.slice(header + 1).map((line) => line.split(','));
-  const columns = lines[header].split(',');
-  const start = columns.indexOf('Start Frame');
-  const end = columns.indexOf('End Frame');
-  return {
-    cuts: rows.slice(1).map((row) => Number(row[start]) - 1),
-    frames: rows.length === 0 ? null : Number(rows.at(-1)![end]),
-  };
-}
-
 interface ScenesJson {
   fps: number;
   frameCount: number;
@@ -399,7 +354,7 @@ const git = gitState();
 log(`scene peers benchmark: ${ROUNDS} round(s) on ${VIDEOS.join(', ')}`);
 log(
   `machine: ${os.cpus()[0]?.model} x ${os.cpus().length}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}, ${ffmpegVersion}; ` +
-    `${peer ? `PySceneDetect ${peer.pyscenedetect}, OpenCV ${peer.opencv}, Python ${peer.pythonVersion}` : 'no PySceneDetect'}; load ${loadAtStart.map((load) => load.toFixed(2)).join(' ')}`,
+    `${peer ? `PySceneDetect ${peer.version}, OpenCV ${peer.opencv}, Python ${peer.pythonVersion}` : 'no PySceneDetect'}; load ${loadAtStart.map((load) => load.toFixed(2)).join(' ')}`,
 );
 
 const videoReports: Record<string, unknown> = {};
@@ -728,7 +683,7 @@ const report = {
     ffmpegPath,
     ffprobePath,
     python: peerInfo ? `${peerInfo.python} ${peerInfo.pythonVersion}` : null,
-    pyscenedetect: peerInfo?.pyscenedetect ?? null,
+    pyscenedetect: peerInfo?.version ?? null,
     opencv: peerInfo?.opencv ?? null,
     opencvAvcodec: peerInfo?.opencvAvcodec ?? null,
     loadAverageAtStart: loadAtStart.map((load) => round(load, 2)),
