@@ -4,8 +4,9 @@
  * of the shared video; montages, xfade transitions of 24 kinds and 5 to 60 frames, fades through
  * black and white, flashes, fast camera motion, captions).
  *
- *   npm run build   (not needed: piaggio runs in this process from src/)
- *   node --import tsx benchmarks/cutAccuracy.ts [--shared DIR] [--small] [--output FILE]
+ *   node --import tsx benchmarks/cutAccuracy.ts [--shared DIR] [--small] [--output FILE] [--python PATH]
+ *
+ * (no build needed: piaggio runs in this process from src/).
  *
  * Videos are written once into benchmarks/.cache/cut-accuracy/ (rewritten when their plan
  * changes). piaggio runs in this process (detectScenes) with its defaults and other detectors;

@@ -4,7 +4,8 @@
 // Why: Node 20 loads ES modules file by file. Unbundled, the CLI opens ~140 of our files, rxjs's
 // ~225 CommonJS files and yargs' ~50 before it parses a flag (270 ms to print --version, against
 // 60 ms for an empty node), and the report stage loads vega and vega-lite's ~200 modules (140 ms).
-// Bundled, --version takes ~170 ms and vega ~20 ms (benchmarks/fixedCosts.ts measures start-up).
+// Bundled, --version takes ~130 ms (81 ms above an empty node, benchmarks/fixedCosts.ts) and vega
+// ~20 ms.
 // The library (`import ... from 'piaggio'`) stays unbundled in dist/src, so that it shares rxjs
 // with the user's own pipelines.
 //
@@ -23,7 +24,7 @@ const compiled = join(root, 'dist', 'src');
 const entry = join(compiled, 'cli', 'main.js');
 const outdir = join(root, 'dist', 'cli');
 
-export const externalPackages = ['sharp', 'onnxruntime-node', 'hnswlib-node', 'fluent-ffmpeg', '@ffmpeg-installer/*', '@ffprobe-installer/*'];
+const externalPackages = ['sharp', 'onnxruntime-node', 'hnswlib-node', 'fluent-ffmpeg', '@ffmpeg-installer/*', '@ffprobe-installer/*'];
 
 /**
  * Every module keeps the `import.meta.url` of its compiled file in dist/src, not the bundle's:
