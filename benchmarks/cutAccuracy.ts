@@ -43,8 +43,15 @@ const cache = join(root, 'benchmarks', '.cache', 'cut-accuracy');
 /** piaggio's variants: its defaults first. */
 const PIAGGIO_VARIANTS: ReadonlyArray<{ readonly label: string; readonly options: Record<string, unknown> }> = [
   { label: 'content (defaults)', options: {} },
+  // The minimum scene length a new default could take (issue 15): the flash guard, not the
+  // minimum, is what keeps flashes out.
+  { label: 'content, min-scene-len 10', options: { minSceneLength: 10 } },
+  { label: 'content, min-scene-len 8', options: { minSceneLength: 8 } },
   { label: 'content, min-scene-len 6', options: { minSceneLength: 6 } },
+  { label: 'content, min-scene-len 4', options: { minSceneLength: 4 } },
   { label: 'adaptive', options: { detector: 'adaptive' } },
+  { label: 'adaptive, min-scene-len 6', options: { detector: 'adaptive', minSceneLength: 6 } },
+  { label: 'histogram, min-scene-len 6', options: { detector: 'histogram', minSceneLength: 6 } },
   { label: 'histogram', options: { detector: 'histogram' } },
   { label: 'hash', options: { detector: 'hash' } },
 ];
