@@ -239,6 +239,11 @@ export const messages = {
     `Expected ${expected} bytes (${width}x${height} RGB) for frame ${frameIndex} in ${detector} but received ${received}`,
   frameSizeChanged: (detector: string, frameIndex: number, width: number, height: number, expectedPixels: number) =>
     `Expected every frame in ${detector} to have ${expectedPixels} pixels like the first but frame ${frameIndex} is ${width}x${height}: analyse frames of one size per run`,
+  transNetWindowsFinished: () => 'TransNetWindows: the stream was finished; start a new TransNetWindows for another video',
+  transNetWindowOutOfOrder: (expected: number, received: number) =>
+    `TransNetScores: expected the window scoring frames from ${expected} next but received one from ${received}: add windows in order`,
+  transNetScoreCount: (expected: number, singleFrame: number, manyHot: number) =>
+    `TransNetScores: expected ${expected} single_frame and many_hot scores but received ${singleFrame} and ${manyHot}`,
   framesTooSmallForHash: (width: number, height: number, side: number) =>
     `HashDetector: frames of ${width}x${height} are smaller than the ${side}x${side} the hash shrinks them to: raise --analysis-size or lower --hash-size or --hash-lowpass`,
 

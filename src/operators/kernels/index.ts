@@ -31,6 +31,7 @@ export { HistogramDetector, type HistogramDetectorOptions } from './scenes/Histo
 export { HashDetector, type HashDetectorOptions } from './scenes/HashDetector.js';
 export { FlashGuard } from './scenes/FlashGuard.js';
 export { TransitionDetector, TRANSITION_TYPES, type TransitionSpan, type TransitionType, type TransitionDetectorOptions } from './scenes/TransitionDetector.js';
+export { TransNetWindows, TransNetScores, transNetBoundaries, TRANSNET_WIDTH, TRANSNET_HEIGHT, TRANSNET_FRAME_BYTES, TRANSNET_WINDOW, TRANSNET_STEP, type TransNetWindow, type TransNetBoundary } from './scenes/TransNetWindows.js';
 export { EdgeDetector } from './image/edges.js';
 export { FlashFilter, type FlashFilterMode } from './scenes/FlashFilter.js';
 export { rgbToHsv, rgbToHsvPlanes } from './image/hsv.js';
