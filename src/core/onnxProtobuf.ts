@@ -1,14 +1,17 @@
 /**
  * Writes small ONNX models from code: the few protobuf encodings a ModelProto needs (varints,
  * strings, nested messages) and the ONNX messages built from them. Used for the matrix product of
- * the cell-join DBSCAN (matrixProduct.ts) and by the tests' hand-made image encoders, so that
- * neither needs python, a model file, or the network.
+ * the cell-join DBSCAN (matrixProduct.ts) and by the tests' hand-made image encoders and scene
+ * models, so that neither needs python, a model file, or the network.
  */
 
 const WIRE_VARINT = 0;
 const WIRE_LENGTH_DELIMITED = 2;
+/** TensorProto.DataType values. */
 export const ONNX_FLOAT = 1;
+export const ONNX_UINT8 = 2;
 const ATTRIBUTE_INT = 2;
+const ATTRIBUTE_TENSOR = 4;
 
 export class ProtobufWriter {
   private readonly bytes: number[] = [];
@@ -45,6 +48,12 @@ export class ProtobufWriter {
     return this.bytesField(field, new TextEncoder().encode(value));
   }
 
+  /** A packed repeated float field (little-endian IEEE 754 singles). */
+  packedFloats(field: number, values: readonly number[]): this {
+    const floats = Float32Array.from(values);
+    return this.bytesField(field, new Uint8Array(floats.buffer, floats.byteOffset, floats.byteLength));
+  }
+
   message(field: number, value: ProtobufWriter): this {
     return this.bytesField(field, value.finish());
   }
@@ -57,7 +66,7 @@ export class ProtobufWriter {
 /** A tensor dimension: a number, or a name for a symbolic one. */
 export type Dimension = number | string;
 
-function tensorType(shape: readonly Dimension[]): ProtobufWriter {
+function tensorType(shape: readonly Dimension[], elementType: number): ProtobufWriter {
   const shapeProto = new ProtobufWriter();
   for (const dimension of shape) {
     const dimensionProto = new ProtobufWriter();
@@ -65,13 +74,22 @@ function tensorType(shape: readonly Dimension[]): ProtobufWriter {
     else dimensionProto.string(2, dimension);
     shapeProto.message(1, dimensionProto);
   }
-  const tensor = new ProtobufWriter().integer(1, ONNX_FLOAT).message(2, shapeProto);
+  const tensor = new ProtobufWriter().integer(1, elementType).message(2, shapeProto);
   return new ProtobufWriter().message(1, tensor);
 }
 
-/** A float32 ValueInfoProto (a graph input or output). */
-export function valueInfo(name: string, shape: readonly Dimension[]): ProtobufWriter {
-  return new ProtobufWriter().string(1, name).message(2, tensorType(shape));
+/** A ValueInfoProto (a graph input or output), float32 unless `elementType` says otherwise. */
+export function valueInfo(name: string, shape: readonly Dimension[], elementType = ONNX_FLOAT): ProtobufWriter {
+  return new ProtobufWriter().string(1, name).message(2, tensorType(shape, elementType));
+}
+
+/** A Constant node whose output is a float32 tensor of `dims` holding `values` (row-major). */
+export function constantNode(output: string, dims: readonly number[], values: readonly number[], name: string): ProtobufWriter {
+  const tensor = new ProtobufWriter();
+  for (const dimension of dims) tensor.integer(1, dimension);
+  tensor.integer(2, ONNX_FLOAT).packedFloats(4, values).string(8, `${output}_value`);
+  const attribute = new ProtobufWriter().string(1, 'value').message(5, tensor).integer(20, ATTRIBUTE_TENSOR);
+  return new ProtobufWriter().string(2, output).string(3, name).string(4, 'Constant').message(5, attribute);
 }
 
 /** A NodeProto of the default domain, with integer attributes. */
