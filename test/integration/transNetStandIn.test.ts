@@ -1,6 +1,5 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { loadOnnxRuntime } from '../../src/core/nativeModules.js';
 import { TRANSNET_FRAME_BYTES, TRANSNET_STEP, TransNetScores, TransNetWindows, transNetBoundaries, type TransNetWindow } from '../../src/operators/kernels/scenes/TransNetWindows.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
