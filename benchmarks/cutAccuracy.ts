@@ -24,7 +24,7 @@ import os from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectScenes } from '../src/index.js';
-import { ffmpegArguments, groundTruthOf, hardCutsOffThePixels, writeVideo, type GroundTruth, type VideoPlan } from './cutAccuracy/generate.js';
+import { countFrames, ffmpegArguments, groundTruthOf, hardCutsOffThePixels, writeVideo, type GroundTruth, type VideoPlan } from './cutAccuracy/generate.js';
 import { fullPlans, sharedFootage, smallPlans } from './cutAccuracy/plans.js';
 import { addCounts, gradual, hardCut, predictedBoundaries, scoreHardCutsExact, scoreTransitions, type Score } from './cutAccuracy/scoring.js';
 import { machineFacts, round } from './measuring.js';
@@ -77,7 +77,7 @@ async function videoFor(plan: VideoPlan): Promise<{ path: string; truth: GroundT
   const partial = join(cache, `${plan.name}.partial.mp4`);
   const started = performance.now();
   await writeVideo(plan, partial);
-  const frames = Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', partial]).toString().trim());
+  const frames = countFrames(partial);
   if (frames !== truth.frames) throw new Error(`${plan.name}: ffmpeg wrote ${frames} frames, the plan has ${truth.frames}`);
   checkPixels(partial, truth);
   renameSync(partial, path);

@@ -20,6 +20,8 @@
  * cut fell on.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { seededRandom } from '../../src/core/seededRandom.js';
 
 export const FPS = 25;
 export const WIDTH = 640;
@@ -92,7 +94,7 @@ export function groundTruthOf(plan: VideoPlan): GroundTruth {
         start = offset;
       }
     }
-    // Flashes and captions are kept out of the frames a transition blends.
+    // (plans.ts places flashes and captions clear of the frames a transition blends.)
     if (shot.flash) flashes.push({ first: start + shot.flash.first, last: start + shot.flash.last });
     if (shot.caption) captionChanges.push(start + shot.caption.first, start + shot.caption.last + 1);
     length = start + shot.frames;
@@ -115,7 +117,7 @@ function shotGraph(shot: Shot, index: number): { inputs: string[]; filter: strin
     inputs = ['-loop', '1', '-framerate', String(FPS), '-i', picture.path];
     // zoompan's frame counter `on` drives the move; its picture is first scaled to cover 2x the
     // output so the zoom and pan stay sharp.
-    const random = mulberry32(picture.seed);
+    const random = seededRandom(picture.seed);
     const zoomIn = random() < 0.5;
     const drift = (random() - 0.5) * 0.3;
     const last = Math.max(1, shot.frames - 1);
@@ -172,26 +174,23 @@ export function ffmpegArguments(plan: VideoPlan, outputPath: string): string[] {
   ];
 }
 
-/** Writes the plan's video with ffmpeg; rejects with ffmpeg's message. */
+/** Writes the plan's video with ffmpeg; rejects with ffmpeg's message, leaving no partial file behind. */
 export function writeVideo(plan: VideoPlan, outputPath: string): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile('ffmpeg', ffmpegArguments(plan, outputPath), { maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`ffmpeg could not write ${plan.name}: ${String(stderr).trim() || error.message}`));
-      else resolve();
+      if (!error) {
+        resolve();
+        return;
+      }
+      rmSync(outputPath, { force: true });
+      reject(new Error(`ffmpeg could not write ${plan.name}: ${String(stderr).trim() || error.message}`));
     });
   });
 }
 
-/** A small seeded generator (mulberry32): the same plans on every machine. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Frames in the video's first video stream, counted by demuxing (ffprobe -count_packets). */
+export function countFrames(path: string): number {
+  return Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', path]).toString().trim());
 }
 
 /** Mean absolute change of each frame from the one before (8x8 grey thumbnails); index 0 is 0. */

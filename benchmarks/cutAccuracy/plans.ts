@@ -5,7 +5,8 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { mulberry32, type Join, type Shot, type ShotPicture, type VideoPlan } from './generate.js';
+import { seededRandom } from '../../src/core/seededRandom.js';
+import type { Join, Shot, ShotPicture, VideoPlan } from './generate.js';
 
 /** xfade's transitions used here (all in ffmpeg 5.1): soft blends, wipes, slides, shapes, pixelation. */
 export const XFADE_TRANSITIONS = [
@@ -60,7 +61,7 @@ class ShotMaker {
   private lavfiIndex = 0;
 
   constructor(private readonly pool: FootagePool | undefined, seed: number) {
-    this.random = mulberry32(seed);
+    this.random = seededRandom(seed);
   }
 
   integer(low: number, high: number): number {
@@ -75,10 +76,9 @@ class ShotMaker {
   picture(frames: number, motion: 'kenburns' | 'fastpan' = 'kenburns', allowVideo = true): ShotPicture {
     const pool = this.pool;
     if (!pool) {
-      let source = LAVFI_PICTURES[this.lavfiIndex % LAVFI_PICTURES.length];
+      // In turn: two shots in a row never share a picture.
+      const source = LAVFI_PICTURES[this.lavfiIndex % LAVFI_PICTURES.length];
       this.lavfiIndex += 1;
-      if (source === this.lastSource) source = LAVFI_PICTURES[this.lavfiIndex++ % LAVFI_PICTURES.length];
-      this.lastSource = source;
       return { kind: 'lavfi', source };
     }
     if (allowVideo && motion === 'kenburns' && pool.video && this.random() < 0.2 && !this.lastSource.startsWith('video')) {

@@ -1,10 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { detectScenes } from '../../src/index.js';
-import { groundTruthOf, hardCutsOffThePixels, writeVideo, type GroundTruth, type Join, type Shot, type VideoPlan } from '../../benchmarks/cutAccuracy/generate.js';
+import { countFrames, groundTruthOf, hardCutsOffThePixels, writeVideo, type GroundTruth, type Join, type Shot, type VideoPlan } from '../../benchmarks/cutAccuracy/generate.js';
 import { sharedFootage, smallPlans } from '../../benchmarks/cutAccuracy/plans.js';
 import { sharedDirectory, skipWithoutShared } from '../helpers/shared.js';
 import { gradual, hardCut, predictedBoundaries, scoreHardCutsExact, scoreTransitions, type Score } from '../../benchmarks/cutAccuracy/scoring.js';
@@ -28,10 +27,6 @@ before(async () => {
   }
 });
 after(() => temporary.remove());
-
-function frameCount(path: string): number {
-  return Number(execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', path]).toString().trim());
-}
 
 async function scoresOf(name: string): Promise<{ transitions: Score; hardCutsExact: Score }> {
   const { path, truth } = videos.get(name)!;
@@ -65,7 +60,7 @@ test('with the shared photos and video: every hard cut after transitions lands w
   const path = join(temporary.path, 'shared-footage.mp4');
   await writeVideo(plan, path);
   const truth = groundTruthOf(plan);
-  assert.equal(frameCount(path), truth.frames);
+  assert.equal(countFrames(path), truth.frames);
   assert.deepEqual(truth.hardCuts, [72, 140, 200]);
   assertCutsWherePixelsChange(path, truth);
 });
@@ -73,7 +68,7 @@ test('with the shared photos and video: every hard cut after transitions lands w
 test('the generator writes exactly the frames its ground truth counts, with the boundaries where the plan puts them', () => {
   for (const { path, truth } of videos.values()) assertCutsWherePixelsChange(path, truth);
   for (const { path, truth, plan } of videos.values()) {
-    assert.equal(frameCount(path), truth.frames, plan.name);
+    assert.equal(countFrames(path), truth.frames, plan.name);
     assert.equal(truth.hardCuts.length + truth.gradual.length, plan.joins.length, plan.name);
   }
   const transitions = videos.get('small-transitions')!;
