@@ -242,6 +242,8 @@ export const messages = {
   transNetWindowsFinished: () => 'TransNetWindows: the stream was finished; start a new TransNetWindows for another video',
   transNetWindowOutOfOrder: (expected: number, received: number) =>
     `TransNetScores: expected the window scoring frames from ${expected} next but received one from ${received}: add windows in order`,
+  transNetTooFewScores: (frames: number, scored: number) =>
+    `TransNetScores: expected scores for ${frames} frames but the windows added score ${scored}: add every window, including those TransNetWindows.finish returns`,
   transNetScoreCount: (expected: number, singleFrame: number, manyHot: number) =>
     `TransNetScores: expected ${expected} single_frame and many_hot scores but received ${singleFrame} and ${manyHot}`,
   framesTooSmallForHash: (width: number, height: number, side: number) =>

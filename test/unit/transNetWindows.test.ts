@@ -91,5 +91,6 @@ test('refuses frames of another size, frames after the end, and windows out of o
   const scores = new TransNetScores();
   assert.throws(() => scores.add(50, new Array(50).fill(0), new Array(50).fill(0)), /from 0 next but received one from 50/);
   assert.throws(() => scores.add(0, new Array(49).fill(0), new Array(50).fill(0)), /expected 50 single_frame and many_hot scores but received 49 and 50/);
+  assert.throws(() => scores.finish(1), /expected scores for 1 frames but the windows added score 0/);
   assert.deepEqual(new TransNetWindows().finish(), []);
 });

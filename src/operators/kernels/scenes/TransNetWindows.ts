@@ -119,7 +119,7 @@ export class TransNetScores {
 
   /** Every frame's two scores, cut to `frameCount` frames. */
   finish(frameCount: number): { singleFrame: Float32Array; manyHot: Float32Array } {
-    if (this.singleFrame.length < frameCount) throw argumentError(messages.transNetScoreCount(frameCount, this.singleFrame.length, this.manyHot.length));
+    if (this.singleFrame.length < frameCount) throw argumentError(messages.transNetTooFewScores(frameCount, this.singleFrame.length));
     return { singleFrame: Float32Array.from(this.singleFrame.slice(0, frameCount)), manyHot: Float32Array.from(this.manyHot.slice(0, frameCount)) };
   }
 }
