@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/src/cli/main.js) into dist/cli/, the `piaggio` executable.
 //
-// Why: Node 20 loads ES modules file by file. Unbundled, the CLI opens ~140 of our files, rxjs's
-// ~225 CommonJS files and yargs' ~50 before it parses a flag (270 ms to print --version, against
-// 60 ms for an empty node), and the report stage loads vega and vega-lite's ~200 modules (140 ms).
-// Bundled, --version takes ~130 ms (81 ms above an empty node, benchmarks/fixedCosts.ts) and vega
-// ~20 ms.
+// Why: Node 20 loads ES modules file by file, and unbundled the CLI reads hundreds of them (ours,
+// rxjs's CommonJS build, yargs) before it parses a flag; vega and vega-lite, which the report stage
+// loads, are hundreds more. benchmarks/fixedCosts.ts measures --version at 167 ms above an empty
+// node unbundled and 81 ms bundled.
 // The library (`import ... from 'piaggio'`) stays unbundled in dist/src, so that it shares rxjs
 // with the user's own pipelines.
 //
