@@ -25,7 +25,11 @@ export interface DownloadSettings {
   signal?: AbortSignal;
 }
 
-type Downloadable = Pick<ModelEntry, 'id' | 'url' | 'sha256' | 'sizeBytes'>;
+/** What a download needs: an image encoder's registry entry, a scene-cut model's (sceneModels.ts), or any such record. */
+export type Downloadable = Pick<ModelEntry, 'id' | 'url' | 'sha256' | 'sizeBytes'> & {
+  /** What the offline error offers instead of the download; default `pass -m PATH.onnx` (an image encoder's). */
+  readonly localFileHint?: string;
+};
 
 const MAX_REDIRECTS = 5;
 
@@ -312,7 +316,7 @@ export async function downloadModel(model: Downloadable, settings: DownloadSetti
         throw new PiaggioError('EMODELDOWNLOAD', messages.modelDownloadFailed(model.id, model.url, error.message), { cause: error });
       }
       if (!error.worthRetrying || attempt >= maxAttempts) {
-        throw new PiaggioError('EMODELOFFLINE', messages.modelOffline(model.id, model.url, destination, error.message), { cause: error });
+        throw new PiaggioError('EMODELOFFLINE', messages.modelOffline(model.id, model.url, destination, error.message, model.localFileHint), { cause: error });
       }
     }
   }

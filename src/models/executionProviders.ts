@@ -7,6 +7,20 @@ import { messages } from '../core/messages.js';
 export const DEVICES = ['auto', 'cpu', 'cuda', 'coreml', 'dml'] as const;
 export type Device = (typeof DEVICES)[number];
 
+/**
+ * The `--device` option, declared once and shared by every stage that runs an ONNX model (the image
+ * encoder and the learned scene-cut detectors), so that one flag sets both and the tables that
+ * compose them hold the same declaration.
+ */
+export const DEVICE_OPTION = {
+  type: 'choice',
+  choices: DEVICES,
+  default: 'auto',
+  group: 'model',
+  description:
+    'where the models run (the image encoder, a learned scene detector): auto takes the GPU provider installed for this platform (CUDA on Linux/Windows, CoreML on macOS, DirectML on Windows), else the CPU; an explicit device that is not available falls back to the CPU with a notice',
+} as const;
+
 /** onnxruntime execution provider names, in the spelling InferenceSession.create takes. */
 export type ExecutionProviderName = 'cpu' | 'cuda' | 'coreml' | 'dml';
 

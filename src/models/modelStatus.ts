@@ -4,6 +4,8 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import type { DownloadSettings } from './download.js';
 import { findModel, MODEL_REGISTRY, modelIds, type ModelEntry } from './registry.js';
+import { downloadModel } from './download.js';
+import { findSceneModel, SCENE_MODEL_REGISTRY, type SceneModelEntry } from './sceneModels.js';
 import { resolveModel } from './resolveModel.js';
 import { join } from 'node:path';
 
@@ -35,8 +37,8 @@ async function sizeOf(path: string): Promise<number | undefined> {
   }
 }
 
-/** The cache state of one registry model, without reading or hashing the model itself. */
-export async function modelStatus(entry: ModelEntry, environment: NodeJS.ProcessEnv = process.env): Promise<ModelStatus> {
+/** Where the file of `entry` stands in the cache, from its size and the downloader's marker, without reading the file. */
+async function cacheState(entry: { readonly id: string; readonly url: string; readonly sha256?: string }, environment: NodeJS.ProcessEnv): Promise<{ path: string; cached: CachedState; cachedBytes: number }> {
   const path = modelCachePath(entry, environment);
   const size = await sizeOf(path);
   let cached: CachedState = 'absent';
@@ -57,6 +59,12 @@ export async function modelStatus(entry: ModelEntry, environment: NodeJS.Process
       cachedBytes = partial;
     }
   }
+  return { path, cached, cachedBytes };
+}
+
+/** The cache state of one registry model, without reading or hashing the model itself. */
+export async function modelStatus(entry: ModelEntry, environment: NodeJS.ProcessEnv = process.env): Promise<ModelStatus> {
+  const { path, cached, cachedBytes } = await cacheState(entry, environment);
   return {
     id: entry.id,
     aliases: entry.aliases,
@@ -91,4 +99,72 @@ export function registryModel(idOrAlias: string): ModelEntry {
 export async function pullModel(idOrAlias: string, settings: DownloadSettings = {}): Promise<string> {
   const entry = registryModel(idOrAlias);
   return (await resolveModel(entry.id, settings)).path;
+}
+
+/** Where a scene-cut model (--detector transnetv2|autoshot) stands in the cache, with what `models list` says of it. */
+export interface SceneModelStatus {
+  readonly id: string;
+  readonly description: string;
+  readonly sizeBytes: number;
+  /** The default --threshold of the detector that runs it. */
+  readonly threshold: number;
+  readonly licence: string;
+  readonly source: string;
+  readonly url: string;
+  readonly sha256: string;
+  readonly path: string;
+  readonly cached: CachedState;
+  readonly cachedBytes: number;
+}
+
+/** The cache state of one scene-cut model, without reading or hashing it. */
+export async function sceneModelStatus(entry: SceneModelEntry, environment: NodeJS.ProcessEnv = process.env): Promise<SceneModelStatus> {
+  const { path, cached, cachedBytes } = await cacheState(entry, environment);
+  return {
+    id: entry.id,
+    description: entry.description,
+    sizeBytes: entry.sizeBytes,
+    threshold: entry.threshold.default,
+    licence: entry.licence,
+    source: entry.source,
+    url: entry.url,
+    sha256: entry.sha256,
+    path,
+    cached,
+    cachedBytes,
+  };
+}
+
+/** Every scene-cut model's cache state, in registry order. */
+export async function listSceneModels(environment: NodeJS.ProcessEnv = process.env): Promise<SceneModelStatus[]> {
+  return Promise.all(SCENE_MODEL_REGISTRY.map((entry) => sceneModelStatus(entry, environment)));
+}
+
+/**
+ * The registry entry an id names for `piaggio models pull|path`: an image encoder (id or alias) or a
+ * scene-cut model; a usage error naming both lists otherwise.
+ */
+export function anyRegistryModel(idOrAlias: string): { readonly kind: 'image'; readonly entry: ModelEntry } | { readonly kind: 'scene'; readonly entry: SceneModelEntry } {
+  const image = findModel(idOrAlias);
+  if (image) return { kind: 'image', entry: image };
+  const scene = findSceneModel(idOrAlias);
+  if (scene) return { kind: 'scene', entry: scene };
+  throw new PiaggioError(
+    'EMODELNOTFOUND',
+    messages.sceneModelsActionUnknownId(
+      idOrAlias,
+      modelIds(),
+      SCENE_MODEL_REGISTRY.map((entry) => entry.id),
+    ),
+    { exitCode: USAGE_EXIT_CODE },
+  );
+}
+
+/** Downloads (or finds, verified) a scene-cut model and resolves with its path in the cache. */
+export async function pullSceneModel(id: string, settings: DownloadSettings = {}): Promise<string> {
+  const entry = findSceneModel(id);
+  if (!entry) {
+    throw new PiaggioError('EMODELNOTFOUND', messages.sceneModelsActionUnknownId(id, modelIds(), SCENE_MODEL_REGISTRY.map((scene) => scene.id)), { exitCode: USAGE_EXIT_CODE });
+  }
+  return downloadModel(entry, settings);
 }

@@ -93,8 +93,8 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
       onProgress?.({ kind: 'stage', stage: 'Analysing video' });
       analysis = new Prestarted(pass.frames, (sceneFrame) => sceneFrame.frame.release());
     };
-    // The model file is read too: no output may replace it.
-    const extras = { inputs: [videoPath, values.model], overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values), beforeEncoder };
+    // The model files are read too: no output may replace them.
+    const extras = { inputs: [videoPath, values.model, ...(values.sceneModel === undefined ? [] : [values.sceneModel])], overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values), beforeEncoder };
     try {
       return await runIntoOutput(outputPath, grouping ? pickOptions(encoderOptions, values) : undefined, settings, async ({ encoder, output, embedding }) => {
         const clusterValues = decideClustering(pickOptions(clusterDbscanOptions, values), embedding);

@@ -4,7 +4,7 @@ import { WorkerImageEncoder } from '../models/WorkerImageEncoder.js';
 import { PerceptualHashEmbedder } from '../models/perceptualHash.js';
 import { CachedEmbedder } from '../models/embeddingCache.js';
 import { sha256OfFile } from '../models/download.js';
-import { DEVICES } from '../models/executionProviders.js';
+import { DEVICE_OPTION } from '../models/executionProviders.js';
 import type { EmbeddingMetric, ImageEmbedder } from '../models/embedder.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
@@ -27,13 +27,7 @@ export const embedderOptions = declareOptions('model', {
     default: 8,
     description: 'side of the perceptual hash grid for --embedder phash|dhash|ahash|whash: its square is the number of bits (8 gives imagededup\'s 64 bits; whash needs 4, 8 or 16)',
   },
-  device: {
-    type: 'choice',
-    choices: DEVICES,
-    default: 'auto',
-    description:
-      'where the model runs: auto takes the GPU provider installed for this platform (CUDA on Linux/Windows, CoreML on macOS, DirectML on Windows), else the CPU; an explicit device that is not available falls back to the CPU with a notice',
-  },
+  device: DEVICE_OPTION,
   inferenceWorkers: {
     type: 'integer',
     min: 1,

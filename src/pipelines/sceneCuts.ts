@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { tap, type Observable } from 'rxjs';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { ffmpegCapabilities } from '../core/locateFfmpeg.js';
-import type { OptionValues } from '../core/options.js';
+import { pickOptions, type OptionValues } from '../core/options.js';
+import { messages } from '../core/messages.js';
 import type { ProgressListener } from '../core/progress.js';
 import { SceneListBuilder } from '../core/SceneListBuilder.js';
 import type { SceneFrame } from '../core/scenes.js';
@@ -13,6 +14,8 @@ import {
   type SceneMetricsListener,
   type SceneTransition,
 } from '../operators/detectSceneCuts.js';
+import { detectLearnedSceneCuts, detectLearnedSceneCutsOptions, LEARNED_SCENE_CUT_DELAY } from '../operators/detectLearnedSceneCuts.js';
+import { isLearnedSceneDetector, LEARNED_SCENE_DETECTORS } from '../models/sceneModels.js';
 import { DecodeErrorCounter } from '../sources/DecodeErrorCounter.js';
 import { fromVideoOptions } from '../sources/fromVideo.js';
 import { fromVideoLanes, fromVideoLanesOptions } from '../sources/fromVideoLanes.js';
@@ -20,7 +23,7 @@ import { startPacketListing, type PacketTable } from '../sources/packetTable.js'
 import type { VideoProbe } from '../sources/probeVideo.js';
 
 /** The options of the pass every video preset starts with: the frame source's and the detector's. */
-export const sceneCutPassOptions = { ...fromVideoOptions, ...fromVideoLanesOptions, ...detectSceneCutsOptions } as const;
+export const sceneCutPassOptions = { ...fromVideoOptions, ...fromVideoLanesOptions, ...detectSceneCutsOptions, ...detectLearnedSceneCutsOptions } as const;
 
 export type SceneCutPassValues = OptionValues<typeof sceneCutPassOptions>;
 
@@ -76,17 +79,35 @@ export async function withPacketTablePrefetch<T>(
 /**
  * Decode once and cut: the start of the scenes and keyframes presets. The detector is built here,
  * once per run, from already-validated values; its delay and `heldDownstream` size the frame pool,
- * so a setting that would stall the source is refused before ffmpeg starts.
+ * so a setting that would stall the source is refused before ffmpeg starts. A learned detector
+ * (transnetv2, autoshot) runs as detectLearnedSceneCuts instead, which holds up to
+ * LEARNED_SCENE_CUT_DELAY frames (225: a window needs 75 frames held, two windows go to the model
+ * at a time while the next two are gathered); its model file is checked here, its worker started
+ * when the frames are subscribed to.
  */
 export function sceneCutPass(videoPath: string, probe: VideoProbe, values: SceneCutPassValues, settings: SceneCutPassSettings): SceneCutPass {
   const detectorOptions = { ...values, fps: probe.fps };
-  const detector = createSceneCutDetector(detectorOptions);
-  const needed = detector.maxDelay + settings.heldDownstream;
+  const learned = isLearnedSceneDetector(values.detector);
+  if (!learned && values.sceneModel !== undefined) {
+    throw new PiaggioError('EINVALIDOPTION', messages.sceneModelWithoutLearnedDetector(values.detector, LEARNED_SCENE_DETECTORS), { exitCode: USAGE_EXIT_CODE });
+  }
+  const detector = learned ? undefined : createSceneCutDetector(detectorOptions);
+  const needed = (detector ? detector.maxDelay : LEARNED_SCENE_CUT_DELAY) + settings.heldDownstream;
   const poolLimit = fromVideoOptions.framePoolSize.max;
   if (needed > poolLimit) throw new PiaggioError('EINVALIDOPTION', settings.tooManyFrames(needed, poolLimit), { exitCode: USAGE_EXIT_CODE });
   const sceneList = new SceneListBuilder(probe.fps);
   const decodeErrors = new DecodeErrorCounter();
   const { onProgress, onMetrics, onTransition } = settings;
+  const cutOperator = isLearnedSceneDetector(values.detector)
+    ? detectLearnedSceneCuts({
+        ...pickOptions(detectLearnedSceneCutsOptions, values),
+        detector: values.detector,
+        ...(values.threshold === undefined ? {} : { threshold: values.threshold }),
+        ...(onMetrics ? { onMetrics } : {}),
+        ...(onTransition ? { onTransition } : {}),
+        ...(onProgress ? { onProgress } : {}),
+      })
+    : detectSceneCuts({ ...detectorOptions, detector, ...(onMetrics ? { onMetrics } : {}), ...(onTransition ? { onTransition } : {}) });
   const frames = fromVideoLanes(videoPath, {
     analysisSize: values.analysisSize,
     pixelParity: values.pixelParity,
@@ -97,7 +118,7 @@ export function sceneCutPass(videoPath: string, probe: VideoProbe, values: Scene
     onProcess: decodeErrors.watch,
     onAbandon: decodeErrors.forget,
   }).pipe(
-    detectSceneCuts({ ...detectorOptions, detector, ...(onMetrics ? { onMetrics } : {}), ...(onTransition ? { onTransition } : {}) }),
+    cutOperator,
     tap((sceneFrame) => {
       sceneList.add(sceneFrame);
       const index = sceneFrame.frame.index;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { generateVideo, makeTemporaryDirectory, SHOT_SOURCES } from '../helpers/generateVideo.js';
 import { runPiaggio, type CliResult } from '../helpers/runPiaggio.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
+import { writeTransNetOnnxModel } from '../helpers/transNetOnnxModel.js';
 import { writeNpy } from '../../src/sinks/npy.js';
 
 /**
@@ -106,3 +107,14 @@ for (const search of ['hnsw', 'cells'] as const) {
     assert.deepEqual(JSON.parse(bundled.stdout), JSON.parse(source.stdout));
   });
 }
+
+test('scenes --detector transnetv2: the bundle finds its shot-boundary worker next to dist/src and prints what the source CLI prints', async () => {
+  const standIn = writeTransNetOnnxModel(temporary.path);
+  const args = ['scenes', videoPath, '--detector', 'transnetv2', '--scene-model', standIn, '--json'];
+  const [bundled, source] = await Promise.all([runBundle(args), runPiaggio(args)]);
+  assertSucceeded(bundled, 'bundled learned scenes');
+  assertSucceeded(source, 'source learned scenes');
+  const scenes = JSON.parse(bundled.stdout) as { detector: string; frameCount: number };
+  assert.deepEqual([scenes.detector, scenes.frameCount], ['transnetv2', 90]);
+  assert.deepEqual(scenes, JSON.parse(source.stdout));
+});

@@ -35,6 +35,7 @@ export const scenesCommand: CliCommand = {
     ['scenes talk.mp4 -o board --save-images', 'three pictures per scene, named as PySceneDetect names them'],
     ['scenes talk.mp4 --detector adaptive --stats stats.csv', 'another detector, with per-frame metrics to tune it'],
     ['scenes lecture.mp4 --fast', 'decode only what changed: fast on long, quiet videos'],
+    ['scenes film.mp4 --detector transnetv2', 'a learned shot-boundary model (TransNet V2, downloaded once; accuracy not measured by us)'],
   ],
   notes: [
     'Frame numbers: the text and --json give 0-based frame indices (the first frame is 0); in --json `cuts` are the first frames of new scenes and a scene\'s endFrame is exclusive, in the text ranges are inclusive. The CSV follows PySceneDetect: Start Frame and End Frame are 1-based and inclusive. The EDL uses timecodes. File names of --split and --save-images number scenes and images from 1 and frames ($FRAME_NUMBER) from 0, as PySceneDetect does.',
