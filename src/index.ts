@@ -69,13 +69,27 @@ export {
   resolveSceneCutSettings,
   sceneCutDelay,
   SCENE_DETECTORS,
+  SCENE_DETECTOR_CHOICES,
   DETECTOR_THRESHOLDS,
   type DetectSceneCutsOptions,
   type DetectSceneCutsSettings,
   type SceneDetectorName,
+  type SceneDetectorChoice,
+  type LearnedSceneDetectorName,
   type SceneTransition,
   type SceneMetricsListener,
 } from './operators/detectSceneCuts.js';
+export {
+  detectLearnedSceneCuts,
+  detectLearnedSceneCutsOptions,
+  resolveLearnedSceneCutSettings,
+  LEARNED_SCENE_CUT_DELAY,
+  LEARNED_SCENE_CUT_MIN_HELD,
+  LEARNED_METRIC_NAMES,
+  type DetectLearnedSceneCutsOptions,
+  type DetectLearnedSceneCutsSettings,
+  type ResolvedLearnedSceneCutSettings,
+} from './operators/detectLearnedSceneCuts.js';
 export { selectCandidateFrames, selectCandidateFramesOptions, type SelectCandidateFramesOptions } from './operators/selectCandidateFrames.js';
 export { dropTechnicalFrames, dropTechnicalFramesOptions, type DropTechnicalFramesOptions } from './operators/dropTechnicalFrames.js';
 export { embedBatches, embedBatchesOptions, type BatchEncoder, type EmbedBatchesOptions } from './operators/embedBatches.js';
@@ -129,7 +143,20 @@ export type { ImageEmbedder, EmbeddingMetric, EmbeddablePicture } from './models
 export { PerceptualHashEmbedder } from './models/perceptualHash.js';
 export { CachedEmbedder, type EmbeddingCacheSettings } from './models/embeddingCache.js';
 export { DEVICES, type Device } from './models/executionProviders.js';
-export { listModels, modelStatus, pullModel, type ModelStatus, type CachedState } from './models/modelStatus.js';
+export {
+  listModels,
+  modelStatus,
+  pullModel,
+  listSceneModels,
+  sceneModelStatus,
+  pullSceneModel,
+  type ModelStatus,
+  type SceneModelStatus,
+  type CachedState,
+} from './models/modelStatus.js';
+// Scene-cut models (--detector transnetv2|autoshot): a registry of their own, run in a worker thread.
+export { SCENE_MODEL_REGISTRY, LEARNED_SCENE_DETECTORS, findSceneModel, resolveSceneModel, type SceneModelEntry } from './models/sceneModels.js';
+export { ShotBoundaryModel, type ShotBoundaryModelSettings, type WindowScores } from './models/ShotBoundaryModel.js';
 
 // Core: the types every stage shares, options, errors and progress.
 export type { Frame, FrameInfo, Candidate, EmbeddedCandidate } from './core/frame.js';

@@ -105,8 +105,8 @@ export const messages = {
     `${path} has several outputs (${outputs.join(', ')}) and none is named like an embedding: choose one with --model-output NAME`,
   modelOutputMissing: (path: string, name: string, outputs: readonly string[]) =>
     `${path} has no output named ${name}; its outputs are ${outputs.join(', ')}`,
-  modelOffline: (id: string, url: string, destination: string, reason: string) =>
-    `Cannot download model ${id} from ${url} (${reason}): download it yourself and put it at ${destination}, or pass -m PATH.onnx`,
+  modelOffline: (id: string, url: string, destination: string, reason: string, instead = 'pass -m PATH.onnx') =>
+    `Cannot download model ${id} from ${url} (${reason}): download it yourself and put it at ${destination}, or ${instead}`,
   modelChecksumMismatch: (id: string, expected: string, actual: string) =>
     `Downloaded model ${id} is corrupt (sha256 ${actual}, expected ${expected}); it was not kept: run the command again`,
   modelDownloadFailed: (id: string, url: string, reason: string) => `Downloading model ${id} from ${url} failed: ${reason}`,
@@ -126,6 +126,18 @@ export const messages = {
   deviceUnsupportedOnPlatform: (device: string, platform: string) => `onnxruntime-node has no ${device} provider on ${platform}`,
   deviceFallback: (device: string, reason: string) => `${device} is not available: ${reason}; running the model on the CPU`,
   inferenceWorkerStopped: (reason: string) => `the inference worker thread stopped: ${reason}`,
+  sceneModelNotFound: (path: string) =>
+    `Scene model not found: ${path}: give the path of a TransNet V2-format .onnx file with --scene-model, or leave --scene-model out to use the registry model`,
+  sceneModelIsDirectory: (path: string) => `Expected an .onnx file for sceneModel (--scene-model) but ${path} is a directory`,
+  sceneModelSignature: (path: string, detail: string) =>
+    `${path} is not a TransNet V2-format shot-boundary model (${detail}): give an ONNX export with input frames uint8 [batch, 100, 27, 48, 3] and outputs single_frame and many_hot float32 [batch, 50]`,
+  sceneModelWithoutLearnedDetector: (detector: string, learned: readonly string[]) =>
+    `sceneModel (--scene-model) is the model of a learned detector (${learned.join(', ')}), not of ${detector}: add --detector ${learned[0]}, or drop --scene-model`,
+  sceneModelScoreInvalid: (output: string, value: number) => `its ${output} output holds ${value}, not a probability`,
+  learnedDetectorNotBuilt: (detector: string) =>
+    `The ${detector} detector runs an ONNX model in a worker thread, not a SceneCutDetector: use detectLearnedSceneCuts for it (detectScenes and runKeyframes pick it by themselves)`,
+  sceneModelsActionUnknownId: (id: string, imageIds: readonly string[], sceneIds: readonly string[]) =>
+    `Unknown model ${id}: give one of ${imageIds.join(', ')} (image encoders) or ${sceneIds.join(', ')} (scene-cut models)`,
   hashSizeNotPowerOfTwo: (size: number) =>
     `Expected a power of two (4, 8 or 16) for embedderHashSize with --embedder whash but received ${size}`,
   embeddingCacheUnavailable: (path: string, reason: string) =>
@@ -239,6 +251,9 @@ export const messages = {
     `Expected ${expected} bytes (${width}x${height} RGB) for frame ${frameIndex} in ${detector} but received ${received}`,
   frameSizeChanged: (detector: string, frameIndex: number, width: number, height: number, expectedPixels: number) =>
     `Expected every frame in ${detector} to have ${expectedPixels} pixels like the first but frame ${frameIndex} is ${width}x${height}: analyse frames of one size per run`,
+  transitionFinderFinished: () => 'GradualTransitionFinder: the stream was flushed; start a new GradualTransitionFinder for another video',
+  transitionFinderOutOfOrder: (expected: number, received: number) =>
+    `GradualTransitionFinder: expected frame ${expected} next but received frame ${received}: push every frame, in order`,
   transNetWindowsFinished: () => 'TransNetWindows: the stream was finished; start a new TransNetWindows for another video',
   transNetWindowOutOfOrder: (expected: number, received: number) =>
     `TransNetScores: expected the window scoring frames from ${expected} next but received one from ${received}: add windows in order`,

@@ -16,19 +16,47 @@ import {
   type SceneDetectorName,
 } from './kernels/scenes/detectors.js';
 import { FLASH_FILTER_MODES, type FlashFilterMode } from './kernels/scenes/FlashFilter.js';
-import type { FrameMetricsListener, SceneCutDetector } from './kernels/scenes/SceneCutDetector.js';
+import { isTransitionSource } from './kernels/scenes/CombinedDetector.js';
+import { DEFAULT_FLASH_LENGTH, DEFAULT_MIN_SCENE_LENGTH, type FrameMetricsListener, type SceneCutDetector } from './kernels/scenes/SceneCutDetector.js';
 import { TransitionDetector, type TransitionSpan, type TransitionType } from './kernels/scenes/TransitionDetector.js';
+import { LEARNED_SCENE_CUT_DELAY } from './detectLearnedSceneCuts.js';
+import { isLearnedSceneDetector, LEARNED_SCENE_DETECTORS, LEARNED_SCENE_DETECTOR_THRESHOLDS, SCENE_MODEL_REGISTRY, type LearnedSceneDetectorName } from '../models/sceneModels.js';
 
 export { parseContentWeights };
-export type { SceneDetectorName };
+export type { SceneDetectorName, LearnedSceneDetectorName };
+
+/** Every value of the `detector` option: the classical detectors, then the learned ones (a model run by detectLearnedSceneCuts). */
+export type SceneDetectorChoice = SceneDetectorName | LearnedSceneDetectorName;
 
 /** The scene-cut detectors: PySceneDetect 0.7's five, with its defaults (the registry's order, see kernels/scenes/detectors.ts). */
 export const SCENE_DETECTORS = SCENE_DETECTOR_NAMES;
 
+/** The `--detector` choices: {@link SCENE_DETECTORS}, then the learned detectors (transnetv2, autoshot; src/models/sceneModels.ts). */
+export const SCENE_DETECTOR_CHOICES: readonly SceneDetectorChoice[] = [...SCENE_DETECTORS, ...LEARNED_SCENE_DETECTORS];
+
 /** What `threshold` means for each detector: its PySceneDetect default and the values that make sense. */
-export const DETECTOR_THRESHOLDS = SCENE_DETECTOR_THRESHOLDS;
+export const DETECTOR_THRESHOLDS: Readonly<Record<SceneDetectorChoice, { readonly default: number; readonly min: number; readonly max: number }>> = {
+  ...SCENE_DETECTOR_THRESHOLDS,
+  ...LEARNED_SCENE_DETECTOR_THRESHOLDS,
+};
 
 const thresholdRanges = SCENE_DETECTOR_REGISTRY.map((entry) => entry.threshold);
+
+/** A detector's default for a shared length setting: its own, or PySceneDetect's. */
+function lengthDefault(entry: (typeof SCENE_DETECTOR_REGISTRY)[number], setting: 'minSceneLength' | 'flashLength'): number {
+  const own: Partial<Record<'minSceneLength' | 'flashLength', number>> = entry;
+  return own[setting] ?? (setting === 'minSceneLength' ? DEFAULT_MIN_SCENE_LENGTH : DEFAULT_FLASH_LENGTH);
+}
+
+/** The defaults of a shared length setting as help text gives them ("6 for combined, 15 for the others"). */
+function lengthDefaults(setting: 'minSceneLength' | 'flashLength'): string {
+  const fallback = setting === 'minSceneLength' ? DEFAULT_MIN_SCENE_LENGTH : DEFAULT_FLASH_LENGTH;
+  const own = SCENE_DETECTOR_REGISTRY.filter((entry) => lengthDefault(entry, setting) !== fallback);
+  return `default ${[...own.map((entry) => `${lengthDefault(entry, setting)} for ${entry.name}`), `${fallback} for the others`].join(', ')}`;
+}
+
+const minimumLengthDefaults = () => lengthDefaults('minSceneLength');
+const flashLengthDefaults = () => lengthDefaults('flashLength');
 
 /** The registered detectors whose PySceneDetect flash-filter mode is `mode`, as help text names them ("content and threshold"). */
 function detectorsWithFlashMode(mode: FlashFilterMode | undefined): string {
@@ -39,9 +67,9 @@ function detectorsWithFlashMode(mode: FlashFilterMode | undefined): string {
 export const detectSceneCutsOptions = declareOptions('scenes', {
   detector: {
     type: 'choice',
-    choices: SCENE_DETECTORS,
-    default: 'content',
-    description: `scene-cut detector (PySceneDetect 0.7): ${SCENE_DETECTOR_REGISTRY.map((entry) => `${entry.name} (${entry.summary})`).join(', ')}`,
+    choices: SCENE_DETECTOR_CHOICES,
+    default: 'combined',
+    description: `scene-cut detector: ${SCENE_DETECTOR_REGISTRY.map((entry) => `${entry.name} (${entry.summary})`).join(', ')} (all but combined as PySceneDetect 0.7 has them); or a learned shot-boundary model, downloaded once (--scene-model FILE.onnx for a local file): transnetv2 (TransNet V2), autoshot (AutoShot)`,
   },
   threshold: {
     type: 'number',
@@ -49,13 +77,12 @@ export const detectSceneCutsOptions = declareOptions('scenes', {
     max: Math.max(...thresholdRanges.map((range) => range.max)),
     description: `the detector's cut threshold; default ${SCENE_DETECTOR_REGISTRY.map(
       (entry) => `${entry.threshold.shown ?? String(entry.threshold.default)} for ${entry.name} (${entry.threshold.meaning})`,
-    ).join(', ')}`,
+    ).join(', ')}; ${SCENE_MODEL_REGISTRY.map((entry) => `${entry.threshold.default} for ${entry.id}`).join(' and ')} (the model's boundary probability, 0..1)`,
   },
   minSceneLength: {
     type: 'framesOrSeconds',
-    default: { frames: 15 },
     flag: 'min-scene-len',
-    description: 'shortest scene, in frames (15) or seconds (0.6s); faster successive cuts are merged or dropped (--flash-filter)',
+    description: `shortest scene, in frames (${minimumLengthDefaults()}) or seconds (0.6s); faster successive cuts are merged or dropped (--flash-filter)`,
   },
   flashFilter: {
     type: 'choice',
@@ -66,8 +93,7 @@ export const detectSceneCutsOptions = declareOptions('scenes', {
     type: 'integer',
     min: 0,
     max: 30,
-    default: 2,
-    description: 'a change that reverts within this many frames (a camera flash, one inserted frame) is not a cut; 0 = PySceneDetect, which cuts there',
+    description: `a change that reverts within this many frames (a camera flash, one inserted frame) is not a cut (${flashLengthDefaults()}); 0 = PySceneDetect, which cuts there`,
   },
   // Each detector's own options (lumaOnly, weights, kernelSize, adaptiveWindow, ...), declared next to it.
   ...SCENE_DETECTOR_OPTIONS,
@@ -75,7 +101,8 @@ export const detectSceneCutsOptions = declareOptions('scenes', {
 
 /** A gradual transition as the operator reports it: frames (end exclusive) and their times in seconds. */
 export interface SceneTransition {
-  readonly type: TransitionType;
+  /** fade-out, fade-in, dissolve (the transition detector); gradual (a learned detector, which does not tell them apart). */
+  readonly type: TransitionType | 'gradual';
   readonly startFrame: number;
   readonly endFrame: number;
   readonly startTime: number;
@@ -118,7 +145,7 @@ export interface DetectSceneCutsSettings {
 /** The declared options and the settings; `detector` is a detector's name (the option) or a built detector (the setting). */
 export type DetectSceneCutsOptions = Omit<OptionInput<typeof detectSceneCutsOptions>, 'detector'> &
   Omit<DetectSceneCutsSettings, 'detector'> & {
-    readonly detector?: SceneDetectorName | SceneCutDetector;
+    readonly detector?: SceneDetectorChoice | SceneCutDetector;
   };
 
 /** The detector given ready-made in `options.detector`, if one is. */
@@ -133,7 +160,7 @@ function usageError(message: string): PiaggioError {
 
 /** The settings a detector is built from, after validation and with each detector's own defaults. */
 export interface ResolvedSceneCutSettings {
-  readonly detector: SceneDetectorName;
+  readonly detector: SceneDetectorChoice;
   readonly threshold: number;
   readonly minSceneLength: number;
 }
@@ -143,7 +170,14 @@ function resolveDeclared(options: DetectSceneCutsOptions) {
   // Options are resolved to build a detector; a built one has nothing to resolve.
   if (given) throw argumentError(messages.expectedOneOf('detector', SCENE_DETECTORS, given.constructor.name));
   const { fps, onScore: _onScore, onCut: _onCut, onMetrics: _onMetrics, onTransition: _onTransition, ...declared } = options;
-  const resolved = resolveOptions(detectSceneCutsOptions, declared);
+  const declaredValues = resolveOptions(detectSceneCutsOptions, declared);
+  const entry = isLearnedSceneDetector(declaredValues.detector) ? undefined : SCENE_DETECTOR_REGISTRY.find((candidate) => candidate.name === declaredValues.detector);
+  // Unset lengths take the detector's own defaults (combined's are shorter than PySceneDetect's).
+  const resolved = {
+    ...declaredValues,
+    minSceneLength: declaredValues.minSceneLength ?? { frames: entry ? lengthDefault(entry, 'minSceneLength') : DEFAULT_MIN_SCENE_LENGTH },
+    flashLength: declaredValues.flashLength ?? (entry ? lengthDefault(entry, 'flashLength') : DEFAULT_FLASH_LENGTH),
+  };
   const length = resolved.minSceneLength;
   if ('seconds' in length && !(fps !== undefined && Number.isFinite(fps) && fps > 0)) {
     throw usageError(messages.minSceneLengthNeedsFps(length.seconds));
@@ -152,7 +186,8 @@ function resolveDeclared(options: DetectSceneCutsOptions) {
   const threshold = resolved.threshold ?? range.default;
   if (threshold < range.min || threshold > range.max) throw usageError(messages.expectedDetectorThreshold(resolved.detector, range.min, range.max, threshold));
   checkSceneDetectorOptions(resolved);
-  return { ...resolved, threshold, minSceneLength: framesAt(length, fps ?? 0) };
+  // A learned detector has no minimum scene length (the reference has none).
+  return { ...resolved, threshold, minSceneLength: isLearnedSceneDetector(resolved.detector) ? 0 : framesAt(length, fps ?? 0) };
 }
 
 /** Validates the options and says which detector, threshold and minimum length (frames) they come to. */
@@ -170,6 +205,7 @@ export function resolveSceneCutSettings(options: DetectSceneCutsOptions = {}): R
  */
 export function createSceneCutDetector(options: DetectSceneCutsOptions = {}, onMetrics?: FrameMetricsListener): SceneCutDetector {
   const settings = resolveDeclared(options);
+  if (isLearnedSceneDetector(settings.detector)) throw usageError(messages.learnedDetectorNotBuilt(settings.detector));
   const shared = {
     threshold: settings.threshold,
     minSceneLength: settings.minSceneLength,
@@ -182,9 +218,15 @@ export function createSceneCutDetector(options: DetectSceneCutsOptions = {}, onM
 
 /**
  * Frames the operator holds with these options (the detector's `maxDelay`): a pipeline's frame pool
- * must lend more than this plus what its other stages hold, or the source stalls.
+ * must lend more than this plus what its other stages hold, or the source stalls. For a learned
+ * detector, what detectLearnedSceneCuts may hold ({@link LEARNED_SCENE_CUT_DELAY}).
  */
 export function sceneCutDelay(options: DetectSceneCutsOptions = {}): number {
+  if (isLearnedSceneDetector(options.detector)) {
+    // Validated as for any detector (the threshold's range is the model's).
+    resolveDeclared(options);
+    return LEARNED_SCENE_CUT_DELAY;
+  }
   return createSceneCutDetector(options).maxDelay;
 }
 
@@ -202,8 +244,9 @@ export function sceneCutDelay(options: DetectSceneCutsOptions = {}): number {
  * still held; `onCut` reports its true frame.
  *
  * With `onMetrics`, every frame's metrics go to the listener with the frame's time; with
- * `onTransition`, a {@link TransitionDetector} runs beside the cut detector and reports fades and
- * dissolves as spans (they do not change the cuts).
+ * `onTransition`, gradual transitions are reported as spans (they do not change the cuts): the
+ * combined detector's own (fades, dissolves, wipes; up to its `transitionHorizon` frames late),
+ * or for the others a {@link TransitionDetector}'s run beside them (fades and dissolves).
  *
  * The detector is built per subscription from the options, or given ready-made as `detector`
  * (built once by the pipeline with {@link createSceneCutDetector}; it then serves one
@@ -242,8 +285,11 @@ export function detectSceneCuts(options: DetectSceneCutsOptions = {}): OperatorF
       const delay = detector.maxDelay;
       ring = new FrameRing(delay + 1);
       const frames = ring;
-      const transitions = onTransition ? new TransitionDetector() : undefined;
-      const transitionTimes = transitions ? new TimeRing(transitions.maxSpan + 2) : undefined;
+      // A detector that finds transitions itself (combined) reports them; the others get a TransitionDetector beside them.
+      const ownTransitions = isTransitionSource(detector) ? detector : undefined;
+      const transitions = onTransition && !ownTransitions ? new TransitionDetector() : undefined;
+      const transitionHorizon = ownTransitions ? ownTransitions.transitionHorizon : transitions?.maxSpan;
+      const transitionTimes = onTransition && transitionHorizon !== undefined ? new TimeRing(transitionHorizon + 2) : undefined;
       const pendingCuts: number[] = [];
       let scene = -1;
       let emittedAny = false;
@@ -289,12 +335,12 @@ export function detectSceneCuts(options: DetectSceneCutsOptions = {}): OperatorF
         next: (frame) => {
           frames.push(frame);
           try {
+            transitionTimes?.set(frame.index, frame.time ?? Number.NaN);
             takeCuts(detector.process(frame));
             onScore?.(frame.index, detector.lastScore);
-            if (transitions && transitionTimes) {
-              transitionTimes.set(frame.index, frame.time ?? Number.NaN);
-              reportTransitions(transitions.process(frame));
-            }
+            if (transitions) reportTransitions(transitions.process(frame));
+            // Taken even when nobody listens, so that the detector holds none.
+            if (ownTransitions) reportTransitions(ownTransitions.takeTransitions());
           } catch (error) {
             subscriber.error(error);
             return;
@@ -309,6 +355,7 @@ export function detectSceneCuts(options: DetectSceneCutsOptions = {}): OperatorF
           try {
             takeCuts(detector.flush());
             if (transitions) reportTransitions(transitions.flush());
+            if (ownTransitions) reportTransitions(ownTransitions.takeTransitions());
           } catch (error) {
             subscriber.error(error);
             return;

@@ -49,9 +49,12 @@ export type FastScenesOptions = OptionInput<typeof fastScenesPipelineOptions>;
  * Detectors whose cuts depend only on pairs of consecutive frames (plus the flash check), which a
  * partial decode can reproduce, with the minimum-scene-length rule each applies by default (from
  * the detector registry: PySceneDetect's, content merges, histogram and hash suppress). Adaptive
- * (a window of scores) and threshold (fades spanning any length) need every frame.
+ * and combined (a window of scores, transitions over many frames) and threshold (fades spanning
+ * any length) need every frame.
  */
 const PAIRWISE_DETECTORS = ['content', 'histogram', 'hash'] as const;
+/** The detector `--fast` runs when none is named. */
+export const FAST_DEFAULT_DETECTOR = 'content';
 export const FAST_DETECTORS: Readonly<Record<string, FlashFilterMode>> = Object.fromEntries(
   PAIRWISE_DETECTORS.map((name) => [name, sceneDetectorEntry(name).flashFilterMode as FlashFilterMode]),
 );
@@ -187,7 +190,10 @@ export { packetSizeSpikes };
  */
 export async function detectScenesFast(videoPath: string, options: FastScenesOptions = {}, settings: FastScenesSettings = {}): Promise<FastSceneDetectionResult> {
   requireEntryArguments({ video: videoPath }, settings);
-  const values = resolveOptions(fastScenesPipelineOptions, options);
+  // The default detector (combined) needs every frame: unless another is named, the fast pass
+  // runs the content detector, the pairwise one closest to it.
+  const unnamed = typeof options === 'object' && options !== null && !Array.isArray(options) && options.detector === undefined;
+  const values = resolveOptions(fastScenesPipelineOptions, unnamed ? { ...options, detector: FAST_DEFAULT_DETECTOR } : options);
   if (!(values.detector in FAST_DETECTORS)) {
     throw new PiaggioError('EINVALIDOPTION', messages.fastNeedsPairwiseDetector(values.detector, Object.keys(FAST_DETECTORS)), { exitCode: USAGE_EXIT_CODE });
   }
@@ -370,7 +376,7 @@ async function fastPass(videoPath: string, values: FastValues, probe: VideoProbe
     height: probe.height,
     detector: settingsUsed.detector,
     threshold: settingsUsed.threshold,
-    minSceneLength: 'frames' in values.minSceneLength ? values.minSceneLength.frames : `${values.minSceneLength.seconds ?? 0}s`,
+    minSceneLength: values.minSceneLength === undefined ? settingsUsed.minSceneLength : 'frames' in values.minSceneLength ? values.minSceneLength.frames : `${values.minSceneLength.seconds ?? 0}s`,
     cuts,
     scenes: scenesFromCuts(videoPath, cuts, table, probe),
     // Gradual transitions span frames the fast pass never decodes: only the full pass reports them.

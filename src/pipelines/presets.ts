@@ -40,8 +40,9 @@ export const PRESETS: readonly Preset[] = [
     name: 'slides',
     kind: 'keyframes',
     description:
-      'talks, lectures and screen recordings: brightness-only cuts at a lower threshold (slide changes are small), scenes of at least 2 s, one frame per scene, tight grouping so a slide shown twice is kept once',
-    options: { lumaOnly: true, threshold: 12, minSceneLength: '2s', framesPerScene: 1, epsilon: 0.1 },
+      'talks, lectures and screen recordings: brightness-only cuts of the content detector at a lower threshold (slide changes are small), scenes of at least 2 s, one frame per scene, tight grouping so a slide shown twice is kept once',
+    // Tuned on the content detector's score; combined would also reject a slide change that only recolours the page.
+    options: { detector: 'content', lumaOnly: true, threshold: 12, minSceneLength: '2s', framesPerScene: 1, epsilon: 0.1 },
   },
   {
     name: 'thumbnails',

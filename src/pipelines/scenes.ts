@@ -16,6 +16,7 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { requireEntryArguments } from '../core/arguments.js';
 import { sceneCutPass, sceneCutPassOptions, withPacketTablePrefetch } from './sceneCuts.js';
+import { isLearnedSceneDetector } from '../models/sceneModels.js';
 import { checkSceneExportNames, sceneImageOptions, writeSceneExports, writeSceneImageFiles } from './sceneOutputs.js';
 
 /** Choices of the scenes preset itself, beyond its stages' options. */
@@ -28,7 +29,7 @@ export const scenesOwnOptions = declareOptions('scenes', {
   transitions: {
     type: 'boolean',
     default: true,
-    description: 'also look for gradual transitions (fades through black or white, dissolves) and report them as spans (--no-transitions skips it)',
+    description: 'also report gradual transitions as spans: fades, dissolves, and with the combined detector wipes, slides and shapes (--no-transitions skips it)',
   },
 });
 
@@ -140,7 +141,8 @@ export async function detectScenes(videoPath: string, options: ScenesOptions = {
       height: probe.height,
       detector: resolved.detector,
       threshold: resolved.threshold,
-      minSceneLength: 'frames' in length ? length.frames : `${length.seconds}s`,
+      // A learned detector applies none, as its reference does not.
+      minSceneLength: isLearnedSceneDetector(resolved.detector) || length === undefined ? resolved.minSceneLength : 'frames' in length ? length.frames : `${length.seconds}s`,
       cuts: [...pass.sceneList.cuts],
       scenes: pass.sceneList.finish(),
       transitions,

@@ -118,7 +118,7 @@ describe('detectScenesFast', () => {
   after(() => temporary.remove());
 
   test('fixed GOP, cuts between keyframes: the cuts, frame count and scenes of the full pass, without decoding everything', async () => {
-    const full = await detectScenes(fixedGop, { transitions: false });
+    const full = await detectScenes(fixedGop, { detector: 'content', transitions: false });
     assert.deepEqual(full.cuts, cuts, 'the full pass finds the generated cuts');
     const fast = await detectScenesFast(fixedGop, {}, PARTIAL);
     assert.deepEqual(comparable(fast), comparable(full));
@@ -131,7 +131,7 @@ describe('detectScenesFast', () => {
   });
 
   test('a talk with a keyframe on each slide change: the full pass cuts, from a few frames around each keyframe', async () => {
-    const full = await detectScenes(talk, { transitions: false });
+    const full = await detectScenes(talk, { detector: 'content', transitions: false });
     assert.deepEqual(full.cuts, talkCuts, 'the full pass finds the slide changes');
     const fast = await detectScenesFast(talk, {}, PARTIAL);
     assert.deepEqual(comparable(fast), comparable(full));
@@ -148,7 +148,7 @@ describe('detectScenesFast', () => {
   test('a change inside the GOP before an early keyframe: the check fails and the whole GOP is scored', async () => {
     const table = await readPacketTable(changeInsideGop, await probeVideo(changeInsideGop));
     assert.deepEqual([...table.keyframes], [0, 60, 120, 130, 190]);
-    const full = await detectScenes(changeInsideGop, { transitions: false });
+    const full = await detectScenes(changeInsideGop, { detector: 'content', transitions: false });
     assert.deepEqual(full.cuts, insideCuts);
     const fast = await detectScenesFast(changeInsideGop, {}, PARTIAL);
     assert.deepEqual(comparable(fast), comparable(full));
@@ -159,7 +159,7 @@ describe('detectScenesFast', () => {
     for (const format of ['matroska', 'mpegts'] as const) {
       const path = join(temporary.path, `talk.${format === 'matroska' ? 'mkv' : 'ts'}`);
       execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', talk, '-c', 'copy', '-f', format, path]);
-      const full = await detectScenes(path, { transitions: false });
+      const full = await detectScenes(path, { detector: 'content', transitions: false });
       assert.deepEqual(full.cuts, talkCuts, format);
       const fast = await detectScenesFast(path, {}, PARTIAL);
       assert.deepEqual(comparable(fast), comparable(full), format);
@@ -179,7 +179,7 @@ describe('detectScenesFast', () => {
   });
 
   test('with its default budget, a video too small to gain decodes every frame at once, and says why', async () => {
-    const full = await detectScenes(talk, { transitions: false });
+    const full = await detectScenes(talk, { detector: 'content', transitions: false });
     const children: ChildProcess[] = [];
     const fast = await detectScenesFast(talk, {}, { concurrency: 2, onProcess: (child) => children.push(child) });
     assert.deepEqual(comparable(fast), comparable(full));
@@ -202,7 +202,7 @@ describe('detectScenesFast', () => {
   });
 
   test('keyframes placed by the encoder on cuts: same cuts as the full pass', async () => {
-    const full = await detectScenes(encoderKeyframes, { transitions: false });
+    const full = await detectScenes(encoderKeyframes, { detector: 'content', transitions: false });
     const fast = await detectScenesFast(encoderKeyframes, {}, PARTIAL);
     assert.deepEqual(comparable(fast), comparable(full));
     assert.deepEqual(fast.cuts, cuts);
@@ -216,7 +216,7 @@ describe('detectScenesFast', () => {
     { threshold: 40, lumaOnly: true },
   ] as const) {
     test(`same cuts as the full pass with ${JSON.stringify(options)}`, async () => {
-      const full = await detectScenes(fixedGop, { ...options, transitions: false });
+      const full = await detectScenes(fixedGop, { detector: 'content', ...options, transitions: false });
       const fast = await detectScenesFast(fixedGop, options, PARTIAL);
       assert.deepEqual(comparable(fast), comparable(full));
     });
@@ -256,7 +256,7 @@ describe('detectScenesFast', () => {
   test('a file without timestamps falls back to the full pass and says so', async () => {
     const events: ProgressEvent[] = [];
     const fast = await detectScenesFast(elementaryStream, {}, { onProgress: (event) => events.push(event) });
-    const full = await detectScenes(elementaryStream, { transitions: false });
+    const full = await detectScenes(elementaryStream, { detector: 'content', transitions: false });
     assert.equal(fast.fast.fellBack, 'some packets have no presentation time');
     assert.deepEqual(fast.cuts, full.cuts);
     assert.deepEqual(fast.cuts, cuts);
@@ -267,7 +267,7 @@ describe('detectScenesFast', () => {
   });
 
   test('detectors that need every frame, and --stats, are refused with a usage error', async () => {
-    for (const detector of ['adaptive', 'threshold'] as const) {
+    for (const detector of ['combined', 'adaptive', 'threshold'] as const) {
       await assert.rejects(detectScenesFast(fixedGop, { detector }), {
         code: 'EINVALIDOPTION',
         exitCode: 2,
@@ -403,7 +403,7 @@ describe('detectScenesFast', () => {
   test('shared videos: the fast pass gives the full pass cuts', { skip: skipWithoutShared }, async () => {
     for (const name of ['testvideo.mp4', 'counter.mp4', 'fades.mp4', 'delayed_start.mp4']) {
       const path = sharedPath('media', 'videos', name);
-      const full = await detectScenes(path, { transitions: false });
+      const full = await detectScenes(path, { detector: 'content', transitions: false });
       const fast: FastSceneDetectionResult = await detectScenesFast(path);
       assert.deepEqual(comparable(fast), comparable(full), name);
       const partial = await detectScenesFast(path, {}, PARTIAL);

@@ -63,17 +63,19 @@ before(() => generateEventsVideo(videoPath));
 after(() => temporary.remove());
 
 /** Decodes the video once with fromVideo, runs one kernel per entry, and the operator with transitions. */
-async function analyse(runs: Record<string, DetectSceneCutsOptions>) {
+async function analyse(runs: Record<string, DetectSceneCutsOptions>, operatorOptions: DetectSceneCutsOptions = { detector: 'content' }) {
   const detectors = Object.entries(runs).map(([name, options]) => ({ name, detector: createSceneCutDetector({ ...options, fps: FPS }), cuts: [] as number[] }));
   const transitions: SceneTransition[] = [];
+  const operatorCuts: number[] = [];
   let frames = 0;
   await lastValueFrom(
     fromVideo(videoPath).pipe(
       tap((frame) => {
         for (const entry of detectors) entry.cuts.push(...entry.detector.process(frame));
       }),
-      detectSceneCuts({ fps: FPS, onTransition: (transition) => transitions.push(transition) }),
+      detectSceneCuts({ ...operatorOptions, fps: FPS, onTransition: (transition) => transitions.push(transition) }),
       tap((sceneFrame) => {
+        if (sceneFrame.isSceneStart && sceneFrame.frame.index > 0) operatorCuts.push(sceneFrame.frame.index);
         frames += 1;
         sceneFrame.frame.release();
       }),
@@ -81,7 +83,7 @@ async function analyse(runs: Record<string, DetectSceneCutsOptions>) {
   );
   const cuts: Record<string, number[]> = {};
   for (const entry of detectors) cuts[entry.name] = [...entry.cuts, ...entry.detector.flush()];
-  return { cuts, transitions, frames };
+  return { cuts, transitions, frames, operatorCuts };
 }
 
 describe('gradual transitions, hard cuts and flashes on a generated video', () => {
@@ -125,6 +127,21 @@ describe('gradual transitions, hard cuts and flashes on a generated video', () =
     // frames later, only extends, and the video ends before the merge is let out.
     assert.deepEqual(cuts.contentWithoutFlashCheck, [40, 100, 126, 220, 245, 375]);
     assert.deepEqual(cuts.ceilingWithoutFlashCheck, [220, 318]);
+  });
+
+  test('with the combined detector (the default): cuts at the hard cuts only, every transition a typed span, no flash', async () => {
+    const { transitions, operatorCuts, cuts } = await analyse({ combined: {} }, {});
+    // 100 and 126 are where the fade reaches black and leaves it: hard steps, as content finds them.
+    assert.deepEqual(operatorCuts, [40, 100, 126, 245, 390]);
+    assert.deepEqual(cuts.combined, operatorCuts, 'the kernel alone cuts where the operator does');
+    const at = (frame: number) => frame / FPS;
+    // Fade out, black, fade in: one transition through black (the flash check keeps 220 and 375 out).
+    // The dissolve's ends are narrowed to the frames that make 95% of its change.
+    assert.deepEqual(transitions, [
+      { type: 'fade', startFrame: 76, endFrame: 149, startTime: at(76), endTime: at(149), colour: 'black' },
+      { type: 'dissolve', startFrame: 169, endFrame: 191, startTime: at(169), endTime: at(191) },
+      { type: 'fade', startFrame: 281, endFrame: 355, startTime: at(281), endTime: at(355), colour: 'white' },
+    ]);
   });
 
   test('fades to and from black and white and the dissolve come out as spans, the flashes do not', async () => {

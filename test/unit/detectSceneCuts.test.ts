@@ -77,7 +77,7 @@ describe('detectSceneCuts', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const source = cold(`${marble}|`, values);
       const result = source.pipe(
-        detectSceneCuts({ minSceneLength: { frames: 3 }, flashLength: 0, onCut: (frame) => cuts.push(frame), onScore: (frame) => scores.push(frame) }),
+        detectSceneCuts({ detector: 'content', minSceneLength: { frames: 3 }, flashLength: 0, onCut: (frame) => cuts.push(frame), onScore: (frame) => scores.push(frame) }),
         label,
       );
       expectObservable(result).toBe('---abcdefghijk(lmn|)', labels(['0:0*', '1:0', '2:0', '3:0', '4:1*', '5:1', '6:1', '7:1', '8:2*', '9:2', '10:2', '11:2', '12:2', '13:2']));
@@ -93,7 +93,7 @@ describe('detectSceneCuts', () => {
     const emitted: string[] = [];
     const pushedWhenEmitted: number[] = [];
     let pushed = 0;
-    input.pipe(detectSceneCuts(), label).subscribe((text) => {
+    input.pipe(detectSceneCuts({ detector: 'content' }), label).subscribe((text) => {
       emitted.push(text);
       pushedWhenEmitted.push(pushed);
     });
@@ -112,7 +112,7 @@ describe('detectSceneCuts', () => {
   test('without delay (suppress mode) frames pass straight through', () => {
     const { values, marble } = framesOf('RRRRBB');
     scheduler().run(({ cold, expectObservable }) => {
-      const result = cold(`${marble}|`, values).pipe(detectSceneCuts({ minSceneLength: { frames: 3 }, flashFilter: 'suppress', flashLength: 0 }), label);
+      const result = cold(`${marble}|`, values).pipe(detectSceneCuts({ detector: 'content', minSceneLength: { frames: 3 }, flashFilter: 'suppress', flashLength: 0 }), label);
       expectObservable(result).toBe('abcdef|', labels(['0:0*', '1:0', '2:0', '3:0', '4:1*', '5:1']));
     });
   });
@@ -120,7 +120,7 @@ describe('detectSceneCuts', () => {
   test('releases the held frames, and only those, on unsubscribe', () => {
     const { frames, values, marble } = framesOf('RRRRRRRR');
     scheduler().run(({ cold, expectObservable }) => {
-      const result = cold(marble, values).pipe(detectSceneCuts({ minSceneLength: { frames: 3 }, flashLength: 0 }), label);
+      const result = cold(marble, values).pipe(detectSceneCuts({ detector: 'content', minSceneLength: { frames: 3 }, flashLength: 0 }), label);
       expectObservable(result, '^---------!').toBe('---abcde', labels(['0:0*', '1:0', '2:0', '3:0', '4:0']));
     });
     assert.deepEqual(frames.map((frame) => frame.releases()), [0, 0, 0, 0, 0, 1, 1, 1]);
@@ -129,7 +129,7 @@ describe('detectSceneCuts', () => {
   test('releases the held frames on a source error and forwards the error', () => {
     const { frames, values } = framesOf('RRRRR');
     scheduler().run(({ cold, expectObservable }) => {
-      const result = cold('abcde#', values, new Error('decoder died')).pipe(detectSceneCuts({ minSceneLength: { frames: 3 }, flashLength: 0 }), label);
+      const result = cold('abcde#', values, new Error('decoder died')).pipe(detectSceneCuts({ detector: 'content', minSceneLength: { frames: 3 }, flashLength: 0 }), label);
       expectObservable(result).toBe('---ab#', labels(['0:0*', '1:0']), new Error('decoder died'));
     });
     assert.deepEqual(frames.map((frame) => frame.releases()), [0, 0, 1, 1, 1]);
@@ -145,9 +145,9 @@ describe('detectSceneCuts', () => {
     const usage = (pattern: RegExp) => (error: unknown) => error instanceof PiaggioError && error.exitCode === 2 && pattern.test(error.message);
     assert.throws(() => detectSceneCuts({ threshold: 300 }), usage(/Expected number between 0 and 255 for threshold but received 300/));
     assert.throws(() => detectSceneCuts({ minSceneLength: { seconds: 0.5 } }), /frame rate is unknown/);
-    assert.equal(createSceneCutDetector({ minSceneLength: { seconds: 0.5 }, fps: 30, flashLength: 0 }).maxDelay, 15);
-    assert.equal(createSceneCutDetector({ minSceneLength: { frames: 4 } }).maxDelay, 6);
-    assert.throws(() => detectSceneCuts({ detector: 'motion' as never }), /Expected one of content, adaptive, threshold, histogram, hash for detector/);
+    assert.equal(createSceneCutDetector({ detector: 'content', minSceneLength: { seconds: 0.5 }, fps: 30, flashLength: 0 }).maxDelay, 15);
+    assert.equal(createSceneCutDetector({ detector: 'content', minSceneLength: { frames: 4 } }).maxDelay, 6);
+    assert.throws(() => detectSceneCuts({ detector: 'motion' as never }), /Expected one of combined, content, adaptive, threshold, histogram, hash, transnetv2, autoshot for detector/);
     assert.throws(() => detectSceneCuts({ detector: 'hash', threshold: 27 }), usage(/Expected number between 0 and 1 for threshold with the hash detector but received 27/));
     assert.throws(() => detectSceneCuts({ weights: '1,1,1' }), usage(/Expected 4 comma-separated numbers hue,saturation,luma,edges \(not all 0\) for weights but received "1,1,1"/));
     assert.throws(() => detectSceneCuts({ weights: '0,0,0,0' }), usage(/for weights/));
@@ -156,7 +156,7 @@ describe('detectSceneCuts', () => {
 
   test("each detector gets PySceneDetect's defaults, and its threshold when given", () => {
     const defaults = SCENE_DETECTORS.map((detector) => resolveSceneCutSettings({ detector }).threshold);
-    assert.deepEqual(defaults, [27, 3, 12, 0.05, 0.395]);
+    assert.deepEqual(defaults, [27, 27, 3, 12, 0.05, 0.395]);
     assert.equal(resolveSceneCutSettings({ detector: 'histogram', threshold: 0.2 }).threshold, 0.2);
     assert.ok(createSceneCutDetector({ detector: 'adaptive' }) instanceof AdaptiveDetector);
     assert.equal((createSceneCutDetector({ detector: 'adaptive', threshold: 4, adaptiveWindow: 3 }) as AdaptiveDetector).window, 3);
@@ -165,7 +165,7 @@ describe('detectSceneCuts', () => {
     const hash = createSceneCutDetector({ detector: 'hash', hashSize: 8, hashLowpass: 4 }) as HashDetector;
     assert.deepEqual([hash.size, hash.lowpass, hash.threshold], [8, 4, 0.395]);
     assert.equal((createSceneCutDetector({ detector: 'histogram', histogramBins: 64 }) as HistogramDetector).bins, 64);
-    const content = createSceneCutDetector({ weights: '1, 0.5, 1, 2', kernelSize: 7 }) as ContentDetector;
+    const content = createSceneCutDetector({ detector: 'content', weights: '1, 0.5, 1, 2', kernelSize: 7 }) as ContentDetector;
     assert.deepEqual(content.weights, [1, 0.5, 1, 2]);
     assert.equal(sceneCutDelay({ detector: 'threshold' }), 120);
     assert.equal(sceneCutDelay({ detector: 'hash' }), 2);
@@ -175,7 +175,7 @@ describe('detectSceneCuts', () => {
     // minSceneLength 3 and flash length 2: 5 frames held. Frame 6 is one red frame in blue.
     const { values, marble } = framesOf('BBBBBBRBBBBBB');
     scheduler().run(({ cold, expectObservable }) => {
-      const result = cold(`${marble}|`, values).pipe(detectSceneCuts({ minSceneLength: { frames: 3 } }), label);
+      const result = cold(`${marble}|`, values).pipe(detectSceneCuts({ detector: 'content', minSceneLength: { frames: 3 } }), label);
       const expected = ['0:0*', ...Array.from({ length: 12 }, (_, index) => `${index + 1}:0`)];
       expectObservable(result).toBe('-----abcdefgh(ijklm|)', labels(expected));
     });
@@ -204,7 +204,7 @@ describe('detectSceneCuts', () => {
     const levels = [...Array(10).fill(200), ...Array.from({ length: 9 }, (_, step) => Math.round(200 * (1 - (step + 1) / 10))), ...Array(10).fill(0)];
     const frames = levels.map((level, index) => ({ ...texturedSpyFrame(index, level / 200), time: index * 0.04 }));
     const input = new Subject<Frame>();
-    input.pipe(detectSceneCuts({ onTransition: (span) => spans.push(span) })).subscribe();
+    input.pipe(detectSceneCuts({ detector: 'content', onTransition: (span) => spans.push(span) })).subscribe();
     for (const frame of frames) input.next(frame);
     input.complete();
     assert.equal(spans.length, 1);
@@ -258,12 +258,12 @@ describe('detectSceneCuts', () => {
     argumentErrorWith('Expected a fresh scene detector for detectSceneCuts but received one another subscription already used: build one with createSceneCutDetector per run')(errors[0]);
     assert.throws(
       () => createSceneCutDetector({ detector }),
-      argumentErrorWith('Expected one of content, adaptive, threshold, histogram, hash for detector but received "HistogramDetector"'),
+      argumentErrorWith('Expected one of combined, content, adaptive, threshold, histogram, hash for detector but received "HistogramDetector"'),
     );
   });
 
   test('the detectors, their thresholds and their options come from the registry', () => {
-    assert.deepEqual(SCENE_DETECTORS, ['content', 'adaptive', 'threshold', 'histogram', 'hash']);
+    assert.deepEqual(SCENE_DETECTORS, ['combined', 'content', 'adaptive', 'threshold', 'histogram', 'hash']);
     assert.deepEqual(DETECTOR_THRESHOLDS.histogram, { default: 0.05, min: 0, max: 1 });
     assert.deepEqual(Object.keys(detectSceneCutsOptions), [
       'detector',
@@ -285,23 +285,25 @@ describe('detectSceneCuts', () => {
     ]);
     assert.equal(
       detectSceneCutsOptions.threshold.description,
-      "the detector's cut threshold; default 27 for content (mean HSV change), 3.0 for adaptive (ratio to the neighbours' mean), 12 for threshold (mean brightness level), 0.05 for histogram (1 - correlation, 0..1), 0.395 for hash (share of hash bits that differ, 0..1)",
+      "the detector's cut threshold; default 27 for combined (mean HSV change), 27 for content (mean HSV change), 3.0 for adaptive (ratio to the neighbours' mean), 12 for threshold (mean brightness level), 0.05 for histogram (1 - correlation, 0..1), 0.395 for hash (share of hash bits that differ, 0..1); 0.5 for transnetv2 and 0.296 for autoshot (the model's boundary probability, 0..1)",
     );
     assert.deepEqual([detectSceneCutsOptions.threshold.min, detectSceneCutsOptions.threshold.max], [0, 255]);
     assert.equal(
       detectSceneCutsOptions.detector.description,
-      'scene-cut detector (PySceneDetect 0.7): content (change of hue, saturation, brightness), adaptive (content change against its neighbours), threshold (fades through black, or white with --threshold-method ceiling), histogram (luma histogram correlation), hash (perceptual hash distance)',
+      "scene-cut detector: combined (piaggio's own, the default: content change checked against its neighbours and the picture's layout; fades, dissolves and wipes as spans), content (change of hue, saturation, brightness), adaptive (content change against its neighbours), threshold (fades through black, or white with --threshold-method ceiling), histogram (luma histogram correlation), hash (perceptual hash distance) (all but combined as PySceneDetect 0.7 has them); or a learned shot-boundary model, downloaded once (--scene-model FILE.onnx for a local file): transnetv2 (TransNet V2), autoshot (AutoShot)",
     );
     for (const entry of SCENE_DETECTOR_REGISTRY) {
       const built = createSceneCutDetector({ detector: entry.name });
       assert.ok(built instanceof SceneCutDetectorBase, entry.name);
       // The entry's flash-filter mode is the one the detector uses when none is given.
       const filterDelay = entry.flashFilterMode === 'merge' ? 15 : 0;
-      if (entry.name !== 'threshold' && entry.name !== 'adaptive') assert.equal(built.maxDelay, filterDelay + 2, entry.name);
+      if (!['threshold', 'adaptive', 'combined'].includes(entry.name)) assert.equal(built.maxDelay, filterDelay + 2, entry.name);
     }
+    // Combined, like adaptive, applies the minimum its own way: the window (2) and its flash check (3).
+    assert.equal(createSceneCutDetector({ detector: 'combined' }).maxDelay, 3);
     assert.deepEqual(
       SCENE_DETECTOR_REGISTRY.map((entry) => entry.flashFilterMode),
-      ['merge', undefined, 'merge', 'suppress', 'suppress'],
+      [undefined, 'merge', undefined, 'merge', 'suppress', 'suppress'],
     );
   });
 });

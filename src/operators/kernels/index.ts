@@ -26,12 +26,39 @@ export { SCENE_DETECTOR_REGISTRY, SCENE_DETECTOR_NAMES, SCENE_DETECTOR_OPTIONS, 
 // Detectors, filters, candidate selection; DBSCAN and its neighbour searches; projections; image primitives
 export { ContentDetector, ContentScorer, type ContentDetectorOptions, type ContentWeights } from './scenes/ContentDetector.js';
 export { AdaptiveDetector, type AdaptiveDetectorOptions } from './scenes/AdaptiveDetector.js';
+export {
+  CombinedDetector,
+  isTransitionSource,
+  COMBINED_NEIGHBOUR_RATIO,
+  COMBINED_WINDOW,
+  COMBINED_LEAST_STRUCTURE_CHANGE,
+  COMBINED_MIN_SCENE_LENGTH,
+  COMBINED_FLASH_LENGTH,
+  type CombinedDetectorOptions,
+  type TransitionSource,
+} from './scenes/CombinedDetector.js';
+export { GradualTransitionFinder, mixResiduals, type MixResiduals } from './scenes/GradualTransitionFinder.js';
+export {
+  PictureSketcher,
+  emptySketch,
+  cellDistance,
+  histogramDistance,
+  structureDistance,
+  solidColour,
+  SKETCH_COLUMNS,
+  SKETCH_ROWS,
+  SKETCH_CELLS,
+  SKETCH_BINS,
+  type PictureSketch,
+} from './scenes/PictureSketch.js';
 export { ThresholdDetector, THRESHOLD_METHODS, type ThresholdDetectorOptions, type ThresholdMethod } from './scenes/ThresholdDetector.js';
 export { HistogramDetector, type HistogramDetectorOptions } from './scenes/HistogramDetector.js';
 export { HashDetector, type HashDetectorOptions } from './scenes/HashDetector.js';
 export { FlashGuard } from './scenes/FlashGuard.js';
 export { TransitionDetector, TRANSITION_TYPES, type TransitionSpan, type TransitionType, type TransitionDetectorOptions } from './scenes/TransitionDetector.js';
 export { TransNetWindows, TransNetScores, transNetBoundaries, TRANSNET_WIDTH, TRANSNET_HEIGHT, TRANSNET_FRAME_BYTES, TRANSNET_WINDOW, TRANSNET_STEP, type TransNetWindow, type TransNetBoundary } from './scenes/TransNetWindows.js';
+export { TransNetBoundaryStream } from './scenes/TransNetBoundaryStream.js';
+export { areaResizeRgb, transNetPicture } from './scenes/transNetPicture.js';
 export { EdgeDetector } from './image/edges.js';
 export { FlashFilter, type FlashFilterMode } from './scenes/FlashFilter.js';
 export { rgbToHsv, rgbToHsvPlanes } from './image/hsv.js';

@@ -86,15 +86,19 @@ export class AdaptiveDetector extends FlashGuardedDetector {
   private nextMetricsFrame = 0;
   private lastCut = 0;
 
-  constructor(options: AdaptiveDetectorOptions = {}) {
-    super('AdaptiveDetector', options, AdaptiveDetector.defaultFlashFilterMode);
+  /** The class name messages give (a subclass passes its own). */
+  private readonly detectorName: string;
+
+  constructor(options: AdaptiveDetectorOptions = {}, detectorName = 'AdaptiveDetector') {
+    super(detectorName, options, AdaptiveDetector.defaultFlashFilterMode);
+    this.detectorName = detectorName;
     this.adaptiveThreshold = options.adaptiveThreshold ?? DEFAULT_ADAPTIVE_THRESHOLD;
     this.window = options.window ?? DEFAULT_ADAPTIVE_WINDOW;
     this.minContentValue = options.minContentValue ?? DEFAULT_MIN_CONTENT_VALUE;
-    if (!Number.isInteger(this.window) || this.window < 1) throw argumentError(messages.expectedIntegerAtLeast('AdaptiveDetector window', 1, this.window));
-    requireFinite('AdaptiveDetector adaptiveThreshold', this.adaptiveThreshold);
-    requireFinite('AdaptiveDetector minContentValue', this.minContentValue);
-    this.scorer = new ContentScorer({ ...options, computeEdges: options.onMetrics !== undefined }, 'AdaptiveDetector');
+    if (!Number.isInteger(this.window) || this.window < 1) throw argumentError(messages.expectedIntegerAtLeast(`${detectorName} window`, 1, this.window));
+    requireFinite(`${detectorName} adaptiveThreshold`, this.adaptiveThreshold);
+    requireFinite(`${detectorName} minContentValue`, this.minContentValue);
+    this.scorer = new ContentScorer({ ...options, computeEdges: options.onMetrics !== undefined }, detectorName);
     const ratioName = `adaptive_ratio${options.lumaOnly ? '_lum' : ''} (w=${this.window})`;
     this.metricNames = [ratioName, ...CONTENT_METRIC_NAMES];
     this.metrics = new Float64Array(this.metricNames.length);
@@ -127,7 +131,7 @@ export class AdaptiveDetector extends FlashGuardedDetector {
       this.nextTarget = index + this.window;
       this.nextMetricsFrame = index;
     }
-    const score = scorer.load(frame, 'AdaptiveDetector');
+    const score = scorer.load(frame, this.detectorName);
     this.score = score;
     const slot = index % this.capacity;
     this.scores[slot] = score;

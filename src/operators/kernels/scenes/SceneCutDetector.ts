@@ -277,6 +277,10 @@ export interface SceneDetectorEntry<Name extends string = string, Options extend
   };
   /** PySceneDetect's flash-filter mode for it (undefined: it has its own rule); its class uses the same default. */
   readonly flashFilterMode: FlashFilterMode | undefined;
+  /** Its minimum scene length (frames) when none is given; PySceneDetect's 15 when undefined. */
+  readonly minSceneLength?: number;
+  /** Its flash length (frames) when none is given; {@link DEFAULT_FLASH_LENGTH} when undefined. */
+  readonly flashLength?: number;
   /** Declarations of its own options; the operator's options are composed from every entry's, in registry order (an option several detectors share is declared once and listed by each). */
   readonly options: Options;
   /** Checks beyond the declared ranges, run on every entry whichever detector is chosen, so a bad value fails even where it is not used. */

@@ -2,9 +2,14 @@ import { argumentError } from '../../../core/arguments.js';
 import { messages } from '../../../core/messages.js';
 import { checkFrameSize, type AnalysisFrame } from './SceneCutDetector.js';
 
-/** The kinds of gradual transition found: a fade to or from a solid black or white picture, or a dissolve between two pictures. */
-export type TransitionType = 'fade-out' | 'fade-in' | 'dissolve';
-export const TRANSITION_TYPES: readonly TransitionType[] = ['fade-out', 'fade-in', 'dissolve'];
+/**
+ * The kinds of gradual transition found: a fade to or from a solid black or white picture, a fade
+ * out and back in through one (`fade`), a dissolve (every part of the picture blends from one shot
+ * to the next), or a wipe (one part of the picture changes at a time: wipes, slides, shapes).
+ * This detector finds fades out, fades in and dissolves; the combined detector's GradualTransitionFinder every kind.
+ */
+export type TransitionType = 'fade-out' | 'fade-in' | 'fade' | 'dissolve' | 'wipe';
+export const TRANSITION_TYPES: readonly TransitionType[] = ['fade-out', 'fade-in', 'fade', 'dissolve', 'wipe'];
 
 /** A gradual transition in frames: `startFrame` is its first blended frame, `endFrame` (exclusive) the first frame of the picture it leads to. */
 export interface TransitionSpan {

@@ -2,6 +2,7 @@ import { argumentError } from '../../../core/arguments.js';
 import { messages } from '../../../core/messages.js';
 import type { OptionValues } from '../../../core/options.js';
 import { adaptiveDetector } from './AdaptiveDetector.js';
+import { combinedDetector } from './CombinedDetector.js';
 import { contentDetector } from './ContentDetector.js';
 import { hashDetector } from './HashDetector.js';
 import { histogramDetector } from './HistogramDetector.js';
@@ -9,13 +10,14 @@ import type { DetectorThreshold, SceneDetectorEntry } from './SceneCutDetector.j
 import { thresholdDetector } from './ThresholdDetector.js';
 
 /**
- * The scene-cut detectors, PySceneDetect 0.7's five, in the order the CLI lists them. Each entry
+ * The scene-cut detectors, piaggio's combined one (the default) and PySceneDetect 0.7's five, in
+ * the order the CLI lists them. Each entry
  * (next to its class) says what its threshold means, its PySceneDetect flash-filter mode, its own
  * options and how to build it; the detectSceneCuts operator's options, the `--detector` choices and
  * the threshold ranges are all derived from this table, so a new detector is its file plus one
  * line here.
  */
-export const SCENE_DETECTOR_REGISTRY = [contentDetector, adaptiveDetector, thresholdDetector, histogramDetector, hashDetector] as const;
+export const SCENE_DETECTOR_REGISTRY = [combinedDetector, contentDetector, adaptiveDetector, thresholdDetector, histogramDetector, hashDetector] as const;
 
 type RegisteredDetector = (typeof SCENE_DETECTOR_REGISTRY)[number];
 

@@ -1,0 +1,164 @@
+import { checkFrameSize, type AnalysisFrame } from './SceneCutDetector.js';
+
+/** Cells across and down a sketch: 16 x 9, the shape of most video, whatever the frame's. */
+export const SKETCH_COLUMNS = 16;
+export const SKETCH_ROWS = 9;
+export const SKETCH_CELLS = SKETCH_COLUMNS * SKETCH_ROWS;
+/** Bins of each colour channel's histogram (the top four bits of a byte). */
+export const SKETCH_BINS = 16;
+
+/**
+ * What the gradual-transition finder and the combined detector compare of a frame, a few hundred
+ * numbers instead of its pixels:
+ * - `cells`: the mean R, G and B of each of 16 x 9 cells (where things are, blind to small motion),
+ * - `histogram`: 16 bins per channel, as fractions of the pixels (what colours, blind to where),
+ * - `structure`: each cell's luma minus the frame's mean luma, divided by their spread (the layout
+ *   of light and dark, blind to a change of brightness, colour or contrast of the whole picture),
+ * - `meanLuma` and `lumaSpread` (standard deviation over the cells) of the cell lumas, 0..255.
+ */
+export interface PictureSketch {
+  readonly cells: Float32Array;
+  readonly histogram: Float32Array;
+  readonly structure: Float32Array;
+  meanLuma: number;
+  lumaSpread: number;
+}
+
+export function emptySketch(): PictureSketch {
+  return { cells: new Float32Array(SKETCH_CELLS * 3), histogram: new Float32Array(SKETCH_BINS * 3), structure: new Float32Array(SKETCH_CELLS), meanLuma: 0, lumaSpread: 0 };
+}
+
+/**
+ * A spread of cell lumas below which the structure is not normalised further: on a nearly uniform
+ * picture the spread is noise and dividing by it would magnify the noise into structure.
+ */
+const MINIMUM_SPREAD = 2;
+
+/**
+ * Fills sketches from packed RGB frames in one pass over the pixels. The cell of each column and
+ * row is computed once per frame size; nothing is allocated per frame after the first.
+ */
+export class PictureSketcher {
+  private columnCell = new Int32Array(0);
+  private rowCell = new Int32Array(0);
+  private cellPixels = new Float64Array(SKETCH_CELLS);
+  private readonly sums = new Float64Array(SKETCH_CELLS * 3);
+  private readonly counts = new Float64Array(SKETCH_BINS * 3);
+  /** Cell lumas in double precision: a uniform picture's structure comes out exactly 0. */
+  private readonly lumas = new Float64Array(SKETCH_CELLS);
+  private pixels: number | undefined;
+
+  constructor(private readonly detectorName = 'PictureSketcher') {}
+
+  /** Writes the sketch of `frame` into `target`. */
+  sketch(frame: AnalysisFrame, target: PictureSketch): void {
+    const pixels = checkFrameSize(this.detectorName, frame, undefined);
+    const { width, height, data } = frame;
+    if (this.pixels !== pixels || this.columnCell.length !== width) this.layOut(width, height);
+    const { columnCell, rowCell, sums, counts } = this;
+    sums.fill(0);
+    counts.fill(0);
+    let offset = 0;
+    for (let y = 0; y < height; y += 1) {
+      const rowBase = rowCell[y] * SKETCH_COLUMNS;
+      for (let x = 0; x < width; x += 1) {
+        const cell = (rowBase + columnCell[x]) * 3;
+        const red = data[offset];
+        const green = data[offset + 1];
+        const blue = data[offset + 2];
+        sums[cell] += red;
+        sums[cell + 1] += green;
+        sums[cell + 2] += blue;
+        counts[red >> 4] += 1;
+        counts[SKETCH_BINS + (green >> 4)] += 1;
+        counts[2 * SKETCH_BINS + (blue >> 4)] += 1;
+        offset += 3;
+      }
+    }
+    const { cells, histogram, structure } = target;
+    const lumas = this.lumas;
+    let lumaSum = 0;
+    for (let cell = 0; cell < SKETCH_CELLS; cell += 1) {
+      const area = this.cellPixels[cell];
+      const red = sums[cell * 3] / area;
+      const green = sums[cell * 3 + 1] / area;
+      const blue = sums[cell * 3 + 2] / area;
+      cells[cell * 3] = red;
+      cells[cell * 3 + 1] = green;
+      cells[cell * 3 + 2] = blue;
+      const luma = 0.299 * red + 0.587 * green + 0.114 * blue;
+      lumas[cell] = luma;
+      lumaSum += luma;
+    }
+    const meanLuma = lumaSum / SKETCH_CELLS;
+    let squares = 0;
+    for (let cell = 0; cell < SKETCH_CELLS; cell += 1) squares += (lumas[cell] - meanLuma) ** 2;
+    const lumaSpread = Math.sqrt(squares / SKETCH_CELLS);
+    const scale = 1 / Math.max(lumaSpread, MINIMUM_SPREAD);
+    for (let cell = 0; cell < SKETCH_CELLS; cell += 1) structure[cell] = (lumas[cell] - meanLuma) * scale;
+    for (let bin = 0; bin < counts.length; bin += 1) histogram[bin] = counts[bin] / pixels;
+    target.meanLuma = meanLuma;
+    target.lumaSpread = lumaSpread;
+  }
+
+  /** Cells split the frame as evenly as whole pixels allow; a frame narrower than 16 pixels repeats cells. */
+  private layOut(width: number, height: number): void {
+    this.pixels = width * height;
+    this.columnCell = Int32Array.from({ length: width }, (_, x) => Math.min(SKETCH_COLUMNS - 1, Math.floor((x * SKETCH_COLUMNS) / width)));
+    this.rowCell = Int32Array.from({ length: height }, (_, y) => Math.min(SKETCH_ROWS - 1, Math.floor((y * SKETCH_ROWS) / height)));
+    this.cellPixels = new Float64Array(SKETCH_CELLS);
+    for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) this.cellPixels[this.rowCell[y] * SKETCH_COLUMNS + this.columnCell[x]] += 1;
+    // A frame smaller than the grid leaves cells without pixels: they read as 0 in every sketch.
+    for (let cell = 0; cell < SKETCH_CELLS; cell += 1) if (this.cellPixels[cell] === 0) this.cellPixels[cell] = Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Mean absolute difference of the cells' R, G and B (0..255): how much the picture changed, where. */
+export function cellDistance(left: PictureSketch, right: PictureSketch): number {
+  const a = left.cells;
+  const b = right.cells;
+  let sum = 0;
+  for (let index = 0; index < a.length; index += 1) {
+    const difference = a[index] - b[index];
+    sum += difference < 0 ? -difference : difference;
+  }
+  return sum / a.length;
+}
+
+/** Half the L1 distance of the histograms, averaged over the channels (0: same colours, 1: none shared). */
+export function histogramDistance(left: PictureSketch, right: PictureSketch): number {
+  const a = left.histogram;
+  const b = right.histogram;
+  let sum = 0;
+  for (let index = 0; index < a.length; index += 1) {
+    const difference = a[index] - b[index];
+    sum += difference < 0 ? -difference : difference;
+  }
+  return sum / 6;
+}
+
+/** Mean absolute difference of the normalised structures: near 0 when only light or colour changed. */
+export function structureDistance(left: PictureSketch, right: PictureSketch): number {
+  const a = left.structure;
+  const b = right.structure;
+  let sum = 0;
+  for (let index = 0; index < a.length; index += 1) {
+    const difference = a[index] - b[index];
+    sum += difference < 0 ? -difference : difference;
+  }
+  return sum / a.length;
+}
+
+/** A cell luma spread below which a dark or bright picture counts as a solid colour (a fade's black or white). */
+export const SOLID_SPREAD = 12;
+/** Mean lumas below and above which a uniform picture is black or white (not a grey wall). */
+export const SOLID_BLACK = 40;
+export const SOLID_WHITE = 215;
+
+/** The solid colour the sketch shows (black or white), or undefined for a picture. */
+export function solidColour(sketch: PictureSketch): 'black' | 'white' | undefined {
+  if (sketch.lumaSpread >= SOLID_SPREAD) return undefined;
+  if (sketch.meanLuma < SOLID_BLACK) return 'black';
+  if (sketch.meanLuma > SOLID_WHITE) return 'white';
+  return undefined;
+}
