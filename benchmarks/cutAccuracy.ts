@@ -42,13 +42,19 @@ const cache = join(root, 'benchmarks', '.cache', 'cut-accuracy');
 
 /** piaggio's variants: its defaults first. */
 const PIAGGIO_VARIANTS: ReadonlyArray<{ readonly label: string; readonly options: Record<string, unknown> }> = [
-  { label: 'content (defaults)', options: {} },
-  // The minimum scene length a new default could take (issue 15): the flash guard, not the
-  // minimum, is what keeps flashes out.
-  { label: 'content, min-scene-len 10', options: { minSceneLength: 10 } },
-  { label: 'content, min-scene-len 8', options: { minSceneLength: 8 } },
-  { label: 'content, min-scene-len 6', options: { minSceneLength: 6 } },
-  { label: 'content, min-scene-len 4', options: { minSceneLength: 4 } },
+  { label: 'combined (defaults)', options: {} },
+  // The minimum scene length the combined detector could take (issue 15): the flash check and
+  // the layout check, not the minimum, keep flashes out; 6 frames is its default.
+  { label: 'combined, min-scene-len 4', options: { minSceneLength: 4 } },
+  { label: 'combined, min-scene-len 8', options: { minSceneLength: 8 } },
+  { label: 'combined, min-scene-len 10', options: { minSceneLength: 10 } },
+  { label: 'combined, min-scene-len 15', options: { minSceneLength: 15 } },
+  { label: 'combined, flash-length 2', options: { flashLength: 2 } },
+  // What the spans add: the same cuts without the transitions reported.
+  { label: 'combined, --no-transitions', options: { transitions: false } },
+  { label: 'content (PySceneDetect defaults)', options: { detector: 'content' } },
+  { label: 'content, min-scene-len 6', options: { detector: 'content', minSceneLength: 6 } },
+  { label: 'content, min-scene-len 4', options: { detector: 'content', minSceneLength: 4 } },
   { label: 'adaptive', options: { detector: 'adaptive' } },
   { label: 'adaptive, min-scene-len 6', options: { detector: 'adaptive', minSceneLength: 6 } },
   { label: 'histogram, min-scene-len 6', options: { detector: 'histogram', minSceneLength: 6 } },
@@ -106,6 +112,40 @@ function scores(truth: GroundTruth, found: Detections): { transitions: Score; ha
   };
 }
 
+/**
+ * The type piaggio should report for an xfade transition: fades through black or white are
+ * fades, blends are dissolves, transitions that change one part of the picture at a time are
+ * wipes. Pixelize and the blurs are neither, and are not counted.
+ */
+function expectedType(xfade: string): string | undefined {
+  if (xfade === 'fadeblack' || xfade === 'fadewhite') return 'fade';
+  if (xfade === 'fade' || xfade === 'dissolve' || xfade === 'fadegrays') return 'dissolve';
+  if (/^(wipe|slide|smooth|circle|diag|hlslice|hrslice|vuslice|vdslice|vertopen|vertclose|horzopen|horzclose|squeeze|radial|rect)/.test(xfade)) return 'wipe';
+  return undefined;
+}
+
+interface TypeCounts {
+  /** True gradual transitions of a known expected type that a reported span overlaps. */
+  readonly spanned: number;
+  /** Of those, how many the overlapping span gives the expected type. */
+  readonly typedRight: number;
+}
+
+function typeCounts(truth: GroundTruth, spans: ReadonlyArray<{ readonly startFrame: number; readonly endFrame: number; readonly type: string }>): TypeCounts {
+  let spanned = 0;
+  let typedRight = 0;
+  for (const transition of truth.gradual) {
+    const expected = expectedType(transition.type);
+    if (expected === undefined) continue;
+    const span = spans.find((candidate) => candidate.startFrame <= transition.last && candidate.endFrame > transition.first);
+    if (!span) continue;
+    spanned += 1;
+    // A fade out or in reported alone is still a fade.
+    if (span.type === expected || (expected === 'fade' && span.type.startsWith('fade'))) typedRight += 1;
+  }
+  return { spanned, typedRight };
+}
+
 function runPeer(peer: NonNullable<ReturnType<typeof peerOf>>, path: string, detector: string, minSceneLength: number): Promise<number[]> {
   const output = mkdtempSync(join(os.tmpdir(), 'piaggio-peer-'));
   return new Promise<number[]>((resolvePromise, reject) => {
@@ -137,7 +177,11 @@ const plans = small ? smallPlans() : fullPlans(footage);
 const peer = peerOf();
 const loadBefore = os.loadavg();
 
-type Row = { label: string; tool: 'piaggio' | 'pyscenedetect'; perVideo: Record<string, { transitions: Score; hardCutsExact: Score; cuts: readonly number[]; transitionsReported: number }> };
+type Row = {
+  label: string;
+  tool: 'piaggio' | 'pyscenedetect';
+  perVideo: Record<string, { transitions: Score; hardCutsExact: Score; cuts: readonly number[]; transitionsReported: number; spans?: string[]; types?: TypeCounts }>;
+};
 const rows = new Map<string, Row>();
 const truths: GroundTruth[] = [];
 const row = (label: string, tool: Row['tool']): Row => {
@@ -152,7 +196,13 @@ for (const plan of plans) {
   for (const variant of PIAGGIO_VARIANTS) {
     const result = await detectScenes(path, variant.options);
     const found = { cuts: result.cuts, transitions: result.transitions };
-    row(`piaggio ${variant.label}`, 'piaggio').perVideo[plan.name] = { ...scores(truth, found), cuts: result.cuts, transitionsReported: result.transitions.length };
+    row(`piaggio ${variant.label}`, 'piaggio').perVideo[plan.name] = {
+      ...scores(truth, found),
+      cuts: result.cuts,
+      transitionsReported: result.transitions.length,
+      spans: result.transitions.map((span) => `${span.type} ${span.startFrame}-${span.endFrame}`),
+      types: typeCounts(truth, result.transitions),
+    };
   }
   if (peer) {
     for (const detector of PEER_DETECTORS) {
@@ -171,6 +221,14 @@ const summary = [...rows.values()].map((entry) => {
     tool: entry.tool,
     transitions: addCounts(videos.map((video) => video.transitions)),
     hardCutsExact: addCounts(videos.map((video) => video.hardCutsExact)),
+    ...(entry.tool === 'piaggio'
+      ? {
+          transitionTypes: {
+            spanned: videos.reduce((sum, video) => sum + (video.types?.spanned ?? 0), 0),
+            typedRight: videos.reduce((sum, video) => sum + (video.types?.typedRight ?? 0), 0),
+          },
+        }
+      : {}),
     byCategory: Object.fromEntries(
       truths.map((truth) => [truth.category, { transitions: entry.perVideo[truth.name].transitions.f1, hardCutsExact: entry.perVideo[truth.name].hardCutsExact.f1 }]),
     ),
@@ -179,6 +237,7 @@ const summary = [...rows.values()].map((entry) => {
 const best = (tool: Row['tool']) => summary.filter((entry) => entry.tool === tool).sort((left, right) => right.transitions.f1 - left.transitions.f1)[0];
 const piaggioDefaults = summary.find((entry) => entry.label === `piaggio ${PIAGGIO_VARIANTS[0].label}`)!;
 const peerBest = peer ? best('pyscenedetect') : undefined;
+const peerBestExact = peer ? summary.filter((entry) => entry.tool === 'pyscenedetect').sort((left, right) => right.hardCutsExact.f1 - left.hardCutsExact.f1)[0] : undefined;
 const describe = (score: Score) => `P ${score.precision.toFixed(3)} R ${score.recall.toFixed(3)} F1 ${score.f1.toFixed(3)}`;
 
 log('');
@@ -190,7 +249,10 @@ for (const entry of summary) log(`${entry.label.padEnd(40)} ${truths.map((truth)
 if (peerBest) {
   log('');
   log(`piaggio defaults against PySceneDetect's best (${peerBest.label}): 2-frame F1 ${round(piaggioDefaults.transitions.f1 - peerBest.transitions.f1)}, frame-exact F1 ${round(piaggioDefaults.hardCutsExact.f1 - peerBest.hardCutsExact.f1)}`);
+  log(`piaggio defaults against PySceneDetect's best frame-exact (${peerBestExact!.label}): frame-exact F1 ${round(piaggioDefaults.hardCutsExact.f1 - peerBestExact!.hardCutsExact.f1)}`);
 }
+const types = piaggioDefaults.transitionTypes;
+if (types) log(`piaggio defaults: ${types.typedRight} of ${types.spanned} spanned transitions of a known kind given their type (fade, dissolve, wipe)`);
 
 const git = (args: string[]) => {
   try {
@@ -210,10 +272,21 @@ const result = {
   rules: {
     transitions: "every boundary (hard cuts and gradual transitions alike), 2 frames of tolerance: TransNet V2's evaluate_scenes (soCzech/TransNetV2 training/metrics_utils.py); a reported transition span counts as one boundary",
     hardCutsExact: "hard cuts at the exact frame, detections inside a gradual transition set aside: PySceneDetect's benchmark/evaluator.py at tolerance 0",
+    transitionTypes: 'of the true xfade transitions with an expected type (fadeblack/fadewhite: fade; fade, dissolve, fadegrays: dissolve; wipes, slides, shapes: wipe; pixelize and blurs not counted), those a reported span overlaps (spanned) and those given the expected type (typedRight)',
   },
   videos: Object.fromEntries(truths.map((truth) => [truth.name, { category: truth.category, frames: truth.frames, hardCuts: truth.hardCuts.length, gradual: truth.gradual.length, flashes: truth.flashes.length, captions: truth.captionChanges.length / 2 }])),
   summary,
-  ...(peerBest ? { piaggioDefaultsAgainstPeerBest: { peerBest: peerBest.label, transitionsF1: round(piaggioDefaults.transitions.f1 - peerBest.transitions.f1), hardCutsExactF1: round(piaggioDefaults.hardCutsExact.f1 - peerBest.hardCutsExact.f1) } } : {}),
+  ...(peerBest && peerBestExact
+    ? {
+        piaggioDefaultsAgainstPeerBest: {
+          peerBest: peerBest.label,
+          transitionsF1: round(piaggioDefaults.transitions.f1 - peerBest.transitions.f1),
+          hardCutsExactF1: round(piaggioDefaults.hardCutsExact.f1 - peerBest.hardCutsExact.f1),
+          peerBestExact: peerBestExact.label,
+          hardCutsExactF1AgainstBestExact: round(piaggioDefaults.hardCutsExact.f1 - peerBestExact.hardCutsExact.f1),
+        },
+      }
+    : {}),
   perVideo: Object.fromEntries([...rows.values()].map((entry) => [entry.label, entry.perVideo])),
   truth: Object.fromEntries(truths.map((truth) => [truth.name, truth])),
 };

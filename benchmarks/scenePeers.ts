@@ -17,9 +17,12 @@
  *   - the decode floor as issue 14 defines it: `ffmpeg -nostdin -v error -i VIDEO -map 0:v:0
  *     -fps_mode passthrough -vf scale=W:H:flags=fast_bilinear -f null -`, W:H the 256-px analysis
  *     size (analysisDimensions); once per video also with `-skip_loop_filter all` (informational);
- *   - `piaggio scenes VIDEO --json`, `... --decode-lanes 1 --json` (one frame-threaded ffmpeg, the
- *     default before decoding lanes), `... --fast --json` and `... --pixel-parity --json`, the built
- *     CLI as users run it (package.json's bin, dist/cli/piaggio.js; run `npm run build` first).
+ *   - `piaggio scenes VIDEO --detector content --json` (`full`: PySceneDetect's detector, whose cuts
+ *     are compared with its), `... --decode-lanes 1 --json` (one frame-threaded ffmpeg, the default
+ *     before decoding lanes), `... --pixel-parity --json`, `piaggio scenes VIDEO --fast --json` (the
+ *     content detector too) and `piaggio scenes VIDEO --json` (`combined`, the default detector since
+ *     issue 15), the built CLI as users run it (package.json's bin, dist/cli/piaggio.js; run
+ *     `npm run build` first).
  * Wall time and CPU time (the children's, from /proc/self/stat cutime + cstime, which include their
  * own waited-for children such as piaggio's ffmpeg; plus this process's) are recorded per run, with
  * the 1-minute load average at each run's start and the load averages before and after each video.
@@ -29,7 +32,7 @@
  * variant against the generated cuts.
  *
  * Then (issue 14, deliverable 4), unless --no-e2e: `piaggio -v VIDEO -o TMP --model MobileNetV2
- * --no-cache` (an empty PIAGGIO_CACHE as well) against `piaggio scenes VIDEO --json`, alternated,
+ * --no-cache` (an empty PIAGGIO_CACHE as well) against `piaggio scenes VIDEO --json` (both the default detector), alternated,
  * on `bench` and `clip-1min` (those of --videos): ratio e2e/scenes, target <= 1.2. And unless
  * --no-extraction: extractFrames (src/sinks/extractFrames.ts, in this process) writing 300 frames
  * of a generated 12 s 1080p 30 fps video (target < 5 s), alternated with one ffmpeg run writing all
@@ -292,22 +295,26 @@ function gopText(description: Awaited<ReturnType<typeof describeInput>>['descrip
 }
 
 // ---- the variants ----
-type Variant = 'pyscenedetect' | 'floor' | 'full' | 'oneLane' | 'fast' | 'parity';
+// `full` and the variants beside it run the content detector, PySceneDetect's detect-content (the
+// cut lists compared with it and with each other); `combined` is the default detector since issue 15.
+type Variant = 'pyscenedetect' | 'floor' | 'full' | 'combined' | 'oneLane' | 'fast' | 'parity';
 const VARIANT_NAMES: Record<Variant, string> = {
   pyscenedetect: 'PySceneDetect detect-content',
   floor: 'decode floor (ffmpeg)',
-  full: 'piaggio scenes',
-  oneLane: 'piaggio scenes --decode-lanes 1',
-  fast: 'piaggio scenes --fast',
-  parity: 'piaggio scenes --pixel-parity',
+  full: 'piaggio scenes --detector content',
+  combined: 'piaggio scenes (defaults: combined)',
+  oneLane: 'piaggio scenes --detector content --decode-lanes 1',
+  fast: 'piaggio scenes --fast (content)',
+  parity: 'piaggio scenes --detector content --pixel-parity',
 };
 
 function floorArguments(path: string, width: number, height: number, skipLoopFilter = false): string[] {
   return ['-nostdin', '-v', 'error', ...(skipLoopFilter ? ['-skip_loop_filter', 'all'] : []), '-i', path, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', `scale=${width}:${height}:flags=fast_bilinear`, '-f', 'null', '-'];
 }
 
-function scenesArguments(path: string, variant: 'full' | 'oneLane' | 'fast' | 'parity'): string[] {
-  const flags = { full: [], oneLane: ['--decode-lanes', '1'], fast: ['--fast'], parity: ['--pixel-parity'] }[variant];
+function scenesArguments(path: string, variant: 'full' | 'combined' | 'oneLane' | 'fast' | 'parity'): string[] {
+  const content = ['--detector', 'content'];
+  const flags = { full: content, combined: [], oneLane: [...content, '--decode-lanes', '1'], fast: ['--fast'], parity: [...content, '--pixel-parity'] }[variant];
   return [cliPath, 'scenes', path, ...flags, '--json'];
 }
 
@@ -376,8 +383,8 @@ for (const video of VIDEOS) {
   log('');
   log(`${video}: ${input.description.frames} frames, ${input.probe.width}x${input.probe.height} ${input.probe.codec} at ${input.probe.frameRate}, ${gopText(input.description)}; analysis ${width}x${height}`);
 
-  const variants: Variant[] = [...(peer ? (['pyscenedetect'] as const) : []), 'floor', 'full', 'oneLane', 'fast', 'parity'];
-  const runs: Record<Variant, Run[]> = { pyscenedetect: [], floor: [], full: [], oneLane: [], fast: [], parity: [] };
+  const variants: Variant[] = [...(peer ? (['pyscenedetect'] as const) : []), 'floor', 'full', 'combined', 'oneLane', 'fast', 'parity'];
+  const runs: Record<Variant, Run[]> = { pyscenedetect: [], floor: [], full: [], combined: [], oneLane: [], fast: [], parity: [] };
   const cuts: Partial<Record<Variant, number[][]>> = {};
   const frames: Partial<Record<Variant, number | null>> = {};
   const orders: Variant[][] = [];
@@ -435,6 +442,8 @@ for (const video of VIDEOS) {
   const ratios: Record<string, unknown> = {
     note: 'medians of the per-round ratios (the runs of one round share the load)',
     fullOverFloor: pairedRatio(runs.full, runs.floor),
+    combinedOverFloor: pairedRatio(runs.combined, runs.floor),
+    combinedOverFull: pairedRatio(runs.combined, runs.full),
     fastOverFull: pairedRatio(runs.fast, runs.full),
     parityOverFull: pairedRatio(runs.parity, runs.full),
     oneLaneOverFull: pairedRatio(runs.oneLane, runs.full),
@@ -443,6 +452,7 @@ for (const video of VIDEOS) {
   };
   if (withPeer) {
     ratios.fullOverPyscenedetect = pairedRatio(runs.full, runs.pyscenedetect);
+    ratios.combinedOverPyscenedetect = pairedRatio(runs.combined, runs.pyscenedetect);
     ratios.fastOverPyscenedetect = pairedRatio(runs.fast, runs.pyscenedetect);
     ratios.parityOverPyscenedetect = pairedRatio(runs.parity, runs.pyscenedetect);
     ratios.oneLaneOverPyscenedetect = pairedRatio(runs.oneLane, runs.pyscenedetect);
@@ -462,6 +472,7 @@ for (const video of VIDEOS) {
       floor: `ffmpeg ${floorArguments(relative(root, path), width, height).join(' ')}`,
       floorSkipLoopFilter: `ffmpeg ${floorArguments(relative(root, path), width, height, true).join(' ')}`,
       full: `node ${relative(root, cliPath)} ${scenesArguments(relative(root, path), 'full').slice(1).join(' ')}`,
+      combined: `node ${relative(root, cliPath)} ${scenesArguments(relative(root, path), 'combined').slice(1).join(' ')}`,
       fast: `node ${relative(root, cliPath)} ${scenesArguments(relative(root, path), 'fast').slice(1).join(' ')}`,
       parity: `node ${relative(root, cliPath)} ${scenesArguments(relative(root, path), 'parity').slice(1).join(' ')}`,
       oneLane: `node ${relative(root, cliPath)} ${scenesArguments(relative(root, path), 'oneLane').slice(1).join(' ')}`,
@@ -497,6 +508,9 @@ for (const video of VIDEOS) {
     `  ratios, wall (CPU): ${[
       ratioText('full/PySceneDetect', 'fullOverPyscenedetect'),
       ratioText('full/floor', 'fullOverFloor'),
+      ratioText('combined/PySceneDetect', 'combinedOverPyscenedetect'),
+      ratioText('combined/floor', 'combinedOverFloor'),
+      ratioText('combined/content', 'combinedOverFull'),
       ratioText('fast/PySceneDetect', 'fastOverPyscenedetect'),
       ratioText('fast/full', 'fastOverFull'),
       ratioText('parity/full', 'parityOverFull'),
@@ -562,7 +576,8 @@ async function endToEnd(): Promise<Record<string, unknown>> {
       const order = roundIndex % 2 === 0 ? (['e2e', 'scenes'] as const) : (['scenes', 'e2e'] as const);
       for (const which of order) {
         if (which === 'scenes') {
-          scenesRuns.push((await measure(() => runProgram(process.execPath, scenesArguments(path, 'full')))).run);
+          // Like for like: the keyframes run's scene pass uses the default detector too.
+          scenesRuns.push((await measure(() => runProgram(process.execPath, scenesArguments(path, 'combined')))).run);
           continue;
         }
         const scratch = mkdtempSync(join(os.tmpdir(), 'piaggio-bench-e2e-'));
