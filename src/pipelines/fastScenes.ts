@@ -28,7 +28,7 @@ export const fastScenesOptions = declareOptions('scenes', {
     essential: true,
     default: false,
     description:
-      'plan from the packet table and decode only what can hold a cut (keyframes, the frames around cuts the encoder put on a keyframe, stretches between keyframes that differ), with the full pass\'s exact cuts: much faster on talks, slides and screen recordings; where parts would not pay, decodes every frame in two halves side by side, never slower than the full pass; content, histogram, hash; no gradual transitions; one line on stderr says what it decoded',
+      'plan from the packet table and decode only what can hold a cut (keyframes, the frames around cuts the encoder put on a keyframe, stretches between keyframes that differ), with the full pass\'s exact cuts: much faster on talks, slides and screen recordings; where parts would not pay, decodes every frame in two halves side by side, never slower than the full pass; content (unless --detector names histogram or hash: the default combined needs every frame); no gradual transitions; one line on stderr says what it decoded',
   },
   keyframeThreshold: {
     type: 'number',

@@ -54,6 +54,12 @@ describe('CombinedDetector', () => {
     assert.deepEqual(runDetector(new CombinedDetector(), frames).cuts, []);
   });
 
+  test('a cut to black and out of it again: black has no layout to compare, the other checks decide', () => {
+    const black = solidFrame(0, 0, 0, 0, WIDTH, HEIGHT);
+    const frames = [...Array.from({ length: 30 }, () => picture(1)), ...Array.from({ length: 20 }, () => black), ...Array.from({ length: 30 }, () => picture(3))].map((frame, index) => ({ ...frame, index }));
+    assert.deepEqual(runDetector(new CombinedDetector(), frames).cuts, [30, 50]);
+  });
+
   test('flashes up to 3 frames are not cuts', () => {
     const white = solidFrame(0, 255, 255, 255, WIDTH, HEIGHT);
     const frames = Array.from({ length: 60 }, (_, index) => ({ ...(index >= 30 && index < 33 ? white : picture(1)), index }));

@@ -1,7 +1,7 @@
 import { AdaptiveDetector } from './AdaptiveDetector.js';
 import { checkContentScoreValues, contentScoreOptions, contentScoreSettings, DEFAULT_CONTENT_THRESHOLD, type ContentScoreOptions } from './ContentDetector.js';
 import { GradualTransitionFinder } from './GradualTransitionFinder.js';
-import { emptySketch, PictureSketcher, structureDistance, type PictureSketch } from './PictureSketch.js';
+import { emptySketch, PictureSketcher, solidColour, structureDistance, type PictureSketch } from './PictureSketch.js';
 import { defineSceneDetector, type AnalysisFrame, type CommonDetectorOptions } from './SceneCutDetector.js';
 import type { TransitionSpan } from './TransitionDetector.js';
 
@@ -46,7 +46,8 @@ export interface CombinedDetectorOptions extends ContentScoreOptions, CommonDete
  * - that score is at least 1.5 times the mean of the two frames on either side (a camera pan or a
  *   shaky shot raises them all together: adaptive's check, at half its ratio),
  * - the layout of light and dark changed (a change of light or colour alone is not a cut, see
- *   {@link COMBINED_LEAST_STRUCTURE_CHANGE}), and
+ *   {@link COMBINED_LEAST_STRUCTURE_CHANGE}; not asked into or out of solid black or white, which
+ *   has no layout), and
  * - the picture does not come back within 3 frames (the flash check).
  * The minimum scene length then applies as in PySceneDetect's adaptive detector, by default 6
  * frames: montages cut every 4 to 14 frames, and flashes no longer need a long minimum.
@@ -107,7 +108,14 @@ export class CombinedDetector extends AdaptiveDetector implements TransitionSour
     const aboveThreshold = super.measure(frame);
     const sketch = this.currentSketch;
     this.sketcher.sketch(frame, sketch);
-    const layoutChanged = !this.hasPreviousSketch || structureDistance(this.previousSketch, sketch) >= COMBINED_LEAST_STRUCTURE_CHANGE;
+    // Black or white has no layout to compare (what is left is noise and a watermark): a cut into
+    // or out of it is judged by the other checks alone.
+    const previous = this.previousSketch;
+    const layoutChanged =
+      !this.hasPreviousSketch ||
+      solidColour(previous) !== undefined ||
+      solidColour(sketch) !== undefined ||
+      structureDistance(previous, sketch) >= COMBINED_LEAST_STRUCTURE_CHANGE;
     const found = this.finder.push(frame.index, sketch);
     if (found.length > 0) this.transitions.push(...found);
     return aboveThreshold && layoutChanged;

@@ -185,9 +185,10 @@ export class GradualTransitionFinder {
     if (before < this.acceptedUntil) return;
     const first = this.sketchAt(before);
     const second = this.sketchAt(after);
+    // The colours first: 48 numbers, against 432 cells, and most pairs of a shot fail here.
+    if (histogramDistance(first, second) < MINIMUM_COLOUR_CHANGE) return;
     const change = cellDistance(first, second);
     if (change < MINIMUM_CELL_CHANGE) return;
-    if (histogramDistance(first, second) < MINIMUM_COLOUR_CHANGE) return;
     const steps = this.steps;
     const capacity = this.capacity;
     let largestStep = 0;

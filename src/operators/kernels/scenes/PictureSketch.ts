@@ -29,14 +29,22 @@ export function emptySketch(): PictureSketch {
 }
 
 /**
+ * From this size on (the 256-pixel analysis frame and most below it) every second pixel of every
+ * second row is read: a cell still averages 64 pixels or more (16x16 at 256x144), and reading
+ * them all cost as much as the rest of the combined detector's own work.
+ */
+const SAMPLED_FROM_WIDTH = 64;
+const SAMPLED_FROM_HEIGHT = 36;
+
+/**
  * A spread of cell lumas below which the structure is not normalised further: on a nearly uniform
  * picture the spread is noise and dividing by it would magnify the noise into structure.
  */
 const MINIMUM_SPREAD = 2;
 
 /**
- * Fills sketches from packed RGB frames in one pass over the pixels. The cell of each column and
- * row is computed once per frame size; nothing is allocated per frame after the first.
+ * Fills sketches from packed RGB frames in one pass over the pixels read. The cell of each column
+ * and row is computed once per frame size; nothing is allocated per frame after the first.
  */
 export class PictureSketcher {
   private columnCell = new Int32Array(0);
@@ -47,21 +55,25 @@ export class PictureSketcher {
   /** Cell lumas in double precision: a uniform picture's structure comes out exactly 0. */
   private readonly lumas = new Float64Array(SKETCH_CELLS);
   private pixels: number | undefined;
+  /** Every `stride`-th pixel of every `stride`-th row is read (see {@link SAMPLED_FROM_WIDTH}). */
+  private stride = 1;
+  /** Pixels read per frame. */
+  private sampled = 0;
 
   constructor(private readonly detectorName = 'PictureSketcher') {}
 
-  /** Writes the sketch of `frame` into `target`. */
+  /** Writes the sketch of `frame` into `target` (from every pixel, or every second one of every second row, see {@link SAMPLED_FROM_WIDTH}). */
   sketch(frame: AnalysisFrame, target: PictureSketch): void {
     const pixels = checkFrameSize(this.detectorName, frame, undefined);
     const { width, height, data } = frame;
     if (this.pixels !== pixels || this.columnCell.length !== width) this.layOut(width, height);
-    const { columnCell, rowCell, sums, counts } = this;
+    const { columnCell, rowCell, sums, counts, stride } = this;
     sums.fill(0);
     counts.fill(0);
-    let offset = 0;
-    for (let y = 0; y < height; y += 1) {
+    for (let y = 0; y < height; y += stride) {
       const rowBase = rowCell[y] * SKETCH_COLUMNS;
-      for (let x = 0; x < width; x += 1) {
+      let offset = y * width * 3;
+      for (let x = 0; x < width; x += stride) {
         const cell = (rowBase + columnCell[x]) * 3;
         const red = data[offset];
         const green = data[offset + 1];
@@ -72,7 +84,7 @@ export class PictureSketcher {
         counts[red >> 4] += 1;
         counts[SKETCH_BINS + (green >> 4)] += 1;
         counts[2 * SKETCH_BINS + (blue >> 4)] += 1;
-        offset += 3;
+        offset += 3 * stride;
       }
     }
     const { cells, histogram, structure } = target;
@@ -96,7 +108,7 @@ export class PictureSketcher {
     const lumaSpread = Math.sqrt(squares / SKETCH_CELLS);
     const scale = 1 / Math.max(lumaSpread, MINIMUM_SPREAD);
     for (let cell = 0; cell < SKETCH_CELLS; cell += 1) structure[cell] = (lumas[cell] - meanLuma) * scale;
-    for (let bin = 0; bin < counts.length; bin += 1) histogram[bin] = counts[bin] / pixels;
+    for (let bin = 0; bin < counts.length; bin += 1) histogram[bin] = counts[bin] / this.sampled;
     target.meanLuma = meanLuma;
     target.lumaSpread = lumaSpread;
   }
@@ -104,10 +116,17 @@ export class PictureSketcher {
   /** Cells split the frame as evenly as whole pixels allow; a frame narrower than 16 pixels repeats cells. */
   private layOut(width: number, height: number): void {
     this.pixels = width * height;
+    this.stride = width >= SAMPLED_FROM_WIDTH && height >= SAMPLED_FROM_HEIGHT ? 2 : 1;
     this.columnCell = Int32Array.from({ length: width }, (_, x) => Math.min(SKETCH_COLUMNS - 1, Math.floor((x * SKETCH_COLUMNS) / width)));
     this.rowCell = Int32Array.from({ length: height }, (_, y) => Math.min(SKETCH_ROWS - 1, Math.floor((y * SKETCH_ROWS) / height)));
     this.cellPixels = new Float64Array(SKETCH_CELLS);
-    for (let y = 0; y < height; y += 1) for (let x = 0; x < width; x += 1) this.cellPixels[this.rowCell[y] * SKETCH_COLUMNS + this.columnCell[x]] += 1;
+    this.sampled = 0;
+    for (let y = 0; y < height; y += this.stride) {
+      for (let x = 0; x < width; x += this.stride) {
+        this.cellPixels[this.rowCell[y] * SKETCH_COLUMNS + this.columnCell[x]] += 1;
+        this.sampled += 1;
+      }
+    }
     // A frame smaller than the grid leaves cells without pixels: they read as 0 in every sketch.
     for (let cell = 0; cell < SKETCH_CELLS; cell += 1) if (this.cellPixels[cell] === 0) this.cellPixels[cell] = Number.POSITIVE_INFINITY;
   }
