@@ -1,7 +1,7 @@
 import { AdaptiveDetector } from './AdaptiveDetector.js';
 import { checkContentScoreValues, contentScoreOptions, contentScoreSettings, DEFAULT_CONTENT_THRESHOLD, type ContentScoreOptions } from './ContentDetector.js';
 import { GradualTransitionFinder } from './GradualTransitionFinder.js';
-import { emptySketch, PictureSketcher, structureDistance, type PictureSketch } from './PictureSketch.js';
+import { emptySketch, PictureSketcher, solidColour, structureDistance, type PictureSketch } from './PictureSketch.js';
 import { defineSceneDetector, type AnalysisFrame, type CommonDetectorOptions } from './SceneCutDetector.js';
 import type { TransitionSpan } from './TransitionDetector.js';
 
@@ -14,8 +14,8 @@ export const COMBINED_WINDOW = 2;
  * PictureSketch) at a cut. Every hard cut of the accuracy benchmark changes it by 0.75 or more; a
  * change of light or colour of the whole picture (a lamp switched on, counter.mp4's background
  * colour) by less than 0.1, a white flash over a fast-moving fractal (the small benchmark's) by
- * 0.22. The first frame of testvideo.mp4's fade in from black (0.28: a faint picture over the
- * watermark) is no cut here, where content cuts: the fade is reported as a span instead.
+ * 0.22. The first frame of testvideo.mp4's fade in from black changes it by 0.28 (a faint picture
+ * over the watermark): the check is not asked out of black, where there is no layout to compare.
  */
 export const COMBINED_LEAST_STRUCTURE_CHANGE = 0.3;
 /** The combined detector's defaults for the shared settings (frames): short shots count, flashes up to 3 frames do not. */
@@ -48,7 +48,7 @@ export interface CombinedDetectorOptions extends ContentScoreOptions, CommonDete
  * - that score is at least 1.5 times the mean of the two frames on either side (a camera pan or a
  *   shaky shot raises them all together: adaptive's check, at half its ratio),
  * - the layout of light and dark changed (a change of light or colour alone is not a cut, see
- *   {@link COMBINED_LEAST_STRUCTURE_CHANGE}), and
+ *   {@link COMBINED_LEAST_STRUCTURE_CHANGE}; not asked out of black), and
  * - the picture does not come back within 3 frames (the flash check).
  * The minimum scene length then applies as in PySceneDetect's adaptive detector, by default 6
  * frames: montages cut every 4 to 14 frames, and flashes no longer need a long minimum.
@@ -109,7 +109,13 @@ export class CombinedDetector extends AdaptiveDetector implements TransitionSour
     const aboveThreshold = super.measure(frame);
     const sketch = this.currentSketch;
     this.sketcher.sketch(frame, sketch);
-    const layoutChanged = !this.hasPreviousSketch || structureDistance(this.previousSketch, sketch) >= COMBINED_LEAST_STRUCTURE_CHANGE;
+    // Out of black there is no layout to compare with (noise, a watermark): the picture coming up is
+    // judged by the other checks alone. Into black, and out of white, the check stays: a white flash
+    // keeps the layout of the picture under it.
+    const layoutChanged =
+      !this.hasPreviousSketch ||
+      solidColour(this.previousSketch) === 'black' ||
+      structureDistance(this.previousSketch, sketch) >= COMBINED_LEAST_STRUCTURE_CHANGE;
     const found = this.finder.push(frame.index, sketch);
     if (found.length > 0) this.transitions.push(...found);
     return aboveThreshold && layoutChanged;
