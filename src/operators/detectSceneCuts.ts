@@ -28,7 +28,7 @@ export type { SceneDetectorName, LearnedSceneDetectorName };
 /** Every value of the `detector` option: the classical detectors, then the learned ones (a model run by detectLearnedSceneCuts). */
 export type SceneDetectorChoice = SceneDetectorName | LearnedSceneDetectorName;
 
-/** The scene-cut detectors: PySceneDetect 0.7's five, with its defaults (the registry's order, see kernels/scenes/detectors.ts). */
+/** The classical scene-cut detectors: piaggio's combined (the default) and PySceneDetect 0.7's five, with its defaults (the registry's order, see kernels/scenes/detectors.ts). */
 export const SCENE_DETECTORS = SCENE_DETECTOR_NAMES;
 
 /** The `--detector` choices: {@link SCENE_DETECTORS}, then the learned detectors (transnetv2, autoshot; src/models/sceneModels.ts). */
@@ -52,7 +52,7 @@ function lengthDefault(entry: (typeof SCENE_DETECTOR_REGISTRY)[number], setting:
 function lengthDefaults(setting: 'minSceneLength' | 'flashLength'): string {
   const fallback = setting === 'minSceneLength' ? DEFAULT_MIN_SCENE_LENGTH : DEFAULT_FLASH_LENGTH;
   const own = SCENE_DETECTOR_REGISTRY.filter((entry) => lengthDefault(entry, setting) !== fallback);
-  return `default ${[...own.map((entry) => `${lengthDefault(entry, setting)} for ${entry.name}`), `${fallback} for the others`].join(', ')}`;
+  return `default ${[...own.map((entry) => `${lengthDefault(entry, setting)} for ${entry.name}`), `${fallback} for PySceneDetect's`].join(', ')}; not used by the learned detectors`;
 }
 
 const minimumLengthDefaults = () => lengthDefaults('minSceneLength');
@@ -82,7 +82,7 @@ export const detectSceneCutsOptions = declareOptions('scenes', {
   minSceneLength: {
     type: 'framesOrSeconds',
     flag: 'min-scene-len',
-    description: `shortest scene, in frames (${minimumLengthDefaults()}) or seconds (0.6s); faster successive cuts are merged or dropped (--flash-filter)`,
+    description: `shortest scene, in frames (${minimumLengthDefaults()}) or seconds (0.6s); faster successive cuts are merged or dropped (--flash-filter); combined and adaptive count it to the frame read, 2 past the candidate, so 6 keeps 4-frame shots`,
   },
   flashFilter: {
     type: 'choice',
@@ -101,13 +101,13 @@ export const detectSceneCutsOptions = declareOptions('scenes', {
 
 /** A gradual transition as the operator reports it: frames (end exclusive) and their times in seconds. */
 export interface SceneTransition {
-  /** fade-out, fade-in, dissolve (the transition detector); gradual (a learned detector, which does not tell them apart). */
+  /** fade-out, fade-in, fade (out and in through black or white), dissolve, wipe (see TransitionType); gradual (a learned detector, which does not tell them apart). */
   readonly type: TransitionType | 'gradual';
   readonly startFrame: number;
   readonly endFrame: number;
   readonly startTime: number;
   readonly endTime: number;
-  /** For fades, the solid colour faded to (fade-out) or from (fade-in). */
+  /** For fades, the solid colour faded to (fade-out), from (fade-in) or through (fade). */
   readonly colour?: 'black' | 'white';
 }
 
@@ -128,7 +128,7 @@ export interface DetectSceneCutsSettings {
   readonly onCut?: (frameIndex: number) => void;
   /** Every frame's metrics, for a stats file (PySceneDetect's layout); may cost extra work (edges). */
   readonly onMetrics?: SceneMetricsListener;
-  /** Gradual transitions (fades, dissolves), found by a {@link TransitionDetector} that runs only when this is given. */
+  /** Gradual transitions: the combined detector's own (found whether or not this is given), or for the other detectors a {@link TransitionDetector}'s, which runs only when this is given. */
   readonly onTransition?: (transition: SceneTransition) => void;
   /**
    * The detector to run, built by {@link createSceneCutDetector} from these same options: a

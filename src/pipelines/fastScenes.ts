@@ -1,3 +1,4 @@
+import { LEARNED_SCENE_DETECTORS } from '../models/sceneModels.js';
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import type { Observable, Subscription } from 'rxjs';
@@ -198,6 +199,10 @@ export async function detectScenesFast(videoPath: string, options: FastScenesOpt
     throw new PiaggioError('EINVALIDOPTION', messages.fastNeedsPairwiseDetector(values.detector, Object.keys(FAST_DETECTORS)), { exitCode: USAGE_EXIT_CODE });
   }
   if (values.stats !== undefined) throw new PiaggioError('EINVALIDOPTION', messages.fastWritesNoStats(), { exitCode: USAGE_EXIT_CODE });
+  // As the full pass refuses it (sceneCutPass), and before any work rather than at a fallback.
+  if (values.sceneModel !== undefined) {
+    throw new PiaggioError('EINVALIDOPTION', messages.sceneModelWithoutLearnedDetector(values.detector, LEARNED_SCENE_DETECTORS), { exitCode: USAGE_EXIT_CODE });
+  }
   // The packet listing starts beside the probe (of the first video stream; listed again in the
   // rare file where the probe picks another) and ends if the probe or the output checks fail;
   // ffmpeg's capabilities (one `ffmpeg -version`, read once per process) beside them too.

@@ -29,7 +29,7 @@ export const scenesOwnOptions = declareOptions('scenes', {
   transitions: {
     type: 'boolean',
     default: true,
-    description: 'also report gradual transitions as spans: fades, dissolves, and with the combined detector wipes, slides and shapes (--no-transitions skips it)',
+    description: 'also report gradual transitions as spans: fades, dissolves, and with the combined detector wipes, slides and shapes (--no-transitions leaves them out of the report)',
   },
 });
 

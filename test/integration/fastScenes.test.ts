@@ -275,6 +275,10 @@ describe('detectScenesFast', () => {
       });
     }
     await assert.rejects(detectScenesFast(fixedGop, { stats: join(temporary.path, 'stats.csv') }), { code: 'EINVALIDOPTION', message: messages.fastWritesNoStats() });
+    await assert.rejects(detectScenesFast(fixedGop, { sceneModel: join(temporary.path, 'model.onnx') }), {
+      code: 'EINVALIDOPTION',
+      message: messages.sceneModelWithoutLearnedDetector('content', ['transnetv2', 'autoshot']),
+    });
   });
 
   test('fromVideoRange emits exactly the asked frames, with the pixels of a decode from the start, even where MPEG-TS seeks land late', async () => {

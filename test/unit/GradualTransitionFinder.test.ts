@@ -84,6 +84,22 @@ describe('GradualTransitionFinder', () => {
     assert.ok(latestReport > 0 && latestReport <= new GradualTransitionFinder().horizon, `reported ${latestReport} frames behind`);
   });
 
+  test('a quick dip through black, found as one pair, is a fade too', () => {
+    const a = picture(1);
+    const b = picture(3);
+    const frames = [
+      ...Array.from({ length: 60 }, () => a),
+      ...Array.from({ length: 8 }, (_, step) => blendFrames(0, a, black(), (step + 1) / 9)),
+      ...Array.from({ length: 4 }, black),
+      ...Array.from({ length: 8 }, (_, step) => blendFrames(0, black(), b, (step + 1) / 9)),
+      ...Array.from({ length: 60 }, () => b),
+    ];
+    const spans = find(frames);
+    assert.equal(spans.length, 1, JSON.stringify(spans));
+    assert.equal(spans[0].type, 'fade');
+    assert.equal(spans[0].colour, 'black');
+  });
+
   test('a fade out alone, and a fade in alone', () => {
     assert.deepEqual(find(transition(picture(2), black(), 10, (alpha) => blendFrames(0, picture(2), black(), alpha))), [
       { type: 'fade-out', startFrame: 40, endFrame: 49, colour: 'black' },

@@ -73,6 +73,13 @@ describe('PictureSketch', () => {
     assert.equal(solidColour(sketchOf(texturedFrame(0, 2, 0.1))), 'black');
   });
 
+  test('a frame smaller than the grid: every cell reads a pixel (a white 9x16 frame is white)', () => {
+    const white = sketchOf(solidFrame(0, 255, 255, 255, 9, 16));
+    assert.ok(white.cells.every((value) => value === 255));
+    assert.equal(solidColour(white), 'white');
+    assert.ok(white.lumaSpread < 1e-9);
+  });
+
   test('refuses a frame whose data is too short for its size', () => {
     assert.throws(() => sketchOf({ data: new Uint8Array(10), width: 4, height: 4, index: 3 }), argumentErrorWith(messages.frameDataTooShort('PictureSketcher', 3, 4, 4, 48, 10)));
   });

@@ -50,8 +50,10 @@ export interface CombinedDetectorOptions extends ContentScoreOptions, CommonDete
  * - the layout of light and dark changed (a change of light or colour alone is not a cut, see
  *   {@link COMBINED_LEAST_STRUCTURE_CHANGE}; not asked out of black), and
  * - the picture does not come back within 3 frames (the flash check).
- * The minimum scene length then applies as in PySceneDetect's adaptive detector, by default 6
- * frames: montages cut every 4 to 14 frames, and flashes no longer need a long minimum.
+ * The minimum scene length then applies as in PySceneDetect's adaptive detector (from the last cut
+ * to the frame being read, 2 past the candidate), by default 6 frames, so that shots of 4 frames
+ * are kept: montages cut every 4 to 14 frames, and flashes no longer need a long minimum. As
+ * there, a cut in the last 2 frames of a video is not found (their neighbours never come).
  *
  * Beside the cuts, a {@link GradualTransitionFinder} reports fades, dissolves, wipes, slides and
  * shapes as spans with their type ({@link takeTransitions}); it is told the cuts, so that a cut to
@@ -59,7 +61,7 @@ export interface CombinedDetectorOptions extends ContentScoreOptions, CommonDete
  * cuts: the scene list splits where a cut is.
  *
  * Cuts come as late as adaptive's (the window and the flash check); transitions up to
- * {@link transitionHorizon} frames late. Allocates nothing per frame beyond the finder's candidates.
+ * {@link transitionHorizon} frames late. Allocates per frame only what the finder does for pending candidates.
  */
 export class CombinedDetector extends AdaptiveDetector implements TransitionSource {
   private readonly sketcher = new PictureSketcher('CombinedDetector');

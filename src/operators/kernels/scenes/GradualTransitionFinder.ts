@@ -97,7 +97,7 @@ interface Piece {
  *
  * Spans come out in frame order, at most {@link horizon} frames behind the newest frame. Sketches,
  * steps and solid flags live in rings sized from the constants above (about 650 frames, 2.5 kB
- * each); nothing is allocated per frame but candidates and the spans found.
+ * each); per frame it allocates only while candidates are pending (their list, a sort, the spans found).
  */
 export class GradualTransitionFinder {
   /**
@@ -333,10 +333,9 @@ export class GradualTransitionFinder {
     const last = this.sketchAt(piece.after);
     const from = solidColour(first);
     const to = solidColour(last);
-    if (piece.throughSolid || (from && to)) {
-      const middle = this.solids[((piece.before + piece.after) >> 1) % this.capacity];
-      return { type: 'fade', ...(middle ? { colour: middle } : {}) };
-    }
+    // A dip through black or white found as one pair (a short solid stretch) is a fade too.
+    const middle = this.solids[((piece.before + piece.after) >> 1) % this.capacity];
+    if (piece.throughSolid || (from && to) || (middle && !from && !to)) return { type: 'fade', ...(middle ? { colour: middle } : {}) };
     if (to) return { type: 'fade-out', colour: to };
     if (from) return { type: 'fade-in', colour: from };
     const residuals = mixResiduals(first, this.sketchAt((piece.before + piece.after) >> 1), last);

@@ -50,6 +50,8 @@ export class PictureSketcher {
   private columnCell = new Int32Array(0);
   private rowCell = new Int32Array(0);
   private cellPixels = new Float64Array(SKETCH_CELLS);
+  /** The cell whose pixels each cell reads: itself, or for an empty one the cell over its centre. */
+  private cellSource = Int32Array.from({ length: SKETCH_CELLS }, (_, cell) => cell);
   private readonly sums = new Float64Array(SKETCH_CELLS * 3);
   private readonly counts = new Float64Array(SKETCH_BINS * 3);
   /** Cell lumas in double precision: a uniform picture's structure comes out exactly 0. */
@@ -91,10 +93,12 @@ export class PictureSketcher {
     const lumas = this.lumas;
     let lumaSum = 0;
     for (let cell = 0; cell < SKETCH_CELLS; cell += 1) {
-      const area = this.cellPixels[cell];
-      const red = sums[cell * 3] / area;
-      const green = sums[cell * 3 + 1] / area;
-      const blue = sums[cell * 3 + 2] / area;
+      // A cell without pixels of its own (a frame under 16x9) takes the one over its centre.
+      const source = this.cellSource[cell];
+      const area = this.cellPixels[source];
+      const red = sums[source * 3] / area;
+      const green = sums[source * 3 + 1] / area;
+      const blue = sums[source * 3 + 2] / area;
       cells[cell * 3] = red;
       cells[cell * 3 + 1] = green;
       cells[cell * 3 + 2] = blue;
@@ -127,8 +131,14 @@ export class PictureSketcher {
         this.sampled += 1;
       }
     }
-    // A frame smaller than the grid leaves cells without pixels: they read as 0 in every sketch.
-    for (let cell = 0; cell < SKETCH_CELLS; cell += 1) if (this.cellPixels[cell] === 0) this.cellPixels[cell] = Number.POSITIVE_INFINITY;
+    // A frame smaller than the grid leaves cells without pixels: each reads the cell of the pixel at
+    // its centre, so that a sketch never holds cells of nothing (a white frame would not be white).
+    this.cellSource = Int32Array.from({ length: SKETCH_CELLS }, (_, cell) => {
+      if (this.cellPixels[cell] > 0) return cell;
+      const x = Math.min(width - 1, Math.floor((((cell % SKETCH_COLUMNS) + 0.5) * width) / SKETCH_COLUMNS));
+      const y = Math.min(height - 1, Math.floor(((Math.floor(cell / SKETCH_COLUMNS) + 0.5) * height) / SKETCH_ROWS));
+      return this.rowCell[y - (y % this.stride)] * SKETCH_COLUMNS + this.columnCell[x - (x % this.stride)];
+    });
   }
 }
 
