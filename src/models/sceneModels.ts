@@ -63,7 +63,10 @@ const TRANSNET_V2: SceneModelEntry = {
   // weights: soCzech/TransNetV2, MIT licence (its LICENSE file, Copyright (c) 2020 Tomáš Souček).
   // Threshold 0.5: the reference's `predictions_to_scenes(predictions, threshold=0.5)` default in
   // soCzech/TransNetV2 inference/transnetv2.py. GitHub serves LFS contents at
-  // https://media.githubusercontent.com/media/OWNER/REPO/REF/PATH, here with the commit as REF.
+  // https://media.githubusercontent.com/media/OWNER/REPO/REF/PATH, here with the commit as REF (the form
+  // public code downloads LFS files with, e.g. onnx/models' emotion-ferplus-8.onnx and wmgeolab/geoBoundaries
+  // at commit 9469f09; the install script of shot-boundary-zig names AIGC-Hackers/shot-boundary-zig, so the
+  // repository may have moved since).
   url: 'https://media.githubusercontent.com/media/ethan-huo/shot-boundary-zig/86fdac0eb402a5e5f527d33a421b2a74ec0abf4d/models/transnetv2.onnx',
   sha256: '5d4bd026e34ef26e3f521511f5f75eedf57f4829203d98d9c361738e25451225',
   sizeBytes: 30_539_950,

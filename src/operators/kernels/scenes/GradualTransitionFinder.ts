@@ -237,7 +237,9 @@ export class GradualTransitionFinder {
       this.candidates = remaining;
     }
     // Pieces starting before this are all known: no transition accepted later starts earlier.
-    const known = atEnd ? Number.POSITIVE_INFINITY : Math.min(reachable, forced, ...this.candidates.map((candidate) => candidate.before)) - CUT_ABSORBED;
+    let known = atEnd ? Number.POSITIVE_INFINITY : Math.min(reachable, forced);
+    for (const candidate of this.candidates) known = Math.min(known, candidate.before);
+    known -= CUT_ABSORBED;
     while (this.pieces.length > 0 && this.pieces[0].before < known) this.join(this.pieces.shift()!);
     const open = this.open;
     if (open && (atEnd || !this.mayJoinLater(open, known))) this.emitOpen();

@@ -144,38 +144,26 @@ export class PictureSketcher {
 
 /** Mean absolute difference of the cells' R, G and B (0..255): how much the picture changed, where. */
 export function cellDistance(left: PictureSketch, right: PictureSketch): number {
-  const a = left.cells;
-  const b = right.cells;
-  let sum = 0;
-  for (let index = 0; index < a.length; index += 1) {
-    const difference = a[index] - b[index];
-    sum += difference < 0 ? -difference : difference;
-  }
-  return sum / a.length;
+  return absoluteDifferenceSum(left.cells, right.cells) / left.cells.length;
 }
 
 /** Half the L1 distance of the histograms, averaged over the channels (0: same colours, 1: none shared). */
 export function histogramDistance(left: PictureSketch, right: PictureSketch): number {
-  const a = left.histogram;
-  const b = right.histogram;
-  let sum = 0;
-  for (let index = 0; index < a.length; index += 1) {
-    const difference = a[index] - b[index];
-    sum += difference < 0 ? -difference : difference;
-  }
-  return sum / 6;
+  return absoluteDifferenceSum(left.histogram, right.histogram) / 6;
 }
 
 /** Mean absolute difference of the normalised structures: near 0 when only light or colour changed. */
 export function structureDistance(left: PictureSketch, right: PictureSketch): number {
-  const a = left.structure;
-  const b = right.structure;
+  return absoluteDifferenceSum(left.structure, right.structure) / left.structure.length;
+}
+
+function absoluteDifferenceSum(a: Float32Array, b: Float32Array): number {
   let sum = 0;
   for (let index = 0; index < a.length; index += 1) {
     const difference = a[index] - b[index];
     sum += difference < 0 ? -difference : difference;
   }
-  return sum / a.length;
+  return sum;
 }
 
 /** A cell luma spread below which a dark or bright picture counts as a solid colour (a fade's black or white). */
