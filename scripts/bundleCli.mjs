@@ -23,7 +23,7 @@ const compiled = join(root, 'dist', 'src');
 const entry = join(compiled, 'cli', 'main.js');
 const outdir = join(root, 'dist', 'cli');
 
-const externalPackages = ['sharp', 'onnxruntime-node', 'hnswlib-node', 'fluent-ffmpeg', '@ffmpeg-installer/*', '@ffprobe-installer/*'];
+const externalPackages = ['sharp', 'onnxruntime-node', 'hnswlib-node', 'fluent-ffmpeg', '@ffmpeg-installer/*', '@ffprobe-installer/*', '@techstark/opencv-js'];
 
 /**
  * Every module keeps the `import.meta.url` of its compiled file in dist/src, not the bundle's:
