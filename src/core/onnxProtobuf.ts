@@ -10,6 +10,7 @@ const WIRE_LENGTH_DELIMITED = 2;
 /** TensorProto.DataType values. */
 export const ONNX_FLOAT = 1;
 export const ONNX_UINT8 = 2;
+export const ONNX_INT32 = 6;
 const ATTRIBUTE_INT = 2;
 const ATTRIBUTE_TENSOR = 4;
 
@@ -88,6 +89,18 @@ export function constantNode(output: string, dims: readonly number[], values: re
   const tensor = new ProtobufWriter();
   for (const dimension of dims) tensor.integer(1, dimension);
   tensor.integer(2, ONNX_FLOAT).packedFloats(4, values).string(8, `${output}_value`);
+  const attribute = new ProtobufWriter().string(1, 'value').message(5, tensor).integer(20, ATTRIBUTE_TENSOR);
+  return new ProtobufWriter().string(2, output).string(3, name).string(4, 'Constant').message(5, attribute);
+}
+
+/**
+ * A Constant node whose output is a tensor of `dims` and `elementType` (ONNX_UINT8, ONNX_INT32...)
+ * holding `rawData`, the little-endian bytes of its values in row-major order (TensorProto.raw_data).
+ */
+export function rawConstantNode(output: string, dims: readonly number[], elementType: number, rawData: Uint8Array, name: string): ProtobufWriter {
+  const tensor = new ProtobufWriter();
+  for (const dimension of dims) tensor.integer(1, dimension);
+  tensor.integer(2, elementType).string(8, `${output}_value`).bytesField(9, rawData);
   const attribute = new ProtobufWriter().string(1, 'value').message(5, tensor).integer(20, ATTRIBUTE_TENSOR);
   return new ProtobufWriter().string(2, output).string(3, name).string(4, 'Constant').message(5, attribute);
 }

@@ -12,6 +12,7 @@ import {
   type RgbImage,
 } from './preprocess.js';
 import { DEFAULT_MODEL_ID, type ModelEntry } from './registry.js';
+import { batchCouplingOperators, readOnnxNodes } from './onnxOperators.js';
 
 /**
  * The flags that choose and feed the image encoder. A registry model brings its own input size,
@@ -80,7 +81,17 @@ export interface ImageEncoderSettings {
    * saves a little latency per run but burns CPU that decoding could use between batches.
    */
   readonly spinning?: boolean;
+  /**
+   * Run the model on one picture per session call (true) or on whole batches (false). Default:
+   * decided at load (see {@link ImageEncoder.perPicture}), so that a picture's embedding never
+   * depends on the other pictures of its batch. false forces batches even for a model whose
+   * results then vary with the batch (faster, not reproducible across batch sizes).
+   */
+  readonly perPicture?: boolean;
 }
+
+/** The settings that are not preprocessing. */
+type NonPreprocessingSettings = 'inputName' | 'outputName' | 'inputSize' | 'executionProviders' | 'intraOpThreads' | 'spinning' | 'perPicture';
 
 const DEFAULT_INPUT_SIZE = 224;
 /** The largest square side fed to a model: what --model-input-size allows (a 2048-pixel picture is 50 MB of floats). */
@@ -199,6 +210,16 @@ function declaredDimensions(output: InferenceSession.ValueMetadata): number | un
  * scripts and tests. Calls to {@link embed} are queued and run one at a time, because they share one
  * input buffer.
  *
+ * Batch invariance: a picture's embedding is the same bits whatever the other pictures of its call
+ * and however many they are, so results do not depend on --batch-size or on the order of a folder.
+ * Most models compute each picture on its own and run in batches. A model whose graph holds an
+ * operator that computes a statistic over the whole input tensor (DynamicQuantizeLinear, the
+ * activation quantiser of onnxruntime's `quantize_dynamic`, and its fused forms; see
+ * batchCouplingOperators in onnxOperators.ts), or whose embedding of a test picture changed with
+ * its batch in a check at load (1 picture against 3), is run one picture per session call instead
+ * ({@link perPicture}, {@link batchDependence} says why): slower, but reproducible. A graph with a
+ * fixed batch size gets its unused batch slots zeroed, so those never carry a previous call's pixels.
+ *
  * Owns one InferenceSession; {@link release} frees it.
  */
 export class ImageEncoder {
@@ -211,12 +232,14 @@ export class ImageEncoder {
   readonly mean: ChannelTriple;
   readonly std: ChannelTriple;
   /** The preprocessing applied before the model, as numbers (for the manifest and cache keys). */
-  readonly preprocessing: Required<Omit<ImageEncoderSettings, 'inputName' | 'outputName' | 'inputSize' | 'executionProviders' | 'intraOpThreads' | 'spinning'>>;
+  readonly preprocessing: Required<Omit<ImageEncoderSettings, NonPreprocessingSettings>>;
   private readonly session: InferenceSession;
   /** onnxruntime-node, loaded when the first model is (core/nativeModules.ts). */
   private readonly runtime: typeof import('onnxruntime-node');
   private readonly fixedBatch: number | undefined;
   private readonly preprocessor: Preprocessor;
+  private runsPerPicture = false;
+  private perPictureReason: string | undefined;
   private inputBuffer = new Float32Array(0);
   private queue: Promise<unknown> = Promise.resolve();
   private released = false;
@@ -245,9 +268,25 @@ export class ImageEncoder {
   }
 
   /**
+   * Whether each session call gets one picture (see the class comment): true for a model whose
+   * results would otherwise depend on the rest of the batch, or when `settings.perPicture` asked.
+   */
+  get perPicture(): boolean {
+    return this.runsPerPicture;
+  }
+
+  /** Why {@link perPicture} was chosen at load, as a sentence fragment; undefined when batching is safe or the caller decided. */
+  get batchDependence(): string | undefined {
+    return this.perPictureReason;
+  }
+
+  /**
    * Opens `modelPath` and works out how to feed it: input name and size, output name and length
    * come from the graph unless `settings` names them. A graph whose output length is symbolic is
-   * run once on a blank image to measure it.
+   * run once on a blank image to measure it. Unless `settings.perPicture` decides, it then reads
+   * the graph's operators from the file and, when none couples the pictures of a batch, runs the
+   * model twice on made-up pictures (one alone, then in a batch of 3) to check that batching leaves
+   * a picture's embedding unchanged; see {@link perPicture}.
    */
   static async load(modelPath: string, settings: ImageEncoderSettings = {}): Promise<ImageEncoder> {
     // onnxruntime prints its warnings (an unwritable home for its telemetry id, unused initializers)
@@ -279,21 +318,49 @@ export class ImageEncoder {
         filter: settings.filter ?? 'bicubic',
       };
       const declared = declaredDimensions(output);
-      const encoder = new ImageEncoder(runtime, modelPath, session, input, output.name, declared ?? 0, preprocessing);
-      if (declared !== undefined) return encoder;
-      const blank = { data: new Uint8Array(input.size * input.size * 3), width: input.size, height: input.size };
-      // Only the length is measured: a black picture may fairly give all zeros (a ReLU network).
-      const [probe] = await encoder.embedNow([blank], false);
-      return new ImageEncoder(runtime, modelPath, session, input, output.name, probe.length, preprocessing);
+      let encoder = new ImageEncoder(runtime, modelPath, session, input, output.name, declared ?? 0, preprocessing);
+      if (declared === undefined) {
+        const blank = { data: new Uint8Array(input.size * input.size * 3), width: input.size, height: input.size };
+        // Only the length is measured: a black picture may fairly give all zeros (a ReLU network).
+        const [probe] = await encoder.embedNow([blank], false);
+        encoder = new ImageEncoder(runtime, modelPath, session, input, output.name, probe.length, preprocessing);
+      }
+      await encoder.chooseBatching(settings.perPicture);
+      return encoder;
     } catch (error) {
       await session.release().catch(() => undefined);
       throw error;
     }
   }
 
+  /** Sets {@link perPicture}: the caller's choice, else the graph's operators, else a measurement. */
+  private async chooseBatching(asked: boolean | undefined): Promise<void> {
+    if (asked !== undefined) {
+      this.runsPerPicture = asked;
+      return;
+    }
+    // A graph fixed at one picture a call is per picture already.
+    if (this.fixedBatch === 1) return;
+    const coupling = await readOnnxNodes(this.modelPath).then(batchCouplingOperators, () => undefined);
+    if (coupling !== undefined && coupling.length > 0) {
+      this.runsPerPicture = true;
+      this.perPictureReason = messages.batchCouplingOperators(coupling);
+      return;
+    }
+    // Neither a listed operator nor a readable graph proves batching safe (a reduction over the
+    // batch axis, a kernel chosen by batch size): one picture alone and in a batch of 3 must agree.
+    const alone = await this.embedNow([probePicture(this.inputSize, 0)], false);
+    const together = await this.embedNow(probePictures(this.inputSize), false);
+    if (!sameBits(alone[0], together[1])) {
+      this.runsPerPicture = true;
+      this.perPictureReason = messages.batchDependenceMeasured();
+    }
+  }
+
   /**
-   * Embeds `frames` in one batch (split only when the graph fixes a smaller batch size) and
-   * resolves with one L2-normalised vector per frame, in order. The frames' pixels are read before
+   * Embeds `frames` in one batch (split only when the graph fixes a smaller batch size, or into
+   * one call per picture when {@link perPicture}) and resolves with one L2-normalised vector per
+   * frame, in order. The frames' pixels are read before
    * the promise resolves and never kept, so they may be released as soon as it settles.
    */
   embed(frames: readonly RgbImage[]): Promise<Float32Array[]> {
@@ -305,7 +372,7 @@ export class ImageEncoder {
   private async embedNow(frames: readonly RgbImage[], checkVectors = true): Promise<Float32Array[]> {
     if (this.released) throw new Error(`ImageEncoder for ${this.modelPath} was used after release()`);
     const embeddings: Float32Array[] = [];
-    const chunkSize = this.fixedBatch ?? Math.max(1, frames.length);
+    const chunkSize = this.runsPerPicture ? 1 : (this.fixedBatch ?? Math.max(1, frames.length));
     for (let start = 0; start < frames.length; start += chunkSize) {
       embeddings.push(...(await this.runBatch(frames.slice(start, start + chunkSize), checkVectors)));
     }
@@ -328,6 +395,9 @@ export class ImageEncoder {
     }
     try {
       for (let index = 0; index < frames.length; index += 1) this.preprocessor.writeInto(frames[index], this.inputBuffer, index * itemLength);
+      // The unused slots of a fixed batch would otherwise hold an earlier call's pixels, which a
+      // batch-coupled model would let into this call's results.
+      if (frames.length < batch) this.inputBuffer.fill(0, frames.length * itemLength);
     } catch (error) {
       throw new PiaggioError('EINFERENCE', messages.inferenceFailed(this.modelPath, `preprocessing failed: ${firstLine(error)}`), { cause: error });
     }
@@ -373,6 +443,39 @@ export class ImageEncoder {
     this.released = true;
     await this.session.release();
   }
+}
+
+/**
+ * Made-up pictures for the batching check: `which` 0 is a gradient, 1 a bright and 2 a dark
+ * pattern, so that any statistic taken over the batch (a range, a mean) moves when 0 is joined by
+ * the others.
+ */
+function probePicture(size: number, which: number): RgbImage {
+  const data = new Uint8Array(size * size * 3);
+  let seed = 12345 + which;
+  for (let index = 0; index < data.length; index += 1) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const pixel = Math.floor(index / 3);
+    const x = pixel % size;
+    const y = Math.floor(pixel / size);
+    if (which === 0) data[index] = (x * 5 + y * 3 + (index % 3) * 60) % 256;
+    else if (which === 1) data[index] = 200 + (seed % 56);
+    else data[index] = seed % 40;
+  }
+  return { data, width: size, height: size };
+}
+
+/** The batch the check runs: picture 0 in the middle of the other two, so it is neither first nor last. */
+function probePictures(size: number): RgbImage[] {
+  return [probePicture(size, 1), probePicture(size, 0), probePicture(size, 2)];
+}
+
+function sameBits(first: Float32Array, second: Float32Array): boolean {
+  if (first.length !== second.length) return false;
+  const a = new Uint32Array(first.buffer, first.byteOffset, first.length);
+  const b = new Uint32Array(second.buffer, second.byteOffset, second.length);
+  for (let index = 0; index < a.length; index += 1) if (a[index] !== b[index]) return false;
+  return true;
 }
 
 /**

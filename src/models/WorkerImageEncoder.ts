@@ -89,6 +89,12 @@ async function closeWorker(slot: WorkerSlot): Promise<void> {
  * with one L2-normalised vector per picture. Several calls may be in flight; each worker runs its
  * requests in order. Idle workers are unreferenced so they never keep the process alive.
  *
+ * Batch invariance: each worker's session decides at load whether it runs one picture per call
+ * (ImageEncoder.perPicture: a dynamically quantized model, DynamicQuantizeLinear, or one whose
+ * test picture's embedding moved with its batch); `onNotice` is told one line when it does, and
+ * {@link describe} records it. Either way a picture's vector does not depend on which request, or
+ * which worker, it was sent with.
+ *
  * Resources: the worker threads and their sessions. {@link release} cancels requests not yet
  * started, lets a running batch finish, releases every session and waits for every thread to exit
  * (terminating one that does not within 30 s). A worker that dies fails its requests and the
@@ -195,12 +201,24 @@ export class WorkerImageEncoder implements ImageEmbedder {
     }
     const notice = infos.find((entry) => entry.notice)?.notice;
     if (notice) notify(notice);
+    // Workers decide alone, and a measured verdict could in principle differ between them: one
+    // worker running per picture makes the whole encoder do so, in every worker.
+    const perPictureInfo = infos.find((entry) => entry.info.perPicture)?.info;
+    if (perPictureInfo && infos.some((entry) => !entry.info.perPicture)) {
+      await Promise.all(slots.map((slot) => closeWorker(slot)));
+      const again = await WorkerImageEncoder.load(modelPath, { ...settings, perPicture: true, onNotice: notify });
+      if (perPictureInfo.batchDependence !== undefined) notify(messages.embeddingPerPicture(modelPath, perPictureInfo.batchDependence));
+      return again;
+    }
     const info: WorkerImageEncoderInfo = { ...infos[0].info, modelPath, workers: workerCount };
+    if (perPictureInfo?.batchDependence !== undefined) notify(messages.embeddingPerPicture(modelPath, perPictureInfo.batchDependence));
     const fingerprint = JSON.stringify({
       model: modelFingerprint ?? modelPath,
       output: info.outputName,
       inputSize: info.inputSize,
       preprocessing: info.preprocessing,
+      // Vectors embedded in batches by an older piaggio are not this model's per-picture vectors.
+      ...(info.perPicture ? { perPicture: true } : {}),
     });
     const encoder = new WorkerImageEncoder(slots, new Int32Array(cancellation), info, fingerprint);
     for (const slot of slots) encoder.listen(slot);
@@ -318,6 +336,7 @@ export class WorkerImageEncoder implements ImageEmbedder {
       filter: this.info.preprocessing.filter,
       executionProvider: providerLabel(this.info.provider),
       workers: this.info.workers,
+      ...(this.info.perPicture ? { perPicture: true, ...(this.info.batchDependence === undefined ? {} : { batchDependence: this.info.batchDependence }) } : {}),
     };
   }
 }

@@ -52,6 +52,9 @@ export interface ReadyInfo {
   readonly preprocessing: ImageEncoder['preprocessing'];
   /** The provider the session was created with. */
   readonly provider: ExecutionProviderName;
+  /** Whether the session runs one picture per call (ImageEncoder.perPicture), and why when the worker found out itself. */
+  readonly perPicture: boolean;
+  readonly batchDependence?: string;
 }
 
 export type WorkerResponse =
@@ -104,6 +107,8 @@ async function main(): Promise<void> {
         dimensions: encoder.dimensions,
         preprocessing: encoder.preprocessing,
         provider: loaded.provider,
+        perPicture: encoder.perPicture,
+        ...(encoder.batchDependence === undefined ? {} : { batchDependence: encoder.batchDependence }),
       },
       ...(loaded.notice ? { notice: loaded.notice } : {}),
     });

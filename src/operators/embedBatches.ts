@@ -27,7 +27,10 @@ export interface BatchEncoder {
  * candidate, in input order.
  *
  * Emits: a batch's results together, once `encoder.embed` resolves for it; the last, partial batch
- * is embedded when the input completes. Completes after the last batch has been emitted.
+ * is embedded when the input completes. Completes after the last batch has been emitted. The batch
+ * size changes speed and memory, not the vectors: the image encoders give a picture the same
+ * embedding whatever shares its batch (ImageEncoder runs a batch-coupled model, e.g. a dynamically
+ * quantized one, one picture per call).
  *
  * Backpressure: batches run one at a time, in order. While one is being embedded, candidates that
  * arrive are held (with their frames) in the next batches; held frames are pool credits, so the

@@ -5,6 +5,7 @@ import { outputDirectoryOptions } from '../sinks/OutputDirectory.js';
 import { selectCandidateFrames, selectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
 import { dropTechnicalFrames, dropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
+import { redecodeCandidates, redecodeCandidatesOptions, redecodeSizeFor } from '../operators/redecodeCandidates.js';
 import { clusterDbscan, clusterDbscanOptions, dbscanProgressListener, decideClustering } from '../operators/clusterDbscan.js';
 import type { Clustering } from '../core/clustering.js';
 import { extractFrames } from '../sinks/extractFrames.js';
@@ -44,6 +45,7 @@ export const keyframesPipelineOptions = {
   ...sceneCutPassOptions,
   ...selectCandidateFramesOptions,
   ...dropTechnicalFramesOptions,
+  ...redecodeCandidatesOptions,
   ...encoderOptions,
   ...embedBatchesOptions,
   ...clusterDbscanOptions,
@@ -68,6 +70,11 @@ export interface KeyframesResult {
  * candidates per scene, drop black/white/uniform frames, embed in batches, cluster with DBSCAN,
  * then write one full-resolution keyframe per cluster and manifest.json. The output folder appears
  * complete or not at all. Options are validated here, once, with the CLI's sentences.
+ *
+ * With `embedFrom: 'full'` (the default) the candidates are decoded again from the video at the
+ * model's resize size for the embedder (redecodeCandidates), in a few ffmpeg runs that overlap the
+ * scene pass; `'analysis'` embeds the scene pass's 256-px frames. The technical-frame filter and
+ * the thumbnails use the analysis frames either way.
  */
 export async function runKeyframes(videoPath: string, outputPath: string, options: KeyframesOptions = {}, settings: RunSettings = {}): Promise<KeyframesResult> {
   requireOutputFolder(outputPath);
@@ -103,10 +110,15 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
           selectCandidateFrames(values),
           dropTechnicalFrames({ ...values, onDropped: (info, scene, reason) => dropped.push({ frame: info.index, time: info.time, scene, reason }) }),
           tap((candidate) => thumbnails?.capture(candidate.frame)),
-          (candidates) =>
-            encoder
-              ? candidates.pipe(embedBatches(encoder, values), clusterDbscan(clusterValues, { onProgress: dbscanProgressListener(onProgress) }))
-              : candidates.pipe(oneClusterPerCandidate()),
+          (candidates) => {
+            if (!encoder) return candidates.pipe(oneClusterPerCandidate());
+            // Two batches decoded ahead of the embedder, and the one it is filling: never fewer than a batch, or it would wait forever.
+            const toEmbed =
+              values.embedFrom === 'full'
+                ? candidates.pipe(redecodeCandidates(videoPath, { probe, ...redecodeSizeFor(encoder.describe()), poolSize: 2 * values.batchSize + 2 }))
+                : candidates;
+            return toEmbed.pipe(embedBatches(encoder, values), clusterDbscan(clusterValues, { onProgress: dbscanProgressListener(onProgress) }));
+          },
         );
         const clustering = await runObservable(pipeline, settings.signal);
         if (!clustering) throw new Error('the clustering stage emitted nothing');

@@ -285,7 +285,8 @@ describe('clean shutdown', () => {
 
   test('Ctrl-C in a batch: the videos already written stay, the interrupted one leaves nothing, the rest never start', async () => {
     const output = at('out-batch');
-    const run = start(['-v', 'a.mp4', '-v', 'b.mp4', '-v', 'c.mp4', '-o', output, '-m', model], 'slow');
+    // One decoding run per video (no second decode of the candidates), so the second decode to start is b.mp4's.
+    const run = start(['-v', 'a.mp4', '-v', 'b.mp4', '-v', 'c.mp4', '-o', output, '-m', model, '--embed-from', 'analysis'], 'slow');
     await run.announcements.started('decode', 2);
     const children = childrenOf(run.pid);
     run.signal('SIGINT', 'group');

@@ -1,0 +1,206 @@
+/**
+ * What embedding video candidates from frames decoded again at the model's size (`--embed-from
+ * full`, the default) costs and changes, against embedding the scene pass's 256-px analysis frames
+ * (`--embed-from analysis`, the behaviour before).
+ *
+ *   npm run build
+ *   node --import tsx benchmarks/videoEmbedSize.ts [--rounds 3] [--model FILE.onnx] [--no-bench]
+ *
+ * Inputs: the shared videos (../shared/media/videos/*.mp4) and, unless --no-bench, the 1080p bench
+ * video of benchmarks/peerVideos.ts (../shared/bench/make-bench-video.sh, cached in
+ * benchmarks/.cache/; about 2 minutes to make the first time).
+ *
+ * For each video, `--rounds` rounds alternate the two modes (full first in odd rounds, analysis
+ * first in even ones) of the built CLI, as users run it:
+ *   node dist/cli/piaggio.js -v VIDEO -o OUT -m MODEL --no-cache --embed-from MODE --save-embeddings E.npy
+ * (`dist/src/cli/main.js` when the bundle is missing; the result says which), timing wall and child
+ * CPU time. From the last round it compares the two manifests (same candidates; clusters, adjusted
+ * Rand index between the two clusterings, representatives) and how close each mode's embeddings
+ * come to the reference the original tool computes: the candidate frame decoded at full
+ * resolution and preprocessed Pillow-exactly (ImageEncoder), cosine similarity per candidate.
+ * Writes benchmarks/results/videoEmbedSize.json.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
+import { ImageEncoder } from '../src/models/ImageEncoder.js';
+import { readNpy } from '../src/sinks/npy.js';
+import { probeVideo } from '../src/sources/probeVideo.js';
+import { childrenCpuMs, cliExecutable, machineFacts, median, round } from './measuring.js';
+import { ensurePeerVideo } from './peerVideos.js';
+
+const argument = (name: string, fallback: string): string => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index < 0 ? fallback : process.argv[index + 1] ?? fallback;
+};
+const root = fileURLToPath(new URL('..', import.meta.url));
+const rounds = Number(argument('rounds', '3'));
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number >= 1');
+const model = argument('model', join(root, '..', 'shared', 'models', 'mobilenetv2-12-int8.embed.onnx'));
+if (!existsSync(model)) throw new Error(`model not found: ${model} (pass --model FILE.onnx)`);
+const bundled = cliExecutable(root);
+const cli = existsSync(bundled) ? bundled : join(root, 'dist', 'src', 'cli', 'main.js');
+if (!existsSync(cli)) throw new Error('run `npm run build` first: the built CLI is measured');
+
+const sharedVideos = join(root, '..', 'shared', 'media', 'videos');
+const videos = existsSync(sharedVideos) ? readdirSync(sharedVideos).filter((name) => name.endsWith('.mp4')).sort().map((name) => join(sharedVideos, name)) : [];
+if (!process.argv.includes('--no-bench')) videos.push(await ensurePeerVideo('bench', (line) => process.stdout.write(`${line}\n`)));
+if (videos.length === 0) throw new Error('no input: ../shared is absent and --no-bench was given');
+
+type Mode = 'full' | 'analysis';
+interface ManifestItem {
+  readonly frame: number;
+  readonly cluster: number;
+  readonly representative: boolean;
+}
+
+interface RunOutcome {
+  readonly wallSeconds: number;
+  readonly cpuSeconds: number;
+  readonly items: ManifestItem[];
+  readonly vectors: Float32Array[];
+}
+
+function runCli(video: string, mode: Mode, scratch: string): RunOutcome {
+  const output = join(scratch, `out-${mode}`);
+  const embeddings = join(scratch, `embeddings-${mode}.npy`);
+  rmSync(output, { recursive: true, force: true });
+  const cpuBefore = childrenCpuMs() ?? 0;
+  const started = performance.now();
+  execFileSync(process.execPath, [cli, '-v', video, '-o', output, '-m', model, '--no-cache', '--embed-from', mode, '--save-embeddings', embeddings, '--overwrite'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const wallSeconds = (performance.now() - started) / 1000;
+  const cpuSeconds = ((childrenCpuMs() ?? 0) - cpuBefore) / 1000;
+  const manifest = JSON.parse(readFileSync(join(output, 'manifest.json'), 'utf8')) as { items: ManifestItem[] };
+  return { wallSeconds, cpuSeconds, items: manifest.items.map(({ frame, cluster, representative }) => ({ frame, cluster, representative })), vectors: [] };
+}
+
+async function vectorsOf(path: string): Promise<Float32Array[]> {
+  const matrix = await readNpy(path);
+  return Array.from({ length: matrix.rows }, (_, row) => matrix.vectors.slice(row * matrix.dimensions, (row + 1) * matrix.dimensions));
+}
+
+/** Adjusted Rand index of two labelings of the same items (1: the same partition). */
+function adjustedRandIndex(first: readonly number[], second: readonly number[]): number {
+  const pairs = (count: number): number => (count * (count - 1)) / 2;
+  const table = new Map<string, number>();
+  const rows = new Map<number, number>();
+  const columns = new Map<number, number>();
+  first.forEach((label, index) => {
+    const key = `${label},${second[index]}`;
+    table.set(key, (table.get(key) ?? 0) + 1);
+    rows.set(label, (rows.get(label) ?? 0) + 1);
+    columns.set(second[index], (columns.get(second[index]) ?? 0) + 1);
+  });
+  const index = [...table.values()].reduce((sum, count) => sum + pairs(count), 0);
+  const rowSum = [...rows.values()].reduce((sum, count) => sum + pairs(count), 0);
+  const columnSum = [...columns.values()].reduce((sum, count) => sum + pairs(count), 0);
+  const expected = (rowSum * columnSum) / Math.max(1, pairs(first.length));
+  const maximum = (rowSum + columnSum) / 2;
+  return maximum === expected ? 1 : (index - expected) / (maximum - expected);
+}
+
+/**
+ * The reference embeddings: each frame of `frames` (indices, ascending) decoded at full
+ * resolution in one ffmpeg run and embedded by an in-thread ImageEncoder (Pillow-exact resize of
+ * the whole frame, as the original tool's PIL preprocessing).
+ */
+async function referenceEmbeddings(video: string, frames: readonly number[]): Promise<Map<number, Float32Array>> {
+  if (frames.length === 0) return new Map();
+  const probe = await probeVideo(video);
+  const encoder = await ImageEncoder.load(model);
+  const frameBytes = probe.width * probe.height * 3;
+  const selection = frames.map((frame) => `eq(n\\,${frame})`).join('+');
+  const child = spawn(locateFfmpeg().ffmpegPath, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', video, '-map', '0:v:0', '-fps_mode', 'passthrough', '-vf', `select='${selection}',format=rgb24`, '-f', 'rawvideo', 'pipe:1'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const result = new Map<number, Float32Array>();
+  let pending = Buffer.alloc(0);
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= frameBytes) {
+        const data = new Uint8Array(pending.subarray(0, frameBytes));
+        pending = pending.subarray(frameBytes);
+        const [vector] = await encoder.embed([{ data, width: probe.width, height: probe.height }]);
+        result.set(frames[result.size], vector);
+      }
+    }
+  } finally {
+    await encoder.release();
+  }
+  if (result.size !== frames.length) throw new Error(`${video}: ffmpeg gave ${result.size} of ${frames.length} reference frames`);
+  return result;
+}
+
+function cosine(first: Float32Array, second: Float32Array): number {
+  let dot = 0;
+  for (let index = 0; index < first.length; index += 1) dot += first[index] * second[index];
+  return dot;
+}
+
+function summary(values: readonly number[]): { mean: number; min: number; median: number } | null {
+  if (values.length === 0) return null;
+  return { mean: round(values.reduce((sum, value) => sum + value, 0) / values.length, 4), min: round(Math.min(...values), 4), median: round(median(values), 4) };
+}
+
+const loadBefore = os.loadavg();
+const perVideo: Record<string, unknown>[] = [];
+for (const video of videos) {
+  const scratch = mkdtempSync(join(os.tmpdir(), 'piaggio-embed-size-'));
+  try {
+    const times: Record<Mode, { wall: number[]; cpu: number[] }> = { full: { wall: [], cpu: [] }, analysis: { wall: [], cpu: [] } };
+    const last: Partial<Record<Mode, RunOutcome>> = {};
+    for (let index = 0; index < rounds; index += 1) {
+      const order: Mode[] = index % 2 === 0 ? ['full', 'analysis'] : ['analysis', 'full'];
+      for (const mode of order) {
+        const outcome = runCli(video, mode, scratch);
+        times[mode].wall.push(outcome.wallSeconds);
+        times[mode].cpu.push(outcome.cpuSeconds);
+        last[mode] = { ...outcome, vectors: await vectorsOf(join(scratch, `embeddings-${mode}.npy`)) };
+      }
+      process.stdout.write(`${basename(video)} round ${index + 1}/${rounds}: full ${times.full.wall.at(-1)!.toFixed(2)} s, analysis ${times.analysis.wall.at(-1)!.toFixed(2)} s\n`);
+    }
+    const full = last.full!;
+    const analysis = last.analysis!;
+    const frames = full.items.map((item) => item.frame);
+    if (JSON.stringify(frames) !== JSON.stringify(analysis.items.map((item) => item.frame))) throw new Error(`${video}: the two modes chose different candidates`);
+    const reference = await referenceEmbeddings(video, [...new Set(frames)].sort((a, b) => a - b));
+    const similarity = (outcome: RunOutcome) => frames.map((frame, item) => cosine(outcome.vectors[item], reference.get(frame)!));
+    const representatives = (outcome: RunOutcome) => outcome.items.filter((item) => item.representative).map((item) => item.frame);
+    const wallRatios = times.full.wall.map((wall, index) => wall / times.analysis.wall[index]);
+    perVideo.push({
+      video: relative(root, video),
+      candidates: frames.length,
+      wallSeconds: { full: round(median(times.full.wall), 2), analysis: round(median(times.analysis.wall), 2), fullRuns: times.full.wall.map((value) => round(value, 2)), analysisRuns: times.analysis.wall.map((value) => round(value, 2)) },
+      cpuSeconds: { full: round(median(times.full.cpu), 2), analysis: round(median(times.analysis.cpu), 2) },
+      fullOverAnalysis: { wallMedianOfRatios: round(median(wallRatios), 3), wallRatios: wallRatios.map((value) => round(value, 3)), cpu: round(median(times.full.cpu) / median(times.analysis.cpu), 3) },
+      clusters: { full: new Set(full.items.map((item) => item.cluster)).size, analysis: new Set(analysis.items.map((item) => item.cluster)).size },
+      adjustedRandIndex: round(adjustedRandIndex(full.items.map((item) => item.cluster), analysis.items.map((item) => item.cluster)), 4),
+      representatives: { full: representatives(full), analysis: representatives(analysis) },
+      cosineToFullFrameReference: { full: summary(similarity(full)), analysis: summary(similarity(analysis)) },
+    });
+    process.stdout.write(`${JSON.stringify(perVideo.at(-1))}\n`);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+const ffmpegVersion = execFileSync(locateFfmpeg().ffmpegPath, ['-hide_banner', '-version'], { encoding: 'utf8' }).split('\n')[0];
+const result = {
+  benchmark: 'videoEmbedSize',
+  command: `node --import tsx benchmarks/videoEmbedSize.ts --rounds ${rounds}${process.argv.includes('--no-bench') ? ' --no-bench' : ''}`,
+  cli: relative(root, cli),
+  date: new Date().toISOString(),
+  model: relative(root, model),
+  machine: { ...machineFacts(), ffmpeg: ffmpegVersion, loadAverageBefore: loadBefore.map((load) => round(load, 2)), loadAverageAfter: os.loadavg().map((load) => round(load, 2)) },
+  videos: perVideo,
+};
+const resultsPath = join(root, 'benchmarks', 'results', 'videoEmbedSize.json');
+writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
+process.stdout.write(`wrote ${relative(root, resultsPath)}\n`);
