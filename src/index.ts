@@ -27,7 +27,17 @@ export {
   type FastScenesSettings,
 } from './pipelines/fastScenes.js';
 export { runKeyframes, keyframesPipelineOptions, keyframesOwnOptions, type KeyframesOptions, type KeyframesResult } from './pipelines/keyframes.js';
-export { runDedup, dedupPipelineOptions, type DedupOptions, type DedupResult } from './pipelines/dedup.js';
+export {
+  runDedup,
+  dedupPipelineOptions,
+  dedupDecisionOptions,
+  decideDedupMode,
+  dryRunLines,
+  DEDUP_MODES,
+  type DedupMode,
+  type DedupOptions,
+  type DedupResult,
+} from './pipelines/dedup.js';
 export { runBatch, type BatchItem, type BatchResult, type BatchSpec } from './pipelines/batch.js';
 export {
   PRESETS,
@@ -58,6 +68,8 @@ export { fromVideo, fromVideoOptions, type FromVideoOptions } from './sources/fr
 export { fromVideoLanes, fromVideoLanesOptions, type FromVideoLanesOptions, type FromVideoLanesSettings } from './sources/fromVideoLanes.js';
 export { fromVideoKeyframes, fromVideoRange, type PartialDecodeOptions, type RangeDecodeOptions } from './sources/fromVideoKeyframes.js';
 export { fromImageDirectory, fromImageDirectoryOptions, listImageFiles, IMAGE_EXTENSIONS, type FromImageDirectoryOptions } from './sources/fromImageDirectory.js';
+export { pictureDigest } from './sources/pictureDigest.js';
+export { gatherPictureFacts, type GatherPictureFactsSettings } from './sources/gatherPictureFacts.js';
 export { expandVideoInputs, VIDEO_EXTENSIONS, type ExpandedVideoInputs } from './sources/videoInputs.js';
 export { DecodeErrorCounter } from './sources/DecodeErrorCounter.js';
 
@@ -93,8 +105,17 @@ export {
 export { selectCandidateFrames, selectCandidateFramesOptions, type SelectCandidateFramesOptions } from './operators/selectCandidateFrames.js';
 export { dropTechnicalFrames, dropTechnicalFramesOptions, type DropTechnicalFramesOptions } from './operators/dropTechnicalFrames.js';
 export { embedBatches, embedBatchesOptions, type BatchEncoder, type EmbedBatchesOptions } from './operators/embedBatches.js';
+export { redecodeCandidates, redecodeCandidatesOptions, redecodedSize, redecodeSizeFor, type RedecodeCandidatesOptions, type RedecodeCandidatesSettings } from './operators/redecodeCandidates.js';
 export { clusterDbscan, clusterDbscanOptions, decideClustering, dbscanProgressListener, DEFAULT_CLUSTERING, type ClusterDbscanOptions, type ClusterDbscanResources } from './operators/clusterDbscan.js';
 export { oneClusterPerCandidate } from './operators/oneClusterPerCandidate.js';
+export {
+  groupNearDuplicates,
+  groupNearDuplicatesOptions,
+  type GroupNearDuplicatesSettings,
+  type NearDuplicateSummary,
+  type PairVerification,
+} from './operators/groupNearDuplicates.js';
+export { groupIdenticalPictures } from './operators/groupIdenticalPictures.js';
 
 // Sinks: what a run writes.
 export { extractFrames, type FrameExtractionRequest } from './sinks/extractFrames.js';
@@ -107,7 +128,20 @@ export {
   type OutputDirectorySettings,
   type OutputFolderState,
 } from './sinks/OutputDirectory.js';
-export { writeManifest, type Manifest, type ManifestItem, type ManifestCluster } from './sinks/manifest.js';
+export { writeManifest, type Manifest, type ManifestItem, type ManifestCluster, type ManifestDecisions } from './sinks/manifest.js';
+export {
+  decisionRows,
+  duplicatesCsv,
+  writeDuplicatesCsv,
+  writeDuplicatesJson,
+  DECISION_COLUMNS,
+  type DecisionRow,
+  type DecisionAction,
+  type DuplicateGroup,
+  type DecisionSources,
+} from './sinks/duplicateDecisions.js';
+export { planMoves, applyMoves, planLines, withMovedTo, type MovePlan, type PlannedMove, type MoveOutcome, type MoveSkip, type ApplyMovesSettings } from './sinks/moveDuplicates.js';
+export { copyKeptPictures, KEPT_FOLDER, type KeptCopy } from './sinks/keptCopies.js';
 export { readNpy, writeNpy, saveEmbeddingsOptions, type NpyMatrix, type SaveEmbeddingsOptions } from './sinks/npy.js';
 export { keyframeFileName, sanitizeFileName } from './sinks/fileNames.js';
 export { writeKeyframesOptions } from './sinks/keyframeOptions.js';
@@ -139,8 +173,17 @@ export { cacheDirectory, modelCachePath } from './models/cache.js';
 export { resolveModel, loadImageEncoder } from './models/resolveModel.js';
 export { ImageEncoder, imageEncoderOptions, type ImageEncoderSettings } from './models/ImageEncoder.js';
 export { WorkerImageEncoder, type WorkerImageEncoderSettings } from './models/WorkerImageEncoder.js';
+export { readOnnxNodes, batchCouplingOperators, type OnnxNodeUse } from './models/onnxOperators.js';
 export type { ImageEmbedder, EmbeddingMetric, EmbeddablePicture } from './models/embedder.js';
 export { PerceptualHashEmbedder } from './models/perceptualHash.js';
+export { PairVerifier, type PairVerdict, type PairVerifierOptions } from './models/PairVerifier.js';
+export { OrbFeatureExtractor } from './models/orbFeatures.js';
+export {
+  nearDuplicateDefaults,
+  FALLBACK_NEAR_THRESHOLDS,
+  type NearDuplicateCalibration,
+  type NearDuplicateDefaults,
+} from './models/nearDuplicateThresholds.js';
 export { CachedEmbedder, type EmbeddingCacheSettings } from './models/embeddingCache.js';
 export { DEVICES, type Device } from './models/executionProviders.js';
 export {

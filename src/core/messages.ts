@@ -266,6 +266,25 @@ export const messages = {
 
   // ---- clustering, projection and image kernels (src/operators/kernels/clustering, projection, image) ----
   expectedNumberAtLeast: (name: string, min: number, received: unknown) => `Expected number of at least ${min} for ${name} but received ${show(received)}`,
+  dedupSummary: (mode: string, groups: number, duplicates: number, images: number, skipped: number, output: string) =>
+    `${count(groups)} group${groups === 1 ? '' : 's'} of duplicates (${mode} mode): ${count(duplicates)} of ${count(images)} images not kept (${count(skipped)} skipped); written to ${output}`,
+  dryRunSummary: (files: number) => `Dry run: ${count(files)} file${files === 1 ? '' : 's'} would move; nothing was moved`,
+  movedSummary: (files: number, target: string) => `Moved ${count(files)} file${files === 1 ? '' : 's'} to ${target}`,
+  againstNotARun: (directory: string) => `--against ${directory}: not the output folder of a piaggio -d run (no readable manifest.json of an image run)`,
+  againstWithoutIndex: (directory: string) =>
+    `--against ${directory}: the run saved no usable embeddings.npy (runs in exact mode and runs before piaggio 0.1 save none); run -d on that folder again first`,
+  againstOtherModel: (directory: string) =>
+    `--against ${directory}: that run's pictures were embedded with another model or preprocessing; give the same -m and model flags (and --cache setting) as that run`,
+  moveTargetOverlapsOutput: (target: string, output: string) =>
+    `Refusing --move-duplicates ${target}: it overlaps the output folder ${output}, which the next run replaces whole; choose a folder outside it`,
+  optionMeaninglessInMode: (flag: string, mode: string) => `${flag} has no meaning with --mode ${mode}`,
+  dryRunWithoutMove: () => '--dry-run needs --move-duplicates DIR: there is nothing else it would do',
+  nearAcceptAboveEpsilon: (nearAccept: number, epsilon: number) =>
+    `--near-accept ${nearAccept} is above the largest near-duplicate distance -e ${epsilon}: give a smaller --near-accept or a larger -e`,
+  movesIncomplete: (moved: number, notMoved: number, output: string) =>
+    `moved ${count(moved)} duplicates; ${count(notMoved)} could not be moved (see the warnings above; ${output}/duplicates.csv lists where each went)`,
+  nearThresholdsOutOfOrder: (acceptBelow: number, verifyUpTo: number) =>
+    `Expected 0 <= acceptBelow <= verifyUpTo for the near-duplicate thresholds but received acceptBelow ${show(acceptBelow)} and verifyUpTo ${show(verifyUpTo)}`,
   expectedIntegerAtLeast: (name: string, min: number, received: unknown) => `Expected integer of at least ${min} for ${name} but received ${show(received)}`,
   expectedOddIntegerAtLeast: (name: string, min: number, received: unknown) =>
     `Expected an odd integer of at least ${min} for ${name} but received ${show(received)}`,
@@ -319,6 +338,59 @@ export const messages = {
   lanesKeyframesUnreadable: (reason: string) => `keyframe packets unreadable (${reason})`,
   lanesNoRestartKeyframe: () => 'no keyframe to split the video at where a decoder can restart (an IDR picture)',
   lanesGaveUp: (lane: number, reason: string) => `lane ${lane}: ${reason}`,
+
+  // ---- duplicate decisions: keep rule, duplicates.csv/json, moving duplicates, kept copies ----
+  keepGroupEmpty: (name: string) => `Expected at least one picture for ${name} but received none`,
+  keepMedoidNotMember: (name: string, medoid: unknown) => `Expected the index of one of the members for ${name} but received ${show(medoid)}`,
+  keptNotMember: (name: string, group: number, kept: unknown) => `Expected the kept index of group ${group} to be one of its members for ${name} but received ${show(kept)}`,
+  decisionFactsMissing: (name: string, index: number) => `Expected the facts of picture ${index} in ${name} but received none for it`,
+  decisionMemberTwice: (name: string, index: number) => `Expected each picture in one group only for ${name} but received picture ${index} in two`,
+  decisionPathOutsideInput: (path: string, input: string) => `Expected pictures inside the input folder ${input} but received ${path}`,
+  movePathInvalid: (name: string, path: string) =>
+    `Expected a path relative to the input folder, '/'-separated, without empty, . or .. parts, for ${name} but received ${show(path)}`,
+  movePathListedTwice: (name: string, path: string) => `Expected each path once in ${name} but received ${show(path)} twice`,
+  moveGroupKeptCount: (name: string, group: number, kept: number) =>
+    `Expected exactly one kept picture in group ${group} of ${name}, which has duplicates to move, but received ${kept}`,
+  moveTargetOverlapsInput: (target: string, input: string) =>
+    `Refusing to move duplicates into ${target}: it is, holds or lies inside the input folder ${input} (the next run would find them again); choose a folder outside it`,
+  moveTargetNotFolder: (target: string, kind: string) => `Refusing to move duplicates into ${target}: it is ${kind}, not a folder; give a new or existing folder`,
+  moveDestinationsTaken: (target: string, count: number, examples: readonly string[]) =>
+    `Refusing to move duplicates into ${target}: ${count === 1 ? 'a destination is' : `${count} destinations are`} already taken (${examples.join('; ')}${count > examples.length ? '; ...' : ''}); nothing was moved and nothing is ever overwritten: choose an empty folder or move those away`,
+  moveDestinationExists: (to: string, kind: string) => `${to} exists (${kind})`,
+  moveDestinationFolderBlocked: (folder: string, kind: string) => `${folder} is ${kind}, not a folder`,
+  moveDestinationFolderElsewhere: (folder: string, real: string) => `the folder ${folder} leads to ${real} (a symbolic link, or a folder whose name differs only in letter case)`,
+  moveDestinationAppeared: (to: string) => `${to} appeared after the plan was checked; nothing is overwritten`,
+  moveSourceMissing: () => 'it is no longer there',
+  moveSourceIsLink: (target: string) =>
+    `it is a symbolic link (to ${target}); a link is not moved (a relative one would break where it lands) and what it points to is left alone`,
+  moveSourceNotRegular: (kind: string) => `it is ${kind}, not a regular file`,
+  moveSourceChanged: (bytes: number, modified: string, nowBytes: number, nowModified: string) =>
+    `it changed since it was read (${bytes} bytes, modified ${modified || 'at an unknown time'}; now ${nowBytes} bytes, modified ${nowModified}); run piaggio again to decide about it`,
+  moveSourceOutsideInput: (real: string) => `it is ${real}, outside the input folder, reached through a symbolic link`,
+  moveSourceIsKept: (kept: string) => `the kept picture ${kept} is this file (through a symbolic link); moving it would leave the kept picture dangling`,
+  moveSourceSameFile: (other: string) => `it is the same file as ${other}, which is moved already`,
+  moveCopyMismatch: (expected: number, written: number) => `the copy holds ${written} bytes, not ${expected}; the copy was removed and the picture left in place`,
+  moveSourceNotRemoved: (reason: string) => `it could not be removed from the input folder (${reason}); its copy was removed again and the picture left in place`,
+  moveFailed: (reason: string) => `it could not be moved: ${reason}`,
+  moveStopped: () => 'the moves were stopped before this one',
+  moveSkipped: (path: string, reason: string) => `Not moved: ${path}: ${reason}`,
+  moveLine: (from: string, to: string) => `${from} -> ${to}`,
+  keptCopyNoFreeName: (folder: string, name: string) => `Cannot copy ${name} into ${folder}: every name tried for it is taken`,
+  pictureFactsUnreadable: (path: string, reason: string) => `Cannot read ${path}: ${reason}`,
+  pictureGone: () => 'it is no longer there (moved or deleted since it was read)',
+
+  // --- batch-invariant embeddings (src/models/ImageEncoder.ts) and candidates decoded again for the model (src/operators/redecodeCandidates.ts) ---
+  batchCouplingOperators: (operators: readonly string[]) => `its graph computes ${operators.join(', ')} over the whole batch`,
+  batchDependenceMeasured: () => 'its embedding of a test picture changed when other pictures shared its batch',
+  embeddingPerPicture: (path: string, reason: string) =>
+    `${path}: ${reason}, so pictures are embedded one per model call (the same embedding whatever the batch size, at some cost in speed)`,
+  candidateFrameNotDecoded: (videoPath: string, frame: number, time: number) =>
+    `Cannot decode frame ${frame} (${time.toFixed(3)} s) of ${videoPath} again for the model: ffmpeg gave no frame with its timestamp; --embed-from analysis embeds the analysis frames instead`,
+
+  // --- verification of near-duplicate pairs by local features (src/operators/kernels/dedup/GeometricVerifier.ts, src/models/orbFeatures.ts) ---
+  featureSetLength: (name: string, keypoints: number, expected: number, received: number) =>
+    `Expected ${expected} values in ${name} for ${keypoints} keypoints but received ${received}`,
+  verificationUnreadable: (path: string, reason: string) => `Cannot read ${path} to compare its local features: ${reason}`,
 } as const;
 
 /** 1234567 as 1,234,567. */

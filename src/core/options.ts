@@ -19,6 +19,7 @@ export const FLAG_GROUPS = {
   candidates: 'Candidate frames:',
   technical: 'Technical-frame filter (black, white, uniform):',
   model: 'Model and embeddings:',
+  dedup: 'De-duplication of images (-d):',
   clustering: 'Clustering (DBSCAN):',
   outputs: 'Plots, report and exports:',
   general: 'General:',

@@ -1,5 +1,6 @@
 import { CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, type ChannelTriple, type ResampleFilter } from './preprocess.js';
 import type { OnnxGraphAddition } from './onnxGraph.js';
+import type { NearDuplicateCalibration } from './nearDuplicateThresholds.js';
 
 /** How pixels become the model's input tensor; {@link Preprocessor} implements exactly this. */
 export interface ModelPreprocessing {
@@ -42,6 +43,8 @@ export interface ModelEntry {
    * download under `fileName`; the download itself stays byte-identical to its checksum.
    */
   readonly derive?: OnnxGraphAddition & { readonly fileName: string };
+  /** Near-duplicate thresholds measured for this model; undefined: never measured (the fallback in nearDuplicateThresholds.ts applies). */
+  readonly nearDuplicates?: NearDuplicateCalibration;
 }
 
 export const DEFAULT_MODEL_ID = 'clip-vit-b32';
@@ -95,6 +98,16 @@ const MOBILENET_V2_INT8: ModelEntry = {
   preprocessing: { resizeShorterSide: 256, filter: 'bilinear', crop: 'center', mean: IMAGENET_MEAN, std: IMAGENET_STD, scale: 1 / 255 },
   output: 'embedding',
   dimensions: 1280,
+  // Measured with this entry's preprocessing on ../shared/models/mobilenetv2-12-int8.embed.onnx (the same zoo
+  // file with the same pooled output exposed; results/dedupAccuracy.json, "calibration", preparation "registry"):
+  // the closest pictures that are not copies lie 0.110 apart (two different sports cars), every edit of a photo
+  // (flip, rotation, crop, watermark, colour filter) within 0.247 of it (a sepia filter). Accept below 0.05, under
+  // half the closest non-copy; verify up to 0.32, above every edit with room for harder ones.
+  nearDuplicates: {
+    acceptBelow: 0.05,
+    verifyUpTo: 0.32,
+    measuredWith: 'node --import tsx benchmarks/dedupAccuracy.ts (../shared/media/images/neardup and imagededup, this entry\'s preprocessing)',
+  },
   derive: {
     fileName: 'mobilenetv2-12-int8.embed.onnx',
     nodes: [

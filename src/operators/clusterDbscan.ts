@@ -17,8 +17,8 @@ export const clusterDbscanOptions = declareOptions('clustering', {
     max: 1e6,
     alias: 'e',
     essential: true,
-    defaultText: "the embedder's: 0.2 for a model, 10 bits of 64 for a perceptual hash",
-    description: 'DBSCAN neighbourhood radius in the metric\'s units: pictures closer than this are the same scene',
+    defaultText: "the embedder's",
+    description: "DBSCAN's radius (0.2 for a model, 10 bits for a hash); -d near mode: the farthest a copy may lie from the kept picture",
   },
   minSamples: {
     type: 'integer',
@@ -109,7 +109,7 @@ export interface ClusterDbscanResources {
   readonly onProgress?: (progress: DbscanProgress) => void;
 }
 
-type ItemMetadata = Omit<EmbeddedCandidate, 'embedding'>;
+export type ItemMetadata = Omit<EmbeddedCandidate, 'embedding'>;
 
 /**
  * Clusters embedded candidates with DBSCAN and picks one representative per cluster.
@@ -256,7 +256,8 @@ function sequentialLabels(
   }).fit(vectors, dimensions);
 }
 
-function metadataOf(item: EmbeddedCandidate): ItemMetadata {
+/** An item's metadata without its embedding (the vectors live in one shared buffer). */
+export function metadataOf(item: EmbeddedCandidate): ItemMetadata {
   return {
     info: item.info,
     ...(item.scene === undefined ? {} : { scene: item.scene }),
@@ -265,7 +266,7 @@ function metadataOf(item: EmbeddedCandidate): ItemMetadata {
 }
 
 /** Appends vectors to one contiguous buffer (shared memory, for the worker threads), doubling its capacity when full. */
-class VectorCollector {
+export class VectorCollector {
   dimensions = 0;
   private buffer: Float32Array = new Float32Array(0);
   private rows = 0;

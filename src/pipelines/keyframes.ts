@@ -11,7 +11,7 @@ import type { Clustering } from '../core/clustering.js';
 import { extractFrames } from '../sinks/extractFrames.js';
 import { keyframeFileName } from '../sinks/fileNames.js';
 import { writeKeyframesOptions, type WriteKeyframesValues } from '../sinks/keyframeOptions.js';
-import type { Manifest, ManifestItem } from '../sinks/manifest.js';
+import type { Manifest, ManifestItem, ManifestTransition } from '../sinks/manifest.js';
 import { declareOptions, pickOptions, resolveOptions, type OptionInput, type OptionValues } from '../core/options.js';
 import { oneClusterPerCandidate } from '../operators/oneClusterPerCandidate.js';
 import { sceneExportOptions } from '../sinks/sceneExportOptions.js';
@@ -87,9 +87,12 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
     const grouping = values.clustering === 'dbscan';
     const thumbnails = values.report || values.plotImages ? new CandidateThumbnails() : undefined;
     // Held after the detector: the candidate selector's samples and two embedder batches.
+    // Gradual transitions are kept for the manifest and the report's scene table; they do not change the cuts.
+    const transitions: ManifestTransition[] = [];
     const pass = sceneCutPass(videoPath, probe, values, {
       heldDownstream: values.middleSamples + 3 + 2 * values.batchSize + 4,
       tooManyFrames: messages.framesHeldTooMany,
+      onTransition: (transition) => transitions.push({ ...transition }),
       ...(onProgress ? { onProgress } : {}),
       ...(table ? { table } : {}),
     });
@@ -141,6 +144,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
             settings: serializable({ ...values, ...clusterValues }),
             items,
             scenes,
+            transitions: [...transitions].sort((a, b) => a.startFrame - b.startFrame),
             dropped,
             skipped: [],
           },

@@ -6,6 +6,7 @@ import { CachedEmbedder } from '../models/embeddingCache.js';
 import { sha256OfFile } from '../models/download.js';
 import { DEVICE_OPTION } from '../models/executionProviders.js';
 import type { EmbeddingMetric, ImageEmbedder } from '../models/embedder.js';
+import { nearDuplicateDefaults, type NearDuplicateDefaults } from '../models/nearDuplicateThresholds.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
@@ -56,6 +57,8 @@ export interface CreatedEmbedder {
   /** The distance the vectors are meant for, and a DBSCAN radius that suits it when the user gives none. */
   readonly metric: EmbeddingMetric;
   readonly defaultEpsilon: number;
+  /** Near-duplicate thresholds for this embedder: measured for a registry model, else a fallback (see nearDuplicateThresholds.ts). */
+  readonly nearDuplicates: NearDuplicateDefaults;
 }
 
 /**
@@ -78,7 +81,13 @@ export async function createEmbedder(options: EncoderOptions = {}, settings: Run
       throw new PiaggioError('EINVALIDOPTION', messages.hashSizeNotPowerOfTwo(values.embedderHashSize), { exitCode: USAGE_EXIT_CODE });
     }
     const encoder = new PerceptualHashEmbedder(values.embedder, values.embedderHashSize);
-    return { encoder, model: encoder.describe(), metric: encoder.metric, defaultEpsilon: encoder.defaultEpsilon };
+    return {
+      encoder,
+      model: encoder.describe(),
+      metric: encoder.metric,
+      defaultEpsilon: encoder.defaultEpsilon,
+      nearDuplicates: nearDuplicateDefaults(encoder.metric, encoder.defaultEpsilon),
+    };
   }
 
   const resolved = await resolveModel(values.model, {
@@ -108,6 +117,7 @@ export async function createEmbedder(options: EncoderOptions = {}, settings: Run
     model: { ...(entry ? { id: entry.id } : {}), ...encoder.describe() },
     metric: encoder.metric,
     defaultEpsilon: encoder.defaultEpsilon,
+    nearDuplicates: nearDuplicateDefaults(encoder.metric, encoder.defaultEpsilon, entry?.nearDuplicates),
   };
 }
 

@@ -53,7 +53,7 @@ export const PRESETS: readonly Preset[] = [
   {
     name: 'dedup',
     kind: 'dedup',
-    description: 'one image per group of near-duplicates in a folder of images (default for -d)',
+    description: 'one image kept per group of copies and edits of a picture in a folder of images, verified, groups that do not chain (default for -d; --mode semantic groups by meaning)',
     options: {},
   },
   {
@@ -124,7 +124,8 @@ export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
     });
   }
   if (preset.kind !== 'scenes') requireOutputFolder(spec.output);
-  const options = resolveOptions(DECLARATIONS[preset.kind], { ...preset.options, ...spec.options });
+  const given = { ...preset.options, ...spec.options };
+  const options = resolveOptions(DECLARATIONS[preset.kind], given);
   return {
     preset,
     options,
@@ -135,7 +136,8 @@ export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
       }
       const output = spec.output as string;
       if (preset.kind === 'keyframes') return { kind: 'keyframes', result: await runKeyframes((spec as { video: string }).video, output, options, settings) };
-      return { kind: 'dedup', result: await runDedup((spec as { directory: string }).directory, output, options, settings) };
+      // The options as given, not filled with defaults: which ones were given decides the mode (decideDedupMode).
+      return { kind: 'dedup', result: await runDedup((spec as { directory: string }).directory, output, given, settings) };
     },
   };
 }

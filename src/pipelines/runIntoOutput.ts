@@ -1,5 +1,6 @@
 import type { Clustering } from '../core/clustering.js';
 import type { EmbeddingMetric, ImageEmbedder } from '../models/embedder.js';
+import type { NearDuplicateDefaults } from '../models/nearDuplicateThresholds.js';
 import { lstat, mkdir } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { OutputDirectory, asWriteError } from '../sinks/OutputDirectory.js';
@@ -23,7 +24,7 @@ export interface RunContext {
   /** Undefined when the preset needs no embeddings (e.g. storyboard). */
   readonly encoder: ImageEmbedder | undefined;
   /** The embedder's distance and a DBSCAN radius that suits it (cosine 0.2; perceptual hashes: bits), when there is an encoder. */
-  readonly embedding?: { readonly metric: EmbeddingMetric; readonly defaultEpsilon: number };
+  readonly embedding?: { readonly metric: EmbeddingMetric; readonly defaultEpsilon: number; readonly nearDuplicates: NearDuplicateDefaults };
   readonly output: OutputDirectory;
 }
 
@@ -82,7 +83,7 @@ export async function runIntoOutput(
     extras.beforeEncoder?.();
     const loaded = encoderValues ? await loadEncoder(encoderValues, settings) : undefined;
     encoder = loaded?.encoder;
-    const embedding = loaded ? { metric: loaded.metric, defaultEpsilon: loaded.defaultEpsilon } : undefined;
+    const embedding = loaded ? { metric: loaded.metric, defaultEpsilon: loaded.defaultEpsilon, nearDuplicates: loaded.nearDuplicates } : undefined;
     const result = await body({ encoder, output, ...(embedding ? { embedding } : {}) });
     settings.signal?.throwIfAborted();
     const manifest: Manifest = {

@@ -10,7 +10,7 @@ import type { RunSettings } from '../core/progress.js';
 
 /** What a run writes besides its pictures and manifest.json: plots (the original's -p, -i) and report.html. */
 export const runOutputOptions = declareOptions('outputs', {
-  plot: { type: 'boolean', alias: 'p', default: false, essential: true, description: 'write the clusters as a 2-D scatter plot: clusters.vl.json (vega-lite), clusters.svg, clusters.png' },
+  plot: { type: 'boolean', alias: 'p', default: false, description: 'write the clusters as a 2-D scatter plot: clusters.vl.json (vega-lite), clusters.svg, clusters.png' },
   plotImages: {
     type: 'boolean',
     alias: 'i',

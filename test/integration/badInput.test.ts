@@ -293,7 +293,7 @@ describe('bad input: one line, an exit code, nothing written', { concurrency: 4 
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
     assert.equal(manifestOf('out-one-pixel').items.length, 1);
-    assert.ok(existsSync(at('out-one-pixel', 'dot.png')));
+    assert.ok(existsSync(at('out-one-pixel', 'kept', 'dot.png')));
   });
 
   test('a 10000x10000 image is decoded at analysis size and embedded', async () => {

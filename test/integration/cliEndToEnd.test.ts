@@ -129,7 +129,7 @@ describe('piaggio -v VIDEO -o DIR', () => {
 });
 
 describe('piaggio -d IMAGES -o DIR', () => {
-  test('exact copies share a cluster; the representative is copied; output inside the input is refused', async () => {
+  test('exact copies share a group; the kept pictures are copied under kept/; output inside the input is refused', async () => {
     const images = join(temporary.path, 'images');
     mkdirSync(join(images, 'nested'), { recursive: true });
     const colours: Array<[string, [number, number, number]]> = [
@@ -153,10 +153,12 @@ describe('piaggio -d IMAGES -o DIR', () => {
     assert.notEqual(clusterOf('red.png'), clusterOf('green.png'));
     assert.notEqual(clusterOf('green.png'), clusterOf('blue.png'));
     assert.equal(manifest.clusters.length, 3);
-    const copies = readdirSync(output).filter((name) => name.endsWith('.png')).sort();
+    // The kept pictures are copied under kept/ with their paths relative to the input; the copy not kept is not.
+    const copies = readdirSync(join(output, 'kept'), { recursive: true }).map(String).filter((name) => name.endsWith('.png')).sort();
     assert.ok(readdirSync(output).includes('report.html'));
     assert.equal(copies.length, 3);
-    for (const item of manifest.items.filter((entry) => entry.representative)) assert.ok(copies.includes(item.output as string));
+    for (const item of manifest.items.filter((entry) => entry.representative)) assert.ok(copies.includes(relative('kept', item.output as string)));
+    assert.ok(readdirSync(output).includes('duplicates.csv'));
 
     const inside = await runPiaggio(['images', images, '-o', join(images, 'out'), '-m', tinyModel]);
     assert.equal(inside.code, 2);

@@ -5,7 +5,7 @@ import { messages } from '../../core/messages.js';
 import { declareOptions } from '../../core/options.js';
 import { outputFolderOptions } from '../../sinks/OutputDirectory.js';
 import { keyframesPipelineOptions } from '../../pipelines/keyframes.js';
-import { dedupPipelineOptions } from '../../pipelines/dedup.js';
+import { dedupPipelineOptions, dryRunLines } from '../../pipelines/dedup.js';
 import { buildPipeline, presetNames, type PresetOptions } from '../../pipelines/presets.js';
 import { runBatch, type BatchResult } from '../../pipelines/batch.js';
 import { expandVideoInputs } from '../../sources/videoInputs.js';
@@ -61,8 +61,14 @@ async function runPreset(input: { video: string } | { directory: string }, args:
     context.stdout.write(
       `${manifest.clusters.length} keyframes from ${manifest.scenes?.length ?? 0} scenes (${manifest.items.length} candidates, ${manifest.dropped.length} dropped as black/white/uniform) written to ${outputDirectory}\n`,
     );
-  } else {
-    context.stdout.write(`${manifest.clusters.length} clusters from ${manifest.items.length} images (${manifest.skipped.length} skipped) written to ${outputDirectory}\n`);
+  } else if (outcome.kind === 'dedup') {
+    const { moves } = outcome.result;
+    if (moves?.dryRun) for (const line of dryRunLines(outcome.result)) context.stdout.write(`${line}\n`);
+    const decisions = manifest.decisions;
+    context.stdout.write(
+      `${messages.dedupSummary(String(manifest.settings.mode), decisions?.groups ?? 0, decisions?.duplicates ?? 0, manifest.items.length, manifest.skipped.length, outputDirectory)}\n`,
+    );
+    if (moves) context.stdout.write(`${moves.dryRun ? messages.dryRunSummary(moves.moved.length) : messages.movedSummary(moves.moved.length, decisions?.moveTo ?? '')}\n`);
   }
   return 0;
 }
@@ -112,10 +118,10 @@ export const defaultCommand: CliCommand = {
   description: 'Turn a video into a few distinct keyframes, or a folder of images into de-duplicated clusters, by what the pictures mean.',
   options: { ...inputOptions, ...outputFolderOptions, ...presetOptions, ...keyframesPipelineOptions, ...dedupPipelineOptions },
   examples: [
-    ['-v talk.mp4 -o keyframes', 'distinct keyframes of a video, with report.html'],
+    ['-v talk.mp4 -o keyframes', 'distinct keyframes of a video, report.html'],
     ['-v talk.mp4 -o slides --preset slides', 'one picture per slide of a recorded talk'],
-    ['-d photos -o unique -e 0.15', 'one image per group of near-duplicates'],
-    ['-d photos -o copies --embedder phash', 'exact and near-exact copies, no model needed'],
+    ['-d photos -o unique', 'one of each group of copies kept; CSV of the rest'],
+    ['-d photos -o same --mode exact', 'files that show identical pixels, no model'],
     ['scenes talk.mp4 -o cuts', 'the scene list CSV, as PySceneDetect writes it'],
   ],
   notes: KEYFRAME_NOTES,

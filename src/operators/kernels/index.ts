@@ -75,3 +75,6 @@ export { PerceptualHasher, PERCEPTUAL_HASHES, differingBits, hashToHex, type Per
 export { Pca, type PcaSettings } from './projection/Pca.js';
 export { Tsne, type TsneSettings } from './projection/Tsne.js';
 export { meanSilhouette } from './projection/silhouette.js';
+export { KEEP_RULES, chooseKept, type KeepRule, type PictureFacts } from './dedup/keepRule.js';
+export { NearDuplicateGrouper, NearestCandidates, type NearDuplicateThresholds, type CandidatePair, type PairDecision } from './dedup/NearDuplicateGrouper.js';
+export { GeometricVerifier, DESCRIPTOR_BYTES, MATCHING_RULES, overlapCorrelation, mirroredRaster, type FeatureSet, type AffineTransform, type GeometricVerification, type GeometricVerifierOptions, type MatchingRule, type DescriptorMatches, type GreyRaster, type OverlapAgreement } from './dedup/GeometricVerifier.js';
