@@ -104,7 +104,7 @@ export interface OrbFeatureExtractorOptions {
   readonly features?: number;
   /** Long side in pixels the picture is scaled down to before detection (never enlarged). Default 640. */
   readonly maxSide?: number;
-  /** FAST threshold of ORB's corner detector (OpenCV's default 20). */
+  /** FAST threshold of ORB's corner detector (OpenCV's default 20: `cv::ORB::create(..., int fastThreshold = 20)` in OpenCV's features2d reference). */
   readonly fastThreshold?: number;
   /** Long side of the thumbnail kept for the overlap check. Default 160. */
   readonly thumbnailSide?: number;
