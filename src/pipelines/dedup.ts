@@ -407,7 +407,8 @@ async function groupPictures(
   };
   if (thresholds.acceptBelow > thresholds.verifyUpTo) throw new PiaggioError('EUSAGE', messages.nearAcceptAboveEpsilon(thresholds.acceptBelow, thresholds.verifyUpTo), { exitCode: USAGE_EXIT_CODE });
   // A band exists only for model embeddings; a hash's thresholds are equal, so nothing is verified.
-  const verification = values.verify && thresholds.verifyUpTo > thresholds.acceptBelow ? await loadPairVerification() : undefined;
+  const verification =
+    values.verify && thresholds.verifyUpTo > thresholds.acceptBelow ? await loadPairVerification((message) => settings.onProgress?.({ kind: 'warning', message })) : undefined;
   let summary: NearDuplicateSummary | undefined;
   return {
     pipeline: embedded.pipe(
@@ -426,12 +427,30 @@ async function groupPictures(
   };
 }
 
-/** The verifier loads OpenCV's WebAssembly build: only runs that verify pay for it. Its feature cache is freed by `release`. */
-async function loadPairVerification(): Promise<PairVerification & { release(): void }> {
+/**
+ * The verifier loads OpenCV's WebAssembly build: only runs that verify pay for it. Its feature cache
+ * is freed by `release`. A file that cannot be read for verification (an earlier run's picture
+ * deleted since, a file changed into something undecodable) is no copy of anything: a warning,
+ * once per file, and the pair is not joined.
+ */
+async function loadPairVerification(warn: (message: string) => void): Promise<PairVerification & { release(): void }> {
   const { PairVerifier } = await import('../models/PairVerifier.js');
   const verifier = await PairVerifier.load();
+  const unreadable = new Set<string>();
   return {
-    verify: async (first, second) => ({ same: (await verifier.verify(first, second)).accepted }),
+    verify: async (first, second) => {
+      try {
+        return { same: (await verifier.verify(first, second)).accepted };
+      } catch (error) {
+        if (!(error instanceof PiaggioError) || error.code !== 'EVERIFYREAD') throw error;
+        const key = error.message;
+        if (!unreadable.has(key)) {
+          unreadable.add(key);
+          warn(messages.pairNotVerified(error.message));
+        }
+        return { same: false };
+      }
+    },
     release: () => verifier.release(),
   };
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { runPiaggio } from '../helpers/runPiaggio.js';
@@ -208,6 +208,14 @@ describe('--against an earlier run', () => {
     const manifest = readManifest(output);
     assert.equal(manifest.items.length, 2, 'the manifest lists the new pictures only');
     assert.equal(manifest.decisions?.duplicatesOfEarlier, 1);
+
+    // An earlier picture deleted since: near mode verifying every pair (--near-accept 0, -e 2) warns once and goes on.
+    rmSync(join(earlierInput, 'harbour.jpg'));
+    const verifying = await runPiaggio(['-d', newInput, '-o', join(temporary.path, 'arrivals-near'), '-m', tinyModel, '--mode', 'near', '--near-accept', '0', '-e', '2', '--no-report', '--no-cache', '--against', earlierOutput]);
+    assert.equal(verifying.code, 0, verifying.stderr);
+    const warnings = verifying.stderr.split('\n').filter((line) => line.includes('harbour.jpg'));
+    assert.equal(warnings.length, 1, verifying.stderr);
+    assert.match(warnings[0], /^warning: Cannot read \S+harbour\.jpg to compare its local features: .*; its pairs count as different pictures$/);
 
     const refused = await runPiaggio(['-d', newInput, '-o', join(temporary.path, 'never'), '-m', tinyModel, '--against', newInput]);
     assert.equal(refused.code, 2);
