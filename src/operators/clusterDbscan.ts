@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { Observable, type OperatorFunction, type Subscriber, type Subscription } from 'rxjs';
 import type { EmbeddedCandidate } from '../core/frame.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Cluster, Clustering } from '../core/clustering.js';
@@ -142,24 +142,9 @@ export function clusterDbscan(
   const settings = decideClustering(resolveOptions(clusterDbscanOptions, options));
   return (source) =>
     new Observable<Clustering>((subscriber) => {
-      const collector = new VectorCollector();
-      const metadata: ItemMetadata[] = [];
       const abort = new AbortController();
-      const subscription = source.subscribe({
-        next(item) {
-          if (subscriber.closed) return;
-          try {
-            collector.add(item.embedding, item.info.sourcePath);
-          } catch (error) {
-            subscriber.error(error);
-            return;
-          }
-          metadata.push(metadataOf(item));
-        },
-        error(error) {
-          subscriber.error(error);
-        },
-        complete() {
+      const subscription = collectEmbeddings(source, subscriber, {
+        complete(collector, metadata) {
           const vectors = collector.vectors();
           const emit = (clustering: Clustering) => {
             subscriber.next(clustering);
@@ -170,13 +155,7 @@ export function clusterDbscan(
             return;
           }
           try {
-            const nonFinite = firstNonFiniteIndex(vectors);
-            if (nonFinite >= 0) {
-              const { info } = metadata[Math.floor(nonFinite / collector.dimensions)];
-              const picture = info.time === undefined ? info.sourcePath : `${info.sourcePath} (frame ${info.index})`;
-              throw new PiaggioError('ENONFINITE', messages.nonFiniteEmbedding(picture, vectors[nonFinite]));
-            }
-            assertVectorsFitMetric(vectors, settings.metric);
+            assertGroupableVectors(vectors, collector.dimensions, metadata, settings.metric);
             if (runsSequentially(metadata.length, settings, resources)) {
               emit(clusterItems(vectors, collector.dimensions, metadata, settings, sequentialLabels(vectors, collector.dimensions, settings, resources)));
               return;
@@ -224,9 +203,48 @@ function runsSequentially(rows: number, settings: ClusterDbscanValues, resources
   return usesSequentialDbscan(rows, { neighbourSearch: settings.neighbourSearch, ...(resources.threads === undefined ? {} : { threads: resources.threads }) });
 }
 
-/** Hamming distances count differing components, which the HNSW and cell-join paths can only do for 0/1 values. */
-function assertVectorsFitMetric(vectors: Float32Array, metric: Metric): void {
+/**
+ * What every grouping of collected vectors requires: finite values (a NaN or infinite one is
+ * refused naming its picture, as scikit-learn's DBSCAN refuses it) and, for hamming, 0/1 values
+ * (Hamming distances count differing components, which the HNSW and cell-join paths can only do
+ * for 0/1 values).
+ */
+export function assertGroupableVectors(vectors: Float32Array, dimensions: number, metadata: readonly ItemMetadata[], metric: Metric): void {
+  const nonFinite = firstNonFiniteIndex(vectors);
+  if (nonFinite >= 0) {
+    const { info } = metadata[Math.floor(nonFinite / dimensions)];
+    const picture = info.time === undefined ? info.sourcePath : `${info.sourcePath} (frame ${info.index})`;
+    throw new PiaggioError('ENONFINITE', messages.nonFiniteEmbedding(picture, vectors[nonFinite]));
+  }
   if (metric === 'hamming' && !isBinary(vectors)) throw new PiaggioError('ENOTBINARY', messages.hammingNeedsBits());
+}
+
+/**
+ * Subscribes to `source` for a grouping operator: every embedding is copied into one shared
+ * buffer (a length other than the first one's fails `subscriber`), its metadata kept; errors pass
+ * through; `handlers.complete` gets both once the input completes.
+ */
+export function collectEmbeddings(
+  source: Observable<EmbeddedCandidate>,
+  subscriber: Subscriber<Clustering>,
+  handlers: { complete(collector: VectorCollector, metadata: readonly ItemMetadata[]): void },
+): Subscription {
+  const collector = new VectorCollector();
+  const metadata: ItemMetadata[] = [];
+  return source.subscribe({
+    next(item) {
+      if (subscriber.closed) return;
+      try {
+        collector.add(item.embedding, item.info.sourcePath);
+      } catch (error) {
+        subscriber.error(error);
+        return;
+      }
+      metadata.push(metadataOf(item));
+    },
+    error: (error) => subscriber.error(error),
+    complete: () => handlers.complete(collector, metadata),
+  });
 }
 
 /**
@@ -256,8 +274,7 @@ function sequentialLabels(
   }).fit(vectors, dimensions);
 }
 
-/** An item's metadata without its embedding (the vectors live in one shared buffer). */
-export function metadataOf(item: EmbeddedCandidate): ItemMetadata {
+function metadataOf(item: EmbeddedCandidate): ItemMetadata {
   return {
     info: item.info,
     ...(item.scene === undefined ? {} : { scene: item.scene }),

@@ -3,14 +3,12 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { EmbeddedCandidate } from '../core/frame.js';
 import type { Cluster, Clustering } from '../core/clustering.js';
 import type { ProgressListener } from '../core/progress.js';
-import { PiaggioError } from '../core/errors.js';
 import { declareOptions } from '../core/options.js';
-import { messages } from '../core/messages.js';
 import { CellJoin } from './kernels/clustering/CellJoin.js';
-import { type Metric, isBinary, pairDistance, rowNorms } from './kernels/clustering/distance.js';
+import { type Metric, pairDistance, rowNorms } from './kernels/clustering/distance.js';
 import { chooseRepresentatives } from './kernels/clustering/representatives.js';
 import { NearDuplicateGrouper, NearestCandidates, type NearDuplicateThresholds } from './kernels/dedup/NearDuplicateGrouper.js';
-import { type ItemMetadata, VectorCollector, firstNonFiniteIndex, metadataOf } from './clusterDbscan.js';
+import { type ItemMetadata, type VectorCollector, assertGroupableVectors, collectEmbeddings } from './clusterDbscan.js';
 
 /**
  * Flags of near mode. Its largest distance (pairs up to it are verified, and no member lies
@@ -87,21 +85,9 @@ export interface GroupNearDuplicatesSettings {
 export function groupNearDuplicates(settings: GroupNearDuplicatesSettings): OperatorFunction<EmbeddedCandidate, Clustering> {
   return (source) =>
     new Observable<Clustering>((subscriber) => {
-      const collector = new VectorCollector();
-      const metadata: ItemMetadata[] = [];
       const abort = new AbortController();
-      const subscription = source.subscribe({
-        next(item) {
-          try {
-            collector.add(item.embedding, item.info.sourcePath);
-          } catch (error) {
-            subscriber.error(error);
-            return;
-          }
-          metadata.push(metadataOf(item));
-        },
-        error: (error) => subscriber.error(error),
-        complete() {
+      const subscription = collectEmbeddings(source, subscriber, {
+        complete(collector, metadata) {
           groupAll(collector, metadata, settings, abort.signal).then(
             (clustering) => {
               if (subscriber.closed) return;
@@ -126,10 +112,8 @@ async function groupAll(collector: VectorCollector, metadata: readonly ItemMetad
   if (count === 0) return { items: [], labels: new Int32Array(0), clusterOf: new Int32Array(0), clusters: [] };
   const vectors = collector.vectors();
   const dimensions = collector.dimensions;
-  const nonFinite = firstNonFiniteIndex(vectors);
-  if (nonFinite >= 0) throw new PiaggioError('ENONFINITE', messages.nonFiniteEmbedding(metadata[Math.floor(nonFinite / dimensions)].info.sourcePath, vectors[nonFinite]));
   const { metric, verification, onProgress } = settings;
-  if (metric === 'hamming' && !isBinary(vectors)) throw new PiaggioError('ENOTBINARY', messages.hammingNeedsBits());
+  assertGroupableVectors(vectors, dimensions, metadata, metric);
   // Without a second look the band cannot be trusted: groups must then hold within acceptBelow.
   const thresholds: NearDuplicateThresholds = verification ? settings.thresholds : { ...settings.thresholds, verifyUpTo: settings.thresholds.acceptBelow };
   const norms = metric === 'cosine' ? rowNorms(vectors, dimensions) : new Float64Array(0);
