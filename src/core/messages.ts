@@ -277,6 +277,7 @@ export const messages = {
     `--against ${directory}: that run's pictures were embedded with another model or preprocessing; give the same -m and model flags (and --cache setting) as that run`,
   moveTargetOverlapsOutput: (target: string, output: string) =>
     `Refusing --move-duplicates ${target}: it overlaps the output folder ${output}, which the next run replaces whole; choose a folder outside it`,
+  digestUnreadable: (path: string, reason: string) => `Cannot read ${path} to compare its pixels (it changed since the folder was read?): ${reason}`,
   pairNotVerified: (reason: string) => `${reason}; its pairs count as different pictures`,
   optionMeaninglessInMode: (flag: string, mode: string) => `${flag} has no meaning with --mode ${mode}`,
   dryRunWithoutMove: () => '--dry-run needs --move-duplicates DIR: there is nothing else it would do',

@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction } from 'rxjs';
+import { map, mergeMap, toArray, type OperatorFunction } from 'rxjs';
 import { frameInfoOf, type Candidate, type EmbeddedCandidate } from '../core/frame.js';
 import type { Cluster, Clustering } from '../core/clustering.js';
 
@@ -17,64 +17,33 @@ const DIGEST_CONCURRENCY = 2;
  * since it was listed) fail the stream.
  *
  * Backpressure and resources: each candidate's frame is released as soon as it arrives (only its
- * path is needed); at most {@link DIGEST_CONCURRENCY} digests run at once and the input is not
- * paused meanwhile, so memory is one small record per picture plus the rasters being digested.
+ * path is needed); at most {@link DIGEST_CONCURRENCY} digests run at once (mergeMap queues the
+ * rest) and the input is not paused meanwhile, so memory is one small record per picture plus the
+ * rasters being digested; unsubscribing starts no further digest.
  */
 export function groupIdenticalPictures(digestOf: (path: string) => Promise<string>): OperatorFunction<Candidate, Clustering> {
   return (source) =>
-    new Observable<Clustering>((subscriber) => {
-      const items: EmbeddedCandidate[] = [];
-      const digests: Array<string | undefined> = [];
-      const waiting: number[] = [];
-      let running = 0;
-      let completed = false;
-      let failed = false;
-      const finishIfDone = () => {
-        if (!completed || running > 0 || waiting.length > 0 || failed || subscriber.closed) return;
-        subscriber.next(clusteringOf(items, digests as string[]));
-        subscriber.complete();
-      };
-      const startNext = () => {
-        while (running < DIGEST_CONCURRENCY && waiting.length > 0 && !failed) {
-          const index = waiting.shift()!;
-          running++;
-          digestOf(items[index].info.sourcePath).then(
-            (digest) => {
-              running--;
-              digests[index] = digest;
-              startNext();
-              finishIfDone();
-            },
-            (error: unknown) => {
-              running--;
-              failed = true;
-              if (!subscriber.closed) subscriber.error(error);
-            },
-          );
-        }
-      };
-      const subscription = source.subscribe({
-        next: (candidate) => {
-          items.push({
-            info: frameInfoOf(candidate.frame),
-            ...(candidate.sharpness === undefined ? {} : { sharpness: candidate.sharpness }),
-            embedding: NO_EMBEDDING,
-          });
-          candidate.frame.release();
-          waiting.push(items.length - 1);
-          startNext();
-        },
-        error: (error) => subscriber.error(error),
-        complete: () => {
-          completed = true;
-          finishIfDone();
-        },
-      });
-      return () => {
-        failed = true;
-        subscription.unsubscribe();
-      };
-    });
+    source.pipe(
+      map((candidate, index) => {
+        const item: EmbeddedCandidate = {
+          info: frameInfoOf(candidate.frame),
+          ...(candidate.sharpness === undefined ? {} : { sharpness: candidate.sharpness }),
+          embedding: NO_EMBEDDING,
+        };
+        candidate.frame.release();
+        return { item, index };
+      }),
+      mergeMap(async ({ item, index }) => ({ item, index, digest: await digestOf(item.info.sourcePath) }), DIGEST_CONCURRENCY),
+      toArray(),
+      map((digested) => {
+        // Digests finish in any order; the clustering follows the input's.
+        digested.sort((a, b) => a.index - b.index);
+        return clusteringOf(
+          digested.map((entry) => entry.item),
+          digested.map((entry) => entry.digest),
+        );
+      }),
+    );
 }
 
 function clusteringOf(items: EmbeddedCandidate[], digests: readonly string[]): Clustering {

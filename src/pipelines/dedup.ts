@@ -464,10 +464,25 @@ function keptAsRepresentatives(clustering: Clustering, kept: readonly number[]):
 function distanceMeasure(clustering: Clustering, metric: Metric | undefined): ((member: number, kept: number) => number) | undefined {
   const dimensions = clustering.items[0]?.embedding.length ?? 0;
   if (metric === undefined || dimensions === 0) return undefined;
-  const vectors = new Float32Array(clustering.items.length * dimensions);
-  clustering.items.forEach((item, index) => vectors.set(item.embedding, index * dimensions));
+  const vectors = rowsOf(clustering.items, dimensions);
   const norms = metric === 'cosine' ? rowNorms(vectors, dimensions) : new Float64Array(0);
   return (member, kept) => pairDistance(metric, vectors, dimensions, member, kept, norms);
+}
+
+/**
+ * The items' embeddings as one row-major matrix: the grouping operators hand them over as views
+ * into one buffer, in order (Clustering's contract), which is used as it is; anything else is copied.
+ */
+function rowsOf(items: readonly EmbeddedCandidate[], dimensions: number): Float32Array {
+  const first = items[0].embedding;
+  const last = items[items.length - 1].embedding;
+  const contiguous = items.length * dimensions * Float32Array.BYTES_PER_ELEMENT;
+  if (last.buffer === first.buffer && last.byteOffset - first.byteOffset === contiguous - dimensions * Float32Array.BYTES_PER_ELEMENT) {
+    return new Float32Array(first.buffer, first.byteOffset, items.length * dimensions);
+  }
+  const rows = new Float32Array(items.length * dimensions);
+  items.forEach((item, index) => rows.set(item.embedding, index * dimensions));
+  return rows;
 }
 
 function manifestItem(
