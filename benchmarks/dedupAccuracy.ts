@@ -22,7 +22,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { runDedup, type DedupOptions } from '../src/pipelines/dedup.js';
-import { fromImageDirectory } from '../src/sources/fromImageDirectory.js';
+import { fromImageDirectory, listImageFiles } from '../src/sources/fromImageDirectory.js';
 import { WorkerImageEncoder } from '../src/models/WorkerImageEncoder.js';
 import { imageEncoderOptions, imageEncoderSettingsFrom } from '../src/models/ImageEncoder.js';
 import { findModel } from '../src/models/registry.js';
@@ -135,7 +135,7 @@ async function distances(set: DataSet, preparation: 'registry' | 'bare') {
   const entry = findModel('mobilenet-v2-int8')!;
   const encoder = await WorkerImageEncoder.load(model, imageEncoderSettingsFrom(resolveOptions(imageEncoderOptions, {}), preparation === 'registry' ? entry : undefined));
   try {
-    const frames = await lastValueFrom(fromImageDirectory(set.folder, { framePoolSize: 400 }).pipe(toArray()));
+    const frames = await lastValueFrom(fromImageDirectory(set.folder, { framePoolSize: (await listImageFiles(set.folder)).length + 1 }).pipe(toArray()));
     const vectors = await encoder.embed(frames);
     const files = frames.map((frame) => relative(set.folder, frame.sourcePath));
     for (const frame of frames) frame.release();

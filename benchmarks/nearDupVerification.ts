@@ -28,7 +28,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
-import { fromImageDirectory } from '../src/sources/fromImageDirectory.js';
+import { fromImageDirectory, listImageFiles } from '../src/sources/fromImageDirectory.js';
 import { WorkerImageEncoder } from '../src/models/WorkerImageEncoder.js';
 import { imageEncoderOptions, imageEncoderSettingsFrom } from '../src/models/ImageEncoder.js';
 import { findModel } from '../src/models/registry.js';
@@ -143,7 +143,7 @@ async function embed(set: DataSet, preparation: Preparation): Promise<Map<string
   const entry = findModel('mobilenet-v2-int8')!;
   const encoder = await WorkerImageEncoder.load(model, imageEncoderSettingsFrom(resolveOptions(imageEncoderOptions, {}), preparation === 'registry' ? entry : undefined));
   try {
-    const frames = await lastValueFrom(fromImageDirectory(set.folder, { framePoolSize: 400, onSkipped: () => undefined }).pipe(toArray()));
+    const frames = await lastValueFrom(fromImageDirectory(set.folder, { framePoolSize: (await listImageFiles(set.folder)).length + 1, onSkipped: () => undefined }).pipe(toArray()));
     const vectors = await encoder.embed(frames);
     const byFile = new Map(frames.map((frame, index) => [relative(set.folder, frame.sourcePath), vectors[index]]));
     for (const frame of frames) frame.release();

@@ -194,7 +194,8 @@ for (const video of videos) {
 const ffmpegVersion = execFileSync(locateFfmpeg().ffmpegPath, ['-hide_banner', '-version'], { encoding: 'utf8' }).split('\n')[0];
 const result = {
   benchmark: 'videoEmbedSize',
-  command: `node --import tsx benchmarks/videoEmbedSize.ts --rounds ${rounds}${process.argv.includes('--no-bench') ? ' --no-bench' : ''}`,
+  // The command as it was given, so the record reruns what was measured (--model included when it was passed).
+  command: ['node --import tsx benchmarks/videoEmbedSize.ts', ...process.argv.slice(2)].join(' '),
   cli: relative(root, cli),
   date: new Date().toISOString(),
   model: relative(root, model),

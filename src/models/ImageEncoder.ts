@@ -3,6 +3,7 @@ import { loadOnnxRuntime } from '../core/nativeModules.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { declareOptions, type OptionInput } from '../core/options.js';
+import { seededRandom } from '../core/seededRandom.js';
 import {
   NORMALIZATION_PRESETS,
   Preprocessor,
@@ -452,9 +453,9 @@ export class ImageEncoder {
  */
 function probePicture(size: number, which: number): RgbImage {
   const data = new Uint8Array(size * size * 3);
-  let seed = 12345 + which;
+  const random = seededRandom(12345 + which);
   for (let index = 0; index < data.length; index += 1) {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const seed = Math.floor(random() * 2147483648);
     const pixel = Math.floor(index / 3);
     const x = pixel % size;
     const y = Math.floor(pixel / size);

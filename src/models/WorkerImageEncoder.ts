@@ -141,7 +141,14 @@ export class WorkerImageEncoder implements ImageEmbedder {
   static async load(modelPath: string, settings: WorkerImageEncoderSettings = {}): Promise<WorkerImageEncoder> {
     const { workers: workerCount = 1, device = 'auto', executionProviders, onNotice, modelFingerprint, ...encoderSettings } = settings;
     if (!Number.isInteger(workerCount) || workerCount < 1) throw new RangeError(`workers must be a positive integer, got ${workerCount}`);
-    const notify = onNotice ?? ((text: string) => process.stderr.write(`${messages.warning(text)}\n`));
+    // A reload (the workers disagreed on batching, below) tells the same notices again: each is said once.
+    const said = new Set<string>();
+    const tell = onNotice ?? ((text: string) => process.stderr.write(`${messages.warning(text)}\n`));
+    const notify = (text: string): void => {
+      if (said.has(text)) return;
+      said.add(text);
+      tell(text);
+    };
     const choice = executionProviders ? { providers: executionProviders } : chooseExecutionProviders(device);
     if ('notice' in choice && choice.notice) notify(choice.notice);
     // Several sessions on the CPU share its cores instead of each claiming all of them.

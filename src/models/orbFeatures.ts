@@ -9,7 +9,8 @@ import { DESCRIPTOR_BYTES, mirroredRaster, type FeatureSet, type GreyRaster } fr
 /**
  * ORB features of image files for the verification of near-duplicate pairs, computed with
  * OpenCV.js (@techstark/opencv-js, WebAssembly). OpenCV is loaded on the first extractor only: its
- * 10 MB script takes about 0.2 s to load, which no other piaggio run should pay.
+ * script of about 10 MB (the package's dist/opencv.js) is parsed and compiled on load, which no
+ * other piaggio run should pay.
  */
 
 /** The part of OpenCV.js used here, typed by hand: the package's own types declare a global `cv` for the whole program. */

@@ -157,7 +157,7 @@ export interface DescriptorMatches {
  * refits it by least squares on its inliers, then lets it become an affine map where that gains
  * inliers, and accepts when enough matches agree under a plausible transform. Holds no resources;
  * one instance may verify any number of pairs. Time: count(A) x count(B) descriptor comparisons
- * (about 12 ms for 1000 x 1000 on one core of this project's Xeon) plus the RANSAC, small beside it.
+ * plus the RANSAC (a whole pair: 21 ms median at 1000 keypoints, results/nearDupVerification.json).
  */
 export class GeometricVerifier {
   readonly minInliers: number;
