@@ -284,7 +284,7 @@ export const messages = {
   nearAcceptAboveEpsilon: (nearAccept: number, epsilon: number) =>
     `--near-accept ${nearAccept} is above the largest near-duplicate distance -e ${epsilon}: give a smaller --near-accept or a larger -e`,
   movesIncomplete: (moved: number, notMoved: number, output: string) =>
-    `moved ${count(moved)} duplicates; ${count(notMoved)} could not be moved (see the warnings above; ${output}/duplicates.csv lists where each went)`,
+    `moved ${count(moved)} duplicates; ${count(notMoved)} could not be moved (see the warnings above; ${output}/duplicates.csv lists where each went, while report.html and manifest.json show the plan)`,
   nearThresholdsOutOfOrder: (acceptBelow: number, verifyUpTo: number) =>
     `Expected 0 <= acceptBelow <= verifyUpTo for the near-duplicate thresholds but received acceptBelow ${show(acceptBelow)} and verifyUpTo ${show(verifyUpTo)}`,
   expectedIntegerAtLeast: (name: string, min: number, received: unknown) => `Expected integer of at least ${min} for ${name} but received ${show(received)}`,

@@ -26,7 +26,7 @@ import { encoderOptions } from './loadEncoder.js';
 import { runIntoOutput, serializable, type RunContext } from './runIntoOutput.js';
 import { runOutputOptions } from './runOutputs.js';
 import { readNpy, saveEmbeddingsOptions, writeNpy } from '../sinks/npy.js';
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunSettings } from '../core/progress.js';
 import type { Candidate, EmbeddedCandidate } from '../core/frame.js';
@@ -188,9 +188,16 @@ export async function runDedup(directory: string, outputPath: string, options: D
       const sharpness = clustering.items[index].sharpness;
       return sharpness === undefined ? fact : { ...fact, sharpness };
     });
-    const kept = clustering.clusters.map((cluster, index) =>
-      keptElsewhere[index] === undefined ? chooseKept(cluster.members.map((member) => facts[member]), values.keep, cluster.representative) : cluster.representative,
-    );
+    // A symbolic link is never kept over the file it may stand for: removing or moving the others
+    // would then take the only real copy away and leave the kept link dangling.
+    const isLink = await Promise.all(clustering.items.map((item) => lstat(item.info.sourcePath).then((stats) => stats.isSymbolicLink(), () => false)));
+    const kept = clustering.clusters.map((cluster, index) => {
+      if (keptElsewhere[index] !== undefined) return cluster.representative;
+      const files = cluster.members.filter((member) => !isLink[member]);
+      const candidates = files.length > 0 ? files : cluster.members;
+      const medoid = candidates.includes(cluster.representative) ? cluster.representative : candidates[0];
+      return chooseKept(candidates.map((member) => facts[member]), values.keep, medoid);
+    });
     const decided = keptAsRepresentatives(clustering, kept);
     // Each picture's distance to the picture its group keeps, measured among all pictures (earlier ones first).
     const distanceToKept = new Map<number, number>();

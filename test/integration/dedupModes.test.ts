@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { runPiaggio } from '../helpers/runPiaggio.js';
@@ -98,6 +98,22 @@ describe('piaggio -d --mode exact', () => {
     assert.deepEqual(manifest.model, {}, 'exact mode loads no model');
     const json = JSON.parse(readFileSync(join(output, 'duplicates.json'), 'utf8'));
     assert.ok(JSON.stringify(json).includes('backup/harbour.png'));
+  });
+
+  test('a link inside the folder is never kept over the file it points to', async () => {
+    const input = join(temporary.path, 'with-link');
+    mkdirSync(input);
+    copyFileSync(join(photos, 'forest.jpg'), join(input, 'b.jpg'));
+    // a.jpg comes first in path order, which would win the tie.
+    symlinkSync('b.jpg', join(input, 'a.jpg'));
+    const output = join(temporary.path, 'with-link-out');
+    const result = await runPiaggio(['-d', input, '-o', output, '--mode', 'exact', '--no-copy', '--no-report']);
+    assert.equal(result.code, 0, result.stderr);
+    const rows = readCsv(output);
+    assert.deepEqual(rows.map((row) => [row.path, row.action]).sort(), [
+      ['a.jpg', 'move'],
+      ['b.jpg', 'keep'],
+    ]);
   });
 
   test('-e is refused with --mode exact; --dry-run is refused without --move-duplicates', async () => {

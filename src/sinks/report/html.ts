@@ -88,7 +88,7 @@ export function formatClock(seconds: number, hours: boolean, decimals: number): 
 
 /**
  * A word for a POSIX shell: single-quoted, a `'` written as `'\''`. Every character, newlines
- * included, then reaches the command as it is (and xargs reads the same quoting).
+ * included, then reaches the command as it is.
  */
 export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;

@@ -13,6 +13,16 @@ export interface ImageGroup {
   readonly id: number;
   /** Item indices: the kept picture, then the others by distance to it (closest first), then by path. */
   readonly members: readonly number[];
+  /**
+   * A run --against an earlier one: the earlier picture (absolute path) every member duplicates.
+   * That one is kept and not among `members`, which are all duplicates.
+   */
+  readonly keptElsewhere?: string;
+}
+
+/** The members of a group that are duplicates: all but the kept first one, or all when the kept picture is an earlier run's. */
+export function duplicatesOf(group: ImageGroup): readonly number[] {
+  return group.keptElsewhere === undefined ? group.members.slice(1) : group.members;
 }
 
 /** An image run read for its decisions. */
@@ -34,29 +44,36 @@ export function planImageRun(manifest: Manifest): ImageRunPlan {
   const inputFolder = inputFolderOf(manifest);
   const pathOf = (index: number) => displayPathOf(manifest.items[index], inputFolder);
   const representativeOf = new Map(manifest.clusters.map((cluster) => [cluster.id, cluster.representative]));
-  const unordered: Array<{ id: number; members: number[]; firstPath: string }> = [];
+  const unordered: Array<{ id: number; members: number[]; firstPath: string; keptElsewhere?: string }> = [];
   const singles: number[] = [];
   for (const [id, members] of membersByCluster(manifest)) {
-    if (id < 0 || members.length === 1) singles.push(...members);
+    const keptElsewhere = members.map((member) => manifest.items[member].duplicateOf).find((path) => path !== undefined);
+    if (keptElsewhere === undefined && (id < 0 || members.length === 1)) singles.push(...members);
     else {
-      const ordered = orderMembers(manifest.items, members, representativeOf.get(id), pathOf);
-      unordered.push({ id, members: ordered, firstPath: ordered.map(pathOf).reduce((smallest, path) => (byPath(path, smallest) < 0 ? path : smallest)) });
+      const ordered = keptElsewhere === undefined ? orderMembers(manifest.items, members, representativeOf.get(id), pathOf) : orderByDistance(manifest.items, members, pathOf);
+      const firstPath = ordered.map(pathOf).reduce((smallest, path) => (byPath(path, smallest) < 0 ? path : smallest));
+      unordered.push({ id, members: ordered, firstPath, ...(keptElsewhere === undefined ? {} : { keptElsewhere }) });
     }
   }
-  unordered.sort((first, second) => second.members.length - first.members.length || byPath(first.firstPath, second.firstPath) || first.id - second.id);
-  const groups = unordered.map(({ id, members }, position) => ({ number: position + 1, id, members }));
+  // Sizes count the kept picture, an earlier run's too, as the decision files' groupSize does.
+  const sizeOf = (group: { members: number[]; keptElsewhere?: string }) => group.members.length + (group.keptElsewhere === undefined ? 0 : 1);
+  unordered.sort((first, second) => sizeOf(second) - sizeOf(first) || byPath(first.firstPath, second.firstPath) || first.id - second.id);
+  const groups = unordered.map(({ firstPath: _firstPath, ...group }, position) => ({ number: position + 1, ...group }));
   singles.sort((first, second) => byPath(pathOf(first), pathOf(second)) || first - second);
-  return { groups, singles, duplicates: groups.flatMap((group) => group.members.slice(1)) };
+  return { groups, singles, duplicates: groups.flatMap(duplicatesOf) };
 }
 
 function orderMembers(items: readonly ManifestItem[], members: readonly number[], representative: number | undefined, pathOf: (index: number) => string): number[] {
   // The manifest's keep flag wins over the clustering's representative: a keep rule such as
   // "largest" may keep another picture than the medoid.
   const kept = members.find((member) => items[member].keep === true) ?? (representative !== undefined && members.includes(representative) ? representative : members[0]);
+  return [kept, ...orderByDistance(items, members.filter((member) => member !== kept), pathOf)];
+}
+
+/** Closest to the kept picture first, so that the doubtful ones end the row where the eye lands last; then by path. */
+function orderByDistance(items: readonly ManifestItem[], members: readonly number[], pathOf: (index: number) => string): number[] {
   const distanceOf = (member: number) => (typeof items[member].distance === 'number' ? (items[member].distance as number) : Number.POSITIVE_INFINITY);
-  // Closest first, so that the doubtful ones, far from the kept picture, end the row where the eye lands last.
-  const others = members.filter((member) => member !== kept).sort((first, second) => distanceOf(first) - distanceOf(second) || byPath(pathOf(first), pathOf(second)) || first - second);
-  return [kept, ...others];
+  return [...members].sort((first, second) => distanceOf(first) - distanceOf(second) || byPath(pathOf(first), pathOf(second)) || first - second);
 }
 
 /** The path a person recognises: relative to the input folder ('/' separators), else as recorded. */
@@ -195,11 +212,16 @@ function renderGroups(context: ReportContext, plan: ImageRunPlan, budget: number
   const rows = plan.groups.map((group) => {
     const shown = group.members.slice(0, context.maxMembersShown);
     const more = group.members.length - shown.length;
-    const reclaim = sumBytes(manifest.items, group.members.slice(1));
-    const facts = [plural(group.members.length, 'picture'), plural(group.members.length - 1, 'duplicate'), ...(reclaim.known ? [`${formatBytes(reclaim.bytes)} reclaimable`] : [])];
+    const duplicates = duplicatesOf(group);
+    const reclaim = sumBytes(manifest.items, duplicates);
+    const facts = [
+      ...(group.keptElsewhere === undefined ? [plural(group.members.length, 'picture')] : [`duplicates of ${escapeHtml(group.keptElsewhere)}, an earlier run's picture, which is kept`]),
+      plural(duplicates.length, 'duplicate'),
+      ...(reclaim.known ? [`${formatBytes(reclaim.bytes)} reclaimable`] : []),
+    ];
     return `<div class="group" id="group-${group.number}" data-size="${group.members.length}" data-cluster="${group.id}">
 <h3>Group ${formatCount(group.number)} <span class="muted">· ${facts.join(' · ')}</span></h3>
-<div class="cards">${shown.map((member, position) => renderCard(context, member, position === 0, inputFolder)).join('')}</div>${
+<div class="cards">${shown.map((member, position) => renderCard(context, member, position === 0 && group.keptElsewhere === undefined, inputFolder)).join('')}</div>${
       more > 0 ? `\n<p class="muted">and ${plural(more, 'more picture')} (in the move list and manifest.json)</p>` : ''
     }
 </div>`;
@@ -328,7 +350,7 @@ function renderSkipped(manifest: Manifest): string {
 /** The plot's points for an image run: kept, duplicate or unique, numbered as on the page, each jumping to its group. */
 export function imagePoints(manifest: Manifest, plan: ImageRunPlan): ReportPoint[] {
   const inputFolder = inputFolderOf(manifest);
-  const kept = new Set(plan.groups.map((group) => group.members[0]));
+  const kept = new Set(plan.groups.filter((group) => group.keptElsewhere === undefined).map((group) => group.members[0]));
   const numberOf = new Map<number, number>();
   for (const group of plan.groups) for (const member of group.members) numberOf.set(member, group.number);
   // The decision files number each picture without a duplicate as a group of its own, after the groups.

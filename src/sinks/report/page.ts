@@ -128,7 +128,9 @@ export const REPORT_SCRIPT = `
   }, true);
 
   function openTarget() {
-    var id = decodeURIComponent(location.hash.slice(1));
+    var id;
+    // A hand-typed hash such as #% is no id of ours, and must not stop the rest of the page's script.
+    try { id = decodeURIComponent(location.hash.slice(1)); } catch (error) { return; }
     if (!id) return;
     if (!document.getElementById(id)) {
       var templates = document.querySelectorAll('details.block > template');
