@@ -48,3 +48,33 @@ export function machineFacts(): { cpu: string | undefined; cores: number; memory
     platform: `${os.platform()} ${os.release()}`,
   };
 }
+
+/** Adjusted Rand index of two labelings (noise -1 counts as one class, as in scikit-learn). */
+export function adjustedRandIndex(first: ArrayLike<number>, second: ArrayLike<number>): number {
+  const count = first.length;
+  if (count !== second.length) throw new RangeError('labelings of different lengths');
+  const pairs = new Map<number, number>();
+  const rowsOf = new Map<number, number>();
+  const columnsOf = new Map<number, number>();
+  let largest = 0;
+  for (let index = 0; index < count; index++) largest = Math.max(largest, second[index] + 2);
+  for (let index = 0; index < count; index++) {
+    const a = first[index] + 1;
+    const b = second[index] + 1;
+    const key = a * largest + b;
+    pairs.set(key, (pairs.get(key) ?? 0) + 1);
+    rowsOf.set(a, (rowsOf.get(a) ?? 0) + 1);
+    columnsOf.set(b, (columnsOf.get(b) ?? 0) + 1);
+  }
+  const choose2 = (value: number) => (value * (value - 1)) / 2;
+  let index = 0;
+  for (const value of pairs.values()) index += choose2(value);
+  let rowSum = 0;
+  for (const value of rowsOf.values()) rowSum += choose2(value);
+  let columnSum = 0;
+  for (const value of columnsOf.values()) columnSum += choose2(value);
+  // A single item has no pair: its partitions agree (1), not 0 / 0.
+  const expected = (rowSum * columnSum) / Math.max(1, choose2(count));
+  const maximum = (rowSum + columnSum) / 2;
+  return maximum === expected ? 1 : (index - expected) / (maximum - expected);
+}

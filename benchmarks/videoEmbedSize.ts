@@ -29,7 +29,7 @@ import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
 import { ImageEncoder } from '../src/models/ImageEncoder.js';
 import { readNpy } from '../src/sinks/npy.js';
 import { probeVideo } from '../src/sources/probeVideo.js';
-import { childrenCpuMs, cliExecutable, machineFacts, median, round } from './measuring.js';
+import { adjustedRandIndex, childrenCpuMs, cliExecutable, machineFacts, median, round } from './measuring.js';
 import { ensurePeerVideo } from './peerVideos.js';
 
 const argument = (name: string, fallback: string): string => {
@@ -83,26 +83,6 @@ function runCli(video: string, mode: Mode, scratch: string): RunOutcome {
 async function vectorsOf(path: string): Promise<Float32Array[]> {
   const matrix = await readNpy(path);
   return Array.from({ length: matrix.rows }, (_, row) => matrix.vectors.slice(row * matrix.dimensions, (row + 1) * matrix.dimensions));
-}
-
-/** Adjusted Rand index of two labelings of the same items (1: the same partition). */
-function adjustedRandIndex(first: readonly number[], second: readonly number[]): number {
-  const pairs = (count: number): number => (count * (count - 1)) / 2;
-  const table = new Map<string, number>();
-  const rows = new Map<number, number>();
-  const columns = new Map<number, number>();
-  first.forEach((label, index) => {
-    const key = `${label},${second[index]}`;
-    table.set(key, (table.get(key) ?? 0) + 1);
-    rows.set(label, (rows.get(label) ?? 0) + 1);
-    columns.set(second[index], (columns.get(second[index]) ?? 0) + 1);
-  });
-  const index = [...table.values()].reduce((sum, count) => sum + pairs(count), 0);
-  const rowSum = [...rows.values()].reduce((sum, count) => sum + pairs(count), 0);
-  const columnSum = [...columns.values()].reduce((sum, count) => sum + pairs(count), 0);
-  const expected = (rowSum * columnSum) / Math.max(1, pairs(first.length));
-  const maximum = (rowSum + columnSum) / 2;
-  return maximum === expected ? 1 : (index - expected) / (maximum - expected);
 }
 
 /**
