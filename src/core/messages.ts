@@ -278,6 +278,7 @@ export const messages = {
   moveTargetOverlapsOutput: (target: string, output: string) =>
     `Refusing --move-duplicates ${target}: it overlaps the output folder ${output}, which the next run replaces whole; choose a folder outside it`,
   digestUnreadable: (path: string, reason: string) => `Cannot read ${path} to compare its pixels (it changed since the folder was read?): ${reason}`,
+  keptCopyFailed: (path: string, reason: string) => `Cannot copy the kept picture ${path}: ${reason}`,
   pairNotVerified: (reason: string) => `${reason}; its pairs count as different pictures`,
   optionMeaninglessInMode: (flag: string, mode: string) => `${flag} has no meaning with --mode ${mode}`,
   dryRunWithoutMove: () => '--dry-run needs --move-duplicates DIR: there is nothing else it would do',

@@ -3,6 +3,7 @@ import { copyFile, stat, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { argumentError } from '../core/arguments.js';
 import { messages } from '../core/messages.js';
+import { PiaggioError } from '../core/errors.js';
 import { relativePathParts, type DecisionRow } from './duplicateDecisions.js';
 import { FILE_NAME_MAX_BYTES, UniqueNames } from './fileNames.js';
 import { makeFolders } from './outputPaths.js';
@@ -65,6 +66,10 @@ export async function copyKeptPictures(rows: readonly DecisionRow[], inputRoot: 
     const wanted = rowParts[rowParts.length - 1];
     const names = namesIn(folderParts);
     const source = join(root, ...rowParts);
+    // The walk read a picture there; if a FIFO or device took its place since, copying would block or read forever.
+    const current = await stat(source).catch(() => undefined);
+    if (current === undefined) throw new PiaggioError('EKEPTCOPY', messages.keptCopyFailed(source, messages.pictureGone()));
+    if (!current.isFile()) throw new PiaggioError('EKEPTCOPY', messages.keptCopyFailed(source, messages.notRegularFile()));
     await makeFolders(join(output, ...folderParts));
     let written: string | undefined;
     for (let tries = 0; written === undefined && tries < MAX_NAME_TRIES; tries++) {

@@ -1,4 +1,5 @@
 import { after, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -106,4 +107,16 @@ test('a row path that could lead outside the output is refused before anything i
     (error: unknown) => error instanceof PiaggioError && error.code === 'EINVALIDARGUMENT' && error.message.includes('escape.jpg'),
   );
   assert.deepEqual(await readdir(root), ['in']);
+});
+
+test('a kept picture replaced by a FIFO or removed since the walk is one clear error, not a blocked copy', async () => {
+  const root = await temporaryFolder();
+  const input = join(root, 'in');
+  await writeTree(input, { 'a.jpg': 'a', 'b.jpg': 'b' });
+  const rows = await rowsFor(input, [['a.jpg'], ['b.jpg']]);
+  await rm(join(input, 'a.jpg'));
+  execFileSync('mkfifo', [join(input, 'a.jpg')]);
+  await assert.rejects(copyKeptPictures(rows, input, join(root, 'out')), (error: unknown) => error instanceof PiaggioError && error.code === 'EKEPTCOPY' && /a\.jpg: it is not a regular file/.test(error.message));
+  await rm(join(input, 'a.jpg'));
+  await assert.rejects(copyKeptPictures(rows, input, join(root, 'out-2')), (error: unknown) => error instanceof PiaggioError && /a\.jpg: it is no longer there/.test(error.message));
 });
