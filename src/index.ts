@@ -29,6 +29,10 @@ export {
 export { runKeyframes, keyframesPipelineOptions, keyframesOwnOptions, type KeyframesOptions, type KeyframesResult } from './pipelines/keyframes.js';
 export {
   runDedup,
+  runDedupFromShards,
+  checkDedupRun,
+  EXACT_FINGERPRINT,
+  type ShardedPictures,
   dedupPipelineOptions,
   dedupDecisionOptions,
   decideDedupMode,
@@ -38,7 +42,22 @@ export {
   type DedupOptions,
   type DedupResult,
 } from './pipelines/dedup.js';
-export { runBatch, type BatchItem, type BatchResult, type BatchSpec } from './pipelines/batch.js';
+export { runBatch, planBatch, type BatchItem, type BatchPlan, type BatchResult, type BatchSpec } from './pipelines/batch.js';
+// Distributed runs: BullMQ jobs on Redis, run by `piaggio worker` processes (README: Distributed runs).
+export {
+  enqueueVideos,
+  enqueueDedup,
+  queueRunOptions,
+  type QueueRunOptions,
+  type QueuedRun,
+  type QueuedBatchResult,
+  type QueuedDedupResult,
+} from './pipelines/queue/enqueue.js';
+export { runWorker, workerOptions, queueUrlOption, type WorkerOptions, type WorkerSettings } from './pipelines/queue/worker.js';
+export { queueStatus, type QueueStatus, type QueuedInputStatus, type QueuedJobStatus } from './pipelines/queue/status.js';
+export { QUEUE_NAME, requireQueueUrl } from './pipelines/queue/connection.js';
+export type { JobData, JobKind, JobOutcome, VideoJobData, ShardJobData, GroupJobData } from './pipelines/queue/jobs.js';
+export { writePictureShard, readPictureShard, fromPictureShards, type PictureShard, type ShardPicture, type ShardItem } from './sinks/pictureShard.js';
 export {
   PRESETS,
   findPreset,

@@ -15,9 +15,10 @@ import { scenesCommand } from './commands/scenes.js';
 import { presetsCommand } from './commands/presets.js';
 import { modelsCommand } from './commands/models.js';
 import { clusterCommand } from './commands/cluster.js';
+import { statusCommand, workerCommand } from './commands/queue.js';
 
 /** Every command the CLI offers; each lives in its own file under src/cli/commands/. */
-const COMMANDS: readonly CliCommand[] = [defaultCommand, videoCommand, imagesCommand, scenesCommand, presetsCommand, modelsCommand, clusterCommand];
+const COMMANDS: readonly CliCommand[] = [defaultCommand, videoCommand, imagesCommand, scenesCommand, presetsCommand, modelsCommand, clusterCommand, workerCommand, statusCommand];
 
 /**
  * Signals that stop a run as Ctrl-C does: the run tears down (no ffmpeg left, no output written),

@@ -394,6 +394,29 @@ export const messages = {
   featureSetLength: (name: string, keypoints: number, expected: number, received: number) =>
     `Expected ${expected} values in ${name} for ${keypoints} keypoints but received ${received}`,
   verificationUnreadable: (path: string, reason: string) => `Cannot read ${path} to compare its local features: ${reason}`,
+
+  // --- distributed runs on a BullMQ queue (src/pipelines/queue/) ---
+  queueUrlInvalid: (url: string) => `Expected a Redis URL for --queue (redis://HOST:PORT, rediss://HOST:PORT, with /DB optional) but received ${show(url)}`,
+  queueUnreachable: (url: string, reason: string) =>
+    `Cannot reach Redis at ${url}: ${reason}. Start it (redis-server --appendonly yes) or check the address`,
+  queueConnectionLost: (url: string, reason: string) => `Lost the connection to Redis at ${url} (${reason}); reconnecting`,
+  queueConnectionBack: (url: string) => `Connected to Redis at ${url} again`,
+  queueOptionWithoutQueue: (flag: string) => `${flag} needs --queue URL: it only applies to a run handed to workers`,
+  queueNotForCommand: (what: string) => `--queue cannot run ${what}: only -v/video (one job per video) and -d/images (embedding shards, then one grouping job) are handed to workers`,
+  queueDryRun: () => '--dry-run with --queue: run it without --queue, it only reads the folder and lists what would move',
+  queueEnqueued: (jobs: number, run: string, url: string) =>
+    `${jobs} job${jobs === 1 ? '' : 's'} queued at ${url} (run ${run}); piaggio status --queue ${url} shows them`,
+  queueJobFailed: (input: string, reason: string) => `The queued job for ${input} failed: ${reason}`,
+  queueJobVanished: (id: string, url: string) => `Job ${id} is no longer in the queue at ${url} (removed by hand, or Redis lost it: configure appendonly yes); run the command again`,
+  queueAlreadyFailed: (input: string, reason: string) =>
+    `${input} failed in an earlier queued run (${reason}); the queue keeps that result: fix the input (a changed file is a new job) or remove the job`,
+  queueShardMissing: (path: string) => `The embedding shard ${path} is missing: its job finished but the file is gone (a shared folder every worker sees is required)`,
+  queueShardOtherModel: (path: string) => `The embedding shard ${path} was written by another model or mode than this run uses`,
+  workerReady: (name: string, url: string) => `worker ${name} waiting for jobs at ${url} (Ctrl-C hands the running job back and stops)`,
+  workerStopping: (signal: string) => `${signal}: handing the running job back to the queue and stopping`,
+  workerJobDone: (kind: string, input: string, seconds: number) => `done ${kind} ${input} in ${seconds.toFixed(1)} s`,
+  workerJobFailed: (kind: string, input: string, reason: string) => `failed ${kind} ${input}: ${reason}`,
+  workerJobAlreadyDone: (kind: string, input: string) => `skipped ${kind} ${input}: its output is already complete`,
 } as const;
 
 /** 1234567 as 1,234,567. */

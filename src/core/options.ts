@@ -22,6 +22,7 @@ export const FLAG_GROUPS = {
   dedup: 'De-duplication of images (-d):',
   clustering: 'Clustering (DBSCAN):',
   outputs: 'Plots, report and exports:',
+  queue: 'Distributed runs (BullMQ workers on Redis):',
   general: 'General:',
 } as const;
 

@@ -18,4 +18,9 @@ export interface RunSettings {
   readonly onProgress?: ProgressListener;
   /** Aborting it tears the run down: no process or worker is left, nothing half-written stays. */
   readonly signal?: AbortSignal;
+  /**
+   * Written into the output folder's marker when the run completes (a queue job's key), so that a
+   * retry of the same job can tell its output is already complete; never part of the manifest.
+   */
+  readonly outputTag?: string;
 }

@@ -26,7 +26,7 @@ export const imageEncoderOptions = declareOptions('model', {
     default: DEFAULT_MODEL_ID,
     essential: true,
     placeholder: 'ID|FILE.onnx',
-    description: 'image encoder: a registry id (clip-vit-b32, alias ViT-B/32; downloaded once and cached) or a path to an .onnx image encoder',
+    description: 'image encoder: a registry id (clip-vit-b32, alias ViT-B/32; downloaded once, cached) or an .onnx file',
   },
   modelOutput: {
     type: 'string',

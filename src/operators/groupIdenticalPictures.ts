@@ -38,7 +38,7 @@ export function groupIdenticalPictures(digestOf: (path: string) => Promise<strin
       map((digested) => {
         // Digests finish in any order; the clustering follows the input's.
         digested.sort((a, b) => a.index - b.index);
-        return clusteringOf(
+        return groupByDigest(
           digested.map((entry) => entry.item),
           digested.map((entry) => entry.digest),
         );
@@ -46,7 +46,11 @@ export function groupIdenticalPictures(digestOf: (path: string) => Promise<strin
     );
 }
 
-function clusteringOf(items: EmbeddedCandidate[], digests: readonly string[]): Clustering {
+/**
+ * The clustering of pictures by their digests (one group per digest, in order of first member):
+ * what the operator emits, for pictures whose digests were taken elsewhere (a queue's shard jobs).
+ */
+export function groupByDigest(items: EmbeddedCandidate[], digests: readonly string[]): Clustering {
   const idOfDigest = new Map<string, number>();
   const memberLists: number[][] = [];
   const clusterOf = new Int32Array(items.length);

@@ -5,7 +5,7 @@ import { requireOptionalObject, requireOutputFolder, requireRunSettings, require
 import { sanitizeFileName } from '../sinks/fileNames.js';
 import { prepareBatchFolder } from '../sinks/OutputDirectory.js';
 import { expandVideoInputs } from '../sources/videoInputs.js';
-import { buildPipeline, type PresetOptions } from './presets.js';
+import { buildPipeline, type BuiltPipeline, type PresetOptions } from './presets.js';
 import type { RunSettings } from '../core/progress.js';
 
 /** How one input of a batch ended. */
@@ -40,6 +40,39 @@ export interface BatchSpec {
   readonly options?: PresetOptions;
 }
 
+/** A batch checked and laid out, before any video runs: what {@link runBatch} and a queued batch share. */
+export interface BatchPlan {
+  /** The folder that holds one folder per video (absolute), made (or reused) with its marker. */
+  readonly outputDirectory: string;
+  /** The preset and its validated options. */
+  readonly checked: BuiltPipeline;
+  /** Each video with the folder it writes (`output/<video name>`, unique). */
+  readonly files: ReadonlyArray<{ readonly file: string; readonly folder: string }>;
+  /** Inputs that named no video, with the reason. */
+  readonly unmatched: ReadonlyArray<{ readonly input: string; readonly reason: string }>;
+}
+
+/**
+ * Checks a batch as {@link runBatch} does (arguments, preset and options once, inputs that name no
+ * video at all), expands the inputs, makes the batch folder and gives each video its folder.
+ */
+export async function planBatch(inputs: readonly string[], output: string, spec: BatchSpec = {}): Promise<BatchPlan> {
+  requireStringList('inputs', inputs, { nonEmpty: true });
+  requireOutputFolder(output);
+  requireOptionalObject('spec', spec);
+  const outputDirectory = resolve(output);
+  // Validates the preset and options with the CLI's messages before any video runs.
+  const checked = buildPipeline({ ...spec, video: inputs[0] ?? '', output: outputDirectory });
+  if (checked.preset.kind === 'scenes') throw new PiaggioError('EUSAGE', messages.batchScenesPreset(), { exitCode: USAGE_EXIT_CODE });
+  if (checked.options.saveEmbeddings !== undefined) throw new PiaggioError('EUSAGE', messages.batchOneFile('--save-embeddings'), { exitCode: USAGE_EXIT_CODE });
+  const { files, unmatched } = await expandVideoInputs(inputs);
+  if (files.length === 0) throw new PiaggioError('ENOVIDEOS', unmatched.map((entry) => entry.reason).join('; '));
+  await prepareBatchFolder(outputDirectory, { inputs: [...inputs, ...files], overwrite: checked.options.overwrite === true });
+  const used = new Set<string>();
+  const laidOut = files.map((file) => ({ file, folder: join(outputDirectory, uniqueFolderName(sanitizeFileName(basename(file, extname(file)), 'video'), used)) }));
+  return { outputDirectory, checked, files: laidOut, unmatched };
+}
+
 /** `name`, or `name-2`, `name-3`... when a folder of that name (in any case) was already given out. */
 function uniqueFolderName(name: string, used: Set<string>): string {
   let candidate = name;
@@ -69,23 +102,11 @@ function oneLine(error: unknown): string {
  * another; each loads the model afresh and releases it, so nothing is held between videos.
  */
 export async function runBatch(inputs: readonly string[], output: string, spec: BatchSpec = {}, settings: RunSettings = {}): Promise<BatchResult> {
-  requireStringList('inputs', inputs, { nonEmpty: true });
-  requireOutputFolder(output);
-  requireOptionalObject('spec', spec);
   requireRunSettings(settings);
-  const outputDirectory = resolve(output);
-  // Validates the preset and options with the CLI's messages before any video runs.
-  const checked = buildPipeline({ ...spec, video: inputs[0] ?? '', output: outputDirectory });
-  if (checked.preset.kind === 'scenes') throw new PiaggioError('EUSAGE', messages.batchScenesPreset(), { exitCode: USAGE_EXIT_CODE });
-  if (checked.options.saveEmbeddings !== undefined) throw new PiaggioError('EUSAGE', messages.batchOneFile('--save-embeddings'), { exitCode: USAGE_EXIT_CODE });
-  const { files, unmatched } = await expandVideoInputs(inputs);
-  if (files.length === 0) throw new PiaggioError('ENOVIDEOS', unmatched.map((entry) => entry.reason).join('; '));
-  await prepareBatchFolder(outputDirectory, { inputs: [...inputs, ...files], overwrite: checked.options.overwrite === true });
+  const { outputDirectory, checked, files, unmatched } = await planBatch(inputs, output, spec);
   const items: BatchItem[] = [];
-  const used = new Set<string>();
   let interrupted: string | undefined;
-  for (const [index, file] of files.entries()) {
-    const folder = join(outputDirectory, uniqueFolderName(sanitizeFileName(basename(file, extname(file)), 'video'), used));
+  for (const [index, { file, folder }] of files.entries()) {
     if (settings.signal?.aborted) {
       interrupted ??= String(settings.signal.reason);
       items.push({ input: file, status: 'skipped', reason: messages.interrupted(interrupted) });

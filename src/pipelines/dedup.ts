@@ -1,11 +1,12 @@
 import { relative, resolve, sep } from 'node:path';
-import { concat, from, map, tap, type Observable } from 'rxjs';
+import { concat, from, map, tap, toArray, type Observable } from 'rxjs';
 import { fromImageDirectory, fromImageDirectoryOptions, listImageFiles } from '../sources/fromImageDirectory.js';
 import { pictureDigest } from '../sources/pictureDigest.js';
 import { dropTechnicalFrames } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
 import { clusterDbscan, clusterDbscanOptions, dbscanProgressListener, decideClustering } from '../operators/clusterDbscan.js';
-import { groupIdenticalPictures } from '../operators/groupIdenticalPictures.js';
+import { groupByDigest, groupIdenticalPictures } from '../operators/groupIdenticalPictures.js';
+import { fromPictureShards, type ShardItem } from '../sinks/pictureShard.js';
 import { groupNearDuplicates, groupNearDuplicatesOptions, type NearDuplicateSummary, type PairVerification } from '../operators/groupNearDuplicates.js';
 import { KEEP_RULES, chooseKept } from '../operators/kernels/dedup/keepRule.js';
 import { pairDistance, rowNorms, type Metric } from '../operators/kernels/clustering/distance.js';
@@ -117,6 +118,65 @@ export function decideDedupMode(options: DedupOptions): DedupMode {
  * are not removed for being dark or plain: in a data set those are content.
  */
 export async function runDedup(directory: string, outputPath: string, options: DedupOptions = {}, settings: RunSettings = {}): Promise<DedupResult> {
+  return dedupInto(directory, outputPath, options, settings, undefined);
+}
+
+/**
+ * Pictures embedded earlier by a queue's shard jobs (src/pipelines/queue/), read instead of the
+ * folder: the grouping job of a distributed `-d` run. The shards hold the folder's pictures in walk
+ * order, so the result equals {@link runDedup}'s over the same folder.
+ */
+export interface ShardedPictures {
+  /** The shards' JSON files, in walk order. */
+  readonly shards: readonly string[];
+  /** What the enqueuing run's folder walk left out, reported first as a walk reports it. */
+  readonly skippedByWalk: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
+}
+
+/** {@link runDedup} over pictures a queue's shard jobs embedded; for the queue's grouping job. */
+export async function runDedupFromShards(
+  directory: string,
+  outputPath: string,
+  options: DedupOptions,
+  settings: RunSettings,
+  sharded: ShardedPictures,
+): Promise<DedupResult> {
+  return dedupInto(directory, outputPath, options, settings, sharded);
+}
+
+/** The checks runDedup makes before it reads anything, for a queue's enqueuing command: the same mistakes, the same messages, before any job is queued. */
+export async function checkDedupRun(directory: string, outputPath: string, options: DedupOptions): Promise<{ mode: DedupMode; values: DedupValues; exclude: string[] }> {
+  requireOutputFolder(outputPath);
+  requireEntryArguments({ directory, output: outputPath });
+  const values = resolveOptions(dedupPipelineOptions, options);
+  const mode = decideDedupMode(options);
+  refuseMeaninglessOptions(mode, options);
+  const finalOutput = resolve(outputPath);
+  const againstDirectory = values.against === undefined ? undefined : resolve(values.against);
+  if (againstDirectory !== undefined && mode === 'exact') throw new PiaggioError('EUSAGE', messages.optionMeaninglessInMode('--against', mode), { exitCode: USAGE_EXIT_CODE });
+  const inputs = [resolve(directory), ...(mode === 'exact' ? [] : [values.model]), ...(againstDirectory === undefined ? [] : [againstDirectory])];
+  await checkOutputFolder(finalOutput, { inputs, overwrite: values.overwrite });
+  refuseMoveIntoOutput(values.moveDuplicates, finalOutput);
+  if (againstDirectory !== undefined) await readEarlierRun(againstDirectory);
+  return { mode, values, exclude: [finalOutput] };
+}
+
+function refuseMoveIntoOutput(moveDuplicates: string | undefined, finalOutput: string): void {
+  if (moveDuplicates === undefined) return;
+  const target = resolve(moveDuplicates);
+  // The output folder is replaced whole by the next run: moved pictures must never land in it.
+  if (target === finalOutput || isInside(target, finalOutput) || isInside(finalOutput, target)) {
+    throw new PiaggioError('EMOVETARGET', messages.moveTargetOverlapsOutput(target, finalOutput), { exitCode: USAGE_EXIT_CODE });
+  }
+}
+
+async function dedupInto(
+  directory: string,
+  outputPath: string,
+  options: DedupOptions,
+  settings: RunSettings,
+  sharded: ShardedPictures | undefined,
+): Promise<DedupResult> {
   requireOutputFolder(outputPath);
   requireEntryArguments({ directory, output: outputPath }, settings);
   const values = resolveOptions(dedupPipelineOptions, options);
@@ -131,17 +191,11 @@ export async function runDedup(directory: string, outputPath: string, options: D
   if (againstDirectory !== undefined && mode === 'exact') throw new PiaggioError('EUSAGE', messages.optionMeaninglessInMode('--against', mode), { exitCode: USAGE_EXIT_CODE });
   const inputs = [inputDirectory, ...(mode === 'exact' ? [] : [values.model]), ...(againstDirectory === undefined ? [] : [againstDirectory])];
   await checkOutputFolder(finalOutput, { inputs, overwrite: values.overwrite });
-  if (values.moveDuplicates !== undefined) {
-    const target = resolve(values.moveDuplicates);
-    // The output folder is replaced whole by the next run: moved pictures must never land in it.
-    if (target === finalOutput || isInside(target, finalOutput) || isInside(finalOutput, target)) {
-      throw new PiaggioError('EMOVETARGET', messages.moveTargetOverlapsOutput(target, finalOutput), { exitCode: USAGE_EXIT_CODE });
-    }
-  }
+  refuseMoveIntoOutput(values.moveDuplicates, finalOutput);
   const earlier = againstDirectory === undefined ? undefined : await readEarlierRun(againstDirectory);
   // A followed link may lead back to where the run writes: that folder is never read as input.
   const exclude = [finalOutput];
-  if ((await listImageFiles(inputDirectory, { followSymlinks: values.followSymlinks, exclude })).length === 0) throw new PiaggioError('ENOIMAGES', messages.noImagesFound(inputDirectory), { exitCode: USAGE_EXIT_CODE });
+  if (!sharded && (await listImageFiles(inputDirectory, { followSymlinks: values.followSymlinks, exclude })).length === 0) throw new PiaggioError('ENOIMAGES', messages.noImagesFound(inputDirectory), { exitCode: USAGE_EXIT_CODE });
   const extras = { inputs, overwrite: values.overwrite, saveEmbeddings: values.saveEmbeddings, outputs: pickOptions(runOutputOptions, values) };
   let decisions: DecisionRow[] = [];
   let plan: MovePlan | undefined;
@@ -149,15 +203,20 @@ export async function runDedup(directory: string, outputPath: string, options: D
   const { manifest, outputDirectory } = await runIntoOutput(finalOutput, encoderValues, settings, async (context) => {
     const skipped: Manifest['skipped'] = [];
     let seen = 0;
-    onProgress?.({ kind: 'stage', stage: mode === 'exact' ? 'Reading images' : 'Embedding images' });
+    const reportSkipped = (path: string, reason: string) => {
+      skipped.push({ path, reason });
+      onProgress?.({ kind: 'warning', message: messages.imageSkipped(path, reason) });
+    };
+    onProgress?.({ kind: 'stage', stage: sharded ? 'Reading embedding shards' : mode === 'exact' ? 'Reading images' : 'Embedding images' });
+    for (const entry of sharded?.skippedByWalk ?? []) reportSkipped(entry.path, entry.reason);
+    const fromShards = sharded
+      ? fromPictureShards(sharded.shards, { fingerprint: mode === 'exact' ? EXACT_FINGERPRINT : context.encoder!.fingerprint, onSkipped: reportSkipped })
+      : undefined;
     const candidates = fromImageDirectory(inputDirectory, {
       ...values,
       framePoolSize: 2 * values.batchSize + 2,
       exclude: [...exclude, context.output.stagingPath],
-      onSkipped: (path: string, reason: string) => {
-        skipped.push({ path, reason });
-        onProgress?.({ kind: 'warning', message: messages.imageSkipped(path, reason) });
-      },
+      onSkipped: reportSkipped,
     }).pipe(
       map((frame): Candidate => ({ frame })),
       // Keeps every image; runs only to measure sharpness, the tie-break between representatives and the sharpest keep rule.
@@ -167,7 +226,7 @@ export async function runDedup(directory: string, outputPath: string, options: D
         if (onProgress && seen % 8 === 0) onProgress({ kind: 'frames', done: seen, unit: 'images' });
       }),
     );
-    const grouping = await groupPictures(mode, candidates, values, context, settings, earlier);
+    const grouping = await groupPictures(mode, fromShards ? { fromShards } : { candidates }, values, context, settings, earlier);
     let grouped: Clustering | undefined;
     try {
       grouped = await runObservable(grouping.pipeline, settings.signal);
@@ -381,21 +440,37 @@ interface Grouping {
   readonly release?: () => void;
 }
 
+/** The fingerprint exact mode's shards carry: digests, no model. */
+export const EXACT_FINGERPRINT = 'exact';
+
+/** Pictures to group: decoded from the folder now, or read back from a queue's shards (embedded, or digested in exact mode). */
+type PictureInput = { readonly candidates: Observable<Candidate> } | { readonly fromShards: Observable<ShardItem> };
+
 async function groupPictures(
   mode: DedupMode,
-  candidates: Observable<Candidate>,
+  pictures: PictureInput,
   values: DedupValues,
   context: RunContext,
   settings: RunSettings,
   earlier: EarlierRun | undefined,
 ): Promise<Grouping> {
-  if (mode === 'exact') return { pipeline: candidates.pipe(groupIdenticalPictures(pictureDigest)), metric: undefined, settings: {}, summary: () => undefined };
+  if (mode === 'exact') {
+    const pipeline =
+      'candidates' in pictures
+        ? pictures.candidates.pipe(groupIdenticalPictures(pictureDigest))
+        : pictures.fromShards.pipe(
+            toArray(),
+            map((items) => groupByDigest(items.map(({ digest: _digest, ...item }) => item), items.map((item) => item.digest ?? ''))),
+          );
+    return { pipeline, metric: undefined, settings: {}, summary: () => undefined };
+  }
   const encoder = context.encoder!; // requested by runDedup: runIntoOutput loads it whenever encoder options are given
   if (earlier && (earlier.fingerprint !== encoder.fingerprint || earlier.dimensions !== encoder.dimensions)) {
     throw new PiaggioError('EUSAGE', messages.againstOtherModel(earlier.directory), { exitCode: USAGE_EXIT_CODE });
   }
   // The earlier run's pictures come first, with the vectors it saved: only the new pictures are embedded.
-  const embedded = concat(from(earlier?.items ?? []), candidates.pipe(embedBatches(encoder, values)));
+  const fresh = 'candidates' in pictures ? pictures.candidates.pipe(embedBatches(encoder, values)) : pictures.fromShards;
+  const embedded = concat(from(earlier?.items ?? []), fresh);
   if (mode === 'semantic') {
     const clusterValues = decideClustering(pickOptions(clusterDbscanOptions, values), context.embedding);
     return {

@@ -78,6 +78,7 @@ export async function runIntoOutput(
     output = await OutputDirectory.create(outputPath, {
       inputs: extras.inputs,
       overwrite: extras.overwrite ?? false,
+      ...(settings.outputTag === undefined ? {} : { tag: settings.outputTag }),
       onWarning: (message) => settings.onProgress?.({ kind: 'warning', message }),
     });
     extras.beforeEncoder?.();

@@ -51,6 +51,8 @@ interface OutputMarker {
   readonly finalPath: string;
   /** With `complete`: every entry of the folder, relative, `/`-separated, the marker itself excepted. */
   readonly entries?: readonly string[];
+  /** With `complete`: the queue job that wrote it (RunSettings.outputTag), so a retried job sees its output is already done. */
+  readonly job?: string;
 }
 
 /** What an existing `-o` folder is, and so what a run may do with it. */
@@ -63,6 +65,8 @@ export interface OutputDirectorySettings {
   readonly overwrite?: boolean;
   /** Told when the new output is in place but the old one could not be deleted (it is left beside it). */
   readonly onWarning?: (message: string) => void;
+  /** Recorded in the complete folder's marker: which queue job wrote it (see {@link completedOutputTag}). */
+  readonly tag?: string;
 }
 
 const STAGING_PREFIX = '.piaggio-staging-';
@@ -93,8 +97,8 @@ async function ownEntries(folder: string): Promise<Dirent[]> {
 const STAGING_NAME_BYTES = 80;
 
 /** Writes this process's marker into `folder`. */
-async function writeMarker(folder: string, state: OutputMarker['state'], finalPath: string, entries?: readonly string[]): Promise<void> {
-  const marker: OutputMarker = { tool: 'piaggio', version: toolVersion(), state, pid: process.pid, host: hostname(), finalPath, ...(entries ? { entries } : {}) };
+async function writeMarker(folder: string, state: OutputMarker['state'], finalPath: string, entries?: readonly string[], job?: string): Promise<void> {
+  const marker: OutputMarker = { tool: 'piaggio', version: toolVersion(), state, pid: process.pid, host: hostname(), finalPath, ...(entries ? { entries } : {}), ...(job ? { job } : {}) };
   await writeFile(join(folder, OUTPUT_MARKER), `${JSON.stringify(marker)}\n`);
 }
 
@@ -105,6 +109,16 @@ async function readMarker(folder: string): Promise<OutputMarker | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The tag (a queue job's key) recorded in `folder`'s marker when a run wrote it completely with
+ * `tag` set, else undefined: a queue worker retrying a job whose earlier attempt died after its
+ * output took its place, but before the queue heard of it, finds the work done.
+ */
+export async function completedOutputTag(folder: string): Promise<string | undefined> {
+  const marker = await readMarker(resolve(folder));
+  return marker?.state === 'complete' && typeof marker.job === 'string' ? marker.job : undefined;
 }
 
 /** Every entry below `folder`, relative and `/`-separated, without following symlinks (marker and litter left out). */
@@ -318,7 +332,7 @@ export class OutputDirectory {
     const previous = `${this.stagingPath}${PREVIOUS_SUFFIX}`;
     let hadPrevious = false;
     try {
-      await writeMarker(this.stagingPath, 'complete', this.finalPath, await listEntries(this.stagingPath));
+      await writeMarker(this.stagingPath, 'complete', this.finalPath, await listEntries(this.stagingPath), this.settings.tag);
       const state = await checkOutputFolder(this.finalPath, this.settings);
       if (this.inPlace) {
         await this.moveIntoEmptyFolder(state);

@@ -44,6 +44,12 @@ export interface FromImageDirectorySettings {
    * even with `followSymlinks`.
    */
   readonly exclude?: readonly string[];
+  /**
+   * Decode exactly these files, in this order, instead of walking the folder (a queue's embedding
+   * shard: the enqueuing run walked it once). Files that fail are reported as in a walk; none
+   * decodable completes the stream empty instead of failing with ENOIMAGES, since a shard is part of a folder.
+   */
+  readonly files?: readonly string[];
 }
 
 export type FromImageDirectoryOptions = OptionInput<typeof fromImageDirectoryOptions> & FromImageDirectorySettings;
@@ -241,7 +247,7 @@ interface DecodeSlot {
  * frame is released and unreferenced). Unsubscribing stops the folder walk and starts no decode.
  */
 export function fromImageDirectory(directory: string, options: FromImageDirectoryOptions = {}): Observable<Frame> {
-  const { framePoolSize = DEFAULT_FRAME_POOL_SIZE, decodeConcurrency, onSkipped, exclude, ...flags } = options;
+  const { framePoolSize = DEFAULT_FRAME_POOL_SIZE, decodeConcurrency, onSkipped, exclude, files: givenFiles, ...flags } = options;
   const { imageAnalysisSize, followSymlinks } = resolveOptions(fromImageDirectoryOptions, flags);
   if (!Number.isInteger(framePoolSize) || framePoolSize < 1) throw new RangeError(`framePoolSize must be a positive integer, got ${framePoolSize}`);
   const concurrency = decodeConcurrency ?? Math.min(4, framePoolSize);
@@ -289,7 +295,7 @@ export function fromImageDirectory(directory: string, options: FromImageDirector
       }
       if (closed || queue.length > 0 || nextFile < files.length) return;
       closed = true;
-      if (emitted === 0) subscriber.error(new PiaggioError('ENOIMAGES', messages.noImagesFound(root), { exitCode: USAGE_EXIT_CODE }));
+      if (emitted === 0 && givenFiles === undefined) subscriber.error(new PiaggioError('ENOIMAGES', messages.noImagesFound(root), { exitCode: USAGE_EXIT_CODE }));
       else subscriber.complete();
     };
 
@@ -317,10 +323,16 @@ export function fromImageDirectory(directory: string, options: FromImageDirector
       }
     };
 
-    listImageFiles(directory, { followSymlinks, exclude, onSkipped, isCancelled: () => closed })
+    const listing = givenFiles === undefined ? listImageFiles(directory, { followSymlinks, exclude, onSkipped, isCancelled: () => closed }) : Promise.resolve([...givenFiles]);
+    listing
       .then((found) => {
         if (closed) return;
         files = found;
+        if (files.length === 0 && givenFiles !== undefined) {
+          closed = true;
+          subscriber.complete();
+          return;
+        }
         if (files.length === 0) {
           closed = true;
           subscriber.error(new PiaggioError('ENOIMAGES', messages.noImagesFound(root), { exitCode: USAGE_EXIT_CODE }));

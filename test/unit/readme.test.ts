@@ -17,7 +17,7 @@ async function helpFlags(argv: string[]): Promise<string[]> {
 }
 
 test('README documents every flag of every command', async () => {
-  const commands = [[], ['video'], ['images'], ['scenes'], ['presets'], ['cluster'], ['models']];
+  const commands = [[], ['video'], ['images'], ['scenes'], ['presets'], ['cluster'], ['models'], ['worker'], ['status']];
   const missing = new Set<string>();
   for (const command of commands) {
     for (const flag of await helpFlags(command)) {
@@ -41,7 +41,7 @@ test('piaggio --help fits on one screen: at most 60 lines at 100 columns, input 
 });
 
 test('every command has examples in its --help', async () => {
-  for (const command of ['video', 'images', 'scenes', 'presets', 'cluster', 'models']) {
+  for (const command of ['video', 'images', 'scenes', 'presets', 'cluster', 'models', 'worker', 'status']) {
     let text = '';
     await runCli([command, '--help'], { stdout: { write: (chunk: string) => ((text += chunk), true) }, stderr: { write: () => true } });
     assert.match(text, new RegExp(`Examples:\\n  piaggio ${command}`), command);

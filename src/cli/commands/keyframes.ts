@@ -9,6 +9,10 @@ import { dedupPipelineOptions, dryRunLines } from '../../pipelines/dedup.js';
 import { buildPipeline, presetNames, type PresetOptions } from '../../pipelines/presets.js';
 import { runBatch, type BatchResult } from '../../pipelines/batch.js';
 import { expandVideoInputs } from '../../sources/videoInputs.js';
+import { enqueueDedup, enqueueVideos, queueRunOptions, type QueueRunOptions, type QueuedRun } from '../../pipelines/queue/enqueue.js';
+import type { Manifest } from '../../sinks/manifest.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** The -v and -d inputs of the default command, and --preset. */
 const inputOptions = declareOptions('io', {
@@ -45,9 +49,47 @@ function presetOptionValues(args: Record<string, unknown>): PresetOptions {
   return optionValues(ALL_PIPELINE_OPTIONS, args) as PresetOptions;
 }
 
+/** --queue's flags as given; --detach and --shard-size mean nothing without --queue. */
+function queueValuesOf(args: Record<string, unknown>): QueueRunOptions | undefined {
+  const values = optionValues(queueRunOptions, args) as QueueRunOptions;
+  if (values.queue === undefined) {
+    for (const [key, flag] of [['detach', '--detach'], ['shardSize', '--shard-size']] as const) {
+      if (values[key] !== undefined) throw new PiaggioError('EUSAGE', messages.queueOptionWithoutQueue(flag), { exitCode: USAGE_EXIT_CODE });
+    }
+    return undefined;
+  }
+  return values;
+}
+
+function printQueued(queued: QueuedRun, context: CliContext): number {
+  context.stdout.write(context.json ? `${JSON.stringify(queued)}\n` : `${messages.queueEnqueued(queued.jobs.length, queued.run, queued.queue)}\n`);
+  return 0;
+}
+
+/** `-d DIR --queue URL`: shards and a grouping job; prints what a run without a queue prints, from the manifest the grouping job wrote. */
+async function runQueuedDedup(directory: string, args: Record<string, unknown>, queue: QueueRunOptions, context: CliContext): Promise<number> {
+  const result = await enqueueDedup(directory, outputOf(args) as string, presetOptionValues(args), queue, context);
+  context.onProgress.finish();
+  if (!('outputDirectory' in result)) return printQueued(result, context);
+  const manifest = JSON.parse(await readFile(join(result.outputDirectory, 'manifest.json'), 'utf8')) as Manifest;
+  if (context.json) {
+    context.stdout.write(`${JSON.stringify(manifest)}\n`);
+    return 0;
+  }
+  for (const line of result.outcome.dryRunLines ?? []) context.stdout.write(`${line}\n`);
+  const decisions = manifest.decisions;
+  context.stdout.write(
+    `${messages.dedupSummary(String(manifest.settings.mode), decisions?.groups ?? 0, decisions?.duplicates ?? 0, manifest.items.length, manifest.skipped.length, result.outputDirectory)}\n`,
+  );
+  if (decisions?.moveTo !== undefined) context.stdout.write(`${messages.movedSummary(decisions.moved, decisions.moveTo)}\n`);
+  return 0;
+}
+
 async function runPreset(input: { video: string } | { directory: string }, args: Record<string, unknown>, context: CliContext): Promise<number> {
   const preset = args.preset as string | undefined;
   const output = outputOf(args);
+  const queue = queueValuesOf(args);
+  if (queue && 'directory' in input) return runQueuedDedup(input.directory, args, queue, context);
   const pipeline = buildPipeline({ ...input, ...(preset === undefined ? {} : { preset }), output: output as string, options: presetOptionValues(args) });
   const outcome = await pipeline.run(context);
   context.onProgress.finish();
@@ -80,9 +122,18 @@ async function runPreset(input: { video: string } | { directory: string }, args:
  */
 async function keyframes(video: unknown, args: Record<string, unknown>, context: CliContext): Promise<number> {
   const inputs = (Array.isArray(video) ? video : [video]).map(String);
+  const queue = queueValuesOf(args);
+  const spec = { ...(args.preset === undefined ? {} : { preset: args.preset as string }), options: presetOptionValues(args) };
+  if (queue) {
+    const queued = await enqueueVideos(inputs, outputOf(args) as string, spec, queue, context);
+    context.onProgress.finish();
+    if (!('items' in queued)) return printQueued(queued, context);
+    context.stdout.write(context.json ? `${JSON.stringify(queued)}\n` : batchSummary(queued));
+    return queued.failed > 0 ? 1 : 0;
+  }
   const { batch } = await expandVideoInputs(inputs);
   if (!batch) return runPreset({ video: inputs[0] }, args, context);
-  const result = await runBatch(inputs, outputOf(args) as string, { ...(args.preset === undefined ? {} : { preset: args.preset as string }), options: presetOptionValues(args) }, context);
+  const result = await runBatch(inputs, outputOf(args) as string, spec, context);
   context.onProgress.finish();
   context.stdout.write(context.json ? `${JSON.stringify(result)}\n` : batchSummary(result));
   if (result.interrupted) {
@@ -106,8 +157,8 @@ const KEYFRAME_NOTES = [
   'Frame numbers: manifest.json and --json count frames from 0; keyframe file names carry the scene number from 1 and the frame index from 0 (talk-scene003-frame000123-...); the CSV follows PySceneDetect (piaggio scenes --help).',
 ];
 
-const videoOptions = { ...outputFolderOptions, ...presetOptions, ...keyframesPipelineOptions } as const;
-const imageOptions = { ...outputFolderOptions, ...presetOptions, ...dedupPipelineOptions } as const;
+const videoOptions = { ...outputFolderOptions, ...presetOptions, ...keyframesPipelineOptions, ...queueRunOptions } as const;
+const imageOptions = { ...outputFolderOptions, ...presetOptions, ...dedupPipelineOptions, ...queueRunOptions } as const;
 
 /** `piaggio -v VIDEO -o DIR` and `piaggio -d DIR -o DIR`: the original tool's interface. */
 export const defaultCommand: CliCommand = {
@@ -116,7 +167,7 @@ export const defaultCommand: CliCommand = {
   summary: 'keyframes of a video (-v) or clusters of a folder of images (-d)',
   usage: ['piaggio -v VIDEO -o DIR [flags]', 'piaggio -d IMAGES -o DIR [flags]', 'piaggio COMMAND --help'],
   description: 'Turn a video into a few distinct keyframes, or a folder of images into de-duplicated clusters, by what the pictures mean.',
-  options: { ...inputOptions, ...outputFolderOptions, ...presetOptions, ...keyframesPipelineOptions, ...dedupPipelineOptions },
+  options: { ...inputOptions, ...outputFolderOptions, ...presetOptions, ...keyframesPipelineOptions, ...dedupPipelineOptions, ...queueRunOptions },
   examples: [
     ['-v talk.mp4 -o keyframes', 'distinct keyframes of a video, report.html'],
     ['-v talk.mp4 -o slides --preset slides', 'one picture per slide of a recorded talk'],
@@ -139,7 +190,7 @@ export const defaultCommand: CliCommand = {
 export const videoCommand: CliCommand = {
   name: 'video',
   positionals: [{ name: 'video', description: 'video file, folder or quoted pattern', variadic: true }],
-  summary: 'keyframes of a video (same as -v); several videos, a folder or a pattern: a batch',
+  summary: 'keyframes of a video (same as -v); several, a folder or a pattern: a batch',
   usage: ['VIDEO... -o DIR [flags]'],
   description:
     'Keyframes of a video: cut it into scenes, pick candidate frames per scene, drop black, white and uniform frames, group the rest by meaning (DBSCAN over image embeddings) and write one full-resolution picture per group, manifest.json, report.html and the scene list CSV into DIR. Several videos, a folder or a quoted pattern make a batch: one folder per video in DIR.',

@@ -1,0 +1,285 @@
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
+import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
+import { messages } from '../../core/messages.js';
+import { declareOptions, pickOptions, resolveOptions, type OptionInput } from '../../core/options.js';
+import type { RunSettings } from '../../core/progress.js';
+import { requireOptionalObject, requireRunSettings } from '../../core/arguments.js';
+import { listImageFiles } from '../../sources/fromImageDirectory.js';
+import { expandVideoInputs } from '../../sources/videoInputs.js';
+import { checkOutputFolder } from '../../sinks/OutputDirectory.js';
+import { planBatch, type BatchItem, type BatchResult, type BatchSpec } from '../batch.js';
+import { buildPipeline, type PresetOptions } from '../presets.js';
+import { checkDedupRun, dedupPipelineOptions, type DedupOptions } from '../dedup.js';
+import { encoderOptions } from '../loadEncoder.js';
+import { keyframesPipelineOptions } from '../keyframes.js';
+import { QUEUE_NAME, connectQueue, displayUrl, requireQueueUrl, closeQueueConnection } from './connection.js';
+import { fileStamps, jobId, withAbsolutePaths, type GroupJobData, type JobData, type JobOutcome, type ShardJobData, type VideoJobData } from './jobs.js';
+import { JOB_ATTEMPTS, queueUrlOption } from './worker.js';
+
+/** Flags of the commands that can hand their work to workers. */
+export const queueRunOptions = declareOptions('queue', {
+  ...queueUrlOption,
+  detach: { type: 'boolean', default: false, description: 'with --queue: return once the jobs are queued instead of waiting for them (piaggio status shows them)' },
+  shardSize: {
+    type: 'integer',
+    min: 1,
+    max: 100000,
+    default: 256,
+    description: 'with --queue and -d: images per embedding job (the grouping job then reads every shard)',
+  },
+});
+
+export type QueueRunOptions = OptionInput<typeof queueRunOptions>;
+
+/** How often a waiting command asks Redis how its jobs stand. */
+const POLL_INTERVAL_MS = 500;
+
+/** What every job of a run is added with: tried again on unexpected failures, kept once finished (a second run finds them: nothing is done twice). */
+const JOB_OPTIONS: JobsOptions = { attempts: JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false };
+
+/** A queued run's jobs, for waiting on them or for --detach's answer. */
+export interface QueuedRun {
+  readonly run: string;
+  readonly queue: string;
+  readonly jobs: ReadonlyArray<{ readonly id: string; readonly input: string; readonly output?: string }>;
+}
+
+/** A queued video batch that was waited for: the same shape as {@link runBatch}'s result. */
+export interface QueuedBatchResult extends BatchResult {
+  readonly run: string;
+}
+
+/** A queued `-d` run that was waited for: where it wrote, and the grouping job's outcome. */
+export interface QueuedDedupResult {
+  readonly run: string;
+  readonly outputDirectory: string;
+  readonly outcome: JobOutcome;
+}
+
+function runId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/**
+ * Queues the keyframes of each video (a folder, a pattern or several files make a batch: one job
+ * per video, each writing `output/<video name>/` as {@link runBatch} lays them out; one video
+ * writes `output` itself). Everything is checked here first, with a run's own messages. Jobs are
+ * named by what decides their result, so the same command again adds nothing new: finished videos
+ * are not done twice, failed ones stay failed until their file changes.
+ *
+ * Unless `detach`, waits for every job and resolves with a batch result (`failed` counts the
+ * videos whose job failed, each with its reason); aborting `settings.signal` stops the waiting,
+ * not the jobs. Resources: one Redis connection, closed before it resolves.
+ */
+export async function enqueueVideos(
+  inputs: readonly string[],
+  output: string,
+  spec: BatchSpec,
+  queueOptions: QueueRunOptions,
+  settings: RunSettings = {},
+): Promise<QueuedBatchResult | QueuedRun> {
+  requireOptionalObject('queueOptions', queueOptions);
+  requireRunSettings(settings);
+  const values = resolveOptions(queueRunOptions, queueOptions);
+  const url = requireQueueUrl(values.queue);
+  const { batch } = await expandVideoInputs(inputs);
+  let layout: Array<{ file: string; folder: string }>;
+  let unmatched: ReadonlyArray<{ input: string; reason: string }> = [];
+  let options: Record<string, unknown>;
+  let outputDirectory = resolve(output);
+  if (batch) {
+    const plan = await planBatch(inputs, output, spec);
+    layout = [...plan.files];
+    unmatched = plan.unmatched;
+    options = plan.checked.options as Record<string, unknown>;
+    outputDirectory = plan.outputDirectory;
+  } else {
+    const checked = buildPipeline({ ...spec, video: inputs[0] ?? '', output: outputDirectory });
+    if (checked.preset.kind !== 'keyframes') throw new PiaggioError('EUSAGE', messages.queueNotForCommand(`the ${checked.preset.name} preset`), { exitCode: USAGE_EXIT_CODE });
+    const { files } = await expandVideoInputs(inputs);
+    await checkOutputFolder(outputDirectory, { inputs: files, overwrite: checked.options.overwrite === true });
+    layout = files.map((file) => ({ file, folder: outputDirectory }));
+    options = checked.options as Record<string, unknown>;
+  }
+  const absolute = withAbsolutePaths(keyframesPipelineOptions, options);
+  const run = runId();
+  const stamps = await fileStamps(layout.map((entry) => resolve(entry.file)));
+  const jobs = layout.map(({ file, folder }, index) => {
+    // Absolute: a worker elsewhere opens it, and status lists it.
+    const data: VideoJobData = { kind: 'video', run, input: resolve(file), video: resolve(file), output: folder, ...(spec.preset === undefined ? {} : { preset: spec.preset }), options: absolute };
+    return { id: jobId('video', { video: stamps[index], output: folder, preset: spec.preset ?? null, options: absolute }), data };
+  });
+  const connection = await connectQueue(url, { onWarning: warningsTo(settings) });
+  const queue = new Queue<JobData, JobOutcome>(QUEUE_NAME, { connection });
+  try {
+    await queue.addBulk(jobs.map((job) => ({ name: 'video', data: job.data, opts: { ...JOB_OPTIONS, jobId: job.id } })));
+    const queued: QueuedRun = { run, queue: displayUrl(url), jobs: jobs.map((job) => ({ id: job.id, input: job.data.input, output: job.data.output })) };
+    if (values.detach) return queued;
+    const ended = await waitForJobs(queue, jobs.map((job) => job.id), url, settings);
+    const items: BatchItem[] = jobs.map((job, index) => {
+      const end = ended.get(job.id)!;
+      // Each video as the user named it, as a batch without a queue reports it.
+      const input = layout[index].file;
+      if (end.state === 'failed') return { input, status: 'failed', reason: end.reason };
+      return { input, status: 'ok', output: end.outcome.output ?? job.data.output, keyframes: end.outcome.keyframes ?? 0, scenes: end.outcome.scenes ?? 0 };
+    });
+    for (const { input, reason } of unmatched) items.push({ input, status: 'failed', reason });
+    return {
+      run,
+      outputDirectory,
+      items,
+      ok: items.filter((item) => item.status === 'ok').length,
+      failed: items.filter((item) => item.status === 'failed').length,
+    };
+  } finally {
+    await queue.close();
+    await closeQueueConnection(connection);
+  }
+}
+
+/**
+ * Queues a `-d` run: the folder is walked here (as a run walks it), cut into shards of
+ * `shardSize` pictures in walk order, each an embedding job (or a digest job in exact mode) that
+ * writes its vectors into a hidden folder beside the output, and one grouping job that BullMQ starts
+ * only when every shard job has finished; it reads the shards in order and writes the output folder
+ * exactly as a run without a queue does, then removes the shards. Everything is checked here
+ * first, with a run's own messages. Jobs are named by what decides their result, so the same
+ * command again does nothing new.
+ *
+ * Unless `detach`, waits for the grouping job: resolves when it finished, throws its one-line
+ * reason when it (or a shard job) failed. Aborting `settings.signal` stops the waiting, not the jobs.
+ */
+export async function enqueueDedup(
+  directory: string,
+  output: string,
+  options: DedupOptions,
+  queueOptions: QueueRunOptions,
+  settings: RunSettings = {},
+): Promise<QueuedDedupResult | QueuedRun> {
+  requireOptionalObject('queueOptions', queueOptions);
+  requireRunSettings(settings);
+  const values = resolveOptions(queueRunOptions, queueOptions);
+  const url = requireQueueUrl(values.queue);
+  // The preset check (as buildPipeline makes it), then the run's own checks.
+  buildPipeline({ directory, output, options: options as PresetOptions });
+  const { mode, values: dedupValues, exclude } = await checkDedupRun(directory, output, options);
+  if (dedupValues.dryRun) throw new PiaggioError('EUSAGE', messages.queueDryRun(), { exitCode: USAGE_EXIT_CODE });
+  const inputDirectory = resolve(directory);
+  const outputDirectory = resolve(output);
+  const skippedByWalk: Array<{ path: string; reason: string }> = [];
+  const files = await listImageFiles(inputDirectory, { followSymlinks: dedupValues.followSymlinks, exclude, onSkipped: (path, reason) => skippedByWalk.push({ path, reason }) });
+  if (files.length === 0) throw new PiaggioError('ENOIMAGES', messages.noImagesFound(inputDirectory), { exitCode: USAGE_EXIT_CODE });
+  const given = withAbsolutePaths(dedupPipelineOptions, options as Record<string, unknown>);
+  const embedding = mode === 'exact' ? {} : pickOptions(encoderOptions, withAbsolutePaths(encoderOptions, dedupValues));
+  const work = join(dirname(outputDirectory), `.piaggio-shards-${basename(outputDirectory)}`);
+  const run = runId();
+  const shards: Array<{ id: string; data: ShardJobData }> = [];
+  for (let first = 0; first < files.length; first += values.shardSize) {
+    const slice = files.slice(first, first + values.shardSize);
+    const id = jobId('shard', {
+      files: await fileStamps(slice),
+      output: outputDirectory,
+      exact: mode === 'exact',
+      embedding,
+      imageAnalysisSize: dedupValues.imageAnalysisSize,
+    });
+    const last = first + slice.length;
+    shards.push({
+      id,
+      data: { kind: 'shard', run, input: `${inputDirectory} [${first + 1}-${last} of ${files.length}]`, directory: inputDirectory, files: slice, shard: join(work, `${id}.json`), exact: mode === 'exact', options: given },
+    });
+  }
+  const groupData: GroupJobData = {
+    kind: 'group',
+    run,
+    input: inputDirectory,
+    directory: inputDirectory,
+    output: outputDirectory,
+    options: given,
+    shards: shards.map((shard) => shard.data.shard),
+    skippedByWalk,
+    work,
+  };
+  const groupId = jobId('group', { directory: inputDirectory, output: outputDirectory, options: given, shards: shards.map((shard) => shard.id), skippedByWalk });
+  await mkdir(work, { recursive: true });
+  const connection = await connectQueue(url, { onWarning: warningsTo(settings) });
+  const queue = new Queue<JobData, JobOutcome>(QUEUE_NAME, { connection });
+  const flows = new FlowProducer({ connection });
+  try {
+    await flows.add({
+      name: 'group',
+      queueName: QUEUE_NAME,
+      data: groupData,
+      opts: { ...JOB_OPTIONS, jobId: groupId },
+      children: shards.map((shard) => ({ name: 'shard', queueName: QUEUE_NAME, data: shard.data, opts: { ...JOB_OPTIONS, jobId: shard.id, failParentOnFailure: true } })),
+    });
+    const queued: QueuedRun = { run, queue: displayUrl(url), jobs: [...shards.map((shard) => ({ id: shard.id, input: shard.data.input })), { id: groupId, input: inputDirectory, output: outputDirectory }] };
+    if (values.detach) return queued;
+    const ended = await waitForJobs(queue, [...shards.map((shard) => shard.id), groupId], url, settings, groupId);
+    const group = ended.get(groupId)!;
+    if (group.state === 'failed') throw new PiaggioError('EQUEUEJOB', messages.queueJobFailed(inputDirectory, group.reason));
+    return { run, outputDirectory: group.outcome.output ?? outputDirectory, outcome: group.outcome };
+  } finally {
+    await flows.close();
+    await queue.close();
+    await closeQueueConnection(connection);
+  }
+}
+
+type JobEnd = { readonly state: 'completed'; readonly outcome: JobOutcome } | { readonly state: 'failed'; readonly reason: string };
+
+/**
+ * Polls the jobs' states until every one has ended (or, with `until`, that job has), reporting
+ * overall progress (jobs done of all, with the running jobs' stages). Survives a Redis restart: a
+ * poll that fails is tried again at the next tick. A job that disappears (removed by hand, or Redis
+ * lost it) fails the wait with one line.
+ */
+async function waitForJobs(queue: Queue<JobData, JobOutcome>, ids: readonly string[], url: string, settings: RunSettings, until?: string): Promise<Map<string, JobEnd>> {
+  const ended = new Map<string, JobEnd>();
+  const onProgress = settings.onProgress;
+  onProgress?.({ kind: 'stage', stage: `Queued at ${displayUrl(url)}: ${ids.length} job${ids.length === 1 ? '' : 's'}` });
+  let reported = -1;
+  for (;;) {
+    settings.signal?.throwIfAborted();
+    try {
+      for (const id of ids) {
+        if (ended.has(id)) continue;
+        const job = await queue.getJob(id);
+        if (!job) throw new PiaggioError('EQUEUEJOB', messages.queueJobVanished(id, displayUrl(url)));
+        if (job.finishedOn && job.failedReason && (await job.isFailed())) ended.set(id, { state: 'failed', reason: job.failedReason });
+        else if (await job.isCompleted()) ended.set(id, { state: 'completed', outcome: (job.returnvalue ?? {}) as JobOutcome });
+      }
+    } catch (error) {
+      if (error instanceof PiaggioError) throw error;
+      // Redis is restarting: the connection reconnects on its own; ask again at the next tick.
+    }
+    if (ended.size !== reported) {
+      reported = ended.size;
+      onProgress?.({ kind: 'frames', done: ended.size, total: ids.length, unit: 'jobs' });
+    }
+    if (ended.size === ids.length || (until !== undefined && ended.has(until))) return ended;
+    await pause(POLL_INTERVAL_MS, settings.signal);
+  }
+}
+
+function pause(milliseconds: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolvePause, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolvePause();
+    }, milliseconds);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function warningsTo(settings: RunSettings): (message: string) => void {
+  return (message) => settings.onProgress?.({ kind: 'warning', message });
+}
+

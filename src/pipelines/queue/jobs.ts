@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import type { OptionDeclarations } from '../../core/options.js';
+import { toolVersion } from '../../core/version.js';
+
+/** What a queued job does: keyframes of one video; embed one shard of a folder; group a folder from its shards. */
+export type JobKind = 'video' | 'shard' | 'group';
+
+interface JobBase {
+  readonly kind: JobKind;
+  /** The enqueuing command's run: the jobs of one command share it. */
+  readonly run: string;
+  /** What `status` lists the job under: the video, or the folder (with the shard's range). */
+  readonly input: string;
+}
+
+/** Keyframes (or another video preset) of one video into `output`, as `buildPipeline` runs them. */
+export interface VideoJobData extends JobBase {
+  readonly kind: 'video';
+  readonly video: string;
+  readonly output: string;
+  readonly preset?: string;
+  /** Validated option values, paths made absolute. */
+  readonly options: Record<string, unknown>;
+}
+
+/** Decode and embed (or digest, in exact mode) `files`, and write them as a picture shard at `shard`. */
+export interface ShardJobData extends JobBase {
+  readonly kind: 'shard';
+  readonly directory: string;
+  readonly files: readonly string[];
+  readonly shard: string;
+  readonly exact: boolean;
+  readonly options: Record<string, unknown>;
+}
+
+/** Group the pictures of every shard and write the `-d` output folder, as a run without a queue would. */
+export interface GroupJobData extends JobBase {
+  readonly kind: 'group';
+  readonly directory: string;
+  readonly output: string;
+  /** The options as given (not filled with defaults: which were given decides the mode), paths made absolute. */
+  readonly options: Record<string, unknown>;
+  readonly shards: readonly string[];
+  /** What the folder walk left out (links out of the folder, FIFOs), reported as the walk of a single run reports them. */
+  readonly skippedByWalk: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
+  /** The folder of the shards, removed once the output is in place. */
+  readonly work: string;
+}
+
+export type JobData = VideoJobData | ShardJobData | GroupJobData;
+
+/** What a finished job returns to the enqueuing command (BullMQ keeps it with the job). */
+export interface JobOutcome {
+  readonly output?: string;
+  readonly keyframes?: number;
+  readonly scenes?: number;
+  readonly pictures?: number;
+  /** True when the worker found the output already complete (an earlier attempt wrote it) and did nothing. */
+  readonly alreadyDone?: boolean;
+  /** Group jobs with --dry-run: the `from -> to` lines. */
+  readonly dryRunLines?: readonly string[];
+}
+
+/**
+ * The job's id: a hash of everything that decides its result (kind, inputs with their size and
+ * modification time, output, options, piaggio's version), so that the same command run again finds
+ * its jobs (BullMQ adds no job whose id exists) and a changed input or option is a new job.
+ */
+export function jobId(kind: JobKind, parts: unknown): string {
+  const hash = createHash('sha256').update(JSON.stringify({ kind, version: toolVersion(), parts })).digest('hex');
+  return `${kind}-${hash.slice(0, 32)}`;
+}
+
+/** Size and modification time of each file: a rewritten file gives its job a new id. */
+export async function fileStamps(files: readonly string[]): Promise<Array<[string, number, number]>> {
+  return Promise.all(
+    files.map(async (file) => {
+      const stats = await stat(file).catch(() => undefined);
+      return [file, stats?.size ?? -1, stats?.mtimeMs ?? -1] as [string, number, number];
+    }),
+  );
+}
+
+/**
+ * Option values with every path made absolute against this process's folder: a worker runs
+ * elsewhere. Paths are the text options whose placeholder names a file or folder; `--model` is a
+ * path only when it is not a registry id (it has a slash or ends in .onnx).
+ */
+export function withAbsolutePaths(declarations: OptionDeclarations, values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...values };
+  for (const [key, declaration] of Object.entries(declarations)) {
+    const value = result[key];
+    if (typeof value !== 'string' || value === '' || declaration.type !== 'string') continue;
+    const placeholder = declaration.placeholder ?? '';
+    if (!/FILE|DIR/.test(placeholder)) continue;
+    if (placeholder.startsWith('ID|') && !value.includes('/') && !value.endsWith('.onnx')) continue;
+    if (!isAbsolute(value)) result[key] = resolve(value);
+  }
+  return result;
+}
