@@ -4,11 +4,11 @@ import type { EmbeddedCandidate } from '../core/frame.js';
 import type { Cluster, Clustering } from '../core/clustering.js';
 import type { ProgressListener } from '../core/progress.js';
 import { declareOptions } from '../core/options.js';
-import { CellJoin } from './kernels/clustering/CellJoin.js';
-import { type Metric, pairDistance, rowNorms } from './kernels/clustering/distance.js';
+import { CellJoin, type CellJoinProgress } from './kernels/clustering/CellJoin.js';
+import { type Metric, pairDistance, rowCount, rowNorms } from './kernels/clustering/distance.js';
 import { chooseRepresentatives } from './kernels/clustering/representatives.js';
-import { NearDuplicateGrouper, NearestCandidates, type NearDuplicateThresholds } from './kernels/dedup/NearDuplicateGrouper.js';
-import { type ItemMetadata, type VectorCollector, assertGroupableVectors, collectEmbeddings } from './clusterDbscan.js';
+import { type CandidatePair, NearDuplicateGrouper, NearestCandidates, type NearDuplicateThresholds } from './kernels/dedup/NearDuplicateGrouper.js';
+import { type ItemMetadata, type VectorCollector, assertExpectedItems, assertGroupableVectors, collectEmbeddings, itemsOf } from './clusterDbscan.js';
 
 /**
  * Flags of near mode. Its largest distance (pairs up to it are verified, and no member lies
@@ -64,7 +64,25 @@ export interface GroupNearDuplicatesSettings {
   readonly onSummary?: (summary: NearDuplicateSummary) => void;
   /** Threads of the matrix products that find candidate pairs (default: all cores). */
   readonly threads?: number;
+  /**
+   * How many pictures the input will hold, when the caller knows (a job reading shard files): the
+   * vector buffer is then allocated once at that size instead of doubling as pictures arrive (see
+   * clusterDbscan's `expectedItems`).
+   */
+  readonly expectedItems?: number;
+  /**
+   * The candidate pairs {@link findNearDuplicatePairs} found earlier over the same pictures in the
+   * same order with the same thresholds (a queue's grouping job, which had them verified on many
+   * workers meanwhile): the cell join is then skipped.
+   */
+  readonly candidatePairs?: readonly CandidatePair[];
 }
+
+/** Progress stages of the cell join that finds the candidate pairs. */
+const JOIN_STAGES = {
+  cells: 'Grouping: dividing the vectors into cells',
+  join: 'Grouping: comparing neighbouring cells',
+} as const;
 
 /**
  * Groups embedded pictures into near-duplicate groups (copies and edits of one picture) that do not
@@ -77,21 +95,77 @@ export interface GroupNearDuplicatesSettings {
  * singles as groups of one, `labels` -1 for singles and the group's number among groups of two
  * or more otherwise (as DBSCAN labels noise and clusters).
  *
+ * Progress: the stages 'Grouping: finding candidate pairs', the cell join's two ('dividing the
+ * vectors into cells', counted in vectors compared with every centroid, then 'comparing
+ * neighbouring cells', counted in products), 'verifying candidate pairs' (counted in pairs, with a
+ * verification) and 'forming groups'.
+ *
  * Backpressure and memory: grouping needs every vector, so the operator consumes its input as it
- * comes and holds the vectors in one buffer plus each item's metadata; it never sees frames.
+ * comes and holds the vectors in one buffer (allocated once when `expectedItems` is given, else
+ * doubling when full) plus each item's metadata; it never sees frames. While it groups it adds
+ * the cell join's memory (see CellJoin: a float32 copy of a fifth of the rows to learn cells from,
+ * and 2 x 32 cell numbers a row) and up to `neighbours` candidate pairs a picture (JavaScript
+ * objects); the emitted Clustering holds one item object (a view of its vector) and one Cluster
+ * per group, singles included.
  * Resources: an onnxruntime session for the matrix products while candidates are found, released
  * before verification starts; unsubscribing stops the products and any further verification.
  */
 export function groupNearDuplicates(settings: GroupNearDuplicatesSettings): OperatorFunction<EmbeddedCandidate, Clustering> {
+  assertExpectedItems(settings.expectedItems);
   return (source) =>
     new Observable<Clustering>((subscriber) => {
       const abort = new AbortController();
       const subscription = collectEmbeddings(source, subscriber, {
+        expectedItems: settings.expectedItems,
         complete(collector, metadata) {
           groupAll(collector, metadata, settings, abort.signal).then(
             (clustering) => {
               if (subscriber.closed) return;
               subscriber.next(clustering);
+              subscriber.complete();
+            },
+            (error: unknown) => {
+              if (!subscriber.closed) subscriber.error(error);
+            },
+          );
+        },
+      });
+      return () => {
+        abort.abort(new Error('unsubscribed'));
+        subscription.unsubscribe();
+      };
+    });
+}
+
+/**
+ * The first half of {@link groupNearDuplicates}: the candidate pairs it would join or verify (each
+ * picture's `neighbours` nearest within `verifyUpTo`, nearest first), without grouping. A queue's
+ * grouping job verifies the pairs in the band on many workers, then groups with `candidatePairs`.
+ *
+ * Emits: exactly one array of pairs (row numbers in input order) on completion. Memory and
+ * resources as groupNearDuplicates' until its pairs are found.
+ */
+export function findNearDuplicatePairs(settings: Omit<GroupNearDuplicatesSettings, 'verification' | 'candidatePairs' | 'onSummary'>): OperatorFunction<EmbeddedCandidate, CandidatePair[]> {
+  assertExpectedItems(settings.expectedItems);
+  return (source) =>
+    new Observable<CandidatePair[]>((subscriber) => {
+      const abort = new AbortController();
+      const subscription = collectEmbeddings(source, subscriber, {
+        expectedItems: settings.expectedItems,
+        complete(collector, metadata) {
+          const found = async (): Promise<CandidatePair[]> => {
+            if (metadata.length === 0) return [];
+            const vectors = collector.vectors();
+            const dimensions = collector.dimensions;
+            assertGroupableVectors(vectors, dimensions, metadata, settings.metric);
+            const norms = settings.metric === 'cosine' ? rowNorms(vectors, dimensions) : new Float64Array(0);
+            const distance = (a: number, b: number) => pairDistance(settings.metric, vectors, dimensions, a, b, norms);
+            return candidatePairs(vectors, dimensions, norms, distance, settings.thresholds, settings, abort.signal);
+          };
+          found().then(
+            (pairs) => {
+              if (subscriber.closed) return;
+              subscriber.next(pairs);
               subscriber.complete();
             },
             (error: unknown) => {
@@ -119,23 +193,68 @@ async function groupAll(collector: VectorCollector, metadata: readonly ItemMetad
   const norms = metric === 'cosine' ? rowNorms(vectors, dimensions) : new Float64Array(0);
   const distance = (a: number, b: number) => pairDistance(metric, vectors, dimensions, a, b, norms);
 
+  // Each step's working set (the candidate lists, then the pairs) is let go when it returns, so
+  // that the largest inputs do not hold them while the groups and the Clustering are built.
+  const pairs = settings.candidatePairs ?? (await candidatePairs(vectors, dimensions, norms, distance, thresholds, settings, signal));
+  const { grouper, counts } = await joinPairs(pairs, metadata, thresholds, settings, signal);
+  onProgress?.({ kind: 'stage', stage: 'Grouping: forming groups' });
+  const groups = grouper.groups(distance, (members) => representativeOf(vectors, dimensions, metric, members, metadata));
+  settings.onSummary?.({ candidatePairs: counts.candidatePairs, acceptedByDistance: counts.acceptedByDistance, ...grouper.counts(), unverified: counts.unverified });
+  return clusteringOf(vectors, dimensions, metadata, groups);
+}
+
+/** Each picture's nearest candidates within verifyUpTo, from a cell join of the embeddings: every kept pair once, nearest first. */
+async function candidatePairs(
+  vectors: Float32Array,
+  dimensions: number,
+  norms: Float64Array,
+  distance: (a: number, b: number) => number,
+  thresholds: NearDuplicateThresholds,
+  settings: GroupNearDuplicatesSettings,
+  signal: AbortSignal,
+): Promise<CandidatePair[]> {
+  const { metric, onProgress } = settings;
   onProgress?.({ kind: 'stage', stage: 'Grouping: finding candidate pairs' });
-  const candidates = new NearestCandidates(count, thresholds);
+  const candidates = new NearestCandidates(rowCount(vectors, dimensions), thresholds);
   // The join reports pairs within a radius; its float32 products need a radius above zero to find exact copies.
   const radius = Math.max(thresholds.verifyUpTo, metric === 'hamming' ? 0 : 1e-6);
   const { OnnxMatrixProduct } = await import('./kernels/clustering/matrixProduct.js');
   const product = await OnnxMatrixProduct.create(dimensions, Math.max(1, settings.threads ?? availableParallelism()));
+  let joinStep: 'cells' | 'join' | undefined;
   try {
     await new CellJoin(vectors, dimensions, metric, radius, norms, product).visitPairs(
       { wants: () => true, add: (row, other) => candidates.offer(row, other, distance(row, other)) },
-      { signal },
+      {
+        signal,
+        ...(onProgress
+          ? {
+              onProgress: (progress: CellJoinProgress) => {
+                if (progress.step !== joinStep) {
+                  joinStep = progress.step;
+                  onProgress({ kind: 'stage', stage: JOIN_STAGES[progress.step] });
+                }
+                onProgress({ kind: 'frames', done: progress.done, total: progress.total, unit: progress.step === 'join' ? 'products' : 'vectors' });
+              },
+            }
+          : {}),
+      },
     );
   } finally {
     await product.release();
   }
+  return candidates.pairs();
+}
 
-  const pairs = candidates.pairs();
-  const grouper = new NearDuplicateGrouper(count, thresholds);
+/** Joins the pairs, nearest first: those below acceptBelow at once, those in the band when the verification says so. */
+async function joinPairs(
+  pairs: readonly CandidatePair[],
+  metadata: readonly ItemMetadata[],
+  thresholds: NearDuplicateThresholds,
+  settings: GroupNearDuplicatesSettings,
+  signal: AbortSignal,
+): Promise<{ grouper: NearDuplicateGrouper; counts: Pick<NearDuplicateSummary, 'candidatePairs' | 'acceptedByDistance' | 'unverified'> }> {
+  const { verification, onProgress } = settings;
+  const grouper = new NearDuplicateGrouper(metadata.length, thresholds);
   let acceptedByDistance = 0;
   let unverified = 0;
   let looked = 0;
@@ -161,10 +280,28 @@ async function groupAll(collector: VectorCollector, metadata: readonly ItemMetad
     const { same } = await verification.verify(metadata[pair.first].info.sourcePath, metadata[pair.second].info.sourcePath);
     grouper.record(pair, same);
   }
-  const sharpness = metadata.map((item) => item.sharpness);
-  const groups = grouper.groups(distance, (members) => chooseRepresentatives(vectors, dimensions, metric, [members], sharpness)[0]);
-  settings.onSummary?.({ candidatePairs: pairs.length, acceptedByDistance, ...grouper.counts(), unverified });
-  return clusteringOf(vectors, dimensions, metadata, groups);
+  return { grouper, counts: { candidatePairs: pairs.length, acceptedByDistance, unverified } };
+}
+
+/**
+ * The member that stands for a group, as chooseRepresentatives picks it, from a copy of the
+ * members' rows alone: chooseRepresentatives measures the norms of every row it is given, so
+ * handing it all N rows for each of thousands of groups would cost O(N d) a group (at 1M 512-d
+ * rows, about a second each). Rows are copied in ascending order, so its tie rule (the smallest
+ * index) picks the same member, and the copied values give bit-identical sums.
+ */
+function representativeOf(vectors: Float32Array, dimensions: number, metric: Metric, members: readonly number[], metadata: readonly ItemMetadata[]): number {
+  const rows = [...members].sort((a, b) => a - b);
+  const own = new Float32Array(rows.length * dimensions);
+  rows.forEach((row, index) => own.set(vectors.subarray(row * dimensions, (row + 1) * dimensions), index * dimensions));
+  const local = chooseRepresentatives(
+    own,
+    dimensions,
+    metric,
+    [rows.map((_, index) => index)],
+    rows.map((row) => metadata[row].sharpness),
+  )[0];
+  return rows[local];
 }
 
 function clusteringOf(
@@ -181,7 +318,8 @@ function clusteringOf(
   let label = 0;
   for (const group of groups) {
     const id = clusters.length;
-    const members = [...group.members].sort((a, b) => a - b);
+    // The grouper's lists are this run's own: sorted in place and kept, not copied.
+    const members = group.members.sort((a, b) => a - b);
     const groupLabel = members.length > 1 ? label++ : -1;
     for (const member of members) {
       clusterOf[member] = id;
@@ -189,6 +327,5 @@ function clusteringOf(
     }
     clusters.push({ id, members, representative: group.representative });
   }
-  const items: EmbeddedCandidate[] = metadata.map((item, index) => ({ ...item, embedding: vectors.subarray(index * dimensions, (index + 1) * dimensions) }));
-  return { items, labels, clusterOf, clusters };
+  return { items: itemsOf(vectors, dimensions, metadata), labels, clusterOf, clusters };
 }

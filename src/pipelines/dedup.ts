@@ -6,8 +6,9 @@ import { dropTechnicalFrames } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
 import { clusterDbscan, clusterDbscanOptions, dbscanProgressListener, decideClustering } from '../operators/clusterDbscan.js';
 import { groupByDigest, groupIdenticalPictures } from '../operators/groupIdenticalPictures.js';
-import { fromPictureShards, type ShardItem } from '../sinks/pictureShard.js';
-import { groupNearDuplicates, groupNearDuplicatesOptions, type NearDuplicateSummary, type PairVerification } from '../operators/groupNearDuplicates.js';
+import { fromPictureShards, readPictureShard, type ShardItem } from '../sinks/pictureShard.js';
+import { findNearDuplicatePairs, groupNearDuplicates, groupNearDuplicatesOptions, type NearDuplicateSummary, type PairVerification } from '../operators/groupNearDuplicates.js';
+import type { CandidatePair } from '../operators/kernels/dedup/NearDuplicateGrouper.js';
 import { KEEP_RULES, chooseKept } from '../operators/kernels/dedup/keepRule.js';
 import { pairDistance, rowNorms, type Metric } from '../operators/kernels/clustering/distance.js';
 import type { Cluster, Clustering } from '../core/clustering.js';
@@ -23,7 +24,7 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { requireEntryArguments, requireOutputFolder } from '../core/arguments.js';
 import { isInside } from '../core/paths.js';
-import { encoderOptions } from './loadEncoder.js';
+import { encoderOptions, loadEncoder } from './loadEncoder.js';
 import { runIntoOutput, serializable, type RunContext } from './runIntoOutput.js';
 import { runOutputOptions } from './runOutputs.js';
 import { readNpy, saveEmbeddingsOptions, writeNpy } from '../sinks/npy.js';
@@ -131,6 +132,21 @@ export interface ShardedPictures {
   readonly shards: readonly string[];
   /** What the enqueuing run's folder walk left out, reported first as a walk reports it. */
   readonly skippedByWalk: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
+  /** Near mode: the candidate pairs {@link findPairsFromShards} found and the answers of their verification (run as queue jobs). */
+  readonly verified?: VerifiedPairs;
+}
+
+/** Candidate pairs found and verified before the grouping (a queue's verify jobs): the grouping then joins them as it would have. */
+export interface VerifiedPairs {
+  /** Row numbers among all pictures (an --against run's first), as findNearDuplicatePairs gives them. */
+  readonly pairs: readonly CandidatePair[];
+  /** `same` for each verified pair, by {@link pairKey} of its two paths. */
+  readonly answers: ReadonlyMap<string, boolean>;
+}
+
+/** The key of a pair of pictures in {@link VerifiedPairs.answers}. */
+export function pairKey(first: string, second: string): string {
+  return `${first}\n${second}`;
 }
 
 /** {@link runDedup} over pictures a queue's shard jobs embedded; for the queue's grouping job. */
@@ -226,7 +242,14 @@ async function dedupInto(
         if (onProgress && seen % 8 === 0) onProgress({ kind: 'frames', done: seen, unit: 'images' });
       }),
     );
-    const grouping = await groupPictures(mode, fromShards ? { fromShards } : { candidates }, values, context, settings, earlier);
+    const grouping = await groupPictures(
+      mode,
+      fromShards ? { fromShards, expectedItems: (earlier?.items.length ?? 0) + (await countShardPictures(sharded!.shards)), ...(sharded!.verified ? { verified: sharded!.verified } : {}) } : { candidates },
+      values,
+      context,
+      settings,
+      earlier,
+    );
     let grouped: Clustering | undefined;
     try {
       grouped = await runObservable(grouping.pipeline, settings.signal);
@@ -444,7 +467,9 @@ interface Grouping {
 export const EXACT_FINGERPRINT = 'exact';
 
 /** Pictures to group: decoded from the folder now, or read back from a queue's shards (embedded, or digested in exact mode). */
-type PictureInput = { readonly candidates: Observable<Candidate> } | { readonly fromShards: Observable<ShardItem> };
+type PictureInput =
+  | { readonly candidates: Observable<Candidate> }
+  | { readonly fromShards: Observable<ShardItem>; readonly expectedItems: number; readonly verified?: VerifiedPairs };
 
 async function groupPictures(
   mode: DedupMode,
@@ -480,17 +505,10 @@ async function groupPictures(
       summary: () => undefined,
     };
   }
-  const defaults = context.embedding!.nearDuplicates;
-  const metric = values.metric ?? context.embedding!.metric;
-  const thresholds = {
-    acceptBelow: values.nearAccept ?? defaults.acceptBelow,
-    verifyUpTo: values.epsilon ?? defaults.verifyUpTo,
-    neighbours: values.nearNeighbours,
-  };
-  if (thresholds.acceptBelow > thresholds.verifyUpTo) throw new PiaggioError('EUSAGE', messages.nearAcceptAboveEpsilon(thresholds.acceptBelow, thresholds.verifyUpTo), { exitCode: USAGE_EXIT_CODE });
-  // A band exists only for model embeddings; a hash's thresholds are equal, so nothing is verified.
-  const verification =
-    values.verify && thresholds.verifyUpTo > thresholds.acceptBelow ? await loadPairVerification((message) => settings.onProgress?.({ kind: 'warning', message })) : undefined;
+  const { defaults, metric, thresholds, verifies } = nearSettings(values, context.embedding!);
+  const warn = (message: string) => settings.onProgress?.({ kind: 'warning', message });
+  const verified = 'verified' in pictures ? pictures.verified : undefined;
+  const verification = !verifies ? undefined : verified ? answersOf(verified, () => loadPairVerification(warn)) : await loadPairVerification(warn);
   let summary: NearDuplicateSummary | undefined;
   return {
     pipeline: embedded.pipe(
@@ -498,6 +516,8 @@ async function groupPictures(
         thresholds,
         metric,
         ...(verification ? { verification } : {}),
+        ...(verified ? { candidatePairs: verified.pairs } : {}),
+        ...('expectedItems' in pictures ? { expectedItems: pictures.expectedItems } : {}),
         ...(settings.onProgress ? { onProgress: settings.onProgress } : {}),
         onSummary: (value) => (summary = value),
       }),
@@ -509,13 +529,95 @@ async function groupPictures(
   };
 }
 
+/** Near mode's thresholds from the flags and the embedder's calibration; whether pairs in the band are verified. */
+function nearSettings(values: DedupValues, embedding: NonNullable<RunContext['embedding']>) {
+  const defaults = embedding.nearDuplicates;
+  const metric = values.metric ?? embedding.metric;
+  const thresholds = {
+    acceptBelow: values.nearAccept ?? defaults.acceptBelow,
+    verifyUpTo: values.epsilon ?? defaults.verifyUpTo,
+    neighbours: values.nearNeighbours,
+  };
+  if (thresholds.acceptBelow > thresholds.verifyUpTo) throw new PiaggioError('EUSAGE', messages.nearAcceptAboveEpsilon(thresholds.acceptBelow, thresholds.verifyUpTo), { exitCode: USAGE_EXIT_CODE });
+  // A band exists only for model embeddings; a hash's thresholds are equal, so nothing is verified.
+  return { defaults, metric, thresholds, verifies: values.verify && thresholds.verifyUpTo > thresholds.acceptBelow };
+}
+
+/**
+ * The verification of pairs verified earlier: their answers; a pair without one (none is expected:
+ * the answers cover every candidate pair in the band) is verified here, the verifier loaded then.
+ */
+function answersOf(verified: VerifiedPairs, load: () => Promise<PairVerification & { release(): void }>): PairVerification & { release(): void } {
+  let live: Promise<PairVerification & { release(): void }> | undefined;
+  return {
+    verify: async (first, second) => {
+      const known = verified.answers.get(pairKey(first, second));
+      if (known !== undefined) return { same: known };
+      live ??= load();
+      return (await live).verify(first, second);
+    },
+    release: () => void live?.then((verifier) => verifier.release()),
+  };
+}
+
+async function countShardPictures(shards: readonly string[]): Promise<number> {
+  let count = 0;
+  for (const shard of shards) count += (await readPictureShard(shard)).pictures.length;
+  return count;
+}
+
+/** The pairs a queued near-mode run verifies on many workers: what {@link findPairsFromShards} gives. */
+export interface PairsToVerify {
+  /** Every candidate pair, as the grouping will consider them (row numbers among all pictures, an --against run's first). */
+  readonly pairs: CandidatePair[];
+  /** The path of each row. */
+  readonly paths: string[];
+  /** Pairs at this distance or more are verified (--near-accept); undefined when this run verifies nothing (not near mode, --no-verify, a hash). */
+  readonly verifyFrom?: number;
+}
+
+/**
+ * The first step of a queue's near-mode grouping job: the candidate pairs the grouping will look
+ * at, found over the shards (and an --against run's kept pictures, first) exactly as the grouping
+ * finds them, so that their verification can run as jobs on every worker before the grouping.
+ * Loads the encoder only for its calibration and fingerprint, and releases it.
+ */
+export async function findPairsFromShards(directory: string, options: DedupOptions, sharded: ShardedPictures, settings: RunSettings = {}): Promise<PairsToVerify> {
+  requireEntryArguments({ directory }, settings);
+  const values = resolveOptions(dedupPipelineOptions, options);
+  const mode = decideDedupMode(options);
+  if (mode !== 'near' || !values.verify) return { pairs: [], paths: [] };
+  const earlier = values.against === undefined ? undefined : await readEarlierRun(resolve(values.against));
+  const loaded = await loadEncoder(pickOptions(encoderOptions, values), settings);
+  try {
+    const { metric, thresholds, verifies } = nearSettings(values, loaded);
+    if (!verifies) return { pairs: [], paths: [] };
+    const paths: string[] = [];
+    const items = concat(from(earlier?.items ?? []), fromPictureShards(sharded.shards, { fingerprint: loaded.encoder.fingerprint })).pipe(tap((item) => paths.push(item.info.sourcePath)));
+    const pairs = await runObservable(
+      items.pipe(
+        findNearDuplicatePairs({
+          thresholds,
+          metric,
+          expectedItems: (earlier?.items.length ?? 0) + (await countShardPictures(sharded.shards)),
+          ...(settings.onProgress ? { onProgress: settings.onProgress } : {}),
+        }),
+      ),
+      settings.signal,
+    );
+    return { pairs: pairs ?? [], paths, verifyFrom: thresholds.acceptBelow };
+  } finally {
+    await loaded.encoder.release();
+  }
+}
+
 /**
  * The verifier loads OpenCV's WebAssembly build: only runs that verify pay for it. Its feature cache
  * is freed by `release`. A file that cannot be read for verification (an earlier run's picture
  * deleted since, a file changed into something undecodable) is no copy of anything: a warning,
  * once per file, and the pair is not joined.
  */
-async function loadPairVerification(warn: (message: string) => void): Promise<PairVerification & { release(): void }> {
+export async function loadPairVerification(warn: (message: string) => void): Promise<PairVerification & { release(): void }> {
   const { PairVerifier } = await import('../models/PairVerifier.js');
   const verifier = await PairVerifier.load();
   const unreadable = new Set<string>();

@@ -108,8 +108,12 @@ describe('distributed runs (BullMQ workers over Redis)', { skip }, () => {
       assert.match(queued.stdout, new RegExp(`written to ${at(`queued-images-${mode}`)}`));
       assertSameOutput(at(`queued-images-${mode}`), at(`alone-images-${mode}`));
       assert.deepEqual(readdirSync(temporary.path).filter((name) => name.startsWith('.piaggio-shards')), []);
-      const shards = (await status()).jobs.filter((job) => job.kind === 'shard' && job.input.startsWith(at('images')) && job.state === 'completed');
-      assert.ok(shards.length >= 3, 'the folder of 13 files was cut into shards of 5');
+      const jobs = (await status()).jobs;
+      const run = jobs.find((job) => job.kind === 'group' && job.output === at(`queued-images-${mode}`))!.run;
+      const shards = jobs.filter((job) => job.kind === 'shard' && job.run === run && job.state === 'completed');
+      assert.equal(shards.length, 3, 'the folder of 13 files was cut into shards of 5');
+      const verified = jobs.filter((job) => job.kind === 'verify' && job.run === run && job.state === 'completed');
+      assert.equal(verified.length > 0, mode === 'near', 'near mode verifies its candidate pairs in jobs of their own');
     });
   }
 
@@ -121,7 +125,8 @@ describe('distributed runs (BullMQ workers over Redis)', { skip }, () => {
     const waited = await piaggio(['-d', 'images', '-o', 'detached-images', '-m', 'tiny.onnx', '--queue', redis.url, '--shard-size', '4']);
     assert.equal(waited.code, 0, waited.stderr);
     const folder = (await status()).inputs.find((input) => input.kind === 'images' && input.output === at('detached-images'));
-    assert.deepEqual(folder && [folder.state, folder.jobs, folder.done], ['done', 5, 5]);
+    // 4 shards, the grouping, and the verification of the candidate pairs in the band (1 job: fewer than 200 pairs).
+    assert.deepEqual(folder && [folder.state, folder.jobs, folder.done], ['done', 6, 6]);
     assertSameOutput(at('detached-images'), at('alone-images-near'));
   });
 

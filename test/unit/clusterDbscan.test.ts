@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { from, lastValueFrom, throwError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { type Clustering, clusterDbscan, clusterDbscanOptions, decideClustering } from '../../src/operators/clusterDbscan.js';
+import { type Clustering, VectorCollector, clusterDbscan, clusterDbscanOptions, decideClustering } from '../../src/operators/clusterDbscan.js';
 import type { EmbeddedCandidate } from '../../src/core/frame.js';
 import { PiaggioError } from '../../src/core/errors.js';
 
@@ -159,6 +159,19 @@ describe('clusterDbscan', () => {
     );
   });
 
+  test('with expectedItems, the vector buffer is allocated once at that size', async () => {
+    const inputs = Array.from({ length: 100 }, (_, index) => item(index, [Math.cos(index), Math.sin(index)]));
+    const reserved = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001 }, { expectedItems: 100 })));
+    assert.equal(reserved.items[0].embedding.buffer.byteLength, 100 * 2 * 4);
+    assert.ok(reserved.items[0].embedding.buffer instanceof SharedArrayBuffer);
+    // Without it the buffer doubles from 64 rows.
+    const grown = await lastValueFrom(from(inputs).pipe(clusterDbscan({ epsilon: 0.001 })));
+    assert.equal(grown.items[0].embedding.buffer.byteLength, 128 * 2 * 4);
+    assert.deepEqual(reserved.clusters, grown.clusters);
+    assert.throws(() => clusterDbscan({}, { expectedItems: -1 }), /Expected integer of at least 0 for expectedItems but received -1/);
+    assert.throws(() => clusterDbscan({}, { expectedItems: 2.5 }), /for expectedItems but received 2\.5/);
+  });
+
   test('validates its options with the shared sentences', () => {
     assert.throws(() => clusterDbscan({ epsilon: -1 }), /Expected number between 0 and 1000000 for epsilon but received -1/);
     assert.throws(() => clusterDbscan({ minSamples: 0 }), /Expected integer between 1 and 1000000 for minSamples but received 0/);
@@ -262,4 +275,52 @@ describe('clusterDbscan with the hamming metric', () => {
 
 test('an error thrown before any item still propagates', async () => {
   await assert.rejects(lastValueFrom(throwError(() => new Error('no input')).pipe(clusterDbscan())), /no input/);
+});
+
+describe('VectorCollector', () => {
+  const row = (value: number) => Float32Array.of(value, value + 0.5, value + 0.25);
+
+  test('reserve before the first vector: one buffer of that size, filled without a copy', () => {
+    const collector = new VectorCollector();
+    collector.reserve(1000);
+    assert.equal(collector.capacity, 0, 'no buffer before the row width is known');
+    collector.add(row(0), 'v0');
+    assert.equal(collector.capacity, 1000);
+    const buffer = collector.vectors().buffer;
+    assert.ok(buffer instanceof SharedArrayBuffer);
+    assert.equal(buffer.byteLength, 1000 * 3 * 4);
+    for (let index = 1; index < 1000; index++) collector.add(row(index), `v${index}`);
+    assert.equal(collector.vectors().buffer, buffer, 'filling the reserved rows allocates nothing');
+    assert.equal(collector.vectors().length, 1000 * 3);
+    // Beyond the reserved count it still grows (doubling), keeping every row.
+    collector.add(row(1000), 'v1000');
+    assert.equal(collector.capacity, 2000);
+    const vectors = collector.vectors();
+    assert.equal(vectors.length, 1001 * 3);
+    for (let index = 0; index <= 1000; index++) assert.deepEqual(Array.from(vectors.subarray(index * 3, index * 3 + 3)), Array.from(row(index)));
+  });
+
+  test('reserve after some vectors grows at once to that size, keeping them; a smaller count changes nothing', () => {
+    const collector = new VectorCollector();
+    for (let index = 0; index < 10; index++) collector.add(row(index), `v${index}`);
+    assert.equal(collector.capacity, 64, 'without a reserved count the buffer starts at 64 rows');
+    collector.reserve(5000);
+    assert.equal(collector.capacity, 5000);
+    assert.deepEqual(Array.from(collector.vectors()), Array.from({ length: 10 }, (_, index) => Array.from(row(index))).flat());
+    collector.reserve(100);
+    assert.equal(collector.capacity, 5000);
+  });
+
+  test('without a reserved count the buffer doubles from 64 rows', () => {
+    const collector = new VectorCollector();
+    for (let index = 0; index < 65; index++) collector.add(row(index), `v${index}`);
+    assert.equal(collector.capacity, 128);
+    assert.equal(collector.vectors().length, 65 * 3);
+  });
+
+  test('a count that is not a whole number of rows is refused', () => {
+    const collector = new VectorCollector();
+    assert.throws(() => collector.reserve(-1), /Expected integer of at least 0 for VectorCollector reserve rows but received -1/);
+    assert.throws(() => collector.reserve(Number.NaN), /received NaN/);
+  });
 });

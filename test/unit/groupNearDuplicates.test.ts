@@ -51,6 +51,45 @@ describe('groupNearDuplicates', () => {
     await assert.rejects(lastValueFrom(from([picture(0, 0), broken]).pipe(groupNearDuplicates({ thresholds, metric: 'cosine', threads: 1 }))), /\/pictures\/5\.jpg/);
   });
 
+  test('with expectedItems the vectors are collected into one buffer of that size; progress names the cell join\'s steps', async () => {
+    const stages: string[] = [];
+    const [clustering] = await lastValueFrom(
+      from(pictures).pipe(
+        groupNearDuplicates({ thresholds, metric: 'cosine', threads: 1, expectedItems: 5, onProgress: (event) => (event.kind === 'stage' ? stages.push(event.stage) : undefined) }),
+        toArray(),
+      ),
+    );
+    assert.equal(clustering.items[0].embedding.buffer.byteLength, 5 * 3 * 4);
+    assert.deepEqual(clustering.clusters.map((cluster) => cluster.members), [[0, 1], [2], [3], [4]]);
+    assert.deepEqual(stages, [
+      'Grouping: finding candidate pairs',
+      'Grouping: dividing the vectors into cells',
+      'Grouping: comparing neighbouring cells',
+      'Grouping: forming groups',
+    ]);
+    assert.throws(() => groupNearDuplicates({ thresholds, metric: 'cosine', expectedItems: -3 }), /Expected integer of at least 0 for expectedItems but received -3/);
+  });
+
+  test('a group\'s representative is the medoid among its members, ties to the sharpest then the earliest', async () => {
+    // Three identical copies (ties: the sharpest wins) and a group of three in a row (the middle one is the medoid).
+    const inputs: EmbeddedCandidate[] = [
+      { ...picture(0, 1), sharpness: 1 },
+      { ...picture(1, 1), sharpness: 5 },
+      { ...picture(2, 1), sharpness: 5 },
+      picture(3, 2.0),
+      picture(4, 2.004),
+      picture(5, 2.008),
+    ];
+    const [clustering] = await lastValueFrom(from(inputs).pipe(groupNearDuplicates({ thresholds, metric: 'cosine', threads: 1 }), toArray()));
+    assert.deepEqual(
+      clustering.clusters.map((cluster) => [cluster.members, cluster.representative]),
+      [
+        [[0, 1, 2], 1],
+        [[3, 4, 5], 4],
+      ],
+    );
+  });
+
   test('an error of the input passes through; nothing is emitted before completion', async () => {
     const input = new Subject<EmbeddedCandidate>();
     const seen: unknown[] = [];

@@ -4,8 +4,8 @@ import { isAbsolute, resolve } from 'node:path';
 import type { OptionDeclarations } from '../../core/options.js';
 import { toolVersion } from '../../core/version.js';
 
-/** What a queued job does: keyframes of one video; embed one shard of a folder; group a folder from its shards. */
-export type JobKind = 'video' | 'shard' | 'group';
+/** What a queued job does: keyframes of one video; embed one shard of a folder; verify a batch of its candidate pairs; group a folder from its shards. */
+export type JobKind = 'video' | 'shard' | 'verify' | 'group';
 
 interface JobBase {
   readonly kind: JobKind;
@@ -47,9 +47,22 @@ export interface GroupJobData extends JobBase {
   readonly skippedByWalk: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
   /** The folder of the shards, removed once the output is in place. */
   readonly work: string;
+  /**
+   * Set once the job has found its candidate pairs and queued their verification as jobs of its
+   * own (near mode): the file of the pairs, and each verify job's file of answers. The job runs
+   * again, to group, when they have all finished.
+   */
+  readonly verification?: { readonly pairs: string; readonly answers: readonly string[] };
 }
 
-export type JobData = VideoJobData | ShardJobData | GroupJobData;
+/** Verify pairs of pictures by their local features (near mode's second look) and write the answers at `answers`. */
+export interface VerifyJobData extends JobBase {
+  readonly kind: 'verify';
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+  readonly answers: string;
+}
+
+export type JobData = VideoJobData | ShardJobData | VerifyJobData | GroupJobData;
 
 /** What a finished job returns to the enqueuing command (BullMQ keeps it with the job). */
 export interface JobOutcome {

@@ -90,7 +90,7 @@ function byInput(jobs: readonly QueuedJobStatus[]): QueuedInputStatus[] {
   const groups = new Map<string, QueuedJobStatus[]>();
   for (const job of jobs) {
     // A folder's shards and its grouping job share its path and its run.
-    const key = job.kind === 'video' ? `video\0${job.id}` : `images\0${job.run}\0${job.kind === 'group' ? job.input : job.input.replace(/ \[\d+-\d+ of \d+\]$/, '')}`;
+    const key = job.kind === 'video' ? `video\0${job.id}` : `images\0${job.run}\0${job.kind === 'group' ? job.input : job.input.replace(/ \[(?:pairs )?\d+-\d+ of \d+\]$/, '')}`;
     groups.set(key, [...(groups.get(key) ?? []), job]);
   }
   return [...groups.entries()].map(([key, members]) => {
@@ -99,7 +99,7 @@ function byInput(jobs: readonly QueuedJobStatus[]): QueuedInputStatus[] {
     const running = members.some((job) => job.state === 'active');
     const last = members.find((job) => job.kind !== 'shard') ?? members[0];
     return {
-      input: key.startsWith('video') ? last.input : last.input.replace(/ \[\d+-\d+ of \d+\]$/, ''),
+      input: key.startsWith('video') ? last.input : last.input.replace(/ \[(?:pairs )?\d+-\d+ of \d+\]$/, ''),
       kind: key.startsWith('video') ? 'video' : 'images',
       state: failed ? 'failed' : done === members.length ? 'done' : running || done > 0 ? 'running' : 'waiting',
       jobs: members.length,

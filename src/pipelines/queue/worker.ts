@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
-import { rm, rmdir } from 'node:fs/promises';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Queue, UnrecoverableError, WaitingChildrenError, WaitingError, Worker, type Job } from 'bullmq';
 import { isPiaggioError } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../../core/options.js';
@@ -8,10 +10,12 @@ import type { ProgressEvent, RunSettings } from '../../core/progress.js';
 import { completedOutputTag } from '../../sinks/OutputDirectory.js';
 import { shardVectorsPath } from '../../sinks/pictureShard.js';
 import { buildPipeline } from '../presets.js';
-import { runDedupFromShards, dryRunLines, type DedupOptions } from '../dedup.js';
+import { dryRunLines, findPairsFromShards, loadPairVerification, pairKey, runDedupFromShards, type DedupOptions, type VerifiedPairs } from '../dedup.js';
+import type { PairVerification } from '../../operators/groupNearDuplicates.js';
+import type { CandidatePair } from '../../operators/kernels/dedup/NearDuplicateGrouper.js';
 import { QUEUE_NAME, connectQueue, requireQueueUrl, closeQueueConnection } from './connection.js';
 import { EncoderCache, runShardJob } from './shardJob.js';
-import type { GroupJobData, JobData, JobOutcome, VideoJobData } from './jobs.js';
+import type { GroupJobData, JobData, JobOutcome, VerifyJobData, VideoJobData } from './jobs.js';
 
 /** --queue, shared by the worker and by every command that can hand its work to workers. */
 export const queueUrlOption = declareOptions('queue', {
@@ -78,6 +82,8 @@ export async function runWorker(options: WorkerOptions, settings: WorkerSettings
   const connection = await connectQueue(url, { onWarning: warn });
   const name = `${hostname()}:${process.pid}`;
   const encoders = new EncoderCache();
+  const verifiers = new VerifierCache();
+  const queue = new Queue<JobData, JobOutcome>(QUEUE_NAME, { connection });
   const running = new Map<string, AbortController>();
   let stopping = false;
 
@@ -87,10 +93,14 @@ export async function runWorker(options: WorkerOptions, settings: WorkerSettings
     const started = Date.now();
     const data = job.data;
     try {
-      const outcome = await runJob(job, controller.signal, encoders);
+      const outcome = await runJob(job, controller.signal, { encoders, verifiers, queue, token });
       settings.onJobEnded?.(outcome.alreadyDone ? messages.workerJobAlreadyDone(data.kind, data.input) : messages.workerJobDone(data.kind, data.input, (Date.now() - started) / 1000));
       return outcome;
     } catch (error) {
+      if (error instanceof WaitingChildrenError) {
+        settings.onJobEnded?.(messages.workerJobWaits(data.input));
+        throw error;
+      }
       if (controller.signal.aborted && stopping) {
         // Handed back whole: another worker starts it from the beginning, and this attempt does not count.
         await job.moveToWait(token);
@@ -135,20 +145,137 @@ export async function runWorker(options: WorkerOptions, settings: WorkerSettings
   } finally {
     await worker.close(true).catch(() => undefined);
     await encoders.release();
+    await verifiers.release();
+    await queue.close().catch(() => undefined);
     await closeQueueConnection(connection);
   }
 }
 
-async function runJob(job: Job<JobData, JobOutcome>, signal: AbortSignal, encoders: EncoderCache): Promise<JobOutcome> {
+/** What a job needs from its worker beyond its data. */
+interface JobResources {
+  readonly encoders: EncoderCache;
+  readonly verifiers: VerifierCache;
+  /** Where a grouping job adds its verify jobs. */
+  readonly queue: Queue<JobData, JobOutcome>;
+  /** The job's lock token, to move it to waiting-children. */
+  readonly token: string | undefined;
+}
+
+async function runJob(job: Job<JobData, JobOutcome>, signal: AbortSignal, resources: JobResources): Promise<JobOutcome> {
   const onProgress = progressReporter(job);
   const settings: RunSettings = { signal, onProgress, outputTag: job.id! };
   const data = job.data;
-  if (data.kind === 'shard') return runShardJob(data, encoders, settings);
+  if (data.kind === 'shard') return runShardJob(data, resources.encoders, settings);
+  if (data.kind === 'verify') return runVerifyJob(data, resources.verifiers, settings);
   if ((await completedOutputTag(data.output)) === job.id) return { output: data.output, alreadyDone: true };
   if (data.kind === 'video') return runVideoJob(data, settings);
   // A grouping job has a model of its own to load: the shard jobs' one is not needed meanwhile.
-  await encoders.release();
-  return runGroupJob(data, settings);
+  await resources.encoders.release();
+  const group = job as Job<GroupJobData, JobOutcome>;
+  const verification = group.data.verification ?? (await queueVerification(group, resources, settings));
+  // Asked again after a restart too: a job that died between queuing its verify jobs and waiting for them waits now.
+  if (verification && verification.answers.length > 0 && (await group.moveToWaitingChildren(resources.token ?? ''))) throw new WaitingChildrenError();
+  return runGroupJob({ ...group.data, ...(verification ? { verification } : {}) }, settings);
+}
+
+/** Pairs a verify job checks: enough to outweigh a job's own cost (about 25 ms a pair on one core). */
+export const VERIFY_BATCH = 200;
+
+/**
+ * Near mode, first step of a grouping job: finds the candidate pairs, writes them beside the
+ * shards and queues the verification of those in the band as child jobs of this one,
+ * {@link VERIFY_BATCH} pairs each, so that every worker verifies; records both in the job's data
+ * (after the children exist: a job that dies in between queues the same ids again, which adds
+ * nothing). Resolves undefined when the run verifies nothing (another mode, --no-verify, a hash).
+ */
+async function queueVerification(job: Job<GroupJobData, JobOutcome>, resources: JobResources, settings: RunSettings): Promise<GroupJobData['verification']> {
+  const data = job.data;
+  const found = await findPairsFromShards(data.directory, data.options as DedupOptions, { shards: data.shards, skippedByWalk: data.skippedByWalk }, settings);
+  if (found.verifyFrom === undefined) return undefined;
+  // By picture, not by distance: a batch then holds most pairs of its pictures, and each worker extracts their features once.
+  const band = found.pairs.filter((pair) => pair.distance >= found.verifyFrom!).sort((a, b) => a.first - b.first || a.second - b.second);
+  const pairsFile = join(data.work, `${job.id}-pairs.json`);
+  await writeFileAtomically(pairsFile, JSON.stringify({ pairs: found.pairs.map((pair) => [pair.first, pair.second, pair.distance]) }));
+  const batches: Array<{ id: string; data: VerifyJobData }> = [];
+  for (let start = 0; start < band.length; start += VERIFY_BATCH) {
+    const slice = band.slice(start, start + VERIFY_BATCH);
+    const id = `${job.id}-verify-${batches.length + 1}`;
+    batches.push({
+      id,
+      data: {
+        kind: 'verify',
+        run: data.run,
+        input: `${data.input} [pairs ${start + 1}-${start + slice.length} of ${band.length}]`,
+        pairs: slice.map((pair) => [found.paths[pair.first], found.paths[pair.second]] as const),
+        answers: join(data.work, `${id}.json`),
+      },
+    });
+  }
+  if (batches.length > 0) {
+    const parent = { id: job.id!, queue: job.queueQualifiedName };
+    await resources.queue.addBulk(batches.map((batch) => ({ name: 'verify', data: batch.data, opts: { ...VERIFY_JOB_OPTIONS, jobId: batch.id, parent } })));
+  }
+  const verification = { pairs: pairsFile, answers: batches.map((batch) => batch.data.answers) };
+  await job.updateData({ ...data, verification });
+  return verification;
+}
+
+const VERIFY_JOB_OPTIONS = { attempts: JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false, failParentOnFailure: true } as const;
+
+/** Verifies the job's pairs with the worker's verifier and writes `[same, ...]` in pair order. */
+async function runVerifyJob(data: VerifyJobData, verifiers: VerifierCache, settings: RunSettings): Promise<JobOutcome> {
+  const verifier = await verifiers.acquire(settings);
+  const answers: boolean[] = [];
+  for (const [index, [first, second]] of data.pairs.entries()) {
+    settings.signal?.throwIfAborted();
+    answers.push((await verifier.verify(first, second)).same);
+    if (index % 16 === 15) settings.onProgress?.({ kind: 'frames', done: index + 1, total: data.pairs.length, unit: 'pairs' });
+  }
+  await writeFileAtomically(data.answers, JSON.stringify({ pairs: data.pairs, answers }));
+  return { pictures: 0 };
+}
+
+/** The verifier a worker keeps between verify jobs: OpenCV's WebAssembly build loads once. */
+class VerifierCache {
+  private loading: Promise<PairVerification & { release(): void }> | undefined;
+  private warn: (message: string) => void = () => {};
+
+  acquire(settings: RunSettings): Promise<PairVerification & { release(): void }> {
+    // Warnings (an unreadable file) go to the job that meets them.
+    this.warn = (message) => settings.onProgress?.({ kind: 'warning', message });
+    this.loading ??= loadPairVerification((message) => this.warn(message));
+    this.loading.catch(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  async release(): Promise<void> {
+    const loading = this.loading;
+    this.loading = undefined;
+    (await loading?.catch(() => undefined))?.release();
+  }
+}
+
+async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const staged = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
+  try {
+    await writeFile(staged, `${text}\n`, { flag: 'wx' });
+    await rename(staged, path);
+  } catch (error) {
+    await rm(staged, { force: true });
+    throw error;
+  }
+}
+
+/** The verified pairs of a grouping job whose verify jobs have finished. */
+async function readVerifiedPairs(verification: NonNullable<GroupJobData['verification']>): Promise<VerifiedPairs> {
+  const stored = JSON.parse(await readFile(verification.pairs, 'utf8')) as { pairs: Array<[number, number, number]> };
+  const pairs: CandidatePair[] = stored.pairs.map(([first, second, distance]) => ({ first, second, distance }));
+  const answers = new Map<string, boolean>();
+  for (const file of verification.answers) {
+    const batch = JSON.parse(await readFile(file, 'utf8')) as { pairs: Array<[string, string]>; answers: boolean[] };
+    batch.pairs.forEach(([first, second], index) => answers.set(pairKey(first, second), batch.answers[index]));
+  }
+  return { pairs, answers };
 }
 
 async function runVideoJob(data: VideoJobData, settings: RunSettings): Promise<JobOutcome> {
@@ -160,11 +287,15 @@ async function runVideoJob(data: VideoJobData, settings: RunSettings): Promise<J
 }
 
 async function runGroupJob(data: GroupJobData, settings: RunSettings): Promise<JobOutcome> {
-  const result = await runDedupFromShards(data.directory, data.output, data.options as DedupOptions, settings, { shards: data.shards, skippedByWalk: data.skippedByWalk });
-  // The output is in place: the shards were only for it.
-  for (const shard of data.shards) {
-    await rm(shard, { force: true });
-    await rm(shardVectorsPath(shard), { force: true });
+  const verified = data.verification ? await readVerifiedPairs(data.verification) : undefined;
+  const result = await runDedupFromShards(data.directory, data.output, data.options as DedupOptions, settings, {
+    shards: data.shards,
+    skippedByWalk: data.skippedByWalk,
+    ...(verified ? { verified } : {}),
+  });
+  // The output is in place: the shards and the verification's files were only for it.
+  for (const file of [...data.shards, ...data.shards.map(shardVectorsPath), ...(data.verification ? [data.verification.pairs, ...data.verification.answers] : [])]) {
+    await rm(file, { force: true });
   }
   await rmdir(data.work).catch(() => undefined);
   return {
