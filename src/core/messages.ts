@@ -412,6 +412,8 @@ export const messages = {
     `${input} failed in an earlier queued run (${reason}); the queue keeps that result: fix the input (a changed file is a new job) or remove the job`,
   queueShardMissing: (path: string) => `The embedding shard ${path} is missing: its job finished but the file is gone (a shared folder every worker sees is required)`,
   queueShardOtherModel: (path: string) => `The embedding shard ${path} was written by another model or mode than this run uses`,
+  queueStoppedWaiting: (signal: string, url: string) =>
+    `Interrupted by ${signal}: stopped waiting; the jobs stay queued and the workers go on (piaggio status --queue ${url} shows them; the same command waits again without queuing anything twice)`,
   workerReady: (name: string, url: string) => `worker ${name} waiting for jobs at ${url} (Ctrl-C hands the running job back and stops)`,
   workerStopping: (signal: string) => `${signal}: handing the running job back to the queue and stopping`,
   workerJobDone: (kind: string, input: string, seconds: number) => `done ${kind} ${input} in ${seconds.toFixed(1)} s`,

@@ -97,11 +97,17 @@ describe('faults of distributed runs', { skip }, () => {
   test('Ctrl-C on a worker hands its running job back: it is not counted as an attempt and another worker finishes it', async () => {
     await pool.stopAll();
     await stopProcesses(extraWorkers.splice(0));
+    // No worker is running: Ctrl-C on the waiting command stops the wait and leaves its job queued.
+    const waiting = startPiaggioProcess(['video', 'long/one.mp4', '-o', 'handed-back', '-m', 'tiny.onnx', '--queue', redis.url], { cwd: temporary.path });
+    while (!(await status()).jobs.some((entry) => entry.output === at('handed-back'))) {
+      // one status command per round
+    }
+    waiting.kill('SIGINT');
+    assert.equal((await waiting.exited).code, 130, waiting.output());
+    assert.equal(waiting.stderr(), `piaggio: ${messages.queueStoppedWaiting('SIGINT', redis.url)}\n`);
     const alone = startPiaggioProcess(['worker', '--queue', redis.url, '--stall-after', STALL_AFTER], { cwd: temporary.path });
     extraWorkers.push(alone);
     await alone.waitForOutput(/waiting for jobs/);
-    const detached = await piaggio(['video', 'long/one.mp4', '-o', 'handed-back', '-m', 'tiny.onnx', '--queue', redis.url, '--detach']);
-    assert.equal(detached.code, 0, detached.stderr);
     while (!(await status()).jobs.some((entry) => entry.state === 'active' && entry.output === at('handed-back'))) {
       // one status command per round
     }

@@ -243,7 +243,10 @@ async function waitForJobs(queue: Queue<JobData, JobOutcome>, ids: readonly stri
   onProgress?.({ kind: 'stage', stage: `Queued at ${displayUrl(url)}: ${ids.length} job${ids.length === 1 ? '' : 's'}` });
   let reported = -1;
   for (;;) {
-    settings.signal?.throwIfAborted();
+    if (settings.signal?.aborted) {
+      // The jobs are the workers' now: stopping the wait takes nothing back.
+      throw new PiaggioError('EINTERRUPTED', messages.queueStoppedWaiting(String(settings.signal.reason), displayUrl(url)), { exitCode: 130 });
+    }
     try {
       for (const id of ids) {
         if (ended.has(id)) continue;
@@ -261,7 +264,7 @@ async function waitForJobs(queue: Queue<JobData, JobOutcome>, ids: readonly stri
       onProgress?.({ kind: 'frames', done: ended.size, total: ids.length, unit: 'jobs' });
     }
     if (ended.size === ids.length || (until !== undefined && ended.has(until))) return ended;
-    await pause(POLL_INTERVAL_MS, settings.signal);
+    await pause(POLL_INTERVAL_MS, settings.signal).catch(() => undefined);
   }
 }
 
