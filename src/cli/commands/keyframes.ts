@@ -68,7 +68,11 @@ function printQueued(queued: QueuedRun, context: CliContext): number {
 
 /** `-d DIR --queue URL`: shards and a grouping job; prints what a run without a queue prints, from the manifest the grouping job wrote. */
 async function runQueuedDedup(directory: string, args: Record<string, unknown>, queue: QueueRunOptions, context: CliContext): Promise<number> {
-  const result = await enqueueDedup(directory, outputOf(args) as string, presetOptionValues(args), queue, context);
+  const preset = args.preset as string | undefined;
+  // --preset as a run without a queue takes it: a video preset is refused for -d, the dedup preset's values apply.
+  const built = buildPipeline({ directory, ...(preset === undefined ? {} : { preset }), output: outputOf(args) as string, options: presetOptionValues(args) });
+  const given = { ...built.preset.options, ...presetOptionValues(args) } as PresetOptions;
+  const result = await enqueueDedup(directory, outputOf(args) as string, given, queue, context);
   context.onProgress.finish();
   if (!('outputDirectory' in result)) return printQueued(result, context);
   const manifest = JSON.parse(await readFile(join(result.outputDirectory, 'manifest.json'), 'utf8')) as Manifest;

@@ -4,6 +4,7 @@ import { readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Queue, UnrecoverableError, WaitingChildrenError, WaitingError, Worker, type Job } from 'bullmq';
 import { isPiaggioError } from '../../core/errors.js';
+import { requireOptionalObject, requireRunSettings } from '../../core/arguments.js';
 import { messages } from '../../core/messages.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../../core/options.js';
 import type { ProgressEvent, RunSettings } from '../../core/progress.js';
@@ -76,6 +77,8 @@ export const JOB_ATTEMPTS = 3;
  * jobs, each job's own processes and workers; all released before the promise settles.
  */
 export async function runWorker(options: WorkerOptions, settings: WorkerSettings = {}): Promise<void> {
+  requireOptionalObject('options', options);
+  requireRunSettings(settings);
   const values = resolveOptions(workerOptions, options);
   const url = requireQueueUrl(values.queue);
   const warn = (message: string) => settings.onProgress?.({ kind: 'warning', message });
