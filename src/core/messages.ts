@@ -418,7 +418,7 @@ export const messages = {
   workerStopping: (signal: string) => `${signal}: handing the running job back to the queue and stopping`,
   workerJobDone: (kind: string, input: string, seconds: number) => `done ${kind} ${input} in ${seconds.toFixed(1)} s`,
   workerJobFailed: (kind: string, input: string, reason: string) => `failed ${kind} ${input}: ${reason}`,
-  workerJobWaits: (input: string) => `queued the verification of the candidate pairs of ${input}; its grouping runs when they are done`,
+  workerJobWaits: (input: string) => `queued a round of verification of the candidate pairs of ${input}; its grouping goes on when they are done`,
   workerJobAlreadyDone: (kind: string, input: string) => `skipped ${kind} ${input}: its output is already complete`,
 } as const;
 

@@ -8,7 +8,7 @@ import { clusterDbscan, clusterDbscanOptions, dbscanProgressListener, decideClus
 import { groupByDigest, groupIdenticalPictures } from '../operators/groupIdenticalPictures.js';
 import { fromPictureShards, readPictureShard, type ShardItem } from '../sinks/pictureShard.js';
 import { findNearDuplicatePairs, groupNearDuplicates, groupNearDuplicatesOptions, type NearDuplicateSummary, type PairVerification } from '../operators/groupNearDuplicates.js';
-import type { CandidatePair } from '../operators/kernels/dedup/NearDuplicateGrouper.js';
+import type { CandidatePair, NearDuplicateThresholds } from '../operators/kernels/dedup/NearDuplicateGrouper.js';
 import { KEEP_RULES, chooseKept } from '../operators/kernels/dedup/keepRule.js';
 import { pairDistance, rowNorms, type Metric } from '../operators/kernels/clustering/distance.js';
 import type { Cluster, Clustering } from '../core/clustering.js';
@@ -572,8 +572,8 @@ export interface PairsToVerify {
   readonly pairs: CandidatePair[];
   /** The path of each row. */
   readonly paths: string[];
-  /** Pairs at this distance or more are verified (--near-accept); undefined when this run verifies nothing (not near mode, --no-verify, a hash). */
-  readonly verifyFrom?: number;
+  /** The grouping's thresholds; undefined when this run verifies nothing (not near mode, --no-verify, a hash). */
+  readonly thresholds?: NearDuplicateThresholds;
 }
 
 /**
@@ -605,7 +605,7 @@ export async function findPairsFromShards(directory: string, options: DedupOptio
       ),
       settings.signal,
     );
-    return { pairs: pairs ?? [], paths, verifyFrom: thresholds.acceptBelow };
+    return { pairs: pairs ?? [], paths, thresholds };
   } finally {
     await loaded.encoder.release();
   }

@@ -125,8 +125,10 @@ describe('distributed runs (BullMQ workers over Redis)', { skip }, () => {
     const waited = await piaggio(['-d', 'images', '-o', 'detached-images', '-m', 'tiny.onnx', '--queue', redis.url, '--shard-size', '4']);
     assert.equal(waited.code, 0, waited.stderr);
     const folder = (await status()).inputs.find((input) => input.kind === 'images' && input.output === at('detached-images'));
-    // 4 shards, the grouping, and the verification of the candidate pairs in the band (1 job: fewer than 200 pairs).
-    assert.deepEqual(folder && [folder.state, folder.jobs, folder.done], ['done', 6, 6]);
+    // 4 shards, the grouping, and the verify jobs of its rounds.
+    assert.equal(folder?.state, 'done');
+    assert.equal(folder.done, folder.jobs);
+    assert.ok(folder.jobs >= 6, `${folder.jobs} jobs`);
     assertSameOutput(at('detached-images'), at('alone-images-near'));
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { NearDuplicateGrouper, NearestCandidates, type CandidatePair } from '../../src/operators/kernels/dedup/NearDuplicateGrouper.js';
+import { NearDuplicateGrouper, NearestCandidates, pairsStillToVerify, type CandidatePair } from '../../src/operators/kernels/dedup/NearDuplicateGrouper.js';
+import { seededRandom } from '../../src/core/seededRandom.js';
 
 /** Points on a line: the distance of two rows is the gap between their positions. */
 function lineDistance(positions: readonly number[]) {
@@ -93,4 +94,59 @@ describe('NearDuplicateGrouper', () => {
   test('refuses thresholds out of order', () => {
     assert.throws(() => new NearDuplicateGrouper(2, { acceptBelow: 0.4, verifyUpTo: 0.3, neighbours: 8 }), /acceptBelow 0.4 and verifyUpTo 0.3/);
   });
+});
+
+describe('pairsStillToVerify: verification in rounds, as a queue runs it', () => {
+  const thresholds = { acceptBelow: 0.05, verifyUpTo: 0.3, neighbours: 8 };
+  /** Groups and the pairs verified when each pair is verified as the grouper reaches it. */
+  function oneAtATime(rows: number, pairs: readonly CandidatePair[], same: (pair: CandidatePair) => boolean) {
+    const grouper = new NearDuplicateGrouper(rows, thresholds);
+    const asked: CandidatePair[] = [];
+    for (const pair of pairs) {
+      const decision = grouper.decide(pair);
+      if (decision === 'skip') continue;
+      if (decision === 'verify') asked.push(pair);
+      grouper.record(pair, decision === 'accept' || same(pair));
+    }
+    return { grouper, asked };
+  }
+
+  for (const seed of [1, 2, 3, 4, 5]) {
+    test(`rounds until nothing is missing give the one-at-a-time groups, verifying fewer pairs than the whole band (seed ${seed})`, () => {
+      const random = seededRandom(seed);
+      const rows = 80;
+      const pairs: CandidatePair[] = [];
+      for (let index = 0; index < 400; index++) {
+        const first = Math.floor(random() * rows);
+        const second = Math.floor(random() * rows);
+        if (first === second) continue;
+        pairs.push({ first: Math.min(first, second), second: Math.max(first, second), distance: Math.round(random() * 0.4 * 1000) / 1000 });
+      }
+      const unique = [...new Map(pairs.map((pair) => [`${pair.first},${pair.second}`, pair])).values()].sort((a, b) => a.distance - b.distance || a.first - b.first || a.second - b.second);
+      const truth = new Map(unique.map((pair) => [`${pair.first},${pair.second}`, random() < 0.6]));
+      const same = (pair: CandidatePair) => truth.get(`${pair.first},${pair.second}`)!;
+      const answers = new Map<string, boolean>();
+      let rounds = 0;
+      for (;;) {
+        const missing = pairsStillToVerify(rows, unique, thresholds, (pair) => answers.get(`${pair.first},${pair.second}`));
+        if (missing.length === 0) break;
+        rounds++;
+        for (const pair of missing) answers.set(`${pair.first},${pair.second}`, same(pair));
+      }
+      const reference = oneAtATime(rows, unique, same);
+      // The final grouping asks only answered pairs, and asks exactly what one-at-a-time verification asks.
+      const replay = oneAtATime(rows, unique, (pair) => {
+        const known = answers.get(`${pair.first},${pair.second}`);
+        assert.notEqual(known, undefined, `pair ${pair.first},${pair.second} was asked without an answer`);
+        return known!;
+      });
+      assert.deepEqual(replay.asked, reference.asked);
+      const distance = (a: number, b: number) => Math.abs(a - b) / 1000;
+      assert.deepEqual(replay.grouper.groups(distance, (members) => members[0]), reference.grouper.groups(distance, (members) => members[0]));
+      const band = unique.filter((pair) => pair.distance >= thresholds.acceptBelow && pair.distance <= thresholds.verifyUpTo).length;
+      assert.ok(answers.size < band, `${answers.size} verified of ${band} in the band`);
+      assert.ok(answers.size >= reference.asked.length);
+      assert.ok(rounds >= 1 && rounds <= 12, `${rounds} rounds`);
+    });
+  }
 });

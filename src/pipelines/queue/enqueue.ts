@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
-import { declareOptions, pickOptions, resolveOptions, type OptionInput } from '../../core/options.js';
+import { declareOptions, pickOptions, resolveOptions, type OptionInput, type OptionValues } from '../../core/options.js';
 import type { RunSettings } from '../../core/progress.js';
 import { requireOptionalObject, requireRunSettings } from '../../core/arguments.js';
 import { listImageFiles } from '../../sources/fromImageDirectory.js';
@@ -86,6 +86,29 @@ export async function enqueueVideos(
   const values = resolveOptions(queueRunOptions, queueOptions);
   const url = requireQueueUrl(values.queue);
   const { batch } = await expandVideoInputs(inputs);
+  // Flags first (with a run's messages), then Redis, and only then the batch folder is made: a queue
+  // that cannot be reached leaves nothing behind.
+  buildPipeline({ ...spec, video: inputs[0] ?? '', output: resolve(output) });
+  const connection = await connectQueue(url, { onWarning: warningsTo(settings) });
+  const queue = new Queue<JobData, JobOutcome>(QUEUE_NAME, { connection });
+  try {
+    return await queueVideos(inputs, output, spec, values, url, batch, queue, settings);
+  } finally {
+    await queue.close();
+    await closeQueueConnection(connection);
+  }
+}
+
+async function queueVideos(
+  inputs: readonly string[],
+  output: string,
+  spec: BatchSpec,
+  values: OptionValues<typeof queueRunOptions>,
+  url: string,
+  batch: boolean,
+  queue: Queue<JobData, JobOutcome>,
+  settings: RunSettings,
+): Promise<QueuedBatchResult | QueuedRun> {
   let layout: Array<{ file: string; folder: string }>;
   let unmatched: ReadonlyArray<{ input: string; reason: string }> = [];
   let options: Record<string, unknown>;
@@ -112,32 +135,25 @@ export async function enqueueVideos(
     const data: VideoJobData = { kind: 'video', run, input: resolve(file), video: resolve(file), output: folder, ...(spec.preset === undefined ? {} : { preset: spec.preset }), options: absolute };
     return { id: jobId('video', { video: stamps[index], output: folder, preset: spec.preset ?? null, options: absolute }), data };
   });
-  const connection = await connectQueue(url, { onWarning: warningsTo(settings) });
-  const queue = new Queue<JobData, JobOutcome>(QUEUE_NAME, { connection });
-  try {
-    await queue.addBulk(jobs.map((job) => ({ name: 'video', data: job.data, opts: { ...JOB_OPTIONS, jobId: job.id } })));
-    const queued: QueuedRun = { run, queue: displayUrl(url), jobs: jobs.map((job) => ({ id: job.id, input: job.data.input, output: job.data.output })) };
-    if (values.detach) return queued;
-    const ended = await waitForJobs(queue, jobs.map((job) => job.id), url, settings);
-    const items: BatchItem[] = jobs.map((job, index) => {
-      const end = ended.get(job.id)!;
-      // Each video as the user named it, as a batch without a queue reports it.
-      const input = layout[index].file;
-      if (end.state === 'failed') return { input, status: 'failed', reason: end.reason };
-      return { input, status: 'ok', output: end.outcome.output ?? job.data.output, keyframes: end.outcome.keyframes ?? 0, scenes: end.outcome.scenes ?? 0 };
-    });
-    for (const { input, reason } of unmatched) items.push({ input, status: 'failed', reason });
-    return {
-      run,
-      outputDirectory,
-      items,
-      ok: items.filter((item) => item.status === 'ok').length,
-      failed: items.filter((item) => item.status === 'failed').length,
-    };
-  } finally {
-    await queue.close();
-    await closeQueueConnection(connection);
-  }
+  await queue.addBulk(jobs.map((job) => ({ name: 'video', data: job.data, opts: { ...JOB_OPTIONS, jobId: job.id } })));
+  const queued: QueuedRun = { run, queue: displayUrl(url), jobs: jobs.map((job) => ({ id: job.id, input: job.data.input, output: job.data.output })) };
+  if (values.detach) return queued;
+  const ended = await waitForJobs(queue, jobs.map((job) => job.id), url, settings);
+  const items: BatchItem[] = jobs.map((job, index) => {
+    const end = ended.get(job.id)!;
+    // Each video as the user named it, as a batch without a queue reports it.
+    const input = layout[index].file;
+    if (end.state === 'failed') return { input, status: 'failed', reason: end.reason };
+    return { input, status: 'ok', output: end.outcome.output ?? job.data.output, keyframes: end.outcome.keyframes ?? 0, scenes: end.outcome.scenes ?? 0 };
+  });
+  for (const { input, reason } of unmatched) items.push({ input, status: 'failed', reason });
+  return {
+    run,
+    outputDirectory,
+    items,
+    ok: items.filter((item) => item.status === 'ok').length,
+    failed: items.filter((item) => item.status === 'failed').length,
+  };
 }
 
 /**
@@ -145,7 +161,8 @@ export async function enqueueVideos(
  * `shardSize` pictures in walk order, each an embedding job (or a digest job in exact mode) that
  * writes its vectors into a hidden folder beside the output, and one grouping job that BullMQ starts
  * only when every shard job has finished; it reads the shards in order and writes the output folder
- * exactly as a run without a queue does, then removes the shards. Everything is checked here
+ * exactly as a run without a queue does, then removes the shards (in near mode it first queues the
+ * verification of its candidate pairs as child jobs, see worker.ts). Everything is checked here
  * first, with a run's own messages. Jobs are named by what decides their result, so the same
  * command again does nothing new.
  *
@@ -204,11 +221,11 @@ export async function enqueueDedup(
     work,
   };
   const groupId = jobId('group', { directory: inputDirectory, output: outputDirectory, options: given, shards: shards.map((shard) => shard.id), skippedByWalk });
-  await mkdir(work, { recursive: true });
   const connection = await connectQueue(url, { onWarning: warningsTo(settings) });
   const queue = new Queue<JobData, JobOutcome>(QUEUE_NAME, { connection });
   const flows = new FlowProducer({ connection });
   try {
+    await mkdir(work, { recursive: true });
     await flows.add({
       name: 'group',
       queueName: QUEUE_NAME,

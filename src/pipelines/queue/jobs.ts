@@ -48,17 +48,19 @@ export interface GroupJobData extends JobBase {
   /** The folder of the shards, removed once the output is in place. */
   readonly work: string;
   /**
-   * Set once the job has found its candidate pairs and queued their verification as jobs of its
-   * own (near mode): the file of the pairs, and each verify job's file of answers. The job runs
-   * again, to group, when they have all finished.
+   * Set once the job has found its candidate pairs (near mode): the file of the pairs, each verify
+   * job's file of answers so far, and the round of verification (see worker.ts). The job runs again
+   * when a round's verify jobs have finished.
    */
-  readonly verification?: { readonly pairs: string; readonly answers: readonly string[] };
+  readonly verification?: { readonly pairs: string; readonly answers: readonly string[]; readonly round: number };
 }
 
 /** Verify pairs of pictures by their local features (near mode's second look) and write the answers at `answers`. */
 export interface VerifyJobData extends JobBase {
   readonly kind: 'verify';
+  /** The pictures' paths, and their row numbers in the grouping job's pairs file. */
   readonly pairs: ReadonlyArray<readonly [string, string]>;
+  readonly rows: ReadonlyArray<readonly [number, number]>;
   readonly answers: string;
 }
 

@@ -13,7 +13,7 @@ import { shardVectorsPath } from '../../sinks/pictureShard.js';
 import { buildPipeline } from '../presets.js';
 import { dryRunLines, findPairsFromShards, loadPairVerification, pairKey, runDedupFromShards, type DedupOptions, type VerifiedPairs } from '../dedup.js';
 import type { PairVerification } from '../../operators/groupNearDuplicates.js';
-import type { CandidatePair } from '../../operators/kernels/dedup/NearDuplicateGrouper.js';
+import { pairsStillToVerify, type CandidatePair, type NearDuplicateThresholds } from '../../operators/kernels/dedup/NearDuplicateGrouper.js';
 import { QUEUE_NAME, connectQueue, requireQueueUrl, closeQueueConnection } from './connection.js';
 import { EncoderCache, runShardJob } from './shardJob.js';
 import type { GroupJobData, JobData, JobOutcome, VerifyJobData, VideoJobData } from './jobs.js';
@@ -175,52 +175,114 @@ async function runJob(job: Job<JobData, JobOutcome>, signal: AbortSignal, resour
   // A grouping job has a model of its own to load: the shard jobs' one is not needed meanwhile.
   await resources.encoders.release();
   const group = job as Job<GroupJobData, JobOutcome>;
-  const verification = group.data.verification ?? (await queueVerification(group, resources, settings));
-  // Asked again after a restart too: a job that died between queuing its verify jobs and waiting for them waits now.
-  if (verification && verification.answers.length > 0 && (await group.moveToWaitingChildren(resources.token ?? ''))) throw new WaitingChildrenError();
+  let verification = group.data.verification ?? (await findPairs(group, settings));
+  while (verification) {
+    // Asked again after a restart too: a job that died between queuing a round and waiting for it waits now.
+    if (verification.answers.length > 0 && (await group.moveToWaitingChildren(resources.token ?? ''))) throw new WaitingChildrenError();
+    const next = await queueRound(group, verification, resources);
+    if (!next) break;
+    verification = next;
+  }
   return runGroupJob({ ...group.data, ...(verification ? { verification } : {}) }, settings);
 }
 
-/** Pairs a verify job checks: enough to outweigh a job's own cost (about 25 ms a pair on one core). */
-export const VERIFY_BATCH = 200;
+/**
+ * Pairs a verify job checks at most, and at least: enough to outweigh a job's own cost (about 25 ms
+ * a pair on one core), few enough that a round spreads over every worker (two batches a worker).
+ */
+export const VERIFY_BATCH = { most: 200, least: 25 } as const;
 
 /**
- * Near mode, first step of a grouping job: finds the candidate pairs, writes them beside the
- * shards and queues the verification of those in the band as child jobs of this one,
- * {@link VERIFY_BATCH} pairs each, so that every worker verifies; records both in the job's data
- * (after the children exist: a job that dies in between queues the same ids again, which adds
- * nothing). Resolves undefined when the run verifies nothing (another mode, --no-verify, a hash).
+ * Rounds that assume unverified pairs join their pictures; after them the rest of the band is
+ * verified in one. Where most pairs in the band are copies, the first round is about what verifying
+ * one pair at a time asks; where most are not (the shared neardup photos: 271 of 379 rejected), the
+ * assumption hides pairs round after round, so the rounds stop early: at most 3 hand-offs, and never
+ * more pairs than the band.
  */
-async function queueVerification(job: Job<GroupJobData, JobOutcome>, resources: JobResources, settings: RunSettings): Promise<GroupJobData['verification']> {
+const OPTIMISTIC_ROUNDS = 2;
+
+/** What a grouping job keeps beside the shards once it has found its candidate pairs. */
+interface PairsFile {
+  readonly rows: number;
+  readonly thresholds: NearDuplicateThresholds;
+  /** [first row, second row, distance], nearest first, as the grouping walks them. */
+  readonly pairs: ReadonlyArray<readonly [number, number, number]>;
+  readonly paths: readonly string[];
+}
+
+/**
+ * Near mode, first step of a grouping job: finds the candidate pairs over the shards, as the
+ * grouping will, and writes them beside the shards. Resolves undefined when the run verifies
+ * nothing (another mode, --no-verify, a hash): the job then groups at once.
+ */
+async function findPairs(job: Job<GroupJobData, JobOutcome>, settings: RunSettings): Promise<GroupJobData['verification']> {
   const data = job.data;
   const found = await findPairsFromShards(data.directory, data.options as DedupOptions, { shards: data.shards, skippedByWalk: data.skippedByWalk }, settings);
-  if (found.verifyFrom === undefined) return undefined;
+  if (found.thresholds === undefined) return undefined;
+  const file = join(data.work, `${job.id}-pairs.json`);
+  const stored: PairsFile = { rows: found.paths.length, thresholds: found.thresholds, pairs: found.pairs.map((pair) => [pair.first, pair.second, pair.distance]), paths: found.paths };
+  await writeFileAtomically(file, JSON.stringify(stored));
+  const verification = { pairs: file, answers: [], round: 0 };
+  await job.updateData({ ...data, verification });
+  return verification;
+}
+
+/**
+ * One round of verification: the pairs the grouping would still have to verify given the answers
+ * so far (pairsStillToVerify: a pair without an answer is assumed to join its pictures), queued as
+ * child jobs of this one, {@link VERIFY_BATCH} pairs each, so that every worker verifies. Rounds
+ * end when nothing is missing (after {@link OPTIMISTIC_ROUNDS}, the rest of the band): the grouping then asks only answered pairs and groups exactly as a
+ * run that verifies one pair at a time. Recorded in the job's data after the children exist (a job
+ * that dies in between queues the same ids again, which adds nothing). Resolves undefined when
+ * nothing is missing.
+ */
+async function queueRound(job: Job<GroupJobData, JobOutcome>, verification: NonNullable<GroupJobData['verification']>, resources: JobResources): Promise<GroupJobData['verification']> {
+  const stored = JSON.parse(await readFile(verification.pairs, 'utf8')) as PairsFile;
+  const pairs: CandidatePair[] = stored.pairs.map(([first, second, distance]) => ({ first, second, distance }));
+  const answered = new Map<string, boolean>();
+  for (const file of verification.answers) {
+    const batch = JSON.parse(await readFile(file, 'utf8')) as AnswersFile;
+    batch.rows.forEach(([first, second], index) => answered.set(`${first},${second}`, batch.answers[index]));
+  }
+  const answerOf = (pair: CandidatePair) => answered.get(`${pair.first},${pair.second}`);
+  let missing = pairsStillToVerify(stored.rows, pairs, stored.thresholds, answerOf);
+  if (missing.length === 0) return undefined;
+  if (verification.round >= OPTIMISTIC_ROUNDS) {
+    missing = pairs.filter((pair) => pair.distance >= stored.thresholds.acceptBelow && pair.distance <= stored.thresholds.verifyUpTo && answerOf(pair) === undefined);
+  }
   // By picture, not by distance: a batch then holds most pairs of its pictures, and each worker extracts their features once.
-  const band = found.pairs.filter((pair) => pair.distance >= found.verifyFrom!).sort((a, b) => a.first - b.first || a.second - b.second);
-  const pairsFile = join(data.work, `${job.id}-pairs.json`);
-  await writeFileAtomically(pairsFile, JSON.stringify({ pairs: found.pairs.map((pair) => [pair.first, pair.second, pair.distance]) }));
+  missing.sort((a, b) => a.first - b.first || a.second - b.second);
+  const round = verification.round + 1;
+  const workers = Math.max(1, await resources.queue.getWorkersCount().catch(() => 1));
+  const batchSize = Math.min(VERIFY_BATCH.most, Math.max(VERIFY_BATCH.least, Math.ceil(missing.length / (2 * workers))));
   const batches: Array<{ id: string; data: VerifyJobData }> = [];
-  for (let start = 0; start < band.length; start += VERIFY_BATCH) {
-    const slice = band.slice(start, start + VERIFY_BATCH);
-    const id = `${job.id}-verify-${batches.length + 1}`;
+  for (let start = 0; start < missing.length; start += batchSize) {
+    const slice = missing.slice(start, start + batchSize);
+    const id = `${job.id}-round${round}-verify-${batches.length + 1}`;
     batches.push({
       id,
       data: {
         kind: 'verify',
-        run: data.run,
-        input: `${data.input} [pairs ${start + 1}-${start + slice.length} of ${band.length}]`,
-        pairs: slice.map((pair) => [found.paths[pair.first], found.paths[pair.second]] as const),
-        answers: join(data.work, `${id}.json`),
+        run: job.data.run,
+        input: `${job.data.input} [pairs ${start + 1}-${start + slice.length} of ${missing.length}]`,
+        pairs: slice.map((pair) => [stored.paths[pair.first], stored.paths[pair.second]] as const),
+        rows: slice.map((pair) => [pair.first, pair.second] as const),
+        answers: join(job.data.work, `${id}.json`),
       },
     });
   }
-  if (batches.length > 0) {
-    const parent = { id: job.id!, queue: job.queueQualifiedName };
-    await resources.queue.addBulk(batches.map((batch) => ({ name: 'verify', data: batch.data, opts: { ...VERIFY_JOB_OPTIONS, jobId: batch.id, parent } })));
-  }
-  const verification = { pairs: pairsFile, answers: batches.map((batch) => batch.data.answers) };
-  await job.updateData({ ...data, verification });
-  return verification;
+  const parent = { id: job.id!, queue: job.queueQualifiedName };
+  await resources.queue.addBulk(batches.map((batch) => ({ name: 'verify', data: batch.data, opts: { ...VERIFY_JOB_OPTIONS, jobId: batch.id, parent } })));
+  const next = { pairs: verification.pairs, answers: [...verification.answers, ...batches.map((batch) => batch.data.answers)], round };
+  await job.updateData({ ...job.data, verification: next });
+  return next;
+}
+
+/** A verify job's answers: its pairs (paths and rows) and `same` for each. */
+interface AnswersFile {
+  readonly pairs: ReadonlyArray<readonly [string, string]>;
+  readonly rows: ReadonlyArray<readonly [number, number]>;
+  readonly answers: readonly boolean[];
 }
 
 const VERIFY_JOB_OPTIONS = { attempts: JOB_ATTEMPTS, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false, failParentOnFailure: true } as const;
@@ -234,7 +296,8 @@ async function runVerifyJob(data: VerifyJobData, verifiers: VerifierCache, setti
     answers.push((await verifier.verify(first, second)).same);
     if (index % 16 === 15) settings.onProgress?.({ kind: 'frames', done: index + 1, total: data.pairs.length, unit: 'pairs' });
   }
-  await writeFileAtomically(data.answers, JSON.stringify({ pairs: data.pairs, answers }));
+  const file: AnswersFile = { pairs: data.pairs, rows: data.rows, answers };
+  await writeFileAtomically(data.answers, JSON.stringify(file));
   return { pictures: 0 };
 }
 
@@ -269,13 +332,13 @@ async function writeFileAtomically(path: string, text: string): Promise<void> {
   }
 }
 
-/** The verified pairs of a grouping job whose verify jobs have finished. */
+/** The verified pairs of a grouping job whose rounds of verification have ended. */
 async function readVerifiedPairs(verification: NonNullable<GroupJobData['verification']>): Promise<VerifiedPairs> {
-  const stored = JSON.parse(await readFile(verification.pairs, 'utf8')) as { pairs: Array<[number, number, number]> };
+  const stored = JSON.parse(await readFile(verification.pairs, 'utf8')) as PairsFile;
   const pairs: CandidatePair[] = stored.pairs.map(([first, second, distance]) => ({ first, second, distance }));
   const answers = new Map<string, boolean>();
   for (const file of verification.answers) {
-    const batch = JSON.parse(await readFile(file, 'utf8')) as { pairs: Array<[string, string]>; answers: boolean[] };
+    const batch = JSON.parse(await readFile(file, 'utf8')) as AnswersFile;
     batch.pairs.forEach(([first, second], index) => answers.set(pairKey(first, second), batch.answers[index]));
   }
   return { pairs, answers };

@@ -202,3 +202,35 @@ export class NearDuplicateGrouper {
     return [...byRoot.values()];
   }
 }
+
+/**
+ * The pairs a {@link NearDuplicateGrouper} fed `pairs` (nearest first) would still have to verify,
+ * given the answers known so far (`answerOf`, undefined for a pair not verified yet): the grouping
+ * is replayed with the known answers, and a pair without one is assumed to show the same picture
+ * (joined) so that the walk can go on. Verifying what this returns, then asking again with the new
+ * answers, ends when it returns nothing; a grouper then asks only pairs that have an answer, and
+ * groups exactly as if it had verified them one at a time, while the pairs in each round can be
+ * verified in parallel. In a folder of copies most assumptions hold, so the first round is about
+ * what one-at-a-time verification asks and a later round picks up what a wrong assumption hid.
+ */
+export function pairsStillToVerify(
+  rows: number,
+  pairs: readonly CandidatePair[],
+  thresholds: NearDuplicateThresholds,
+  answerOf: (pair: CandidatePair) => boolean | undefined,
+): CandidatePair[] {
+  const grouper = new NearDuplicateGrouper(rows, thresholds);
+  const missing: CandidatePair[] = [];
+  for (const pair of pairs) {
+    const decision = grouper.decide(pair);
+    if (decision === 'skip') continue;
+    if (decision === 'accept') {
+      grouper.record(pair, true);
+      continue;
+    }
+    const known = answerOf(pair);
+    if (known === undefined) missing.push(pair);
+    grouper.record(pair, known ?? true);
+  }
+  return missing;
+}
