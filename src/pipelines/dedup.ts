@@ -162,19 +162,30 @@ export async function runDedupFromShards(
 
 /** The checks runDedup makes before it reads anything, for a queue's enqueuing command: the same mistakes, the same messages, before any job is queued. */
 export async function checkDedupRun(directory: string, outputPath: string, options: DedupOptions): Promise<{ mode: DedupMode; values: DedupValues; exclude: string[] }> {
+  const checked = await checkRun(directory, outputPath, options, {});
+  return { mode: checked.mode, values: checked.values, exclude: [checked.finalOutput] };
+}
+
+/**
+ * Arguments, options and the output folder, checked before the model loads (or downloads): a
+ * mistyped path must not cost a download first. The model file and an --against run are inputs
+ * too: no output may replace them. Reads the --against run.
+ */
+async function checkRun(directory: string, outputPath: string, options: DedupOptions, settings: RunSettings) {
   requireOutputFolder(outputPath);
-  requireEntryArguments({ directory, output: outputPath });
+  requireEntryArguments({ directory, output: outputPath }, settings);
   const values = resolveOptions(dedupPipelineOptions, options);
   const mode = decideDedupMode(options);
   refuseMeaninglessOptions(mode, options);
+  const inputDirectory = resolve(directory);
   const finalOutput = resolve(outputPath);
   const againstDirectory = values.against === undefined ? undefined : resolve(values.against);
   if (againstDirectory !== undefined && mode === 'exact') throw new PiaggioError('EUSAGE', messages.optionMeaninglessInMode('--against', mode), { exitCode: USAGE_EXIT_CODE });
-  const inputs = [resolve(directory), ...(mode === 'exact' ? [] : [values.model]), ...(againstDirectory === undefined ? [] : [againstDirectory])];
+  const inputs = [inputDirectory, ...(mode === 'exact' ? [] : [values.model]), ...(againstDirectory === undefined ? [] : [againstDirectory])];
   await checkOutputFolder(finalOutput, { inputs, overwrite: values.overwrite });
   refuseMoveIntoOutput(values.moveDuplicates, finalOutput);
-  if (againstDirectory !== undefined) await readEarlierRun(againstDirectory);
-  return { mode, values, exclude: [finalOutput] };
+  const earlier = againstDirectory === undefined ? undefined : await readEarlierRun(againstDirectory);
+  return { values, mode, inputDirectory, finalOutput, inputs, earlier };
 }
 
 function refuseMoveIntoOutput(moveDuplicates: string | undefined, finalOutput: string): void {
@@ -193,22 +204,8 @@ async function dedupInto(
   settings: RunSettings,
   sharded: ShardedPictures | undefined,
 ): Promise<DedupResult> {
-  requireOutputFolder(outputPath);
-  requireEntryArguments({ directory, output: outputPath }, settings);
-  const values = resolveOptions(dedupPipelineOptions, options);
-  const mode = decideDedupMode(options);
-  refuseMeaninglessOptions(mode, options);
+  const { values, mode, inputDirectory, finalOutput, inputs, earlier } = await checkRun(directory, outputPath, options, settings);
   const onProgress = settings.onProgress;
-  const inputDirectory = resolve(directory);
-  const finalOutput = resolve(outputPath);
-  // The output, then the folder, are checked before the model loads (or downloads): a mistyped path must not cost a download first.
-  // The model file is read too: no output may replace it.
-  const againstDirectory = values.against === undefined ? undefined : resolve(values.against);
-  if (againstDirectory !== undefined && mode === 'exact') throw new PiaggioError('EUSAGE', messages.optionMeaninglessInMode('--against', mode), { exitCode: USAGE_EXIT_CODE });
-  const inputs = [inputDirectory, ...(mode === 'exact' ? [] : [values.model]), ...(againstDirectory === undefined ? [] : [againstDirectory])];
-  await checkOutputFolder(finalOutput, { inputs, overwrite: values.overwrite });
-  refuseMoveIntoOutput(values.moveDuplicates, finalOutput);
-  const earlier = againstDirectory === undefined ? undefined : await readEarlierRun(againstDirectory);
   // A followed link may lead back to where the run writes: that folder is never read as input.
   const exclude = [finalOutput];
   if (!sharded && (await listImageFiles(inputDirectory, { followSymlinks: values.followSymlinks, exclude })).length === 0) throw new PiaggioError('ENOIMAGES', messages.noImagesFound(inputDirectory), { exitCode: USAGE_EXIT_CODE });
