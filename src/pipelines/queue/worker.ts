@@ -195,7 +195,8 @@ export const VERIFY_BATCH = { most: 200, least: 25 } as const;
 /**
  * Rounds that assume unverified pairs join their pictures; after them the rest of the band is
  * verified in one, so the rounds end whatever the data. A round costs a hand-off (the grouping job
- * runs again: about a second here) and uncovers the pairs a wrong assumption hid; verifying the
+ * runs again and replays every pair: 19-24 ms, median, on the benchmark folder, benchmarks/results/
+ * queueThroughput.json) and uncovers the pairs a wrong assumption hid; verifying the
  * rest of the band at once costs every pair in it. On the benchmark's 640 pictures (four
  * brightness copies of each shared neardup photo; 2,734 pairs in the band, 492 asked one at a
  * time) a cap of 2 rounds verified all 2,734 pairs (3 m 33 s with one worker), a cap of 12 asked
