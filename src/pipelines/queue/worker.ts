@@ -29,7 +29,7 @@ export const queueUrlOption = declareOptions('queue', {
 
 /** Flags of `piaggio worker`. */
 export const workerOptions = declareOptions('queue', {
-  ...queueUrlOption,
+  queue: { type: 'string', placeholder: 'URL', essential: true, description: 'Redis server of the job queue to take jobs from (redis://HOST:PORT)' },
   concurrency: {
     type: 'integer',
     min: 1,
