@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { redisServerAvailable, redisServerMissing, startRedisServer } from '../helpers/redisServer.js';
 import { fileURLToPath } from 'node:url';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
@@ -43,5 +45,27 @@ test('examples/readManifest.ts reads a real run\'s manifest.json', async () => {
   for (const cluster of report.clusters) {
     assert.match(cluster.file, /^example-scene\d{3}-frame\d{6}-/);
     assert.equal(typeof cluster.scene?.start, 'number');
+  }
+});
+
+test('examples/distributedDedup.ts runs a folder through two in-process workers on a real Redis', { skip: redisServerAvailable() ? false : redisServerMissing }, async () => {
+  const redis = await startRedisServer();
+  try {
+    const images = join(temporary.path, 'images');
+    mkdirSync(images);
+    for (const [index, source] of ['testsrc2', 'smptehdbars', 'rgbtestsrc'].entries()) {
+      await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `${source}=size=160x120:rate=1`, '-frames:v', '1', join(images, `picture${index}.png`)]);
+      await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `${source}=size=160x120:rate=1`, '-frames:v', '1', '-vf', 'scale=120:90', join(images, `picture${index}-small.jpg`)]);
+    }
+    const output = join(temporary.path, 'distributed');
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/distributedDedup.ts', redis.url, images, output, modelPath], { cwd: root });
+    const report = JSON.parse(stdout) as { output: string; pictures: number; jobs: number; state: string };
+    assert.equal(report.output, output);
+    assert.equal(report.pictures, 6);
+    assert.equal(report.state, 'done');
+    assert.ok(report.jobs >= 2, 'a shard of 6 pictures and the grouping, and verify jobs if any');
+    assert.ok(existsSync(join(output, 'manifest.json')));
+  } finally {
+    await redis.stop();
   }
 });
