@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from './atomicWrite.js';
 import { Observable } from 'rxjs';
 import type { EmbeddedCandidate } from '../core/frame.js';
 import { PiaggioError } from '../core/errors.js';
@@ -46,14 +46,7 @@ export function shardVectorsPath(jsonPath: string): string {
  */
 export async function writePictureShard(jsonPath: string, shard: PictureShard, vectors: readonly Float32Array[]): Promise<void> {
   if (shard.dimensions > 0) await writeNpy(shardVectorsPath(jsonPath), vectors, shard.dimensions);
-  const staged = `${jsonPath}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
-  try {
-    await writeFile(staged, `${JSON.stringify(shard)}\n`, { flag: 'wx' });
-    await rename(staged, jsonPath);
-  } catch (error) {
-    await rm(staged, { force: true });
-    throw error;
-  }
+  await writeFileAtomically(jsonPath, `${JSON.stringify(shard)}\n`);
 }
 
 /** A picture read back from a shard: what the folder walk and the embedder would have given, and the digest in exact mode. */

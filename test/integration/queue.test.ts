@@ -130,6 +130,7 @@ describe('distributed runs (BullMQ workers over Redis)', { skip }, () => {
     assert.equal(folder.done, folder.jobs);
     assert.ok(folder.jobs >= 6, `${folder.jobs} jobs`);
     assertSameOutput(at('detached-images'), at('alone-images-near'));
+    assert.deepEqual(readdirSync(temporary.path).filter((name) => name.startsWith('.piaggio-shards')), [], 'the second command wrote no shard list');
   });
 
 });

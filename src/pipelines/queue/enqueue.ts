@@ -10,6 +10,7 @@ import { requireOptionalObject, requireRunSettings } from '../../core/arguments.
 import { listImageFiles } from '../../sources/fromImageDirectory.js';
 import { expandVideoInputs } from '../../sources/videoInputs.js';
 import { checkOutputFolder } from '../../sinks/OutputDirectory.js';
+import { writeFileAtomically } from '../../sinks/atomicWrite.js';
 import { planBatch, type BatchItem, type BatchResult, type BatchSpec } from '../batch.js';
 import { buildPipeline, type PresetOptions } from '../presets.js';
 import { checkDedupRun, dedupPipelineOptions, type DedupOptions } from '../dedup.js';
@@ -193,7 +194,7 @@ export async function enqueueDedup(
   const embedding = mode === 'exact' ? {} : pickOptions(encoderOptions, withAbsolutePaths(encoderOptions, dedupValues));
   const work = join(dirname(outputDirectory), `.piaggio-shards-${basename(outputDirectory)}`);
   const run = runId();
-  const shards: Array<{ id: string; data: ShardJobData }> = [];
+  const shards: Array<{ id: string; files: readonly string[]; data: ShardJobData }> = [];
   for (let first = 0; first < files.length; first += values.shardSize) {
     const slice = files.slice(first, first + values.shardSize);
     const id = jobId('shard', {
@@ -206,7 +207,18 @@ export async function enqueueDedup(
     const last = first + slice.length;
     shards.push({
       id,
-      data: { kind: 'shard', run, input: `${inputDirectory} [${first + 1}-${last} of ${files.length}]`, directory: inputDirectory, files: slice, shard: join(work, `${id}.json`), exact: mode === 'exact', options: given },
+      files: slice,
+      data: {
+        kind: 'shard',
+        run,
+        input: `${inputDirectory} [${first + 1}-${last} of ${files.length}]`,
+        directory: inputDirectory,
+        list: join(work, `${id}-files.json`),
+        count: slice.length,
+        shard: join(work, `${id}.json`),
+        exact: mode === 'exact',
+        options: given,
+      },
     });
   }
   const groupData: GroupJobData = {
@@ -217,6 +229,7 @@ export async function enqueueDedup(
     output: outputDirectory,
     options: given,
     shards: shards.map((shard) => shard.data.shard),
+    shardLists: shards.map((shard) => shard.data.list),
     skippedByWalk,
     work,
   };
@@ -225,14 +238,19 @@ export async function enqueueDedup(
   const queue = new Queue<JobData, JobOutcome>(QUEUE_NAME, { connection });
   const flows = new FlowProducer({ connection });
   try {
-    await mkdir(work, { recursive: true });
-    await flows.add({
-      name: 'group',
-      queueName: QUEUE_NAME,
-      data: groupData,
-      opts: { ...JOB_OPTIONS, jobId: groupId },
-      children: shards.map((shard) => ({ name: 'shard', queueName: QUEUE_NAME, data: shard.data, opts: { ...JOB_OPTIONS, jobId: shard.id, failParentOnFailure: true } })),
-    });
+    // The same command again finds its jobs queued or done: nothing is written or added a second time.
+    if (!(await queue.getJob(groupId))) {
+      await mkdir(work, { recursive: true });
+      // Each shard's files in a file beside the shards: Redis keeps its name, not the list (about 80 bytes a picture otherwise).
+      for (const shard of shards) await writeFileAtomically(shard.data.list, JSON.stringify(shard.files));
+      await flows.add({
+        name: 'group',
+        queueName: QUEUE_NAME,
+        data: groupData,
+        opts: { ...JOB_OPTIONS, jobId: groupId },
+        children: shards.map((shard) => ({ name: 'shard', queueName: QUEUE_NAME, data: shard.data, opts: { ...JOB_OPTIONS, jobId: shard.id, failParentOnFailure: true } })),
+      });
+    }
     const queued: QueuedRun = { run, queue: displayUrl(url), jobs: [...shards.map((shard) => ({ id: shard.id, input: shard.data.input })), { id: groupId, input: inputDirectory, output: outputDirectory }] };
     if (values.detach) return queued;
     const ended = await waitForJobs(queue, [...shards.map((shard) => shard.id), groupId], url, settings, groupId);

@@ -25,11 +25,13 @@ export interface VideoJobData extends JobBase {
   readonly options: Record<string, unknown>;
 }
 
-/** Decode and embed (or digest, in exact mode) `files`, and write them as a picture shard at `shard`. */
+/** Decode and embed (or digest, in exact mode) the files listed in `list`, and write them as a picture shard at `shard`. */
 export interface ShardJobData extends JobBase {
   readonly kind: 'shard';
   readonly directory: string;
-  readonly files: readonly string[];
+  /** A JSON array of the shard's files (absolute, in walk order), beside the shards: Redis keeps the name, not the list. */
+  readonly list: string;
+  readonly count: number;
   readonly shard: string;
   readonly exact: boolean;
   readonly options: Record<string, unknown>;
@@ -43,6 +45,8 @@ export interface GroupJobData extends JobBase {
   /** The options as given (not filled with defaults: which were given decides the mode), paths made absolute. */
   readonly options: Record<string, unknown>;
   readonly shards: readonly string[];
+  /** The shard jobs' lists of files, removed with the shards. */
+  readonly shardLists: readonly string[];
   /** What the folder walk left out (links out of the folder, FIFOs), reported as the walk of a single run reports them. */
   readonly skippedByWalk: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
   /** The folder of the shards, removed once the output is in place. */
@@ -58,9 +62,9 @@ export interface GroupJobData extends JobBase {
 /** Verify pairs of pictures by their local features (near mode's second look) and write the answers at `answers`. */
 export interface VerifyJobData extends JobBase {
   readonly kind: 'verify';
-  /** The pictures' paths, and their row numbers in the grouping job's pairs file. */
-  readonly pairs: ReadonlyArray<readonly [string, string]>;
-  readonly rows: ReadonlyArray<readonly [number, number]>;
+  /** A JSON file of the pairs: `pairs` (the pictures' paths) and `rows` (their row numbers in the grouping job's pairs file). */
+  readonly list: string;
+  readonly count: number;
   readonly answers: string;
 }
 

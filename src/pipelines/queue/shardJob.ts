@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { map, mergeMap, toArray } from 'rxjs';
 import { runObservable } from '../../core/runObservable.js';
 import { frameInfoOf, type Candidate, type EmbeddedCandidate } from '../../core/frame.js';
@@ -58,11 +59,12 @@ export class EncoderCache {
  */
 export async function runShardJob(data: ShardJobData, encoders: EncoderCache, settings: RunSettings): Promise<JobOutcome> {
   const values = resolveOptions(dedupPipelineOptions, data.options);
+  const files = JSON.parse(await readFile(data.list, 'utf8')) as string[];
   const skipped: Array<{ path: string; reason: string }> = [];
   const candidates = fromImageDirectory(data.directory, {
     imageAnalysisSize: values.imageAnalysisSize,
     followSymlinks: values.followSymlinks,
-    files: data.files,
+    files,
     framePoolSize: 2 * values.batchSize + 2,
     onSkipped: (path, reason) => {
       skipped.push({ path, reason });

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { readFile, rm, rmdir } from 'node:fs/promises';
+import { writeFileAtomically } from '../../sinks/atomicWrite.js';
 import { join } from 'node:path';
 import { Queue, UnrecoverableError, WaitingChildrenError, WaitingError, Worker, type Job } from 'bullmq';
 import { isPiaggioError } from '../../core/errors.js';
@@ -263,16 +263,12 @@ async function queueRound(job: Job<GroupJobData, JobOutcome>, verification: NonN
   for (let start = 0; start < missing.length; start += batchSize) {
     const slice = missing.slice(start, start + batchSize);
     const id = `${job.id}-round${round}-verify-${batches.length + 1}`;
+    // The pairs go to a file beside the shards, the job holds its name: Redis keeps only a few hundred bytes a job.
+    const list = join(job.data.work, `${id}-pairs.json`);
+    await writeFileAtomically(list, JSON.stringify({ pairs: slice.map((pair) => [stored.paths[pair.first], stored.paths[pair.second]]), rows: slice.map((pair) => [pair.first, pair.second]) }));
     batches.push({
       id,
-      data: {
-        kind: 'verify',
-        run: job.data.run,
-        input: `${job.data.input} [pairs ${start + 1}-${start + slice.length} of ${missing.length}]`,
-        pairs: slice.map((pair) => [stored.paths[pair.first], stored.paths[pair.second]] as const),
-        rows: slice.map((pair) => [pair.first, pair.second] as const),
-        answers: join(job.data.work, `${id}.json`),
-      },
+      data: { kind: 'verify', run: job.data.run, input: `${job.data.input} [pairs ${start + 1}-${start + slice.length} of ${missing.length}]`, list, count: slice.length, answers: join(job.data.work, `${id}.json`) },
     });
   }
   const parent = { id: job.id!, queue: job.queueQualifiedName };
@@ -293,14 +289,15 @@ const VERIFY_JOB_OPTIONS = { attempts: JOB_ATTEMPTS, backoff: { type: 'exponenti
 
 /** Verifies the job's pairs with the worker's verifier and writes `[same, ...]` in pair order. */
 async function runVerifyJob(data: VerifyJobData, verifiers: VerifierCache, settings: RunSettings): Promise<JobOutcome> {
+  const list = JSON.parse(await readFile(data.list, 'utf8')) as Pick<AnswersFile, 'pairs' | 'rows'>;
   const verifier = await verifiers.acquire(settings);
   const answers: boolean[] = [];
-  for (const [index, [first, second]] of data.pairs.entries()) {
+  for (const [index, [first, second]] of list.pairs.entries()) {
     settings.signal?.throwIfAborted();
     answers.push((await verifier.verify(first, second)).same);
-    if (index % 16 === 15) settings.onProgress?.({ kind: 'frames', done: index + 1, total: data.pairs.length, unit: 'pairs' });
+    if (index % 16 === 15) settings.onProgress?.({ kind: 'frames', done: index + 1, total: list.pairs.length, unit: 'pairs' });
   }
-  const file: AnswersFile = { pairs: data.pairs, rows: data.rows, answers };
+  const file: AnswersFile = { pairs: list.pairs, rows: list.rows, answers };
   await writeFileAtomically(data.answers, JSON.stringify(file));
   return { pictures: 0 };
 }
@@ -325,16 +322,6 @@ class VerifierCache {
   }
 }
 
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const staged = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.partial`;
-  try {
-    await writeFile(staged, `${text}\n`, { flag: 'wx' });
-    await rename(staged, path);
-  } catch (error) {
-    await rm(staged, { force: true });
-    throw error;
-  }
-}
 
 /** The verified pairs of a grouping job whose rounds of verification have ended. */
 async function readVerifiedPairs(verification: NonNullable<GroupJobData['verification']>): Promise<VerifiedPairs> {
@@ -364,7 +351,9 @@ async function runGroupJob(data: GroupJobData, settings: RunSettings): Promise<J
     ...(verified ? { verified } : {}),
   });
   // The output is in place: the shards and the verification's files were only for it.
-  for (const file of [...data.shards, ...data.shards.map(shardVectorsPath), ...(data.verification ? [data.verification.pairs, ...data.verification.answers] : [])]) {
+  const answers = data.verification?.answers ?? [];
+  const lists = [...data.shardLists, ...answers.map((file) => file.replace(/\.json$/, '-pairs.json'))];
+  for (const file of [...data.shards, ...data.shards.map(shardVectorsPath), ...lists, ...(data.verification ? [data.verification.pairs, ...answers] : [])]) {
     await rm(file, { force: true });
   }
   await rmdir(data.work).catch(() => undefined);
