@@ -253,7 +253,8 @@ export async function enqueueDedup(
     }
     const queued: QueuedRun = { run, queue: displayUrl(url), jobs: [...shards.map((shard) => ({ id: shard.id, input: shard.data.input })), { id: groupId, input: inputDirectory, output: outputDirectory }] };
     if (values.detach) return queued;
-    const ended = await waitForJobs(queue, [...shards.map((shard) => shard.id), groupId], url, settings, groupId);
+    // The grouping job ends after its shards and verify jobs (its children): it alone is asked, they are counted.
+    const ended = await waitForJobs(queue, [groupId], url, settings);
     const group = ended.get(groupId)!;
     if (group.state === 'failed') throw new PiaggioError('EQUEUEJOB', messages.queueJobFailed(inputDirectory, group.reason));
     return { run, outputDirectory: group.outcome.output ?? outputDirectory, outcome: group.outcome };
@@ -267,38 +268,50 @@ export async function enqueueDedup(
 type JobEnd = { readonly state: 'completed'; readonly outcome: JobOutcome } | { readonly state: 'failed'; readonly reason: string };
 
 /**
- * Polls the jobs' states until every one has ended (or, with `until`, that job has), reporting
- * overall progress (jobs done of all, with the running jobs' stages). Survives a Redis restart: a
- * poll that fails is tried again at the next tick. A job that disappears (removed by hand, or Redis
- * lost it) fails the wait with one line.
+ * Polls the jobs' states until every one has ended, reporting overall progress (jobs ended of
+ * all; for a grouping job, its child jobs too: shards and verify jobs, counted by BullMQ). The
+ * states are asked all at once each tick (one round trip's worth of pipelined commands, not one
+ * after another). Survives a Redis restart: a poll that fails is tried again at the next tick. A
+ * job that disappears (removed by hand, or Redis lost it) fails the wait with one line.
  */
-async function waitForJobs(queue: Queue<JobData, JobOutcome>, ids: readonly string[], url: string, settings: RunSettings, until?: string): Promise<Map<string, JobEnd>> {
+async function waitForJobs(queue: Queue<JobData, JobOutcome>, ids: readonly string[], url: string, settings: RunSettings): Promise<Map<string, JobEnd>> {
   const ended = new Map<string, JobEnd>();
   const onProgress = settings.onProgress;
-  onProgress?.({ kind: 'stage', stage: `Queued at ${displayUrl(url)}: ${ids.length} job${ids.length === 1 ? '' : 's'}` });
-  let reported = -1;
+  onProgress?.({ kind: 'stage', stage: `Jobs at ${displayUrl(url)}` });
+  let reported = '';
   for (;;) {
     if (settings.signal?.aborted) {
       // The jobs are the workers' now: stopping the wait takes nothing back.
       throw new PiaggioError('EINTERRUPTED', messages.queueStoppedWaiting(String(settings.signal.reason), displayUrl(url)), { exitCode: 130 });
     }
+    let children = { done: 0, total: 0 };
     try {
-      for (const id of ids) {
-        if (ended.has(id)) continue;
-        const job = await queue.getJob(id);
-        if (!job) throw new PiaggioError('EQUEUEJOB', messages.queueJobVanished(id, displayUrl(url)));
-        if (job.finishedOn && job.failedReason && (await job.isFailed())) ended.set(id, { state: 'failed', reason: job.failedReason });
-        else if (await job.isCompleted()) ended.set(id, { state: 'completed', outcome: (job.returnvalue ?? {}) as JobOutcome });
+      const pending = ids.filter((id) => !ended.has(id));
+      const states = await Promise.all(
+        pending.map(async (id) => {
+          const job = await queue.getJob(id);
+          if (!job) throw new PiaggioError('EQUEUEJOB', messages.queueJobVanished(id, displayUrl(url)));
+          const state = await job.getState();
+          const counts = state === 'waiting-children' || state === 'active' ? await job.getDependenciesCount({ processed: true, unprocessed: true }) : undefined;
+          return { id, job, state, counts };
+        }),
+      );
+      for (const { id, job, state, counts } of states) {
+        if (state === 'failed') ended.set(id, { state: 'failed', reason: job.failedReason });
+        else if (state === 'completed') ended.set(id, { state: 'completed', outcome: (job.returnvalue ?? {}) as JobOutcome });
+        if (counts) children = { done: children.done + (counts.processed ?? 0), total: children.total + (counts.processed ?? 0) + (counts.unprocessed ?? 0) };
       }
     } catch (error) {
       if (error instanceof PiaggioError) throw error;
       // Redis is restarting: the connection reconnects on its own; ask again at the next tick.
     }
-    if (ended.size !== reported) {
-      reported = ended.size;
-      onProgress?.({ kind: 'frames', done: ended.size, total: ids.length, unit: 'jobs' });
+    const done = ended.size + children.done;
+    const total = ids.length + children.total;
+    if (`${done}/${total}` !== reported) {
+      reported = `${done}/${total}`;
+      onProgress?.({ kind: 'frames', done, total, unit: 'jobs' });
     }
-    if (ended.size === ids.length || (until !== undefined && ended.has(until))) return ended;
+    if (ended.size === ids.length) return ended;
     await pause(POLL_INTERVAL_MS, settings.signal).catch(() => undefined);
   }
 }
