@@ -16,25 +16,56 @@ export const DATA_DESCRIPTION =
 
 /** The benchmark's vectors: the same for a given size in every child process. */
 export function generate(rows: number): Float32Array {
+  const vectors = new Float32Array(new SharedArrayBuffer(rows * DIMENSIONS * 4));
+  let row = 0;
+  for (const raw of rawRows(rows)) writeUnit(raw, vectors, row++);
+  return vectors;
+}
+
+/**
+ * The same vectors as {@link generate}, row for row and bit for bit, handed out `chunkRows` at a
+ * time in fresh (non-shared) arrays, so that a consumer that copies them (the grouping operators'
+ * collector, as a job reading shard files would feed it) does not hold the input twice: at 5M rows
+ * the whole input is 10.24 GB.
+ */
+export function* generateChunks(rows: number, chunkRows: number): Generator<Float32Array> {
+  let chunk = new Float32Array(Math.min(chunkRows, rows) * DIMENSIONS);
+  let filled = 0;
+  let produced = 0;
+  for (const raw of rawRows(rows)) {
+    writeUnit(raw, chunk, filled++);
+    produced++;
+    if (filled * DIMENSIONS === chunk.length) {
+      yield chunk;
+      filled = 0;
+      if (produced < rows) chunk = new Float32Array(Math.min(chunkRows, rows - produced) * DIMENSIONS);
+    }
+  }
+}
+
+/** `raw` scaled to unit length, as float32, into row `row` of `target`. */
+function writeUnit(raw: Float64Array, target: Float32Array, row: number): void {
+  let norm = 0;
+  for (let k = 0; k < DIMENSIONS; k++) norm += raw[k] * raw[k];
+  norm = Math.sqrt(norm);
+  for (let k = 0; k < DIMENSIONS; k++) target[row * DIMENSIONS + k] = raw[k] / norm;
+}
+
+/** Every row before its scaling to unit length, in order (one array, refilled for each row). */
+function* rawRows(rows: number): Generator<Float64Array> {
   const random = mulberry32(SEED);
   const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const vectors = new Float32Array(new SharedArrayBuffer(rows * DIMENSIONS * 4));
   const groupCentre = new Float64Array(DIMENSIONS);
   const centre = new Float64Array(DIMENSIONS);
   const row64 = new Float64Array(DIMENSIONS);
   const scale = 1 / Math.sqrt(DIMENSIONS);
-  const writeUnit = (row: number) => {
-    let norm = 0;
-    for (let k = 0; k < DIMENSIONS; k++) norm += row64[k] * row64[k];
-    norm = Math.sqrt(norm);
-    for (let k = 0; k < DIMENSIONS; k++) vectors[row * DIMENSIONS + k] = row64[k] / norm;
-  };
   let row = 0;
   let clustersLeftInGroup = 0;
   while (row < rows) {
     if (random() < 0.1) {
       for (let k = 0; k < DIMENSIONS; k++) row64[k] = gaussian();
-      writeUnit(row++);
+      row++;
+      yield row64;
       continue;
     }
     if (clustersLeftInGroup === 0) {
@@ -48,8 +79,8 @@ export function generate(rows: number): Float32Array {
     const spread = Math.sqrt(0.04 + 0.26 * random());
     for (let member = 0; member < size; member++) {
       for (let k = 0; k < DIMENSIONS; k++) row64[k] = centre[k] + gaussian() * spread * scale;
-      writeUnit(row++);
+      row++;
+      yield row64;
     }
   }
-  return vectors;
 }

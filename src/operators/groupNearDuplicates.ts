@@ -193,8 +193,8 @@ async function groupAll(collector: VectorCollector, metadata: readonly ItemMetad
   const norms = metric === 'cosine' ? rowNorms(vectors, dimensions) : new Float64Array(0);
   const distance = (a: number, b: number) => pairDistance(metric, vectors, dimensions, a, b, norms);
 
-  // Each step's working set (the candidate lists, then the pairs) is let go when it returns, so
-  // that the largest inputs do not hold them while the groups and the Clustering are built.
+  // The candidate lists (NearestCandidates) are let go once their pairs are out, so the largest
+  // inputs do not hold them while the groups and the Clustering are built.
   const pairs = settings.candidatePairs ?? (await candidatePairs(vectors, dimensions, norms, distance, thresholds, settings, signal));
   const { grouper, counts } = await joinPairs(pairs, metadata, thresholds, settings, signal);
   onProgress?.({ kind: 'stage', stage: 'Grouping: forming groups' });
