@@ -10,6 +10,16 @@
  *   join above 1500 items).
  *
  *   node --import tsx benchmarks/clusterScale.ts [--mode near|dbscan] [--sizes 1000000,5000000] [--limit-minutes 110] [--no-reserve]
+ *   node --import tsx benchmarks/clusterScale.ts --window-pairs --sizes 1000000,5000000
+ *
+ * `--window-pairs` (near mode) measures what follows the cell join at a size whose cell join
+ * takes hours: the candidate pairs are found while the input is generated, each row against the
+ * 199 rows before it (the generator writes each cluster's rows, at most 200, one after another,
+ * and different clusters lie at cosine distance 0.3 or more, so this finds the pairs below
+ * acceptBelow that the cell join finds, and a few it misses), kept as the operator keeps them
+ * (NearestCandidates: each row's 8 nearest within acceptBelow, the exact float64 distance of
+ * distance.ts) and handed to groupNearDuplicates as `candidatePairs`, so its cell join is skipped.
+ * Entries are keyed `${rows} near window-pairs`.
  *
  * Input: benchmarks/clusteredVectors.ts's vectors (the DBSCAN benchmark's), generated chunk by
  * chunk (generateChunks) and handed to the operator through RxJS `from()` as EmbeddedCandidate
@@ -53,6 +63,9 @@ import type { Clustering } from '../src/core/clustering.js';
 import type { ProgressEvent } from '../src/core/progress.js';
 import { clusterDbscan, firstNonFiniteIndex } from '../src/operators/clusterDbscan.js';
 import { type NearDuplicateSummary, groupNearDuplicates } from '../src/operators/groupNearDuplicates.js';
+import { type CandidatePair, NearestCandidates } from '../src/operators/kernels/dedup/NearDuplicateGrouper.js';
+import { OnnxMatrixProduct } from '../src/operators/kernels/clustering/matrixProduct.js';
+import { pairDistance } from '../src/operators/kernels/clustering/distance.js';
 import { DEFAULT_CELL_SETTINGS } from '../src/operators/kernels/clustering/CellJoin.js';
 import { rowNorms } from '../src/operators/kernels/clustering/distance.js';
 import { chooseRepresentatives } from '../src/operators/kernels/clustering/representatives.js';
@@ -97,7 +110,86 @@ interface Mark {
   readonly arrayBuffersGiB: number;
 }
 
-async function child(mode: Mode, rows: number, reserve: boolean): Promise<Record<string, unknown>> {
+/** Rows each row is compared with, before it, by --window-pairs: the generator's largest cluster. */
+const WINDOW = 199;
+/** Rows of one side of a window product. */
+const WINDOW_BLOCK = 512;
+
+/**
+ * --window-pairs: candidate pairs below `radius` among each row and the WINDOW rows before it,
+ * found chunk by chunk as the input is generated (float32 products pick candidates with a margin;
+ * each is measured with distance.ts's exact cosine distance), kept by NearestCandidates.
+ */
+class WindowPairs {
+  private readonly candidates: NearestCandidates;
+  /** The last WINDOW rows seen (row-major), and the number of the first of them. */
+  private tail = new Float32Array(0);
+  private tailStart = 0;
+  seconds = 0;
+
+  private constructor(
+    rows: number,
+    private readonly radius: number,
+    neighbours: number,
+    private readonly product: OnnxMatrixProduct,
+  ) {
+    this.candidates = new NearestCandidates(rows, { verifyUpTo: radius, neighbours });
+  }
+
+  static async create(rows: number, radius: number, neighbours: number): Promise<WindowPairs> {
+    return new WindowPairs(rows, radius, neighbours, await OnnxMatrixProduct.create(DIMENSIONS, 2));
+  }
+
+  /** Finds the pairs of `chunk` (rows first..) with themselves and the rows before them. */
+  async add(chunk: Float32Array, first: number): Promise<void> {
+    const started = performance.now();
+    const tailRows = this.tail.length / DIMENSIONS;
+    const span = new Float32Array(this.tail.length + chunk.length);
+    span.set(this.tail);
+    span.set(chunk, this.tail.length);
+    const spanStart = this.tailStart;
+    const chunkRows = chunk.length / DIMENSIONS;
+    const pair = new Float32Array(2 * DIMENSIONS);
+    const pairNorms = new Float64Array(2);
+    for (let from = 0; from < chunkRows; from += WINDOW_BLOCK) {
+      const to = Math.min(chunkRows, from + WINDOW_BLOCK);
+      // Left: the block's rows; right: the WINDOW rows before the block and the block itself.
+      const rightFrom = Math.max(0, tailRows + from - WINDOW);
+      const rightTo = tailRows + to;
+      const left = span.slice((tailRows + from) * DIMENSIONS, (tailRows + to) * DIMENSIONS);
+      const right = span.slice(rightFrom * DIMENSIONS, rightTo * DIMENSIONS);
+      const dots = await this.product.dots(left, right);
+      const width = rightTo - rightFrom;
+      for (let l = 0; l < to - from; l++) {
+        const spanRow = tailRows + from + l;
+        for (let r = Math.max(0, spanRow - WINDOW - rightFrom); r < spanRow - rightFrom; r++) {
+          // Unit rows: cosine distance 1 - dot; 1e-4 of margin covers float32 products.
+          if (1 - dots[l * width + r] > this.radius + 1e-4) continue;
+          const spanOther = rightFrom + r;
+          pair.set(span.subarray(spanRow * DIMENSIONS, (spanRow + 1) * DIMENSIONS), 0);
+          pair.set(span.subarray(spanOther * DIMENSIONS, (spanOther + 1) * DIMENSIONS), DIMENSIONS);
+          rowNorms(pair, DIMENSIONS, pairNorms);
+          const distance = pairDistance('cosine', pair, DIMENSIONS, 0, 1, pairNorms);
+          if (distance <= this.radius) this.candidates.offer(spanStart + spanOther, spanStart + spanRow, distance);
+        }
+      }
+    }
+    const keep = Math.min(WINDOW, tailRows + chunkRows);
+    this.tail = span.slice(span.length - keep * DIMENSIONS);
+    this.tailStart = first + chunkRows - keep;
+    this.seconds += (performance.now() - started) / 1000;
+  }
+
+  async finish(): Promise<CandidatePair[]> {
+    const started = performance.now();
+    await this.product.release();
+    const pairs = this.candidates.pairs();
+    this.seconds += (performance.now() - started) / 1000;
+    return pairs;
+  }
+}
+
+async function child(mode: Mode, rows: number, reserve: boolean, windowPairs = false): Promise<Record<string, unknown>> {
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   const marks: Mark[] = [];
@@ -125,7 +217,10 @@ async function child(mode: Mode, rows: number, reserve: boolean): Promise<Record
   };
 
   let generateMs = 0;
-  function* items(): Generator<EmbeddedCandidate> {
+  // --window-pairs: the pairs, found as the input is generated and filled in before it completes.
+  const window = windowPairs ? await WindowPairs.create(rows, nearThresholds().acceptBelow, NEIGHBOURS) : undefined;
+  const foundPairs: CandidatePair[] = [];
+  async function* items(): AsyncGenerator<EmbeddedCandidate> {
     const chunks = generateChunks(rows, CHUNK_ROWS);
     let index = 0;
     for (;;) {
@@ -134,12 +229,14 @@ async function child(mode: Mode, rows: number, reserve: boolean): Promise<Record
       generateMs += performance.now() - before;
       if (next.done) break;
       const chunk = next.value;
+      await window?.add(chunk, index);
       const chunkRows = chunk.length / DIMENSIONS;
       for (let row = 0; row < chunkRows; row++, index++) {
         yield { info: { sourcePath: `v${index}`, index, width: 1, height: 1 }, embedding: chunk.subarray(row * DIMENSIONS, (row + 1) * DIMENSIONS) };
       }
       beat({ step: 'input', done: index, total: rows });
     }
+    if (window) for (const pair of await window.finish()) foundPairs.push(pair);
     mark('input done');
   }
 
@@ -160,6 +257,7 @@ async function child(mode: Mode, rows: number, reserve: boolean): Promise<Record
       thresholds: { acceptBelow, verifyUpTo, neighbours },
       metric: 'cosine',
       ...(reserve ? { expectedItems: rows } : {}),
+      ...(window ? { candidatePairs: foundPairs } : {}),
       onSummary: (value) => {
         summary = value;
         mark('summary');
@@ -200,9 +298,16 @@ async function child(mode: Mode, rows: number, reserve: boolean): Promise<Record
   const inputSeconds = at('input done') ?? 0;
   const stepSeconds: Record<string, number | undefined> = {
     generate: seconds(generateMs),
-    collect: Number((inputSeconds - generateMs / 1000).toFixed(2)),
+    ...(window ? { 'window pairs (benchmark input, instead of the cell join)': Number(window.seconds.toFixed(2)) } : {}),
+    collect: Number((inputSeconds - generateMs / 1000 - (window?.seconds ?? 0)).toFixed(2)),
   };
-  if (mode === 'near') {
+  if (window) {
+    Object.assign(stepSeconds, {
+      'check+norms+joining pairs': span('input done', 'Grouping: forming groups'),
+      groups: span('Grouping: forming groups', 'summary'),
+      clustering: span('summary', 'emitted'),
+    });
+  } else if (mode === 'near') {
     Object.assign(stepSeconds, {
       'check+norms': span('input done', 'Grouping: finding candidate pairs'),
       cells: span('Grouping: finding candidate pairs', 'Grouping: comparing neighbouring cells'),
@@ -255,6 +360,7 @@ async function child(mode: Mode, rows: number, reserve: boolean): Promise<Record
     rows,
     mode,
     reserved: reserve,
+    ...(window ? { candidatePairsFrom: 'window pairs (see --window-pairs), handed over as candidatePairs: no cell join' } : {}),
     completed: true,
     seconds: totalSeconds,
     cpuSeconds,
@@ -303,9 +409,9 @@ function processMemory(pid: number): { hwm: number; rss: number } | undefined {
   }
 }
 
-function runChild(mode: Mode, rows: number, reserve: boolean, limitSeconds: number): Promise<ChildOutcome> {
+function runChild(mode: Mode, rows: number, reserve: boolean, limitSeconds: number, windowPairs: boolean): Promise<ChildOutcome> {
   return new Promise((resolve, reject) => {
-    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, String(rows), ...(reserve ? [] : ['--no-reserve'])];
+    const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, String(rows), ...(reserve ? [] : ['--no-reserve']), ...(windowPairs ? ['--window-pairs'] : [])];
     const started = performance.now();
     const process_ = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -355,7 +461,7 @@ async function main(): Promise<void> {
   const childIndex = process.argv.indexOf('--child');
   if (childIndex >= 0) {
     const [mode, rowsText] = process.argv.slice(childIndex + 1);
-    const report = await child(mode as Mode, Number(rowsText), !process.argv.includes('--no-reserve'));
+    const report = await child(mode as Mode, Number(rowsText), !process.argv.includes('--no-reserve'), process.argv.includes('--window-pairs'));
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;
   }
@@ -364,11 +470,13 @@ async function main(): Promise<void> {
   const sizes = argument('sizes', '1000000,5000000').split(',').map(Number);
   const limitSeconds = Number(argument('limit-minutes', '110')) * 60;
   const reserve = !process.argv.includes('--no-reserve');
+  const windowPairs = process.argv.includes('--window-pairs');
+  if (windowPairs && mode !== 'near') throw new Error('--window-pairs measures near mode only');
   for (const rows of sizes) {
     const loadBefore = loadavg().map((value) => Number(value.toFixed(2)));
     const measuredAt = new Date().toISOString();
     console.error(`[${rows} ${mode}] child...`);
-    const outcome = await runChild(mode, rows, reserve, limitSeconds);
+    const outcome = await runChild(mode, rows, reserve, limitSeconds, windowPairs);
     const entry: Record<string, unknown> = {
       ...(outcome.report ?? { rows, mode, reserved: reserve, completed: false, failure: outcome.failure, marks: outcome.marks, lastProgress: outcome.lastProgress }),
       peakRssGiBFromProc: outcome.peakRssGiB,
@@ -392,7 +500,7 @@ async function main(): Promise<void> {
         os: `${platform()} ${release()}`,
         note: 'other processes may share these 2 cores: each entry records the load average before and after it and once a minute',
       },
-      sizes: { ...((previous.sizes as Record<string, unknown>) ?? {}), [`${rows} ${mode}${reserve ? '' : ' no-reserve'}`]: entry },
+      sizes: { ...((previous.sizes as Record<string, unknown>) ?? {}), [`${rows} ${mode}${reserve ? '' : ' no-reserve'}${windowPairs ? ' window-pairs' : ''}`]: entry },
     };
     writeFileSync(resultsPath, `${JSON.stringify(result, null, 2)}\n`);
     console.error(`[${rows} ${mode}] ${outcome.report ? `${String(outcome.report.seconds)} s, peak RSS ${String(outcome.report.peakRssGiB)} GiB` : outcome.failure}; wrote ${resultsPath}`);
