@@ -112,29 +112,7 @@ const JOIN_STAGES = {
  */
 export function groupNearDuplicates(settings: GroupNearDuplicatesSettings): OperatorFunction<EmbeddedCandidate, Clustering> {
   assertExpectedItems(settings.expectedItems);
-  return (source) =>
-    new Observable<Clustering>((subscriber) => {
-      const abort = new AbortController();
-      const subscription = collectEmbeddings(source, subscriber, {
-        expectedItems: settings.expectedItems,
-        complete(collector, metadata) {
-          groupAll(collector, metadata, settings, abort.signal).then(
-            (clustering) => {
-              if (subscriber.closed) return;
-              subscriber.next(clustering);
-              subscriber.complete();
-            },
-            (error: unknown) => {
-              if (!subscriber.closed) subscriber.error(error);
-            },
-          );
-        },
-      });
-      return () => {
-        abort.abort(new Error('unsubscribed'));
-        subscription.unsubscribe();
-      };
-    });
+  return collectThen(settings.expectedItems, (collector, metadata, signal) => groupAll(collector, metadata, settings, signal));
 }
 
 /**
@@ -147,25 +125,35 @@ export function groupNearDuplicates(settings: GroupNearDuplicatesSettings): Oper
  */
 export function findNearDuplicatePairs(settings: Omit<GroupNearDuplicatesSettings, 'verification' | 'candidatePairs' | 'onSummary'>): OperatorFunction<EmbeddedCandidate, CandidatePair[]> {
   assertExpectedItems(settings.expectedItems);
+  return collectThen(settings.expectedItems, async (collector, metadata, signal) => {
+    if (metadata.length === 0) return [];
+    const vectors = collector.vectors();
+    const dimensions = collector.dimensions;
+    assertGroupableVectors(vectors, dimensions, metadata, settings.metric);
+    const norms = settings.metric === 'cosine' ? rowNorms(vectors, dimensions) : new Float64Array(0);
+    const distance = (a: number, b: number) => pairDistance(settings.metric, vectors, dimensions, a, b, norms);
+    return candidatePairs(vectors, dimensions, norms, distance, settings.thresholds, settings, signal);
+  });
+}
+
+/**
+ * Collects every embedding (the buffer reserved for `expectedItems` when known), then emits what
+ * `work` makes of them and completes; unsubscribing aborts `work`'s signal.
+ */
+function collectThen<T>(
+  expectedItems: number | undefined,
+  work: (collector: VectorCollector, metadata: readonly ItemMetadata[], signal: AbortSignal) => Promise<T>,
+): OperatorFunction<EmbeddedCandidate, T> {
   return (source) =>
-    new Observable<CandidatePair[]>((subscriber) => {
+    new Observable<T>((subscriber) => {
       const abort = new AbortController();
       const subscription = collectEmbeddings(source, subscriber, {
-        expectedItems: settings.expectedItems,
+        expectedItems,
         complete(collector, metadata) {
-          const found = async (): Promise<CandidatePair[]> => {
-            if (metadata.length === 0) return [];
-            const vectors = collector.vectors();
-            const dimensions = collector.dimensions;
-            assertGroupableVectors(vectors, dimensions, metadata, settings.metric);
-            const norms = settings.metric === 'cosine' ? rowNorms(vectors, dimensions) : new Float64Array(0);
-            const distance = (a: number, b: number) => pairDistance(settings.metric, vectors, dimensions, a, b, norms);
-            return candidatePairs(vectors, dimensions, norms, distance, settings.thresholds, settings, abort.signal);
-          };
-          found().then(
-            (pairs) => {
+          work(collector, metadata, abort.signal).then(
+            (result) => {
               if (subscriber.closed) return;
-              subscriber.next(pairs);
+              subscriber.next(result);
               subscriber.complete();
             },
             (error: unknown) => {

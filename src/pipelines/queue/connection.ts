@@ -57,6 +57,7 @@ export interface QueueConnectionSettings {
 export async function connectQueue(url: string, settings: QueueConnectionSettings = {}): Promise<Redis> {
   const shown = displayUrl(url);
   const connection = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true, retryStrategy: (attempt) => Math.min(200 * attempt, 2000) });
+  let ready = false;
   let down = false;
   let firstError: Error | undefined;
   // Without a listener ioredis prints every failed reconnection attempt; the first reason is what the user needs.
@@ -74,7 +75,6 @@ export async function connectQueue(url: string, settings: QueueConnectionSetting
     firstError = undefined;
     settings.onWarning?.(messages.queueConnectionBack(shown));
   });
-  let ready = false;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
