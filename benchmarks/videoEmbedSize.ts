@@ -1,7 +1,10 @@
 /**
- * What embedding video candidates from frames decoded again at the model's size (`--embed-from
- * full`, the default) costs and changes, against embedding the scene pass's 256-px analysis frames
- * (`--embed-from analysis`, the behaviour before).
+ * What the three ways of giving a video candidate's pixels to the model cost and change:
+ * `--embed-from full` (the default: every frame of the scene pass's own decode also scaled to the
+ * model's resize size, area filter, and the candidates' pictures embedded), `redecode` (the
+ * candidates decoded again at that size, bicubic, in a few ffmpeg runs) and `analysis` (the scene
+ * pass's 256-px analysis frames, upscaled); and `piaggio scenes` alone, for issue 14's end-to-end
+ * over scene-pass ratio.
  *
  *   npm run build
  *   node --import tsx benchmarks/videoEmbedSize.ts [--rounds 3] [--model FILE.onnx] [--no-bench]
@@ -10,12 +13,13 @@
  * video of benchmarks/peerVideos.ts (../shared/bench/make-bench-video.sh, cached in
  * benchmarks/.cache/; about 2 minutes to make the first time).
  *
- * For each video, `--rounds` rounds alternate the two modes (full first in odd rounds, analysis
- * first in even ones) of the built CLI, as users run it:
+ * For each video, `--rounds` rounds run the three modes and the scene pass, their order rotated
+ * each round, with the built CLI as users run it:
  *   node dist/cli/piaggio.js -v VIDEO -o OUT -m MODEL --no-cache --embed-from MODE --save-embeddings E.npy
+ *   node dist/cli/piaggio.js scenes VIDEO --json
  * (`dist/src/cli/main.js` when the bundle is missing; the result says which), timing wall and child
- * CPU time. From the last round it compares the two manifests (same candidates; clusters, adjusted
- * Rand index between the two clusterings, representatives) and how close each mode's embeddings
+ * CPU time. From the last round it compares the manifests (same candidates; clusters, adjusted Rand
+ * index to the analysis mode's clustering, representatives) and how close each mode's embeddings
  * come to the reference the original tool computes: the candidate frame decoded at full
  * resolution and preprocessed Pillow-exactly (ImageEncoder), cosine similarity per candidate.
  * Writes benchmarks/results/videoEmbedSize.json.
@@ -50,7 +54,8 @@ const videos = existsSync(sharedVideos) ? readdirSync(sharedVideos).filter((name
 if (!process.argv.includes('--no-bench')) videos.push(await ensurePeerVideo('bench', (line) => process.stdout.write(`${line}\n`)));
 if (videos.length === 0) throw new Error('no input: ../shared is absent and --no-bench was given');
 
-type Mode = 'full' | 'analysis';
+type Mode = 'full' | 'redecode' | 'analysis';
+const MODES: readonly Mode[] = ['full', 'redecode', 'analysis'];
 interface ManifestItem {
   readonly frame: number;
   readonly cluster: number;
@@ -131,39 +136,57 @@ function summary(values: readonly number[]): { mean: number; min: number; median
 
 const loadBefore = os.loadavg();
 const perVideo: Record<string, unknown>[] = [];
+/** The scene pass alone (`piaggio scenes`, defaults): the denominator of issue 14's end-to-end ratio. */
+function runScenes(video: string): { wallSeconds: number; cpuSeconds: number } {
+  const cpuBefore = childrenCpuMs() ?? 0;
+  const started = performance.now();
+  execFileSync(process.execPath, [cli, 'scenes', video, '--json'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  return { wallSeconds: (performance.now() - started) / 1000, cpuSeconds: ((childrenCpuMs() ?? 0) - cpuBefore) / 1000 };
+}
 for (const video of videos) {
   const scratch = mkdtempSync(join(os.tmpdir(), 'piaggio-embed-size-'));
   try {
-    const times: Record<Mode, { wall: number[]; cpu: number[] }> = { full: { wall: [], cpu: [] }, analysis: { wall: [], cpu: [] } };
+    const times = Object.fromEntries([...MODES, 'scenes'].map((mode) => [mode, { wall: [] as number[], cpu: [] as number[] }])) as Record<Mode | 'scenes', { wall: number[]; cpu: number[] }>;
     const last: Partial<Record<Mode, RunOutcome>> = {};
     for (let index = 0; index < rounds; index += 1) {
-      const order: Mode[] = index % 2 === 0 ? ['full', 'analysis'] : ['analysis', 'full'];
+      // Rotated each round, so that no mode always runs first (or right after another).
+      const order: Array<Mode | 'scenes'> = [...MODES, 'scenes'];
+      for (let turn = 0; turn < index; turn += 1) order.push(order.shift()!);
       for (const mode of order) {
+        if (mode === 'scenes') {
+          const outcome = runScenes(video);
+          times.scenes.wall.push(outcome.wallSeconds);
+          times.scenes.cpu.push(outcome.cpuSeconds);
+          continue;
+        }
         const outcome = runCli(video, mode, scratch);
         times[mode].wall.push(outcome.wallSeconds);
         times[mode].cpu.push(outcome.cpuSeconds);
         last[mode] = { ...outcome, vectors: await vectorsOf(join(scratch, `embeddings-${mode}.npy`)) };
       }
-      process.stdout.write(`${basename(video)} round ${index + 1}/${rounds}: full ${times.full.wall.at(-1)!.toFixed(2)} s, analysis ${times.analysis.wall.at(-1)!.toFixed(2)} s\n`);
+      process.stdout.write(`${basename(video)} round ${index + 1}/${rounds}: ${order.map((mode) => `${mode} ${times[mode].wall.at(-1)!.toFixed(2)} s`).join(', ')}\n`);
     }
-    const full = last.full!;
     const analysis = last.analysis!;
-    const frames = full.items.map((item) => item.frame);
-    if (JSON.stringify(frames) !== JSON.stringify(analysis.items.map((item) => item.frame))) throw new Error(`${video}: the two modes chose different candidates`);
+    const frames = analysis.items.map((item) => item.frame);
+    for (const mode of MODES) {
+      if (JSON.stringify(frames) !== JSON.stringify(last[mode]!.items.map((item) => item.frame))) throw new Error(`${video}: ${mode} and analysis chose different candidates`);
+    }
     const reference = await referenceEmbeddings(video, [...new Set(frames)].sort((a, b) => a - b));
     const similarity = (outcome: RunOutcome) => frames.map((frame, item) => cosine(outcome.vectors[item], reference.get(frame)!));
     const representatives = (outcome: RunOutcome) => outcome.items.filter((item) => item.representative).map((item) => item.frame);
-    const wallRatios = times.full.wall.map((wall, index) => wall / times.analysis.wall[index]);
+    const ratios = (mode: Mode | 'scenes', base: Mode | 'scenes') => times[mode].wall.map((wall, index) => wall / times[base].wall[index]);
+    const byMode = <T>(value: (mode: Mode) => T) => Object.fromEntries(MODES.map((mode) => [mode, value(mode)]));
     perVideo.push({
       video: relative(root, video),
       candidates: frames.length,
-      wallSeconds: { full: round(median(times.full.wall), 2), analysis: round(median(times.analysis.wall), 2), fullRuns: times.full.wall.map((value) => round(value, 2)), analysisRuns: times.analysis.wall.map((value) => round(value, 2)) },
-      cpuSeconds: { full: round(median(times.full.cpu), 2), analysis: round(median(times.analysis.cpu), 2) },
-      fullOverAnalysis: { wallMedianOfRatios: round(median(wallRatios), 3), wallRatios: wallRatios.map((value) => round(value, 3)), cpu: round(median(times.full.cpu) / median(times.analysis.cpu), 3) },
-      clusters: { full: new Set(full.items.map((item) => item.cluster)).size, analysis: new Set(analysis.items.map((item) => item.cluster)).size },
-      adjustedRandIndex: round(adjustedRandIndex(full.items.map((item) => item.cluster), analysis.items.map((item) => item.cluster)), 4),
-      representatives: { full: representatives(full), analysis: representatives(analysis) },
-      cosineToFullFrameReference: { full: summary(similarity(full)), analysis: summary(similarity(analysis)) },
+      wallSeconds: Object.fromEntries([...MODES, 'scenes'].map((mode) => [mode, { median: round(median(times[mode as Mode].wall), 2), runs: times[mode as Mode].wall.map((value) => round(value, 2)) }])),
+      cpuSeconds: Object.fromEntries([...MODES, 'scenes'].map((mode) => [mode, round(median(times[mode as Mode].cpu), 2)])),
+      overAnalysis: byMode((mode) => ({ wallMedianOfRatios: round(median(ratios(mode, 'analysis')), 3), wallRatios: ratios(mode, 'analysis').map((value) => round(value, 3)), cpu: round(median(times[mode].cpu) / median(times.analysis.cpu), 3) })),
+      overScenePass: byMode((mode) => ({ wallMedianOfRatios: round(median(ratios(mode, 'scenes')), 3), wallRatios: ratios(mode, 'scenes').map((value) => round(value, 3)) })),
+      clusters: byMode((mode) => new Set(last[mode]!.items.map((item) => item.cluster)).size),
+      adjustedRandIndexToAnalysis: byMode((mode) => round(adjustedRandIndex(last[mode]!.items.map((item) => item.cluster), analysis.items.map((item) => item.cluster)), 4)),
+      representatives: byMode((mode) => representatives(last[mode]!)),
+      cosineToFullFrameReference: byMode((mode) => summary(similarity(last[mode]!))),
     });
     process.stdout.write(`${JSON.stringify(perVideo.at(-1))}\n`);
   } finally {

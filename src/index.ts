@@ -125,6 +125,9 @@ export { selectCandidateFrames, selectCandidateFramesOptions, type SelectCandida
 export { dropTechnicalFrames, dropTechnicalFramesOptions, type DropTechnicalFramesOptions } from './operators/dropTechnicalFrames.js';
 export { embedBatches, embedBatchesOptions, type BatchEncoder, type EmbedBatchesOptions } from './operators/embedBatches.js';
 export { redecodeCandidates, redecodeCandidatesOptions, redecodedSize, redecodeSizeFor, type RedecodeCandidatesOptions, type RedecodeCandidatesSettings } from './operators/redecodeCandidates.js';
+export { embedDetailPictures } from './operators/embedDetailPictures.js';
+export { yuv420pToRgb } from './operators/kernels/image/yuv420p.js';
+export { detailDimensions, yuvColorimetry, type DetailPicture, type DetailRequest, type YuvColorimetry } from './core/detailPicture.js';
 export { clusterDbscan, clusterDbscanOptions, decideClustering, dbscanProgressListener, DEFAULT_CLUSTERING, type ClusterDbscanOptions, type ClusterDbscanResources } from './operators/clusterDbscan.js';
 export { oneClusterPerCandidate } from './operators/oneClusterPerCandidate.js';
 export {

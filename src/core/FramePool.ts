@@ -1,4 +1,14 @@
+import type { YuvColorimetry } from './detailPicture.js';
 import type { Frame, FrameInfo } from './frame.js';
+
+/** A buffer of another pool lent with a frame (its detail picture), given back when the frame is released. */
+export interface LentDetail {
+  readonly pool: FramePool;
+  readonly buffer: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly colorimetry: YuvColorimetry;
+}
 
 /**
  * A fixed set of equally sized pixel buffers handed out as credits.
@@ -66,16 +76,21 @@ export class FramePool {
     this.waiters = [];
   }
 
-  /** Wraps a filled buffer as a {@link Frame} whose release() gives the buffer back exactly once. */
-  lend(info: FrameInfo, buffer: Uint8Array): Frame {
+  /**
+   * Wraps a filled buffer as a {@link Frame} whose release() gives the buffer back exactly once,
+   * and `detail`'s buffer to its own pool with it.
+   */
+  lend(info: FrameInfo, buffer: Uint8Array, detail?: LentDetail): Frame {
     let released = false;
     return {
       ...info,
       data: buffer,
+      ...(detail ? { detail: { data: detail.buffer, width: detail.width, height: detail.height, colorimetry: detail.colorimetry } } : {}),
       release: () => {
         if (released) return;
         released = true;
         this.giveBack(buffer);
+        detail?.pool.giveBack(detail.buffer);
       },
     };
   }

@@ -46,3 +46,13 @@ export function analysisFilter(width: number, height: number, settings: Analysis
   // happens in a second, unscaled step, the same code path as the full-size conversion.
   return `scale=${width}:${height}:flags=neighbor,format=${pixelFormat},format=rgb24`;
 }
+
+/**
+ * Size of the image after its shorter side is resized to `size`, the longer side keeping the aspect
+ * ratio, truncated as torchvision's `Resize(size)` does (`int(size * long / short)`), so the crop
+ * below takes the same pixels CLIP's own preprocessing takes.
+ */
+export function shorterSideResize(width: number, height: number, size: number): { width: number; height: number } {
+  if (width <= height) return { width: size, height: Math.max(size, Math.floor((size * height) / width)) };
+  return { width: Math.max(size, Math.floor((size * width) / height)), height: size };
+}

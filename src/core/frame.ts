@@ -1,3 +1,5 @@
+import type { DetailPicture } from './detailPicture.js';
+
 /**
  * What every stage knows about a picture without touching its pixels: where it came from, where it
  * sits in its source, and the size of its analysis raster.
@@ -27,6 +29,11 @@ export interface FrameInfo {
  */
 export interface Frame extends FrameInfo {
   readonly data: Uint8Array;
+  /**
+   * The same picture at a larger size, from the same decode, when the source was asked for one
+   * (fromVideo's `detail`: the embedder's input size), as YUV 4:2:0; released with the frame.
+   */
+  readonly detail?: DetailPicture;
   /** Gives the pixel buffer back to its pool. Idempotent: a second call does nothing. */
   release(): void;
 }

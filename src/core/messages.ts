@@ -74,6 +74,8 @@ export const messages = {
   videoProbeFailed: (path: string, reason: string) => `Cannot read ${path} as a video: ${reason}`,
   videoHasNoVideoStream: (path: string) => `${path} has no video stream: give a file with video in it`,
   videoDecodeFailed: (path: string, reason: string) => `ffmpeg failed while decoding ${path}: ${reason}`,
+  framesWithoutTimestamp: (count: number) => `${count} frames came without a timestamp in ffmpeg's log`,
+  detailPicturesUnpaired: (count: number) => `${count} detail pictures came without their frame`,
   videoDecodedNothing: (path: string, expected: number) =>
     `ffmpeg decoded no frame of ${path} although ffprobe counts ${expected}: its video cannot be decoded (see ffmpeg -v error -i FILE -f null -)`,
   framesDamaged: (path: string, count: number) =>

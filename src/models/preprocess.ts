@@ -1,6 +1,9 @@
+import { shorterSideResize } from '../core/analysisSize.js';
 import { PillowResampler, type ResampleFilter, type ResizeCropGeometry } from './resample.js';
 
 export type { ResampleFilter } from './resample.js';
+/** Re-exported from core, where the video sources size their detail pictures with it. */
+export { shorterSideResize };
 
 /** Three numbers, one per colour channel, in R, G, B order. */
 export type ChannelTriple = readonly [number, number, number];
@@ -41,15 +44,6 @@ export interface PreprocessSettings {
   readonly filter?: ResampleFilter;
 }
 
-/**
- * Size of the image after its shorter side is resized to `size`, the longer side keeping the aspect
- * ratio, truncated as torchvision's `Resize(size)` does (`int(size * long / short)`), so the crop
- * below takes the same pixels CLIP's own preprocessing takes.
- */
-export function shorterSideResize(width: number, height: number, size: number): { width: number; height: number } {
-  if (width <= height) return { width: size, height: Math.max(size, Math.floor((size * height) / width)) };
-  return { width: Math.max(size, Math.floor((size * width) / height)), height: size };
-}
 
 /**
  * Offset of a centred `size` window in a side of `length` pixels as torchvision's CenterCrop computes

@@ -18,10 +18,10 @@ import { ShowinfoLog } from '../sources/video/showinfoLog.js';
 export const redecodeCandidatesOptions = declareOptions('candidates', {
   embedFrom: {
     type: 'choice',
-    choices: ['full', 'analysis'],
+    choices: ['full', 'redecode', 'analysis'],
     default: 'full',
     description:
-      "pixels the model embeds for a video candidate: full decodes the candidate frames again from the video, scaled so that their shorter side is the model's resize size (224 or 256), in a few ffmpeg runs; analysis embeds the 256-px analysis frames of the scene pass (upscaled, with less detail; no second decode)",
+      "pixels the model embeds for a video candidate: full scales every frame of the scene pass's own decode a second time, to the model's resize size (224 or 256; area filter), and embeds the candidates' pictures; redecode decodes the candidate frames again in a few ffmpeg runs, scaled with the model's filter (bicubic): about as close to the full frames, several times the extra work; analysis embeds the 256-px analysis frames (upscaled, with less detail)",
   },
 });
 

@@ -5,7 +5,9 @@ import { outputDirectoryOptions } from '../sinks/OutputDirectory.js';
 import { selectCandidateFrames, selectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
 import { dropTechnicalFrames, dropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
-import { redecodeCandidates, redecodeCandidatesOptions, redecodeSizeFor } from '../operators/redecodeCandidates.js';
+import { DEFAULT_REDECODE_SIDE, redecodeCandidates, redecodeCandidatesOptions, redecodeSizeFor } from '../operators/redecodeCandidates.js';
+import { embedDetailPictures } from '../operators/embedDetailPictures.js';
+import { findModel } from '../models/registry.js';
 import { clusterDbscan, clusterDbscanOptions, dbscanProgressListener, decideClustering } from '../operators/clusterDbscan.js';
 import type { Clustering } from '../core/clustering.js';
 import { extractFrames } from '../sinks/extractFrames.js';
@@ -71,10 +73,13 @@ export interface KeyframesResult {
  * then write one full-resolution keyframe per cluster and manifest.json. The output folder appears
  * complete or not at all. Options are validated here, once, with the CLI's sentences.
  *
- * With `embedFrom: 'full'` (the default) the candidates are decoded again from the video at the
- * model's resize size for the embedder (redecodeCandidates), in a few ffmpeg runs that overlap the
- * scene pass; `'analysis'` embeds the scene pass's 256-px frames. The technical-frame filter and
- * the thumbnails use the analysis frames either way.
+ * With `embedFrom: 'full'` (the default) the scene pass's decode also scales every frame to the
+ * model's resize size ({@link detailSideBeforeLoading}; fromVideo's `detail`) and the candidates
+ * are embedded from those pictures (embedDetailPictures); a model that turns out to want larger
+ * pictures than that gets its candidates decoded again instead. `'redecode'` decodes the candidates
+ * again from the video at the model's resize size (redecodeCandidates), in a few ffmpeg runs that
+ * overlap the scene pass; `'analysis'` embeds the scene pass's 256-px frames. The technical-frame
+ * filter and the thumbnails use the analysis frames either way.
  */
 export async function runKeyframes(videoPath: string, outputPath: string, options: KeyframesOptions = {}, settings: RunSettings = {}): Promise<KeyframesResult> {
   requireOutputFolder(outputPath);
@@ -85,6 +90,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
     const probe = await probeVideo(videoPath);
     checkSceneExportNames(videoPath, outputPath, values);
     const grouping = values.clustering === 'dbscan';
+    const detailSide = grouping && values.embedFrom === 'full' ? detailSideBeforeLoading(values) : undefined;
     const thumbnails = values.report || values.plotImages ? new CandidateThumbnails() : undefined;
     // Held after the detector: the candidate selector's samples and two embedder batches.
     // Gradual transitions are kept for the manifest and the report's scene table; they do not change the cuts.
@@ -95,6 +101,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
       onTransition: (transition) => transitions.push({ ...transition }),
       ...(onProgress ? { onProgress } : {}),
       ...(table ? { table } : {}),
+      ...(detailSide === undefined ? {} : { detail: { shorterSide: detailSide } }),
     });
     // The pass starts once the output folder is accepted, while the model loads; frames wait in
     // its pool (ffmpeg stops when the pool is lent out) until the pipeline below takes them.
@@ -116,10 +123,14 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
           (candidates) => {
             if (!encoder) return candidates.pipe(oneClusterPerCandidate());
             // Two batches decoded ahead of the embedder, and the one it is filling: never fewer than a batch, or it would wait forever.
+            const wanted = redecodeSizeFor(encoder.describe());
+            const detailServes = detailSide !== undefined && (detailSide >= wanted.shorterSide || Math.min(probe.width, probe.height) <= detailSide);
             const toEmbed =
-              values.embedFrom === 'full'
-                ? candidates.pipe(redecodeCandidates(videoPath, { probe, ...redecodeSizeFor(encoder.describe()), poolSize: 2 * values.batchSize + 2 }))
-                : candidates;
+              values.embedFrom === 'redecode' || (values.embedFrom === 'full' && !detailServes)
+                ? candidates.pipe(redecodeCandidates(videoPath, { probe, ...wanted, poolSize: 2 * values.batchSize + 2 }))
+                : values.embedFrom === 'full'
+                  ? candidates.pipe(embedDetailPictures())
+                  : candidates;
             return toEmbed.pipe(embedBatches(encoder, values), clusterDbscan(clusterValues, { onProgress: dbscanProgressListener(onProgress) }));
           },
         );
@@ -154,6 +165,18 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
       analysis?.stop();
     }
   });
+}
+
+/**
+ * The shorter side of the detail pictures the scene pass decodes for the embedder, chosen before
+ * the model loads (the pass starts meanwhile): a registry model's resize size, else
+ * `--model-input-size`, else DEFAULT_REDECODE_SIDE (256, the largest resize of the registry's
+ * models; a model file's own input size is known only once it is loaded, and the embedder
+ * resizes a larger picture itself).
+ */
+export function detailSideBeforeLoading(values: Pick<KeyframesValues, 'embedder' | 'model' | 'modelInputSize'>): number {
+  if (values.embedder !== 'model') return DEFAULT_REDECODE_SIDE;
+  return findModel(values.model)?.preprocessing.resizeShorterSide ?? values.modelInputSize ?? DEFAULT_REDECODE_SIDE;
 }
 
 /** Where --all-candidates puts the frames that are not representatives. */

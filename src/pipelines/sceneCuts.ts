@@ -1,3 +1,4 @@
+import type { DetailRequest } from '../core/detailPicture.js';
 import type { ChildProcess } from 'node:child_process';
 import { tap, type Observable } from 'rxjs';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
@@ -37,6 +38,8 @@ export interface SceneCutPassSettings {
   readonly onProgress?: ProgressListener;
   /** The packet table, if the caller started reading it (beside the probe: {@link prefetchPacketTable}); else the source reads it. */
   readonly table?: Promise<PacketTable | undefined>;
+  /** Decode each frame's detail picture too (fromVideo's `detail`), for an embedder downstream. */
+  readonly detail?: DetailRequest;
 }
 
 export interface SceneCutPass {
@@ -115,6 +118,7 @@ export function sceneCutPass(videoPath: string, probe: VideoProbe, values: Scene
     decodeLanes: values.decodeLanes,
     probe,
     ...(settings.table ? { table: settings.table } : {}),
+    ...(settings.detail ? { detail: settings.detail } : {}),
     onProcess: decodeErrors.watch,
     onAbandon: decodeErrors.forget,
   }).pipe(

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Observable } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
+import { detailDimensions, yuv420pBytes, yuvColorimetry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
 import { FramePool } from '../core/FramePool.js';
 import { PiaggioError } from '../core/errors.js';
@@ -9,7 +10,7 @@ import type { VideoProbe } from './probeVideo.js';
 import { decodeArguments } from './video/decodeArguments.js';
 import { decodeEndError } from './video/DecodeProcess.js';
 import { decodingObservable } from './video/decodingObservable.js';
-import { FrameAssembler } from './video/FrameAssembler.js';
+import { FrameAssembler, type DetailPipe } from './video/FrameAssembler.js';
 import { ShowinfoLog } from './video/showinfoLog.js';
 
 /** Options of {@link fromVideo} that the CLI exposes as flags. */
@@ -64,6 +65,11 @@ export interface FromVideoSettings {
    * `ordinal`-th frame this decode emitted; default: the ordinal, right when decoding from the start.
    */
   readonly frameIndex?: (presentationTime: number, ordinal: number) => number;
+  /**
+   * Also decode every frame into a detail picture (the frame's `detail`) with this shorter side,
+   * from the same decode: what an embedder reads, at the cost of scaling each frame twice.
+   */
+  readonly detail?: DetailRequest;
 }
 
 export type FromVideoOptions = OptionInput<typeof fromVideoOptions> & FromVideoSettings;
@@ -75,6 +81,21 @@ function framePoolFor(givenPool: FramePool | undefined, size: number, width: num
     throw new RangeError(`fromVideo: the given pool lends ${givenPool.frameBytes}-byte buffers but ${width}x${height} RGB frames need ${frameBytes}`);
   }
   return givenPool ?? new FramePool(size, frameBytes);
+}
+
+/**
+ * The detail pictures' size, colorimetry and pool for a decode of `probe` whose frame pool holds
+ * `capacity` frames: as many detail buffers, so neither pipe can starve the other.
+ */
+export function detailPipeFor(
+  probe: VideoProbe,
+  detail: DetailRequest,
+  capacity: number,
+  onDrain: () => void,
+): DetailPipe & { readonly picture: { readonly width: number; readonly height: number; readonly colorimetry: YuvColorimetry } } {
+  const { width, height } = detailDimensions(probe.width, probe.height, detail.shorterSide);
+  const colorimetry = yuvColorimetry(probe.colorSpace, probe.colorRange, probe.pixelFormat);
+  return { pool: new FramePool(capacity, yuv420pBytes(width, height)), onDrain, picture: { width, height, colorimetry } };
 }
 
 /**
@@ -93,6 +114,11 @@ function framePoolFor(givenPool: FramePool | undefined, size: number, width: num
  * video's length, and a consumer that never calls `frame.release()` stalls the source after
  * `framePoolSize` frames.
  *
+ * With `detail`, ffmpeg also scales every frame to a detail picture (detailFilter: the embedder's
+ * size, YUV 4:2:0) and writes it on a third pipe (fd 3); each frame carries its picture as
+ * `detail`, from a second pool as large as the first, and releasing the frame gives both back. The
+ * two pipes pause and resume on their own, so ffmpeg never waits on one while the other has room.
+ *
  * Resources: one ffmpeg child per subscription (and one ffprobe run unless `probe` is given). It is
  * killed (SIGKILL) when the subscriber unsubscribes or errors and has always exited when the
  * observable completes; buffers not yet emitted go back to the pool. A non-zero ffmpeg exit errors
@@ -102,33 +128,37 @@ function framePoolFor(givenPool: FramePool | undefined, size: number, width: num
  * some errors with `EDECODE` even when ffmpeg exits 0.
  */
 export function fromVideo(path: string, options: FromVideoOptions = {}): Observable<Frame> {
-  const { probe: givenProbe, pool: givenPool, onProcess, keyframesOnly, seekTo, dropBeforeSeek, frameIndex, ...flags } = options;
+  const { probe: givenProbe, pool: givenPool, onProcess, keyframesOnly, seekTo, dropBeforeSeek, frameIndex, detail, ...flags } = options;
   const { analysisSize, framePoolSize, pixelParity } = resolveOptions(fromVideoOptions, flags);
 
-  return decodingObservable(path, givenProbe, onProcess, ({ probe, capabilities, subscriber, fail, isClosed, resume, run }) => {
+  return decodingObservable(path, givenProbe, onProcess, ({ probe, capabilities, subscriber, fail, isClosed, resume, resumeDetail, run }) => {
     const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
     const framePool = framePoolFor(givenPool, framePoolSize, width, height);
+    const details = detail ? detailPipeFor(probe, detail, framePool.capacity, resumeDetail) : undefined;
     const sourcePath = path;
     const startTime = probe.startTime;
     let emitted = 0;
 
     const frames = new FrameAssembler(
       framePool,
-      (buffer, presentationTime) => {
+      (buffer, presentationTime, detailBuffer) => {
         const index = frameIndex ? frameIndex(presentationTime, emitted) : emitted;
         emitted += 1;
         // Rounded to nanoseconds so that 1.995 - 1.075 reads 0.92, not 0.9200000000000002 (no timebase is that fine).
         const time = Math.round((presentationTime - startTime) * 1e9) / 1e9;
-        subscriber.next(framePool.lend({ sourcePath, index, time, presentationTime, width, height }, buffer));
+        const lentDetail = details && detailBuffer ? { ...details.picture, pool: details.pool, buffer: detailBuffer } : undefined;
+        subscriber.next(framePool.lend({ sourcePath, index, time, presentationTime, width, height }, buffer, lentDetail));
       },
       resume,
+      details,
     );
     const log = new ShowinfoLog((presentationTime) => frames.addTime(presentationTime), startTime, probe.fps > 0 ? probe.fps : 25);
 
     const filter = { pixelFormat: probe.pixelFormat, pixelParity };
-    const args = decodeArguments({ path, streamIndex: probe.streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities });
+    const args = decodeArguments({ path, streamIndex: probe.streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities, detail: details?.picture });
     run(args, frames, {
       stdout: (chunk) => frames.write(chunk),
+      ...(details ? { detail: (chunk: Buffer) => frames.writeDetail(chunk) } : {}),
       stderrLines: (lines) => {
         for (const line of lines) log.readLine(line);
         frames.pump();
@@ -140,6 +170,7 @@ export function fromVideo(path: string, options: FromVideoOptions = {}): Observa
             signal,
             lastError: log.lastError,
             untimedFrames: frames.untimedFrames,
+            unpairedDetails: frames.unpairedDetails,
             emitted,
             wholeDecode: !keyframesOnly && seekTo === undefined,
             probedFrames: probe.frameCount,

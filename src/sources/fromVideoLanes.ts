@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Observable, type Subscription } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
+import { detailDimensions, yuv420pBytes } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
 import { DecodeCostModel } from '../operators/kernels/scenes/fastScenePlan.js';
 import { messages } from '../core/messages.js';
@@ -35,14 +36,18 @@ const MINIMUM_CHUNK_FRAMES = 120;
  * (keyframes minutes apart) pauses when they are used up, and decodes on once its turn comes.
  */
 const MAXIMUM_AHEAD_FRAMES = 600;
-/** And at most this many bytes of them (large `analysisSize` values make frames of megabytes). */
-const MAXIMUM_AHEAD_BYTES = 128 * 2 ** 20;
+/**
+ * And at most this many bytes of them, detail pictures included (large `analysisSize` values make
+ * frames of megabytes): 600 frames of 256-px analysis from 16:9 video fit (66 MB), with detail
+ * pictures for a 256-px model (175 kB more a frame at 1080p) about 260.
+ */
+const MAXIMUM_AHEAD_BYTES = 72 * 2 ** 20;
 
 /** Videos shorter than this (by the probe's count) are decoded in one run. */
 const SHORTEST_VIDEO_FRAMES = 4 * MINIMUM_CHUNK_FRAMES;
 
 /** Settings for library callers and tests; not command-line flags. */
-export interface FromVideoLanesSettings extends Pick<FromVideoSettings, 'probe'> {
+export interface FromVideoLanesSettings extends Pick<FromVideoSettings, 'probe' | 'detail'> {
   /**
    * The packet table of the same file (readPacketTable), or a promise of it started earlier; read
    * here otherwise, and also when the promise gives undefined or another stream's table.
@@ -96,7 +101,7 @@ export type FromVideoLanesOptions = OptionInput<typeof fromVideoOptions> & Optio
  * frames are released on teardown. Errors as fromVideo (`EDECODE`, probe errors).
  */
 export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}): Observable<Frame> {
-  const { probe: givenProbe, table: givenTable, onProcess, onAbandon, onSingleRun, decodeLanes, ...flags } = options;
+  const { probe: givenProbe, table: givenTable, onProcess, onAbandon, onSingleRun, decodeLanes, detail, ...flags } = options;
   const { analysisSize, framePoolSize, pixelParity } = resolveOptions(fromVideoOptions, flags);
   const lanes = resolveOptions(fromVideoLanesOptions, { decodeLanes }).decodeLanes;
 
@@ -122,7 +127,7 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
     const decodeInOneRun = (probe: VideoProbe, reason: string): void => {
       onSingleRun?.(reason);
       const skip = next;
-      single = fromVideo(path, { analysisSize, framePoolSize, pixelParity, probe, ...(onProcess ? { onProcess } : {}) }).subscribe({
+      single = fromVideo(path, { analysisSize, framePoolSize, pixelParity, probe, ...(onProcess ? { onProcess } : {}), ...(detail ? { detail } : {}) }).subscribe({
         next: (frame) => {
           if (frame.index < skip) frame.release();
           else subscriber.next(frame);
@@ -178,7 +183,9 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
       waiting = Array.from({ length: laneCount }, () => []);
       const longest = Math.max(...chunks.map((chunk) => chunk.last - chunk.first + 1));
       const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
-      const lanePoolSize = framePoolSize + Math.max(1, Math.min(longest, MAXIMUM_AHEAD_FRAMES, Math.floor(MAXIMUM_AHEAD_BYTES / (width * height * 3))));
+      const detailSize = detail ? detailDimensions(probe.width, probe.height, detail.shorterSide) : { width: 0, height: 0 };
+      const frameBytes = width * height * 3 + (detail ? yuv420pBytes(detailSize.width, detailSize.height) : 0);
+      const lanePoolSize = framePoolSize + Math.max(1, Math.min(longest, MAXIMUM_AHEAD_FRAMES, Math.floor(MAXIMUM_AHEAD_BYTES / frameBytes)));
       let emitting = false;
 
       const emitInOrder = (): void => {
@@ -217,6 +224,7 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
           table,
           parts,
           threads: 1,
+          ...(detail ? { detail } : {}),
           onProcess: (child) => {
             laneChildren.push(child);
             onProcess?.(child);

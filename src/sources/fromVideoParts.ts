@@ -5,8 +5,9 @@ import type { Frame } from '../core/frame.js';
 import { FramePool } from '../core/FramePool.js';
 import { resolveOptions } from '../core/options.js';
 import { passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
-import { fromVideoOptions, type FromVideoOptions } from './fromVideo.js';
+import { detailPipeFor, fromVideoOptions, type FromVideoOptions } from './fromVideo.js';
 import type { PacketTable } from './packetTable.js';
+import { detailOutputArguments, withDetail } from './video/decodeArguments.js';
 import { decodeEndError } from './video/DecodeProcess.js';
 import { decodingObservable } from './video/decodingObservable.js';
 import { FrameAssembler } from './video/FrameAssembler.js';
@@ -197,7 +198,7 @@ function selectExpression(table: PacketTable, segments: readonly Segment[], keyf
  * leave ffmpeg blocked on the pipe, or the shortfall would never show): keep such runs short.
  */
 export function fromVideoParts(path: string, options: PartsDecodeOptions): Observable<Frame> {
-  const { probe: givenProbe, onProcess, table, parts, threads = 1, ...flags } = options;
+  const { probe: givenProbe, onProcess, table, parts, threads = 1, detail, ...flags } = options;
   const { analysisSize, framePoolSize, pixelParity } = resolveOptions(fromVideoOptions, flags);
   const partsFrames: number[][] = [];
   for (const [position, part] of parts.entries()) {
@@ -218,7 +219,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
     partsFrames.push(frames);
   }
 
-  return decodingObservable(path, givenProbe, onProcess, ({ probe, capabilities, subscriber, fail, isClosed, resume, run }) => {
+  return decodingObservable(path, givenProbe, onProcess, ({ probe, capabilities, subscriber, fail, isClosed, resume, resumeDetail, run }) => {
     // One input per way of decoding, its parts as concat segments, in part order.
     const decodeTimes = sortedDecodeTimes(table);
     const inputs: Array<{ readonly mode: DecodeMode; readonly segments: Segment[]; readonly expected: number[] }> = [];
@@ -238,6 +239,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
 
     const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
     const framePool = new FramePool(inputs.length > 1 ? Math.max(framePoolSize, total + 1) : framePoolSize, width * height * 3);
+    const details = detail ? detailPipeFor(probe, detail, framePool.capacity, resumeDetail) : undefined;
     const startTime = probe.startTime;
     const filter = analysisFilter(width, height, { pixelFormat: probe.pixelFormat, pixelParity });
     const stream = probe.streamIndex === undefined ? 'v:0' : String(probe.streamIndex);
@@ -251,10 +253,16 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
         '-i', concatList(path, input.segments),
       );
       const label = inputs.length === 1 ? '[out]' : `[v${position}]`;
-      chains.push(`[${position}:${stream}]select='${selectExpression(table, input.segments, input.mode === 'keyframes')}',${filter},showinfo@p${position}=checksum=0${label}`);
+      const analysis = `${filter},showinfo@p${position}=checksum=0`;
+      const selected = `[${position}:${stream}]select='${selectExpression(table, input.segments, input.mode === 'keyframes')}',`;
+      const detailLabel = inputs.length === 1 ? '[details]' : `[d${position}]`;
+      chains.push(details ? `${selected}${withDetail(analysis, details.picture, probe.pixelFormat, label, detailLabel, `s${position}`)}` : `${selected}${analysis}${label}`);
     }
     if (inputs.length > 1) chains.push(`${inputs.map((_, position) => `[v${position}]`).join('')}concat=n=${inputs.length}:v=1:a=0[out]`);
-    args.push('-filter_complex', chains.join(';'), '-map', '[out]', ...passthroughFrameRateArguments(capabilities), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+    if (inputs.length > 1 && details) chains.push(`${inputs.map((_, position) => `[d${position}]`).join('')}concat=n=${inputs.length}:v=1:a=0[details]`);
+    args.push('-filter_complex', chains.join(';'));
+    if (details) args.push(...detailOutputArguments('[out]', '[details]', probe.pixelFormat, capabilities));
+    else args.push('-map', '[out]', ...passthroughFrameRateArguments(capabilities), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
 
     // Times per input, in each input's log order (joined-timeline seconds); handed to the assembler in output order.
     const times: number[][] = inputs.map(() => []);
@@ -270,7 +278,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
 
     const frames = new FrameAssembler(
       framePool,
-      (buffer, joinedTime) => {
+      (buffer, joinedTime, detailBuffer) => {
         const input = inputs[outputInput];
         const wanted = input.expected[outputOffset];
         // The segment whose stretch of the joined timeline holds this time.
@@ -280,6 +288,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
         const index = table.indexOf(presentationTime);
         if (index !== wanted) {
           framePool.giveBack(buffer);
+          if (details && detailBuffer) details.pool.giveBack(detailBuffer);
           fail(new PartsMismatch(`expected frame ${wanted} but ffmpeg gave frame ${index}`));
           return;
         }
@@ -293,10 +302,12 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
         // The table's time, as fromVideo computes it from the same timestamp (no rounding from the shift).
         const exact = table.presentationTimes[index];
         const time = Math.round((exact - startTime) * 1e9) / 1e9;
-        subscriber.next(framePool.lend({ sourcePath: path, index, time, presentationTime: exact, width, height }, buffer));
+        const lentDetail = details && detailBuffer ? { ...details.picture, pool: details.pool, buffer: detailBuffer } : undefined;
+        subscriber.next(framePool.lend({ sourcePath: path, index, time, presentationTime: exact, width, height }, buffer, lentDetail));
         if (emitted === total && !isClosed()) subscriber.complete();
       },
       resume,
+      details,
     );
     const giveTimes = (): void => {
       while (timeInput < inputs.length) {
@@ -315,6 +326,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
 
     run(args, frames, {
       stdout: (chunk) => frames.write(chunk),
+      ...(details ? { detail: (chunk: Buffer) => frames.writeDetail(chunk) } : {}),
       stderrLines: (lines) => {
         for (const line of lines) {
           const match = /^\[showinfo@p(\d+) @/.exec(line);
@@ -333,7 +345,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
           // A run that fails is a plan ffmpeg could not follow (a concat list it refuses, a
           // segment it cannot seek in): the caller decodes those parts another way, which reports
           // the file's own errors if it has some.
-          const error = decodeEndError(path, { code, signal, lastError: general.lastError, untimedFrames: 0, emitted, wholeDecode: false, probedFrames: probe.frameCount });
+          const error = decodeEndError(path, { code, signal, lastError: general.lastError, untimedFrames: 0, unpairedDetails: frames.unpairedDetails, emitted, wholeDecode: false, probedFrames: probe.frameCount });
           if (error) fail(new PartsMismatch(error.message));
           else subscriber.complete();
         };

@@ -35,6 +35,9 @@ export interface VideoProbe {
   readonly codec: string;
   /** ffprobe's name of the decoded pixel format, e.g. 'yuv420p'; undefined when it reports none. */
   readonly pixelFormat?: string;
+  /** ffprobe's `color_space` (e.g. 'bt709') and `color_range` ('tv', 'pc'); undefined when unknown. */
+  readonly colorSpace?: string;
+  readonly colorRange?: string;
   /** Absolute index of the probed video stream in the file (the first video stream that is not cover art). */
   readonly streamIndex?: number;
 }
@@ -44,6 +47,8 @@ interface ProbedStream {
   codec_type?: string;
   codec_name?: string;
   pix_fmt?: string;
+  color_space?: string;
+  color_range?: string;
   width?: number;
   height?: number;
   avg_frame_rate?: string;
@@ -200,5 +205,7 @@ export async function probeVideo(path: string): Promise<VideoProbe> {
     // Only a plain name goes on: it ends up in an ffmpeg filter graph (analysisFilter).
     ...(stream.pix_fmt !== undefined && /^[a-z0-9_]+$/.test(stream.pix_fmt) ? { pixelFormat: stream.pix_fmt } : {}),
     ...(stream.index === undefined ? {} : { streamIndex: stream.index }),
+    ...(stream.color_space === undefined || stream.color_space === 'unknown' ? {} : { colorSpace: stream.color_space }),
+    ...(stream.color_range === undefined || stream.color_range === 'unknown' ? {} : { colorRange: stream.color_range }),
   };
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lastValueFrom, of, toArray } from 'rxjs';
@@ -8,7 +8,9 @@ import { ownedFrame, type Candidate } from '../../src/core/frame.js';
 import { ImageEncoder } from '../../src/models/ImageEncoder.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../src/models/preprocess.js';
 import { redecodeCandidates, redecodedSize, redecodeSizeFor } from '../../src/operators/redecodeCandidates.js';
-import { runKeyframes } from '../../src/pipelines/keyframes.js';
+import { detailSideBeforeLoading, runKeyframes } from '../../src/pipelines/keyframes.js';
+import { detailFilter } from '../../src/core/detailPicture.js';
+import { yuv420pToRgb } from '../../src/operators/kernels/image/yuv420p.js';
 import { readNpy } from '../../src/sinks/npy.js';
 import { probeVideo, type VideoProbe } from '../../src/sources/probeVideo.js';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
@@ -125,32 +127,67 @@ describe('redecodeCandidates', () => {
 });
 
 describe('keyframes: candidates embedded from full frames', () => {
-  async function run(embedFrom: 'full' | 'analysis'): Promise<{ frames: number[]; clusters: number[]; vectors: Float32Array[] }> {
-    const output = join(directory.path, `out-${embedFrom}`);
-    const saved = join(directory.path, `embeddings-${embedFrom}.npy`);
-    const { manifest } = await runKeyframes(video, output, { model, embedFrom, saveEmbeddings: saved, embeddingCache: false, report: false });
+  async function run(embedFrom: 'full' | 'redecode' | 'analysis', runModel = model): Promise<{ frames: number[]; clusters: number[]; vectors: Float32Array[] }> {
+    const output = join(directory.path, `out-${embedFrom}-${basename(runModel)}`);
+    const saved = join(directory.path, `embeddings-${embedFrom}-${basename(runModel)}.npy`);
+    const { manifest } = await runKeyframes(video, output, { model: runModel, embedFrom, saveEmbeddings: saved, embeddingCache: false, report: false });
     const matrix = await readNpy(saved);
     const vectors = Array.from({ length: matrix.rows }, (_, row) => matrix.vectors.slice(row * matrix.dimensions, (row + 1) * matrix.dimensions));
     return { frames: manifest.items.map((item) => item.frame as number), clusters: manifest.items.map((item) => item.cluster), vectors };
   }
 
-  test('frames that differ only in detail the 256x144 analysis frame drops: one cluster from analysis frames, apart from full frames, each embedding that of its own frame', async () => {
+  /** The detail picture of frame `index` as the scene pass makes it (detailFilter), converted to RGB as embedDetailPictures converts it. */
+  function detailFrame(index: number, width: number, height: number): Uint8Array {
+    const result = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', video, '-vf', `select=eq(n\\,${index}),${detailFilter(width, height, 'yuv420p')}`,
+      '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 64 << 20 });
+    assert.equal(result.status, 0, String(result.stderr));
+    return yuv420pToRgb(new Uint8Array(result.stdout), width, height, { matrix: 'bt601', fullRange: false });
+  }
+
+  test('frames that differ only in detail the 256x144 analysis frame drops: one cluster from analysis frames, apart from full frames (the scene pass\'s detail pictures, or decoded again), each embedding that of its own frame', async () => {
     const analysis = await run('analysis');
     const full = await run('full');
-    assert.deepEqual(full.frames, analysis.frames, 'the same candidates');
+    const redecoded = await run('redecode');
+    for (const other of [full, redecoded]) {
+      assert.deepEqual(other.frames, analysis.frames, 'the same candidates');
+      assert.notEqual(other.clusters[0], other.clusters[2], 'dark and bright full frames are apart');
+    }
     assert.equal(full.frames.length, 3, `start, middle, end of the one scene: ${full.frames.join(', ')}`);
     assert.ok(full.frames[0] < FRAMES / 2 && full.frames[2] >= FRAMES / 2, `a dark and a bright candidate: ${full.frames.join(', ')}`);
     assert.equal(new Set(analysis.clusters).size, 1, 'identical analysis frames: one cluster');
-    assert.notEqual(full.clusters[0], full.clusters[2], 'dark and bright full frames are apart');
 
     const encoder = await ImageEncoder.load(model, { mean: IMAGENET_MEAN, std: IMAGENET_STD });
     try {
+      // The model file names no resize size: the scene pass decodes 256-px detail pictures and the embedder resizes them to its 224.
+      const detail = redecodedSize(WIDTH, HEIGHT, detailSideBeforeLoading({ embedder: 'model', model, modelInputSize: undefined }));
+      assert.deepEqual(detail, { width: 455, height: 256 });
       const size = redecodedSize(WIDTH, HEIGHT, encoder.preprocessing.resizeShorterSide);
       for (const [item, frame] of full.frames.entries()) {
+        const neighbourIndex = frame === 0 ? 1 : frame - 1;
+        const [fromDetail] = await encoder.embed([{ data: detailFrame(frame, detail.width, detail.height), ...detail }]);
+        assert.deepEqual([...full.vectors[item]], [...fromDetail], `full: candidate ${item} is embedded from frame ${frame}'s detail picture`);
+        const [detailNeighbour] = await encoder.embed([{ data: detailFrame(neighbourIndex, detail.width, detail.height), ...detail }]);
+        assert.notDeepEqual([...full.vectors[item]], [...detailNeighbour], 'and not from its neighbour\'s');
         const [expected] = await encoder.embed([{ data: decodeFrame(video, frame, size.width, size.height), ...size }]);
-        assert.deepEqual([...full.vectors[item]], [...expected], `candidate ${item} is embedded from frame ${frame}`);
-        const [neighbour] = await encoder.embed([{ data: decodeFrame(video, frame === 0 ? 1 : frame - 1, size.width, size.height), ...size }]);
-        assert.notDeepEqual([...full.vectors[item]], [...neighbour], 'and not from its neighbour');
+        assert.deepEqual([...redecoded.vectors[item]], [...expected], `redecode: candidate ${item} is embedded from frame ${frame}`);
+        const [neighbour] = await encoder.embed([{ data: decodeFrame(video, neighbourIndex, size.width, size.height), ...size }]);
+        assert.notDeepEqual([...redecoded.vectors[item]], [...neighbour], 'and not from its neighbour');
+      }
+    } finally {
+      await encoder.release();
+    }
+  });
+
+  test('a model that wants larger pictures than the scene pass decoded gets its candidates decoded again at its size', async () => {
+    const large = writeTinyOnnxModel(directory.path, 'pool-320.onnx', { inputShape: ['batch', 3, 320, 320] });
+    const full = await run('full', large);
+    const encoder = await ImageEncoder.load(large, { mean: IMAGENET_MEAN, std: IMAGENET_STD });
+    try {
+      assert.equal(encoder.preprocessing.resizeShorterSide, 320);
+      const size = redecodedSize(WIDTH, HEIGHT, 320);
+      for (const [item, frame] of full.frames.entries()) {
+        const [expected] = await encoder.embed([{ data: decodeFrame(video, frame, size.width, size.height), ...size }]);
+        assert.deepEqual([...full.vectors[item]], [...expected], `candidate ${item} is frame ${frame} decoded again at 569x320`);
       }
     } finally {
       await encoder.release();

@@ -144,3 +144,48 @@ test('chunks that come while one is kept queue behind it in order (Node resumes 
   assembler.flush(() => (flushed += 1));
   assert.equal(flushed, 2, 'with nothing kept, flush calls back at once');
 });
+
+test('with a detail pipe: each frame waits for its time and its detail picture, pairs in order, and a starved detail pool pauses only that pipe', () => {
+  const DETAIL = 4;
+  const pool = new FramePool(2, FRAME);
+  const detailPool = new FramePool(2, DETAIL);
+  const seen: Array<{ frame: number; detail: number; time: number }> = [];
+  const lent: Array<() => void> = [];
+  let detailDrains = 0;
+  const assembler = new FrameAssembler(
+    pool,
+    (buffer, time, detail) => {
+      assert.ok(detail, 'a frame comes with its detail buffer');
+      seen.push({ frame: buffer[0], detail: detail[0], time });
+      lent.push(() => {
+        pool.giveBack(buffer);
+        detailPool.giveBack(detail);
+      });
+    },
+    () => assert.fail('stdout was never paused'),
+    { pool: detailPool, onDrain: () => (detailDrains += 1) },
+  );
+  const details = Buffer.from(Array.from({ length: 3 * DETAIL }, (_, byte) => 100 + Math.floor(byte / DETAIL)));
+  // Three detail pictures first: the pool holds two, so the third is kept and the pipe paused.
+  assert.equal(assembler.writeDetail(details), false);
+  assert.equal(assembler.unpairedDetails, 2);
+  assert.equal(assembler.write(stream(2)), true);
+  assert.deepEqual(seen, [], 'no time yet');
+  assembler.addTime(0);
+  assembler.addTime(0.04);
+  assembler.pump();
+  assert.deepEqual(seen, [{ frame: 1, detail: 100, time: 0 }, { frame: 2, detail: 101, time: 0.04 }]);
+  assert.equal(detailDrains, 0);
+  lent.shift()!();
+  assert.equal(detailDrains, 1, 'the kept detail picture found a buffer: its pipe resumes');
+  assert.equal(assembler.unpairedDetails, 1, 'the third picture waits for its frame');
+  let flushed = false;
+  assembler.flush(() => (flushed = true));
+  assert.equal(flushed, true);
+  assembler.write(stream(3).subarray(2 * FRAME));
+  assembler.addTime(0.08);
+  assembler.pump();
+  assert.deepEqual(seen.at(-1), { frame: 3, detail: 102, time: 0.08 });
+  assert.equal(assembler.unpairedDetails, 0);
+  assert.equal(assembler.untimedFrames, 0);
+});

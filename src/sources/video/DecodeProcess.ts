@@ -6,6 +6,8 @@ import { messages } from '../../core/messages.js';
 export interface DecodeProcessEvents {
   /** A chunk of raw frames from stdout; return false to pause stdout until {@link DecodeProcess.resume}. */
   readonly stdout: (chunk: Buffer) => boolean;
+  /** A chunk of the detail pipe (fd 3), when the process was started with one; return false to pause it until {@link DecodeProcess.resumeDetail}. */
+  readonly detail?: (chunk: Buffer) => boolean;
   /** The complete lines (without newlines) of one chunk of stderr; a last unterminated line comes just before `close`. */
   readonly stderrLines: (lines: readonly string[]) => void;
   /** ffmpeg could not be started (or signalled): Node's error. */
@@ -15,23 +17,29 @@ export interface DecodeProcessEvents {
 }
 
 /**
- * One ffmpeg child for one decode: spawns it with stdin ignored and both output pipes read, splits
- * its stderr (as utf8) into lines, passes stdout on with pause and resume, and kills it.
+ * One ffmpeg child for one decode: spawns it with stdin ignored and both output pipes read (and a
+ * third, fd 3, for the detail pictures when asked), splits its stderr (as utf8) into lines, passes
+ * stdout (and fd 3) on with pause and resume, and kills it.
  *
  * Why two steps (construct, then {@link listen}): the caller's `onProcess` hook must see the child
  * before this attaches its own listeners, and the caller must hold the process before that hook
  * runs, so that a hook that throws still leads to kill().
  *
- * Resources: the child process and its two pipes. {@link kill} sends SIGKILL unless the child has
- * already exited, destroys both pipes, and silences every later event; call it on every teardown.
+ * Resources: the child process and its pipes. {@link kill} sends SIGKILL unless the child has
+ * already exited, destroys the pipes, and silences every later event; call it on every teardown.
  */
 export class DecodeProcess {
   readonly child: ChildProcess;
   private killed = false;
   private partialLine = '';
 
-  constructor(ffmpegPath: string, args: readonly string[]) {
-    this.child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  /** @param detailPipe open fd 3 as a third output pipe (ffmpeg writes it as `pipe:3`). */
+  constructor(ffmpegPath: string, args: readonly string[], detailPipe = false) {
+    this.child = spawn(ffmpegPath, args, { stdio: detailPipe ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  }
+
+  private get detailStream(): NodeJS.ReadableStream | undefined {
+    return (this.child.stdio[3] ?? undefined) as NodeJS.ReadableStream | undefined;
   }
 
   /** Attaches `events` to the child's pipes and exit. Call once, right after construction. */
@@ -48,6 +56,15 @@ export class DecodeProcess {
       if (this.killed) return;
       if (!events.stdout(chunk)) child.stdout!.pause();
     });
+    const detail = this.detailStream;
+    if (detail) {
+      const onDetail = events.detail;
+      if (!onDetail) throw new Error('DecodeProcess: a detail pipe needs a detail listener');
+      detail.on('data', (chunk: Buffer) => {
+        if (this.killed) return;
+        if (!onDetail(chunk)) detail.pause();
+      });
+    }
     child.on('error', (error) => {
       if (this.killed) return;
       events.error(error);
@@ -66,6 +83,11 @@ export class DecodeProcess {
     if (!this.killed) this.child.stdout?.resume();
   }
 
+  /** Resumes the detail pipe after `detail` returned false. */
+  resumeDetail(): void {
+    if (!this.killed) this.detailStream?.resume();
+  }
+
   /** Ends the child (SIGKILL unless it has exited) and its pipes; idempotent. */
   kill(): void {
     if (this.killed) return;
@@ -74,6 +96,7 @@ export class DecodeProcess {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     child.stdout?.destroy();
     child.stderr?.destroy();
+    (this.child.stdio[3] as { destroy?: () => void } | null | undefined)?.destroy?.();
   }
 }
 
@@ -86,6 +109,8 @@ export interface DecodeEnd {
   readonly lastError: string | undefined;
   /** Frames whose pixels came without a showinfo time. */
   readonly untimedFrames: number;
+  /** Detail pictures left without a frame (FrameAssembler.unpairedDetails); 0 without a detail pipe. */
+  readonly unpairedDetails?: number;
   /** Frames emitted. */
   readonly emitted: number;
   /** Whether this was a decode of every frame from the start (no keyframesOnly, no seekTo). */
@@ -107,7 +132,10 @@ export function decodeEndError(path: string, end: DecodeEnd): PiaggioError | und
     return new PiaggioError('EDECODE', messages.videoDecodeFailed(path, reason));
   }
   if (end.untimedFrames > 0) {
-    return new PiaggioError('EDECODE', messages.videoDecodeFailed(path, `${end.untimedFrames} frames came without a timestamp in ffmpeg's log`));
+    return new PiaggioError('EDECODE', messages.videoDecodeFailed(path, messages.framesWithoutTimestamp(end.untimedFrames)));
+  }
+  if ((end.unpairedDetails ?? 0) > 0) {
+    return new PiaggioError('EDECODE', messages.videoDecodeFailed(path, messages.detailPicturesUnpaired(end.unpairedDetails ?? 0)));
   }
   if (end.emitted === 0 && end.wholeDecode && end.probedFrames > 0) {
     return new PiaggioError('EDECODE', messages.videoDecodedNothing(path, end.probedFrames));

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { analysisFilter, type AnalysisFilterSettings } from '../../core/analysisSize.js';
+import { detailFilter, detailPixelFormat } from '../../core/detailPicture.js';
 import { passthroughFrameRateArguments, type FfmpegCapabilities } from '../../core/locateFfmpeg.js';
 
 /** What one analysis decode reads and how: everything its ffmpeg command line depends on. */
@@ -21,6 +22,8 @@ export interface DecodeRequest {
   readonly filter?: AnalysisFilterSettings | undefined;
   /** What the located ffmpeg supports (`-fps_mode` or only `-vsync`). */
   readonly capabilities: FfmpegCapabilities;
+  /** Also write each frame at this size (detailFilter, detailPixelFormat) to fd 3: the detail pictures. */
+  readonly detail?: { readonly width: number; readonly height: number } | undefined;
 }
 
 /**
@@ -35,17 +38,39 @@ export interface DecodeRequest {
  * showinfo hashing every picture. Pure apart from making `path` absolute against the working folder.
  */
 export function decodeArguments(request: DecodeRequest): string[] {
-  const { path, streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities } = request;
+  const { path, streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities, detail } = request;
   const streamSelector = streamIndex === undefined ? '0:v:0' : `0:${streamIndex}`;
-  return [
+  const input = [
     '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info',
     '-copyts',
     ...(keyframesOnly ? ['-skip_frame', 'nokey'] : []),
     ...(seekTo === undefined ? [] : [...(dropBeforeSeek === false ? ['-noaccurate_seek'] : []), '-ss', seekTo.toFixed(6)]),
     '-i', resolve(path),
-    '-map', streamSelector, '-an', '-sn', '-dn',
-    ...passthroughFrameRateArguments(capabilities),
-    '-vf', `${analysisFilter(width, height, filter)},showinfo=checksum=0`,
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+  ];
+  const analysis = `${analysisFilter(width, height, filter)},showinfo=checksum=0`;
+  if (!detail) {
+    return [...input, '-map', streamSelector, '-an', '-sn', '-dn', ...passthroughFrameRateArguments(capabilities), '-vf', analysis, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'];
+  }
+  return [
+    ...input,
+    '-filter_complex', `[${streamSelector}]${withDetail(analysis, detail, filter?.pixelFormat, '[out]', '[details]')}`,
+    ...detailOutputArguments('[out]', '[details]', filter?.pixelFormat, capabilities),
+  ];
+}
+
+/**
+ * A filter chain that splits each frame in two: `analysis` (ending with its showinfo) into
+ * `analysisLabel`, and the detail picture (detailFilter) into `detailLabel`. Starts with the split,
+ * so the caller puts the input (a label, or a chain that ends in one frame stream) before it.
+ */
+export function withDetail(analysis: string, detail: { readonly width: number; readonly height: number }, pixelFormat: string | undefined, analysisLabel: string, detailLabel: string, name = 'detail'): string {
+  return `split=2[${name}a][${name}d];[${name}a]${analysis}${analysisLabel};[${name}d]${detailFilter(detail.width, detail.height, pixelFormat)}${detailLabel}`;
+}
+
+/** The two outputs of a decode with detail pictures: the frames (`frames`) on stdout, their detail pictures (`details`, detailPixelFormat) on fd 3. */
+export function detailOutputArguments(frames: string, details: string, sourcePixelFormat: string | undefined, capabilities: FfmpegCapabilities): string[] {
+  return [
+    '-map', frames, ...passthroughFrameRateArguments(capabilities), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    '-map', details, ...passthroughFrameRateArguments(capabilities), '-f', 'rawvideo', '-pix_fmt', detailPixelFormat(sourcePixelFormat), 'pipe:3',
   ];
 }

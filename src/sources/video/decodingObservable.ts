@@ -19,10 +19,12 @@ export interface DecodeStart {
   readonly isClosed: () => boolean;
   /** Resumes ffmpeg's stdout once the assembler has room again (its `onDrain`). */
   readonly resume: () => void;
+  /** Resumes ffmpeg's detail pipe (fd 3) once the assembler has room again (its detail pipe's `onDrain`). */
+  readonly resumeDetail: () => void;
   /**
    * Spawns ffmpeg with `args` and reads it with `events`: the `onProcess` hook sees the child
    * first; a child that cannot start fails with `EDECODE`; teardown disposes `assembler` and kills
-   * the child.
+   * the child. With `events.detail`, the child gets a third output pipe, fd 3.
    */
   readonly run: (args: readonly string[], assembler: FrameAssembler, events: Omit<DecodeProcessEvents, 'error'>) => void;
 }
@@ -55,9 +57,10 @@ export function decodingObservable(path: string, givenProbe: VideoProbe | undefi
         fail,
         isClosed: () => closed,
         resume: () => decoder?.resume(),
+        resumeDetail: () => decoder?.resumeDetail(),
         run: (args, frames, events) => {
           assembler = frames;
-          const ffmpeg = new DecodeProcess(locateFfmpeg().ffmpegPath, args);
+          const ffmpeg = new DecodeProcess(locateFfmpeg().ffmpegPath, args, events.detail !== undefined);
           // Held before the hook runs, so that a hook that throws still ends in kill(); the hook
           // sees the child before our listeners (DecodeErrorCounter reads stderr alongside).
           decoder = ffmpeg;

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { lastValueFrom, map, toArray, type Observable } from 'rxjs';
+import { detailDimensions, detailFilter, yuv420pBytes, yuvColorimetry } from '../../src/core/detailPicture.js';
+import type { Frame } from '../../src/core/frame.js';
+import { yuv420pToRgb } from '../../src/operators/kernels/image/yuv420p.js';
+import { fromVideo } from '../../src/sources/fromVideo.js';
+import { fromVideoLanes } from '../../src/sources/fromVideoLanes.js';
+import { probeVideo } from '../../src/sources/probeVideo.js';
+import { generateVideo, makeTemporaryDirectory, type Shot } from '../helpers/generateVideo.js';
+
+/** 600 frames with a keyframe every 25 (lanes start at 480 frames): two lanes, each going on from chunk to chunk. */
+const SHOTS: Shot[] = [
+  { source: 'testsrc2', frames: 130 },
+  { source: 'smptehdbars', frames: 110 },
+  { source: 'mandelbrot', frames: 140 },
+  { source: 'rgbtestsrc', frames: 95 },
+  { source: 'testsrc', frames: 125 },
+];
+const WIDTH = 640;
+const HEIGHT = 360;
+const SIDE = 224;
+
+const digest = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+
+/** Number, times, analysis pixels and detail picture (size and pixels) of every frame. */
+async function framesOf(frames: Observable<Frame>): Promise<string[]> {
+  return lastValueFrom(
+    frames.pipe(
+      map((frame) => {
+        const detail = frame.detail ? `${frame.detail.width}x${frame.detail.height} ${digest(frame.detail.data)}` : 'none';
+        const seen = `${frame.index} ${frame.time} ${digest(frame.data)} ${detail}`;
+        frame.release();
+        return seen;
+      }),
+      toArray(),
+    ),
+  );
+}
+
+/** Frame `index` of `video` decoded alone and scaled by the detail filter, as ffmpeg's own yuv420p (and, with `rgb`, its own RGB conversion of that). */
+function ffmpegDetail(video: string, index: number, width: number, height: number, rgb = false): Uint8Array {
+  const filter = `select=eq(n\\,${index}),${detailFilter(width, height, 'yuv420p')}${rgb ? ',format=rgb24' : ''}`;
+  const result = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', video, '-vf', filter, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', rgb ? 'rgb24' : 'yuv420p', 'pipe:1'], {
+    maxBuffer: 64 << 20,
+  });
+  assert.equal(result.status, 0, String(result.stderr));
+  return new Uint8Array(result.stdout);
+}
+
+describe('detail pictures: each frame also at an embedder\'s size, from the same decode', () => {
+  const temporary = makeTemporaryDirectory('piaggio-detail-');
+  const video = join(temporary.path, 'shots.mp4');
+
+  before(() => {
+    generateVideo(video, SHOTS, { width: WIDTH, height: HEIGHT, extraOutputArgs: ['-g', '25', '-bf', '3', '-x264-params', 'scenecut=0'] });
+  });
+  after(() => temporary.remove());
+
+  test('fromVideo: every frame carries its detail picture, the bytes ffmpeg gives for that frame decoded alone; the analysis frames are unchanged', async () => {
+    const size = detailDimensions(WIDTH, HEIGHT, SIDE);
+    assert.deepEqual(size, { width: 398, height: 224 });
+    const picked = new Map<number, Uint8Array>();
+    const seen = await lastValueFrom(
+      fromVideo(video, { detail: { shorterSide: SIDE } }).pipe(
+        map((frame) => {
+          assert.ok(frame.detail, `frame ${frame.index} has a detail picture`);
+          assert.deepEqual([frame.detail.width, frame.detail.height, frame.detail.data.length], [size.width, size.height, yuv420pBytes(size.width, size.height)]);
+          if ([0, 137, 599].includes(frame.index)) picked.set(frame.index, new Uint8Array(frame.detail.data));
+          const analysis = `${frame.index} ${frame.time} ${digest(frame.data)}`;
+          frame.release();
+          return analysis;
+        }),
+        toArray(),
+      ),
+    );
+    assert.equal(seen.length, 600);
+    const plain = await lastValueFrom(fromVideo(video).pipe(map((frame) => { const analysis = `${frame.index} ${frame.time} ${digest(frame.data)}`; frame.release(); return analysis; }), toArray()));
+    assert.deepEqual(seen, plain, 'the same analysis frames as without detail pictures');
+    for (const [index, bytes] of picked) {
+      assert.ok(Buffer.from(bytes).equals(Buffer.from(ffmpegDetail(video, index, size.width, size.height))), `frame ${index}: ffmpeg's own detail picture`);
+    }
+    assert.ok(!Buffer.from(picked.get(0)!).equals(Buffer.from(picked.get(137)!)), 'and frames differ');
+  });
+
+  test('fromVideoLanes: two lanes emit what one decode emits, detail pictures included', async () => {
+    const children: ChildProcess[] = [];
+    const singleRuns: string[] = [];
+    const lanes = await framesOf(fromVideoLanes(video, { decodeLanes: 2, detail: { shorterSide: SIDE }, onProcess: (child) => children.push(child), onSingleRun: (reason) => singleRuns.push(reason) }));
+    assert.deepEqual(singleRuns, []);
+    assert.equal(children.length, 2);
+    assert.equal(lanes.length, 600);
+    assert.ok(lanes.every((line) => !line.endsWith('none')));
+    assert.deepEqual(lanes, await framesOf(fromVideo(video, { detail: { shorterSide: SIDE } })));
+  });
+
+  test('a consumer that holds every frame it may: the pools are paired, so ffmpeg never waits on one pipe for the other; a source smaller than the side keeps its size', async () => {
+    const held: Frame[] = [];
+    let count = 0;
+    await new Promise<void>((resolve, reject) => {
+      fromVideo(video, { framePoolSize: 3, detail: { shorterSide: 1000 } }).subscribe({
+        next: (frame) => {
+          count += 1;
+          assert.deepEqual([frame.detail?.width, frame.detail?.height], [WIDTH, HEIGHT]);
+          held.push(frame);
+          // Release in bursts, late: the detail pipe (346 kB a picture) and stdout fill at different rates.
+          if (held.length === 3) setImmediate(() => held.splice(0).forEach((lent) => lent.release()));
+        },
+        error: reject,
+        complete: resolve,
+      });
+    });
+    assert.equal(count, 600);
+  });
+
+  test('yuv420pToRgb is within 2 levels of ffmpeg\'s own RGB conversion of the same picture', async () => {
+    const probe = await probeVideo(video);
+    const size = detailDimensions(WIDTH, HEIGHT, SIDE);
+    for (const index of [40, 300]) {
+      const converted = yuv420pToRgb(ffmpegDetail(video, index, size.width, size.height), size.width, size.height, yuvColorimetry(probe.colorSpace, probe.colorRange, probe.pixelFormat));
+      const reference = ffmpegDetail(video, index, size.width, size.height, true);
+      assert.equal(converted.length, reference.length);
+      let largest = 0;
+      let total = 0;
+      for (let byte = 0; byte < converted.length; byte += 1) {
+        const difference = Math.abs(converted[byte] - reference[byte]);
+        largest = Math.max(largest, difference);
+        total += difference;
+      }
+      assert.ok(largest <= 2, `frame ${index}: largest difference ${largest}`);
+      assert.ok(total / converted.length < 1, `frame ${index}: mean difference ${total / converted.length}`);
+    }
+  });
+});
