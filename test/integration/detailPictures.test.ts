@@ -116,6 +116,26 @@ describe('detail pictures: each frame also at an embedder\'s size, from the same
     assert.equal(count, 600);
   });
 
+  test('a rotated video (a display matrix): the detail pictures are turned as the analysis frames are', async () => {
+    const rotated = join(temporary.path, 'rotated.mp4');
+    spawnSync('ffmpeg', ['-v', 'error', '-y', '-i', video, '-c', 'copy', '-metadata:s:v', 'rotate=90', rotated]);
+    const probe = await probeVideo(rotated);
+    const size = detailDimensions(probe.width, probe.height, SIDE);
+    assert.deepEqual(size, { width: 224, height: 398 }, 'portrait');
+    const pictures = await lastValueFrom(
+      fromVideo(rotated, { probe, detail: { shorterSide: SIDE } }).pipe(
+        map((frame) => {
+          const picture = frame.index === 200 ? new Uint8Array(frame.detail!.data) : undefined;
+          assert.ok(frame.width < frame.height, 'the analysis frame is portrait too');
+          frame.release();
+          return picture;
+        }),
+        toArray(),
+      ),
+    );
+    assert.ok(Buffer.from(pictures[200]!).equals(Buffer.from(ffmpegDetail(rotated, 200, size.width, size.height))), 'ffmpeg\'s own picture of the turned frame');
+  });
+
   test('yuv420pToRgb is within 2 levels of ffmpeg\'s own RGB conversion of the same picture', async () => {
     const probe = await probeVideo(video);
     const size = detailDimensions(WIDTH, HEIGHT, SIDE);
