@@ -24,11 +24,13 @@ export interface CliPositional {
 }
 
 /**
- * One CLI command, in its own file under src/cli/commands/. Each is a thin shell over a library
- * entry: its flags, --help and yargs' strict check are generated from `options`, the same
- * declarations the library validates with; it converts flags to values, calls the library, prints.
+ * What the CLI knows of a command before it loads it: enough to select it, to register it with
+ * yargs and to list it in `piaggio --help`. The rest of the command (its flags, declared by the
+ * pipeline it runs, and its run) is in its own file under src/cli/commands/, which imports that
+ * pipeline: `load` imports it, so a run loads the code of its own command only (`piaggio scenes`
+ * never loads the keyframe, dedup or queue code, nor their packages), and `--version` none.
  */
-export interface CliCommand {
+export interface CliCommandEntry {
   /** The word that selects it (`scenes`), or '' for the default command (`piaggio -v VIDEO`). */
   readonly name: string;
   readonly positionals: readonly CliPositional[];
@@ -36,6 +38,17 @@ export interface CliCommand {
   readonly summary: string;
   /** Usage lines for its --help, without the leading `piaggio`. */
   readonly usage: readonly string[];
+  /** Imports the command's file (a chunk of the bundle) and returns the rest of the command. */
+  readonly load: () => Promise<CliCommandBody>;
+}
+
+/**
+ * The part of a CLI command that lives in its own file under src/cli/commands/. Each is a thin
+ * shell over a library entry: its flags, --help and yargs' strict check are generated from
+ * `options`, the same declarations the library validates with; it converts flags to values, calls
+ * the library, prints.
+ */
+export interface CliCommandBody {
   /** A paragraph for its --help: what it does and what it writes. */
   readonly description: string;
   /** Every flag the command takes, in the order --help lists them (general flags are added). */
@@ -50,6 +63,24 @@ export interface CliCommand {
   readonly run: (args: Record<string, unknown>, context: CliContext) => Promise<number>;
 }
 
+/** One CLI command, loaded: its entry and its body. */
+export type CliCommand = Omit<CliCommandEntry, 'load'> & CliCommandBody;
+
+const loadedCommands = new WeakMap<CliCommandEntry, Promise<CliCommand>>();
+
+/** The whole command of `entry`, its file imported once per process. */
+export function loadCommand(entry: CliCommandEntry): Promise<CliCommand> {
+  let loaded = loadedCommands.get(entry);
+  if (!loaded) {
+    const { load, ...listed } = entry;
+    loaded = load().then((body): CliCommand => ({ ...listed, ...body }));
+    // A failed import is not kept: the next call tries again.
+    loaded.catch(() => loadedCommands.delete(entry));
+    loadedCommands.set(entry, loaded);
+  }
+  return loaded;
+}
+
 /** Flags of every command. */
 export const generalOptions = declareOptions('general', {
   json: { type: 'boolean', default: false, essential: true, description: 'print the result as JSON on stdout; no progress output' },
@@ -57,7 +88,7 @@ export const generalOptions = declareOptions('general', {
 });
 
 /** The yargs command string of a command: its name and positionals (`scenes <video>`, `video <video..>`). */
-export function yargsCommandOf(command: CliCommand): string {
+export function yargsCommandOf(command: Pick<CliCommandEntry, 'name' | 'positionals'>): string {
   if (command.name === '') return '$0';
   const positionals = command.positionals.map((positional) => {
     const inner = `${positional.name}${positional.variadic ? '..' : ''}`;

@@ -1,6 +1,6 @@
 import { FLAG_GROUPS, flagNameOf, type FlagGroup, type OptionDeclaration, type OptionDeclarations } from '../core/options.js';
 import { messages } from '../core/messages.js';
-import { generalOptions, type CliCommand } from './command.js';
+import { generalOptions, type CliCommand, type CliCommandEntry } from './command.js';
 
 /** What to show: the short help (essential flags), every flag, or one section. */
 export type HelpScope = { readonly kind: 'short' } | { readonly kind: 'all' } | { readonly kind: 'group'; readonly group: FlagGroup };
@@ -95,9 +95,10 @@ function groupsOf(declarations: OptionDeclarations): Map<FlagGroup, Array<[strin
 /**
  * The --help text of a command, rendered from its declarations: usage, what it does, its flags
  * (the essential ones, all of them, or one section) under their group titles, examples and notes.
- * The short help ends by naming the sections that hold the rest.
+ * The short help ends by naming the sections that hold the rest. The default command's short help
+ * lists the other commands from their entries, without loading them.
  */
-export function renderHelp(command: CliCommand, scope: HelpScope, commands: readonly CliCommand[], width = 100): string {
+export function renderHelp(command: CliCommand, scope: HelpScope, commands: ReadonlyArray<Pick<CliCommandEntry, 'name' | 'usage' | 'summary'>>, width = 100): string {
   const lines: string[] = [];
   const prefix = command.name === '' ? 'piaggio' : `piaggio ${command.name}`;
   command.usage.forEach((usage, index) => lines.push(`${index === 0 ? 'Usage: ' : '       '}${usage.startsWith('piaggio') ? usage : `${prefix} ${usage}`}`));

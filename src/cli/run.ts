@@ -1,24 +1,16 @@
 import { constants } from 'node:os';
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { PiaggioError, USAGE_EXIT_CODE, isPiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { toolVersion } from '../core/version.js';
 import { createProgressRenderer } from './progressBar.js';
 import { READER_CLOSED_EXIT_CODE, watchStandardOutput } from './standardOutput.js';
 import { watchParentProcess } from './parentProcess.js';
-import { generalOptions, yargsBuilderOf, yargsCommandOf, type CliCommand } from './command.js';
+import { generalOptions, loadCommand, yargsBuilderOf, yargsCommandOf, type CliCommand, type CliCommandEntry } from './command.js';
 import { helpGroupNamed, renderHelp, type HelpScope } from './help.js';
 import { flagSpellings } from './yargsOptions.js';
 import { closestName } from '../core/suggest.js';
-import { defaultCommand, imagesCommand, videoCommand } from './commands/keyframes.js';
-import { scenesCommand } from './commands/scenes.js';
-import { presetsCommand } from './commands/presets.js';
-import { modelsCommand } from './commands/models.js';
-import { clusterCommand } from './commands/cluster.js';
-import { statusCommand, workerCommand } from './commands/queue.js';
-
-/** Every command the CLI offers; each lives in its own file under src/cli/commands/. */
-const COMMANDS: readonly CliCommand[] = [defaultCommand, videoCommand, imagesCommand, scenesCommand, presetsCommand, modelsCommand, clusterCommand, workerCommand, statusCommand];
+import { COMMANDS, DEFAULT_COMMAND } from './commands/index.js';
 
 /**
  * Signals that stop a run as Ctrl-C does: the run tears down (no ffmpeg left, no output written),
@@ -37,10 +29,27 @@ export interface CliStreams {
   readonly stderr: NodeJS.WriteStream | { write(text: string): unknown; isTTY?: boolean; columns?: number };
 }
 
-function buildParser(argv: string[], select: (command: CliCommand, args: Record<string, unknown>) => void): Argv {
+/** What yargs reported as a mistake in the arguments, before it is worded for the user (usageMessage). */
+class ArgumentMistake extends Error {}
+
+/**
+ * yargs runs the builder of the one command the arguments select, so only that command's file is
+ * imported (its flags are declared there). yargs passes its builders a second argument, true when
+ * --version was given (its typings leave it out): yargs then prints the version and neither checks
+ * the flags nor runs the command, so no command's file is imported.
+ */
+async function buildParser(argv: string[], select: (command: CliCommand, args: Record<string, unknown>) => void): Promise<Argv> {
+  const { default: yargs } = await import('yargs');
   let parser = yargs(argv).scriptName('piaggio');
-  for (const command of COMMANDS) {
-    parser = parser.command(yargsCommandOf(command), command.summary, yargsBuilderOf(command), (args) => select(command, args));
+  for (const entry of COMMANDS) {
+    let command: CliCommand | undefined;
+    const builder = async (inner: Argv, ...more: unknown[]): Promise<Argv> => {
+      const versionAsked = more[0] === true;
+      if (versionAsked) return inner;
+      command = await loadCommand(entry);
+      return yargsBuilderOf(command)(inner);
+    };
+    parser = parser.command(yargsCommandOf(entry), entry.summary, builder, (args) => select(command as CliCommand, args));
   }
   return parser
     .strict()
@@ -51,13 +60,13 @@ function buildParser(argv: string[], select: (command: CliCommand, args: Record<
     .fail((message, error) => {
       // yargs reports some argument mistakes as errors of its own (YError), e.g. "-v -x.mp4": they are usage errors too.
       if (error && error.name !== 'YError') throw error;
-      throw new PiaggioError('EUSAGE', usageMessage(message ?? error?.message ?? 'invalid arguments', argv), { exitCode: USAGE_EXIT_CODE });
+      throw new ArgumentMistake(message ?? error?.message ?? 'invalid arguments');
     });
 }
 
 /** The command the arguments select: the first word when it names one, else the default command. */
-function commandOf(argv: readonly string[]): CliCommand {
-  return COMMANDS.find((command) => command.name !== '' && command.name === argv[0]) ?? defaultCommand;
+function commandOf(argv: readonly string[]): CliCommandEntry {
+  return COMMANDS.find((command) => command.name !== '' && command.name === argv[0]) ?? DEFAULT_COMMAND;
 }
 
 /** What --help, -h, --help SECTION or --help-all asks for, or undefined when none is given. */
@@ -98,16 +107,29 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
     const helpScope = helpScopeOf(argv);
     if (helpScope) {
       const width = Math.max(60, Math.min(110, (streams.stdout as { columns?: number }).columns ?? process.stdout.columns ?? 100));
-      output.sink.write(renderHelp(commandOf(argv), helpScope, COMMANDS, width));
+      const command = await loadCommand(commandOf(argv));
+      // A signal while the command's file loaded stops the CLI as one while main.ts loads this file does.
+      controller.signal.throwIfAborted();
+      output.sink.write(renderHelp(command, helpScope, COMMANDS, width));
       const delivered = await output.settled(controller.signal);
       if (output.failure !== undefined) throw output.failure;
       return delivered ? 0 : interruptionExitCode;
     }
-    await buildParser(argv, (command, args) => {
+    const parser = await buildParser(argv, (command, args) => {
       selected = { command, args };
-    }).parseAsync();
+    });
+    try {
+      await parser.parseAsync();
+    } catch (error) {
+      // A mistake in the arguments comes through .fail, or, found after a builder that waited (the
+      // command's file was imported), as yargs' own error (YError), which .fail no longer sees.
+      if (!(error instanceof ArgumentMistake || (error instanceof Error && error.name === 'YError'))) throw error;
+      throw new PiaggioError('EUSAGE', usageMessage(error.message, argv, await loadCommand(commandOf(argv))), { exitCode: USAGE_EXIT_CODE });
+    }
     let exitCode = 0; // without a command, --help or --version was printed
     if (selected) {
+      // Interrupted while the command's file loaded: the command does not start.
+      controller.signal.throwIfAborted();
       const json = Boolean(selected.args.json);
       const interactive = Boolean((streams.stderr as { isTTY?: boolean }).isTTY) && !json;
       const progress = createProgressRenderer(streams.stderr as NodeJS.WriteStream, { interactive });
@@ -152,8 +174,7 @@ export async function runCli(argv: string[], streams: CliStreams = { stdout: pro
  * yargs' wording, with the fix for the mistakes it cannot explain: a file name that starts with a
  * dash reads as a flag; a mistyped flag or command gets the closest known one.
  */
-function usageMessage(message: string, argv: readonly string[]): string {
-  const command = commandOf(argv);
+function usageMessage(message: string, argv: readonly string[], command: CliCommand): string {
   if (/^Not enough arguments following/.test(message)) return `${message}: give a value (a file name that starts with - must be written ./-name)`;
   if (/^Not enough non-option arguments/.test(message)) return messages.missingArguments(`piaggio ${command.name} ${command.usage[0]}`);
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);

@@ -1,12 +1,9 @@
-import type { CliCommand } from '../command.js';
+import type { CliCommandBody } from '../command.js';
 import { optionValues } from '../command.js';
 import { clusterArrayOptions, clusterNpyFile, type ClusterArrayOptions } from '../../pipelines/cluster.js';
 
-export const clusterCommand: CliCommand = {
-  name: 'cluster',
-  positionals: [{ name: 'file', description: '2-D float32 or float64 .npy file, one row per vector' }],
-  summary: 'DBSCAN over the rows of a .npy array (e.g. from --save-embeddings)',
-  usage: ['FILE.npy [flags]'],
+/** `piaggio cluster FILE.npy`: DBSCAN over the rows of an array (its name, usage and summary are in index.ts). */
+export const clusterCommand: CliCommandBody = {
   description:
     'Cluster the rows of a NumPy .npy array with DBSCAN, as scikit-learn numbers the labels (noise -1); with --json print {"labels": [...], "coreSampleIndices": [...], ...}. Without -e and -t: cosine distance, radius 0.2.',
   options: clusterArrayOptions,

@@ -1,4 +1,4 @@
-import type { CliCommand, CliContext } from '../command.js';
+import type { CliCommandBody, CliContext } from '../command.js';
 import { optionValues } from '../command.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
@@ -164,12 +164,8 @@ const KEYFRAME_NOTES = [
 const videoOptions = { ...outputFolderOptions, ...presetOptions, ...keyframesPipelineOptions, ...queueRunOptions } as const;
 const imageOptions = { ...outputFolderOptions, ...presetOptions, ...dedupPipelineOptions, ...queueRunOptions } as const;
 
-/** `piaggio -v VIDEO -o DIR` and `piaggio -d DIR -o DIR`: the original tool's interface. */
-export const defaultCommand: CliCommand = {
-  name: '',
-  positionals: [],
-  summary: 'keyframes of a video (-v) or clusters of a folder of images (-d)',
-  usage: ['piaggio -v VIDEO -o DIR [flags]', 'piaggio -d IMAGES -o DIR [flags]', 'piaggio COMMAND --help'],
+/** `piaggio -v VIDEO -o DIR` and `piaggio -d DIR -o DIR`: the original tool's interface (the commands' names, usage and summaries are in index.ts). */
+export const defaultCommand: CliCommandBody = {
   description: 'Turn a video into a few distinct keyframes, or a folder of images into de-duplicated clusters, by what the pictures mean.',
   options: { ...inputOptions, ...outputFolderOptions, ...presetOptions, ...keyframesPipelineOptions, ...dedupPipelineOptions, ...queueRunOptions },
   examples: [
@@ -191,11 +187,8 @@ export const defaultCommand: CliCommand = {
   },
 };
 
-export const videoCommand: CliCommand = {
-  name: 'video',
-  positionals: [{ name: 'video', description: 'video file, folder or quoted pattern', variadic: true }],
-  summary: 'keyframes of a video (same as -v); several, a folder or a pattern: a batch',
-  usage: ['VIDEO... -o DIR [flags]'],
+/** `piaggio video VIDEO...`: the same as -v, several videos a batch. */
+export const videoCommand: CliCommandBody = {
   description:
     'Keyframes of a video: cut it into scenes, pick candidate frames per scene, drop black, white and uniform frames, group the rest by meaning (DBSCAN over image embeddings) and write one full-resolution picture per group, manifest.json, report.html and the scene list CSV into DIR. Several videos, a folder or a quoted pattern make a batch: one folder per video in DIR.',
   options: videoOptions,
@@ -210,11 +203,8 @@ export const videoCommand: CliCommand = {
   run: (args, context) => keyframes(args.video, args, context),
 };
 
-export const imagesCommand: CliCommand = {
-  name: 'images',
-  positionals: [{ name: 'directory', description: 'folder of images' }],
-  summary: 'clusters of a folder of images (same as -d DIR)',
-  usage: ['IMAGES -o DIR [flags]'],
+/** `piaggio images DIR`: the same as -d. */
+export const imagesCommand: CliCommandBody = {
   description:
     'De-duplicate a folder of images: embed every decodable image, group near-duplicates with DBSCAN and copy one representative per group into DIR, with manifest.json and report.html. Undecodable files are reported and listed, never fatal.',
   options: imageOptions,

@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.js';
+import type { CliCommandBody } from '../command.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
 import { modelCachePath } from '../../models/cache.js';
@@ -37,14 +37,7 @@ function requireId(args: Record<string, unknown>): string {
 const MODEL_ACTIONS = ['list', 'pull', 'path'];
 
 /** `piaggio models list|pull ID|path ID`: the model registries (image encoders, scene-cut models) and their cache. */
-export const modelsCommand: CliCommand = {
-  name: 'models',
-  positionals: [
-    { name: 'action', description: 'list (the default), pull or path', optional: true },
-    { name: 'id', description: 'registry id or alias (clip-vit-b32, ViT-B/32, ...; transnetv2, autoshot for the scene-cut models)', optional: true },
-  ],
-  summary: 'the registry models and their cache; pull ID downloads one, path ID locates it',
-  usage: ['[list]', 'pull ID', 'path ID'],
+export const modelsCommand: CliCommandBody = {
   description:
     'List the models of the registry with their size, dimensions and whether they are cached (verified against the published sha256), then the scene-cut models of --detector transnetv2|autoshot with their threshold, licence and source; download one ahead of a run (pull), or print the file a run would use (path).',
   options: {},

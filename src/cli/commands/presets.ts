@@ -1,11 +1,8 @@
-import type { CliCommand } from '../command.js';
+import type { CliCommandBody } from '../command.js';
 import { PRESETS } from '../../pipelines/presets.js';
 
-export const presetsCommand: CliCommand = {
-  name: 'presets',
-  positionals: [],
-  summary: 'the named presets (--preset NAME) and the values each sets',
-  usage: ['[--json]'],
+/** `piaggio presets`: the named presets and their values (its name, usage and summary are in index.ts). */
+export const presetsCommand: CliCommandBody = {
   description: 'List the named presets and the option values each sets; flags given with --preset override them.',
   options: {},
   examples: [

@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.js';
+import type { CliCommandBody } from '../command.js';
 import { optionValues } from '../command.js';
 import { messages } from '../../core/messages.js';
 import { declareOptions } from '../../core/options.js';
@@ -7,11 +7,7 @@ import { queueStatus, type QueueStatus } from '../../pipelines/queue/status.js';
 import { displayUrl, requireQueueUrl } from '../../pipelines/queue/connection.js';
 
 /** `piaggio worker --queue URL`: runs queued jobs until Ctrl-C. */
-export const workerCommand: CliCommand = {
-  name: 'worker',
-  positionals: [],
-  summary: 'run jobs queued with --queue (BullMQ on Redis) until stopped',
-  usage: ['--queue redis://HOST:PORT [flags]'],
+export const workerCommand: CliCommandBody = {
   description:
     'Take jobs from the queue and run them: keyframes of one video, embeddings of one shard of an image folder, the grouping of a folder. Inputs and outputs are paths: every worker must see them where the enqueuing command saw them (a shared file system). Ctrl-C hands the running job back to the queue and stops; a worker killed outright has its job taken over by another after --stall-after seconds.',
   options: workerOptions,
@@ -41,11 +37,7 @@ const statusOptions = declareOptions('queue', {
 });
 
 /** `piaggio status --queue URL`: how the queued jobs stand. */
-export const statusCommand: CliCommand = {
-  name: 'status',
-  positionals: [],
-  summary: 'jobs queued with --queue: waiting, running, done, failed, per input',
-  usage: ['--queue redis://HOST:PORT [--json]'],
+export const statusCommand: CliCommandBody = {
   description: 'Show the jobs of the queue: counts by state, then one line per input (a video, or an image folder with its shards) with its state, progress and the reason of a failure. --json prints every job too.',
   options: statusOptions,
   examples: [['status --queue redis://10.0.0.5:6379', 'what the workers are doing']],

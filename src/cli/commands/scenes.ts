@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.js';
+import type { CliCommandBody } from '../command.js';
 import { optionValues } from '../command.js';
 import { detectScenesFast, fastPassSummary, fastScenesPipelineOptions, type FastScenesOptions } from '../../pipelines/fastScenes.js';
 import { detectScenes, scenesPipelineOptions, type SceneDetectionResult } from '../../pipelines/scenes.js';
@@ -19,11 +19,8 @@ function sceneListText(result: SceneDetectionResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const scenesCommand: CliCommand = {
-  name: 'scenes',
-  positionals: [{ name: 'video', description: 'video file' }],
-  summary: 'scene cuts and transitions; with -o DIR the scene list CSV, EDL, split files',
-  usage: ['VIDEO [-o DIR] [flags]'],
+/** `piaggio scenes VIDEO`: the scene cuts and transitions (its name, usage and summary are in index.ts). */
+export const scenesCommand: CliCommandBody = {
   description:
     "Detect scene cuts (PySceneDetect 0.7's detectors and defaults) and gradual transitions. Prints the scenes, or with --json {fps, frameCount, cuts, scenes, transitions}. With -o DIR it writes scenes.json and <video>-Scenes.csv (PySceneDetect's list-scenes file) into DIR, and as asked <video>.edl (--edl), one file per scene (--split) and three pictures per scene (--save-images), as PySceneDetect's commands do.",
   options: fastScenesPipelineOptions,
