@@ -9,7 +9,8 @@ import { dedupPipelineOptions, dryRunLines } from '../../pipelines/dedup.js';
 import { buildPipeline, presetNames, type PresetOptions } from '../../pipelines/presets.js';
 import { runBatch, type BatchResult } from '../../pipelines/batch.js';
 import { expandVideoInputs } from '../../sources/videoInputs.js';
-import { enqueueDedup, enqueueVideos, queueRunOptions, type QueueRunOptions, type QueuedRun } from '../../pipelines/queue/enqueue.js';
+import { queueRunOptions, type QueueRunOptions } from '../../pipelines/queue/options.js';
+import type { QueuedRun } from '../../pipelines/queue/enqueue.js';
 import type { Manifest } from '../../sinks/manifest.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -72,6 +73,8 @@ async function runQueuedDedup(directory: string, args: Record<string, unknown>, 
   // --preset as a run without a queue takes it: a video preset is refused for -d, the dedup preset's values apply.
   const built = buildPipeline({ directory, ...(preset === undefined ? {} : { preset }), output: outputOf(args) as string, options: presetOptionValues(args) });
   const given = { ...built.preset.options, ...presetOptionValues(args) } as PresetOptions;
+  // BullMQ loads only for a run that uses the queue.
+  const { enqueueDedup } = await import('../../pipelines/queue/enqueue.js');
   const result = await enqueueDedup(directory, outputOf(args) as string, given, queue, context);
   context.onProgress.finish();
   if (!('outputDirectory' in result)) return printQueued(result, context);
@@ -129,6 +132,7 @@ async function keyframes(video: unknown, args: Record<string, unknown>, context:
   const queue = queueValuesOf(args);
   const spec = { ...(args.preset === undefined ? {} : { preset: args.preset as string }), options: presetOptionValues(args) };
   if (queue) {
+    const { enqueueVideos } = await import('../../pipelines/queue/enqueue.js');
     const queued = await enqueueVideos(inputs, outputOf(args) as string, spec, queue, context);
     context.onProgress.finish();
     if (!('items' in queued)) return printQueued(queued, context);

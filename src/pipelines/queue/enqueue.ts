@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { FlowProducer, Queue, type JobsOptions } from 'bullmq';
 import { PiaggioError, USAGE_EXIT_CODE } from '../../core/errors.js';
 import { messages } from '../../core/messages.js';
-import { declareOptions, pickOptions, resolveOptions, type OptionInput, type OptionValues } from '../../core/options.js';
+import { pickOptions, resolveOptions, type OptionValues } from '../../core/options.js';
 import type { RunSettings } from '../../core/progress.js';
 import { requireOptionalObject, requireRunSettings } from '../../core/arguments.js';
 import { listImageFiles } from '../../sources/fromImageDirectory.js';
@@ -18,22 +18,9 @@ import { encoderOptions } from '../loadEncoder.js';
 import { keyframesPipelineOptions } from '../keyframes.js';
 import { QUEUE_NAME, connectQueue, displayUrl, requireQueueUrl, closeQueueConnection } from './connection.js';
 import { fileStamps, jobId, withAbsolutePaths, type GroupJobData, type JobData, type JobOutcome, type ShardJobData, type VideoJobData } from './jobs.js';
-import { JOB_ATTEMPTS, queueUrlOption } from './worker.js';
+import { JOB_ATTEMPTS, queueRunOptions, type QueueRunOptions } from './options.js';
 
-/** Flags of the commands that can hand their work to workers. */
-export const queueRunOptions = declareOptions('queue', {
-  ...queueUrlOption,
-  detach: { type: 'boolean', default: false, description: 'with --queue: return once the jobs are queued instead of waiting for them (piaggio status shows them)' },
-  shardSize: {
-    type: 'integer',
-    min: 1,
-    max: 100000,
-    default: 256,
-    description: 'with --queue and -d: images per embedding job (the grouping job then reads every shard)',
-  },
-});
-
-export type QueueRunOptions = OptionInput<typeof queueRunOptions>;
+export { queueRunOptions, type QueueRunOptions } from './options.js';
 
 /** How often a waiting command asks Redis how its jobs stand. */
 const POLL_INTERVAL_MS = 500;

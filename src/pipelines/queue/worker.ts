@@ -6,7 +6,7 @@ import { Queue, UnrecoverableError, WaitingChildrenError, WaitingError, Worker, 
 import { isPiaggioError } from '../../core/errors.js';
 import { requireOptionalObject, requireRunSettings } from '../../core/arguments.js';
 import { messages } from '../../core/messages.js';
-import { declareOptions, resolveOptions, type OptionInput } from '../../core/options.js';
+import { resolveOptions } from '../../core/options.js';
 import type { ProgressEvent, RunSettings } from '../../core/progress.js';
 import { completedOutputTag } from '../../sinks/OutputDirectory.js';
 import { shardVectorsPath } from '../../sinks/pictureShard.js';
@@ -18,35 +18,9 @@ import { QUEUE_NAME, connectQueue, requireQueueUrl, closeQueueConnection } from 
 import { EncoderCache, runShardJob } from './shardJob.js';
 import type { GroupJobData, JobData, JobOutcome, VerifyJobData, VideoJobData } from './jobs.js';
 
-/** --queue, shared by the worker and by every command that can hand its work to workers. */
-export const queueUrlOption = declareOptions('queue', {
-  queue: {
-    type: 'string',
-    placeholder: 'URL',
-    description: 'Redis server of the job queue (redis://HOST:PORT): hand the work to `piaggio worker` processes instead of running it here',
-  },
-});
+import { JOB_ATTEMPTS, workerOptions, type WorkerOptions } from './options.js';
 
-/** Flags of `piaggio worker`. */
-export const workerOptions = declareOptions('queue', {
-  queue: { type: 'string', placeholder: 'URL', essential: true, description: 'Redis server of the job queue to take jobs from (redis://HOST:PORT)' },
-  concurrency: {
-    type: 'integer',
-    min: 1,
-    max: 64,
-    default: 1,
-    description: 'jobs this worker runs at once (one job already keeps every core busy: raise it for machines with many cores and small jobs)',
-  },
-  stallAfter: {
-    type: 'number',
-    min: 1,
-    max: 3600,
-    default: 30,
-    description: "seconds a running job may go without its worker's heartbeat before another worker takes it over (a worker that was killed)",
-  },
-});
-
-export type WorkerOptions = OptionInput<typeof workerOptions>;
+export { JOB_ATTEMPTS, queueUrlOption, workerOptions, type WorkerOptions } from './options.js';
 
 export interface WorkerSettings extends RunSettings {
   /** Told once the worker listens for jobs, with its name (host:pid, what `status` shows). */
@@ -58,8 +32,6 @@ export interface WorkerSettings extends RunSettings {
 /** Progress is sent to Redis at most this often per job: it is for people watching, not a log. */
 const PROGRESS_INTERVAL_MS = 1000;
 
-/** How often a job is tried when it fails for a reason that is not its input's (a full disk, a lost file system): BullMQ's attempts. */
-export const JOB_ATTEMPTS = 3;
 
 /**
  * Runs queued jobs until `settings.signal` aborts: keyframes of a video, an embedding shard of a
