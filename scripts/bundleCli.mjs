@@ -9,8 +9,8 @@
 // with the user's own pipelines.
 //
 // Packages with native code or files of their own stay outside the bundle and load from
-// node_modules as they do unbundled: sharp, onnxruntime-node, hnswlib-node (native addons),
-// fluent-ffmpeg (picks its lib folder at run time) and the optional ffmpeg installers (binaries
+// node_modules as they do unbundled: sharp, onnxruntime-node, hnswlib-node (native addons)
+// and the optional ffmpeg installers (binaries
 // found next to their own package.json). Dynamic imports become chunks loaded only when a run
 // reaches them: each command's file with the pipeline it runs (src/cli/commands/index.ts lists
 // them; `piaggio scenes` loads neither the keyframe and dedup stages nor BullMQ and ioredis), yargs
@@ -25,7 +25,7 @@ const compiled = join(root, 'dist', 'src');
 const entry = join(compiled, 'cli', 'main.js');
 const outdir = join(root, 'dist', 'cli');
 
-const externalPackages = ['sharp', 'onnxruntime-node', 'hnswlib-node', 'fluent-ffmpeg', '@ffmpeg-installer/*', '@ffprobe-installer/*', '@techstark/opencv-js'];
+const externalPackages = ['sharp', 'onnxruntime-node', 'hnswlib-node', '@ffmpeg-installer/*', '@ffprobe-installer/*', '@techstark/opencv-js'];
 
 /**
  * Every module keeps the `import.meta.url` of its compiled file in dist/src, not the bundle's:

@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
-import ffmpeg from 'fluent-ffmpeg';
 import { PiaggioError } from './errors.js';
 import { messages } from './messages.js';
 
@@ -73,15 +72,13 @@ function locateTool(tool: Tool): string {
 /**
  * Finds ffmpeg and ffprobe, each in this order: the `FFMPEG_PATH` / `FFPROBE_PATH` environment
  * variable, the directories of `PATH`, then the optional `@ffmpeg-installer/ffmpeg` and
- * `@ffprobe-installer/ffprobe` packages. The result is cached and also given to fluent-ffmpeg, so
- * every part of piaggio runs the same binaries. Throws a {@link PiaggioError} (code `EFFMPEG`) when
+ * `@ffprobe-installer/ffprobe` packages. The result is cached, so every part of piaggio runs the
+ * same binaries. Throws a {@link PiaggioError} (code `EFFMPEG`) when
  * a tool is missing or an environment variable points at something that is not an executable file.
  */
 export function locateFfmpeg(): FfmpegLocation {
   if (cachedLocation) return cachedLocation;
   const location: FfmpegLocation = { ffmpegPath: locateTool('ffmpeg'), ffprobePath: locateTool('ffprobe') };
-  ffmpeg.setFfmpegPath(location.ffmpegPath);
-  ffmpeg.setFfprobePath(location.ffprobePath);
   cachedLocation = location;
   return location;
 }
