@@ -20,7 +20,9 @@ export const SANITIZED_NAME_MAX_BYTES = 150;
 /** Extensions longer than this are treated as part of the name when a name is cut. */
 const EXTENSION_MAX_BYTES = 16;
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** Built on first use: constructing a Segmenter costs a few milliseconds that a run which truncates no name need not pay. */
+let graphemeSegmenter: Intl.Segmenter | undefined;
+const graphemes = (): Intl.Segmenter => (graphemeSegmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' }));
 
 /** Bytes of `text` in UTF-8, the unit file systems count names in. */
 export function utf8ByteLength(text: string): number {
@@ -35,7 +37,7 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   if (utf8ByteLength(text) <= maxBytes) return text;
   let kept = 0;
   let bytes = 0;
-  for (const { segment } of graphemes.segment(text)) {
+  for (const { segment } of graphemes().segment(text)) {
     const size = utf8ByteLength(segment);
     if (bytes + size > maxBytes) break;
     bytes += size;
