@@ -7,7 +7,8 @@ import { FramePool } from '../core/FramePool.js';
 import { passthroughFrameRateArguments, type FfmpegCapabilities } from '../core/locateFfmpeg.js';
 import { messages } from '../core/messages.js';
 import { declareOptions, type OptionInput } from '../core/options.js';
-import { shorterSideResize, type ResampleFilter } from '../models/preprocess.js';
+import { detailDimensions } from '../core/detailPicture.js';
+import type { ResampleFilter } from '../models/preprocess.js';
 import { DECODE_THROUGH_SECONDS, MAX_FRAMES_PER_RUN, selectExpression, selectionThreshold } from '../sinks/extractFrames.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 import { decodeEndError } from '../sources/video/DecodeProcess.js';
@@ -63,8 +64,8 @@ export interface RedecodeCandidatesSettings {
 
 /** The size of the decoded pictures for a `width` x `height` video: `shorterSide` on the shorter side, never larger than the source. */
 export function redecodedSize(width: number, height: number, shorterSide: number): { width: number; height: number } {
-  if (Math.min(width, height) <= shorterSide) return { width, height };
-  return shorterSideResize(width, height, shorterSide);
+  // The scene pass's detail pictures are sized by the same rule: both are what the embedder resizes.
+  return detailDimensions(width, height, shorterSide);
 }
 
 const SCALE_FLAGS: Record<ResampleFilter, string> = { bicubic: 'bicubic', bilinear: 'bilinear', lanczos: 'lanczos' };

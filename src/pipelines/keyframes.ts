@@ -122,12 +122,13 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
           tap((candidate) => thumbnails?.capture(candidate.frame)),
           (candidates) => {
             if (!encoder) return candidates.pipe(oneClusterPerCandidate());
-            // Two batches decoded ahead of the embedder, and the one it is filling: never fewer than a batch, or it would wait forever.
             const wanted = redecodeSizeFor(encoder.describe());
+            // The detail pictures serve unless the model wants larger ones than the source gave.
             const detailServes = detailSide !== undefined && (detailSide >= wanted.shorterSide || Math.min(probe.width, probe.height) <= detailSide);
             const toEmbed =
               values.embedFrom === 'redecode' || (values.embedFrom === 'full' && !detailServes)
-                ? candidates.pipe(redecodeCandidates(videoPath, { probe, ...wanted, poolSize: 2 * values.batchSize + 2 }))
+                ? // Two batches decoded ahead of the embedder, and the one it is filling: never fewer than a batch, or it would wait forever.
+                  candidates.pipe(redecodeCandidates(videoPath, { probe, ...wanted, poolSize: 2 * values.batchSize + 2 }))
                 : values.embedFrom === 'full'
                   ? candidates.pipe(embedDetailPictures())
                   : candidates;

@@ -3,7 +3,7 @@ import { Observable } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
 import { detailDimensions, yuv420pBytes, yuvColorimetry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
-import { FramePool } from '../core/FramePool.js';
+import { FramePool, type LentDetail } from '../core/FramePool.js';
 import { PiaggioError } from '../core/errors.js';
 import { declareOptions, resolveOptions, type OptionInput } from '../core/options.js';
 import type { VideoProbe } from './probeVideo.js';
@@ -92,10 +92,12 @@ export function detailPipeFor(
   detail: DetailRequest,
   capacity: number,
   onDrain: () => void,
-): DetailPipe & { readonly picture: { readonly width: number; readonly height: number; readonly colorimetry: YuvColorimetry } } {
+): DetailPipe & { readonly picture: { readonly width: number; readonly height: number; readonly colorimetry: YuvColorimetry }; readonly lent: (buffer: Uint8Array) => LentDetail } {
   const { width, height } = detailDimensions(probe.width, probe.height, detail.shorterSide);
   const colorimetry = yuvColorimetry(probe.colorSpace, probe.colorRange, probe.pixelFormat);
-  return { pool: new FramePool(capacity, yuv420pBytes(width, height)), onDrain, picture: { width, height, colorimetry } };
+  const pool = new FramePool(capacity, yuv420pBytes(width, height));
+  const picture = { width, height, colorimetry };
+  return { pool, onDrain, picture, lent: (buffer) => ({ ...picture, pool, buffer }) };
 }
 
 /**
@@ -146,7 +148,7 @@ export function fromVideo(path: string, options: FromVideoOptions = {}): Observa
         emitted += 1;
         // Rounded to nanoseconds so that 1.995 - 1.075 reads 0.92, not 0.9200000000000002 (no timebase is that fine).
         const time = Math.round((presentationTime - startTime) * 1e9) / 1e9;
-        const lentDetail = details && detailBuffer ? { ...details.picture, pool: details.pool, buffer: detailBuffer } : undefined;
+        const lentDetail = details && detailBuffer ? details.lent(detailBuffer) : undefined;
         subscriber.next(framePool.lend({ sourcePath, index, time, presentationTime, width, height }, buffer, lentDetail));
       },
       resume,

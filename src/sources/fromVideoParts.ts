@@ -302,7 +302,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
         // The table's time, as fromVideo computes it from the same timestamp (no rounding from the shift).
         const exact = table.presentationTimes[index];
         const time = Math.round((exact - startTime) * 1e9) / 1e9;
-        const lentDetail = details && detailBuffer ? { ...details.picture, pool: details.pool, buffer: detailBuffer } : undefined;
+        const lentDetail = details && detailBuffer ? details.lent(detailBuffer) : undefined;
         subscriber.next(framePool.lend({ sourcePath: path, index, time, presentationTime: exact, width, height }, buffer, lentDetail));
         if (emitted === total && !isClosed()) subscriber.complete();
       },
