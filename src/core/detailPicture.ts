@@ -59,13 +59,13 @@ export function detailPixelFormat(sourcePixelFormat: string | undefined): 'yuv42
  * The ffmpeg filter that makes a source's detail pictures (`width` x `height`, detailPixelFormat)
  * beside its analysis frames, from the same decoded frames.
  *
- * Why `area`: it averages each picture pixel's whole footprint, as a resize for a model should, at a
- * fraction of bicubic's cost when it runs on every frame. On the 1080p bench video ffmpeg spent
- * about 0.4 ms of CPU a frame on it (bicubic 0.9, fast_bilinear 0.1), and MobileNetV2's embeddings
- * of 60 of its frames scaled so came to cosine 0.978 on average (least 0.970) of those of the full
- * frames resized Pillow-exactly, against 0.980 for bicubic (what `--embed-from redecode` uses),
- * 0.964 for fast_bilinear and 0.942 for the analysis frames (benchmarks/videoEmbedSize.ts measures
- * the modes end to end).
+ * Why `area`: it averages each picture pixel's whole footprint, as a resize for a model should,
+ * at a third of bicubic's cost when it runs on every frame. benchmarks/detailScaling.ts (the 1080p
+ * bench video, 455x256 pictures, results/detailScaling.json, on a machine running slow that day):
+ * ffmpeg's extra CPU a frame area 1.06 ms, bicubic 3.12, fast_bilinear 0.27, area into RGB 1.49;
+ * MobileNetV2's embeddings of 60 frames so scaled, cosine to those of the full frames resized
+ * Pillow-exactly: area 0.981 (least 0.974), bicubic 0.980, fast_bilinear 0.972 (least 0.953), the
+ * analysis frames 0.942. The picture is shrunk in the decoded format and sent as YUV 4:2:0.
  */
 export function detailFilter(width: number, height: number, sourcePixelFormat: string | undefined): string {
   return `scale=${width}:${height}:flags=area,format=${detailPixelFormat(sourcePixelFormat)}`;
