@@ -78,3 +78,16 @@ export function generateVideo(
   }
   return cuts;
 }
+
+/**
+ * Shots of 600 frames in all (decoding lanes start at 480): encoded with a keyframe every 25 frames,
+ * five chunks of 125, 125, 125, 125 and 100 frames, so that each of two lanes goes on from one
+ * chunk to another.
+ */
+export const LANE_SHOTS: readonly Shot[] = [
+  { source: 'testsrc2', frames: 130 },
+  { source: 'smptehdbars', frames: 110 },
+  { source: 'mandelbrot', frames: 140 },
+  { source: 'rgbtestsrc', frames: 95 },
+  { source: 'testsrc', frames: 125 },
+];

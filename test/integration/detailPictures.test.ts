@@ -10,16 +10,8 @@ import { yuv420pToRgb } from '../../src/operators/kernels/image/yuv420p.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { fromVideoLanes } from '../../src/sources/fromVideoLanes.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
-import { generateVideo, makeTemporaryDirectory, type Shot } from '../helpers/generateVideo.js';
+import { generateVideo, LANE_SHOTS, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
-/** 600 frames with a keyframe every 25 (lanes start at 480 frames): two lanes, each going on from chunk to chunk. */
-const SHOTS: Shot[] = [
-  { source: 'testsrc2', frames: 130 },
-  { source: 'smptehdbars', frames: 110 },
-  { source: 'mandelbrot', frames: 140 },
-  { source: 'rgbtestsrc', frames: 95 },
-  { source: 'testsrc', frames: 125 },
-];
 const WIDTH = 640;
 const HEIGHT = 360;
 const SIDE = 224;
@@ -56,7 +48,7 @@ describe('detail pictures: each frame also at an embedder\'s size, from the same
   const video = join(temporary.path, 'shots.mp4');
 
   before(() => {
-    generateVideo(video, SHOTS, { width: WIDTH, height: HEIGHT, extraOutputArgs: ['-g', '25', '-bf', '3', '-x264-params', 'scenecut=0'] });
+    generateVideo(video, LANE_SHOTS, { width: WIDTH, height: HEIGHT, extraOutputArgs: ['-g', '25', '-bf', '3', '-x264-params', 'scenecut=0'] });
   });
   after(() => temporary.remove());
 

@@ -17,20 +17,10 @@ import { withPacketTablePrefetch } from '../../src/pipelines/sceneCuts.js';
 import { detectScenes } from '../../src/pipelines/scenes.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
 import { restartKeyframes } from '../../src/sources/video/keyframeKinds.js';
-import { generateVideo, makeTemporaryDirectory, type Shot } from '../helpers/generateVideo.js';
+import { generateVideo, LANE_SHOTS, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { exitOf, isAlive } from '../helpers/processes.js';
 
-/**
- * 600 frames (lanes start at 480): with a keyframe every 25 frames, five chunks of 125, 125, 125,
- * 125 and 100 frames, so that each of two lanes goes on from one chunk to another.
- */
-const SHOTS: Shot[] = [
-  { source: 'testsrc2', frames: 130 },
-  { source: 'smptehdbars', frames: 110 },
-  { source: 'mandelbrot', frames: 140 },
-  { source: 'rgbtestsrc', frames: 95 },
-  { source: 'testsrc', frames: 125 },
-];
+const SHOTS = LANE_SHOTS;
 const FRAMES = 600;
 
 /** Everything a consumer can see of each frame: number, times and a digest of the pixels. */
