@@ -23,9 +23,9 @@ import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analysisDimensions, analysisFilter } from '../src/core/analysisSize.js';
-import { detailDimensions } from '../src/core/detailPicture.js';
+import { detailDimensions, detailFilter, detailGeometry } from '../src/core/detailPicture.js';
 import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
-import { ImageEncoder } from '../src/models/ImageEncoder.js';
+import { ImageEncoder, readModelInputSide } from '../src/models/ImageEncoder.js';
 import { probeVideo } from '../src/sources/probeVideo.js';
 import { machineFacts, median, round } from './measuring.js';
 import { ensurePeerVideo } from './peerVideos.js';
@@ -47,17 +47,21 @@ const probe = await probeVideo(video);
 const ffmpegPath = locateFfmpeg().ffmpegPath;
 const analysis = analysisDimensions(probe.width, probe.height, 256);
 const analysisChain = analysisFilter(analysis.width, analysis.height, { pixelFormat: probe.pixelFormat });
-/** The shared MobileNetV2 given by path: its detail pictures are 256 px on the shorter side (keyframes.ts, detailSideBeforeLoading). */
-const size = detailDimensions(probe.width, probe.height, 256);
+/** The detail pictures' side for this model, as the keyframes pipeline picks it for a model file (keyframes.ts, detailSideBeforeLoading). */
+const side = (await readModelInputSide(model)) ?? 256;
+const size = detailDimensions(probe.width, probe.height, side);
+const square = detailGeometry(probe.width, probe.height, { shorterSide: side, centreSquare: true });
+const cut = square.crop ? `crop=${square.crop.width}:${square.crop.height}:${square.crop.left}:${square.crop.top},` : '';
 
-/** The scalers compared; `area` into yuv420p is what detailFilter uses. */
+/** The scalers compared; the centre square's `area` into yuv420p is what detailFilter makes for an ONNX model. */
 const SCALERS: Record<string, string> = {
-  'area, yuv420p (used)': `scale=${size.width}:${size.height}:flags=area,format=yuv420p`,
-  'area, rgb24': `scale=${size.width}:${size.height}:flags=area,format=yuv420p,format=rgb24`,
-  'bicubic, yuv420p': `scale=${size.width}:${size.height}:flags=bicubic,format=yuv420p`,
-  'fast_bilinear, yuv420p': `scale=${size.width}:${size.height}:flags=fast_bilinear,format=yuv420p`,
-  'neighbor 2x then area, yuv420p': `scale=${2 * size.width}:${2 * size.height}:flags=neighbor,scale=${size.width}:${size.height}:flags=area,format=yuv420p`,
+  'centre square, area, yuv420p (used)': detailFilter(square, 'yuv420p'),
+  'centre square, fast_bilinear, yuv420p': `${cut}scale=${square.width}:${square.height}:flags=fast_bilinear,format=yuv420p`,
+  'whole frame, area, yuv420p': detailFilter(size, 'yuv420p'),
+  'whole frame, fast_bilinear, yuv420p': `scale=${size.width}:${size.height}:flags=fast_bilinear,format=yuv420p`,
 };
+/** The pictures each scaler makes, for the closeness half. */
+const pictureSize = (name: string): { width: number; height: number } => (name.startsWith('centre square') ? square : size);
 
 /** CPU seconds (user + system) of one ffmpeg decode of the whole video: the analysis frames, and with `second` a second output. */
 function decodeCpuSeconds(second: string | undefined): number {
@@ -104,7 +108,7 @@ const cosine = (first: Float32Array, second: Float32Array): number => first.redu
 const reference = await embeddings('format=rgb24', probe.width, probe.height);
 const closeness: Record<string, { mean: number; least: number }> = {};
 const compared: Record<string, readonly [string, number, number]> = {
-  ...Object.fromEntries(Object.entries(SCALERS).filter(([name]) => !name.includes('rgb24')).map(([name, filter]) => [name, [`${filter},format=rgb24`, size.width, size.height] as const])),
+  ...Object.fromEntries(Object.entries(SCALERS).filter(([name]) => !name.includes('rgb24')).map(([name, filter]) => [name, [`${filter},format=rgb24`, pictureSize(name).width, pictureSize(name).height] as const])),
   'analysis frame (--embed-from analysis)': [`${analysisChain}`, analysis.width, analysis.height],
 };
 for (const [name, [filter, width, height]] of Object.entries(compared)) {
@@ -119,7 +123,7 @@ const result = {
   benchmark: 'detailScaling',
   command: ['node --import tsx benchmarks/detailScaling.ts', ...process.argv.slice(2)].join(' '),
   date: new Date().toISOString(),
-  input: { video: relative(root, video), frames: probe.frameCount, width: probe.width, height: probe.height, detail: size, analysis },
+  input: { video: relative(root, video), frames: probe.frameCount, width: probe.width, height: probe.height, side, wholeFrame: size, centreSquare: square, analysis },
   model: relative(root, model),
   machine: { ...machineFacts(), loadAverageBefore: loadBefore.map((load) => round(load, 2)), loadAverageAfter: os.loadavg().map((load) => round(load, 2)) },
   decodeCpuSeconds: Object.fromEntries(Object.entries(cpu).map(([name, runs]) => [name, { median: round(median(runs), 2), runs: runs.map((value) => round(value, 2)) }])),

@@ -10,6 +10,20 @@ import { shorterSideResize } from './analysisSize.js';
 export interface DetailRequest {
   /** Shorter side in pixels (the embedder's resize size); a smaller source keeps its own size. */
   readonly shorterSide: number;
+  /**
+   * Keep only the frame's centre square, `shorterSide` on each side: what an embedder that cuts the
+   * centre square of its resized picture looks at (every ONNX image model here does; perceptual
+   * hashes look at the whole frame and must not ask for it). Scaling a square costs ffmpeg about
+   * 40% less than the whole 16:9 frame, and its picture is 44% smaller.
+   */
+  readonly centreSquare?: boolean;
+}
+
+/** Where a detail picture comes from and how large it is: the part of the frame kept (`crop`, none = all of it), scaled to `width` x `height`. */
+export interface DetailGeometry {
+  readonly width: number;
+  readonly height: number;
+  readonly crop?: { readonly width: number; readonly height: number; readonly left: number; readonly top: number };
 }
 
 /** The matrix a picture's YUV was made with (ffprobe's `color_space`), as swscale reads it. */
@@ -50,6 +64,23 @@ export function detailDimensions(width: number, height: number, shorterSide: num
   return shorterSideResize(width, height, shorterSide);
 }
 
+/**
+ * The detail pictures a `width` x `height` source gives for `request`: the whole frame at
+ * detailDimensions, or with `centreSquare` the centred square of the shorter side's length, scaled
+ * to `shorterSide` (never enlarged). The square starts on an even column or row, so that the 4:2:0
+ * chroma planes are cut on the same line as the luma; an embedder that resizes this square and cuts
+ * its centre sees the same part of the frame as it would in the whole frame, to within a source
+ * pixel.
+ */
+export function detailGeometry(width: number, height: number, request: DetailRequest): DetailGeometry {
+  if (!request.centreSquare || width === height) return detailDimensions(width, height, request.shorterSide);
+  const side = Math.min(width, height);
+  const evenBelow = (value: number) => value - (value % 2);
+  const crop = { width: side, height: side, left: evenBelow(Math.floor((width - side) / 2)), top: evenBelow(Math.floor((height - side) / 2)) };
+  const scaled = Math.min(side, request.shorterSide);
+  return { width: scaled, height: scaled, crop };
+}
+
 /** The pixel format detail pictures travel in: yuvj420p for a full-range yuvj source (kept as it is), yuv420p otherwise. */
 export function detailPixelFormat(sourcePixelFormat: string | undefined): 'yuv420p' | 'yuvj420p' {
   return sourcePixelFormat?.startsWith('yuvj') ? 'yuvj420p' : 'yuv420p';
@@ -67,6 +98,8 @@ export function detailPixelFormat(sourcePixelFormat: string | undefined): 'yuv42
  * Pillow-exactly: area 0.981 (least 0.974), bicubic 0.980, fast_bilinear 0.972 (least 0.953), the
  * analysis frames 0.942. The picture is shrunk in the decoded format and sent as YUV 4:2:0.
  */
-export function detailFilter(width: number, height: number, sourcePixelFormat: string | undefined): string {
-  return `scale=${width}:${height}:flags=area,format=${detailPixelFormat(sourcePixelFormat)}`;
+export function detailFilter(geometry: DetailGeometry, sourcePixelFormat: string | undefined): string {
+  const { width, height, crop } = geometry;
+  const cut = crop ? `crop=${crop.width}:${crop.height}:${crop.left}:${crop.top},` : '';
+  return `${cut}scale=${width}:${height}:flags=area,format=${detailPixelFormat(sourcePixelFormat)}`;
 }

@@ -13,7 +13,7 @@ import {
   type RgbImage,
 } from './preprocess.js';
 import { DEFAULT_MODEL_ID, type ModelEntry } from './registry.js';
-import { batchCouplingOperators, readOnnxNodes } from './onnxOperators.js';
+import { batchCouplingOperators, readOnnxInputs, readOnnxNodes, type OnnxGraphInput } from './onnxOperators.js';
 
 /**
  * The flags that choose and feed the image encoder. A registry model brings its own input size,
@@ -165,6 +165,27 @@ function chooseInput(path: string, session: InferenceSession, settings: ImageEnc
     throw usage('EMODELINPUT', messages.modelInputTooLarge(path, chosen.name, asked, MAX_INPUT_SIDE, MAX_FIXED_BATCH));
   }
   return { name: chosen.name, size, fixedBatch };
+}
+
+/**
+ * The square input side {@link ImageEncoder.load} will give the model file at `path`, read from
+ * the file without loading it (chooseInput's rule: the only input, or the only rank-4 one; its
+ * fixed side, else `inputSize`, else 224); undefined when the file cannot be read or its input is
+ * not one square image, which loading it will then report.
+ */
+export async function readModelInputSide(path: string, inputSize?: number): Promise<number | undefined> {
+  let inputs: OnnxGraphInput[];
+  try {
+    inputs = await readOnnxInputs(path);
+  } catch {
+    return undefined;
+  }
+  const imageLike = inputs.filter((input) => input.shape?.length === 4);
+  const chosen = inputs.length === 1 ? inputs[0] : imageLike.length === 1 ? imageLike[0] : undefined;
+  if (chosen?.shape?.length !== 4) return undefined;
+  const [, , height, width] = chosen.shape;
+  if (typeof height === 'number' || typeof width === 'number') return height === width && typeof height === 'number' && height > 0 ? height : undefined;
+  return inputSize ?? DEFAULT_INPUT_SIZE;
 }
 
 function chooseOutput(path: string, session: InferenceSession, settings: ImageEncoderSettings): InferenceSession.ValueMetadata {

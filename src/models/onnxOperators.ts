@@ -1,7 +1,8 @@
 /**
  * Lists the operators of an ONNX model file without loading it: onnxruntime-node does not expose a
  * session's nodes, and whether a model can be run in batches without changing its answers depends
- * on them (see {@link batchCouplingOperators}).
+ * on them (see {@link batchCouplingOperators}). Also reads its inputs' shapes ({@link readOnnxInputs}),
+ * which the video pipeline needs before a model has finished loading.
  *
  * The file is read through a small window and never whole: a model's weights (initializers, tensor
  * attributes) are skipped by their length, so a 350 MB CLIP export costs a few reads of its node
@@ -179,6 +180,86 @@ export async function readOnnxNodes(path: string): Promise<OnnxNodeUse[]> {
     }
     if (graphs === 0) throw new RangeError('ONNX file: no graph');
     return nodes;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** ValueInfoProto.name, .type; TypeProto.tensor_type; TypeProto.Tensor.shape; TensorShapeProto.dim; Dimension.dim_value, .dim_param. */
+const GRAPH_INITIALIZER = 5;
+const GRAPH_INPUT = 11;
+const VALUE_NAME = 1;
+const VALUE_TYPE = 2;
+const TYPE_TENSOR = 1;
+const TENSOR_SHAPE = 2;
+const SHAPE_DIMENSION = 1;
+const DIMENSION_VALUE = 1;
+const DIMENSION_PARAMETER = 2;
+/** TensorProto.name (an initializer's). */
+const TENSOR_NAME = 8;
+
+/** One graph input as a session will list it: its name and, for a tensor, its shape (a number, a symbolic name, or undefined where the file says nothing). */
+export interface OnnxGraphInput {
+  readonly name: string;
+  readonly shape: ReadonlyArray<number | string | undefined> | undefined;
+}
+
+async function fieldText(file: WindowedFile, start: number, end: number, wanted: number): Promise<string> {
+  for await (const field of file.fields(start, end)) if (field.field === wanted && field.wire === WIRE_LENGTH_DELIMITED) return file.text(field);
+  return '';
+}
+
+async function readShape(file: WindowedFile, start: number, end: number): Promise<Array<number | string | undefined> | undefined> {
+  for await (const tensor of file.fields(start, end)) {
+    if (tensor.field !== TYPE_TENSOR || tensor.wire !== WIRE_LENGTH_DELIMITED) continue;
+    for await (const shape of file.fields(tensor.start, tensor.end)) {
+      if (shape.field !== TENSOR_SHAPE || shape.wire !== WIRE_LENGTH_DELIMITED) continue;
+      const dimensions: Array<number | string | undefined> = [];
+      for await (const dimension of file.fields(shape.start, shape.end)) {
+        if (dimension.field !== SHAPE_DIMENSION || dimension.wire !== WIRE_LENGTH_DELIMITED) continue;
+        let value: number | string | undefined;
+        for await (const part of file.fields(dimension.start, dimension.end)) {
+          if (part.field === DIMENSION_VALUE && part.wire === WIRE_VARINT) value = Number.isSafeInteger(part.value) ? part.value : undefined;
+          else if (part.field === DIMENSION_PARAMETER && part.wire === WIRE_LENGTH_DELIMITED) value = await file.text(part);
+        }
+        dimensions.push(value);
+      }
+      return dimensions;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The inputs of the main graph of the ONNX model at `path`, in order, as onnxruntime lists them: an
+ * input that names an initializer (older exports list every weight as an input too) is a weight,
+ * not an input, and is left out. Reads names and shapes only; the weights are skipped by length.
+ * Rejects when the file is not a readable ModelProto.
+ */
+export async function readOnnxInputs(path: string): Promise<OnnxGraphInput[]> {
+  const handle = await open(path, 'r');
+  try {
+    const file = new WindowedFile(handle, (await handle.stat()).size);
+    for await (const graph of file.fields(0, file.size)) {
+      if (graph.field !== MODEL_GRAPH || graph.wire !== WIRE_LENGTH_DELIMITED) continue;
+      const weights = new Set<string>();
+      const inputs: OnnxGraphInput[] = [];
+      for await (const field of file.fields(graph.start, graph.end)) {
+        if (field.wire !== WIRE_LENGTH_DELIMITED) continue;
+        if (field.field === GRAPH_INITIALIZER) weights.add(await fieldText(file, field.start, field.end, TENSOR_NAME));
+        else if (field.field === GRAPH_INPUT) {
+          let name = '';
+          let shape: Array<number | string | undefined> | undefined;
+          for await (const part of file.fields(field.start, field.end)) {
+            if (part.field === VALUE_NAME && part.wire === WIRE_LENGTH_DELIMITED) name = await file.text(part);
+            else if (part.field === VALUE_TYPE && part.wire === WIRE_LENGTH_DELIMITED) shape = await readShape(file, part.start, part.end);
+          }
+          inputs.push({ name, shape });
+        }
+      }
+      return inputs.filter((input) => !weights.has(input.name));
+    }
+    throw new RangeError('ONNX file: no graph');
   } finally {
     await handle.close();
   }

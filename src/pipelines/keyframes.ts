@@ -8,6 +8,7 @@ import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js'
 import { DEFAULT_REDECODE_SIDE, redecodeCandidates, redecodeCandidatesOptions, redecodeSizeFor } from '../operators/redecodeCandidates.js';
 import { embedDetailPictures } from '../operators/embedDetailPictures.js';
 import { findModel } from '../models/registry.js';
+import { readModelInputSide } from '../models/ImageEncoder.js';
 import { clusterDbscan, clusterDbscanOptions, dbscanProgressListener, decideClustering } from '../operators/clusterDbscan.js';
 import type { Clustering } from '../core/clustering.js';
 import { extractFrames } from '../sinks/extractFrames.js';
@@ -87,10 +88,12 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
   const values = resolveOptions(keyframesPipelineOptions, options);
   const onProgress = settings.onProgress;
   return withPacketTablePrefetch(videoPath, values.decodeLanes, async (table) => {
+    const grouping = values.clustering === 'dbscan';
+    // Read beside the probe: a model file's input side comes from its header.
+    const detailSideRead = grouping && values.embedFrom === 'full' ? detailSideBeforeLoading(values) : undefined;
     const probe = await probeVideo(videoPath);
     checkSceneExportNames(videoPath, outputPath, values);
-    const grouping = values.clustering === 'dbscan';
-    const detailSide = grouping && values.embedFrom === 'full' ? detailSideBeforeLoading(values) : undefined;
+    const detailSide = await detailSideRead;
     const thumbnails = values.report || values.plotImages ? new CandidateThumbnails() : undefined;
     // Held after the detector: the candidate selector's samples and two embedder batches.
     // Gradual transitions are kept for the manifest and the report's scene table; they do not change the cuts.
@@ -101,7 +104,8 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
       onTransition: (transition) => transitions.push({ ...transition }),
       ...(onProgress ? { onProgress } : {}),
       ...(table ? { table } : {}),
-      ...(detailSide === undefined ? {} : { detail: { shorterSide: detailSide } }),
+      // An ONNX model looks only at the centre square of its resized picture; hashes see the whole frame.
+      ...(detailSide === undefined ? {} : { detail: { shorterSide: detailSide, centreSquare: values.embedder === 'model' } }),
     });
     // The pass starts once the output folder is accepted, while the model loads; frames wait in
     // its pool (ffmpeg stops when the pool is lent out) until the pipeline below takes them.
@@ -123,8 +127,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
           (candidates) => {
             if (!encoder) return candidates.pipe(oneClusterPerCandidate());
             const wanted = redecodeSizeFor(encoder.describe());
-            // The detail pictures serve unless the model wants larger ones than the source gave.
-            const detailServes = detailSide !== undefined && (detailSide >= wanted.shorterSide || Math.min(probe.width, probe.height) <= detailSide);
+            const detailServes = detailPicturesServe(detailSide, wanted.shorterSide, probe);
             const toEmbed =
               values.embedFrom === 'redecode' || (values.embedFrom === 'full' && !detailServes)
                 ? // Two batches decoded ahead of the embedder, and the one it is filling: never fewer than a batch, or it would wait forever.
@@ -171,13 +174,25 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
 /**
  * The shorter side of the detail pictures the scene pass decodes for the embedder, chosen before
  * the model loads (the pass starts meanwhile): a registry model's resize size, else
- * `--model-input-size`, else DEFAULT_REDECODE_SIDE (256, the largest resize of the registry's
- * models; a model file's own input size is known only once it is loaded, and the embedder
- * resizes a larger picture itself).
+ * `--model-input-size`, else a model file's input side read from the file (readModelInputSide:
+ * what the embedder will resize to), else DEFAULT_REDECODE_SIDE (256, the largest resize of the
+ * registry's models; a model that wants more gets its candidates decoded again).
  */
-export function detailSideBeforeLoading(values: Pick<KeyframesValues, 'embedder' | 'model' | 'modelInputSize'>): number {
+export async function detailSideBeforeLoading(values: Pick<KeyframesValues, 'embedder' | 'model' | 'modelInputSize'>): Promise<number> {
   if (values.embedder !== 'model') return DEFAULT_REDECODE_SIDE;
-  return findModel(values.model)?.preprocessing.resizeShorterSide ?? values.modelInputSize ?? DEFAULT_REDECODE_SIDE;
+  const entry = findModel(values.model);
+  if (entry) return entry.preprocessing.resizeShorterSide;
+  return values.modelInputSize ?? (await readModelInputSide(values.model)) ?? DEFAULT_REDECODE_SIDE;
+}
+
+/**
+ * Whether the scene pass's detail pictures (`detailSide`, undefined when it made none) serve an
+ * embedder that resizes to `wantedSide`: they are at least that large, or the source is no larger
+ * than they are. Otherwise the candidates are decoded again at the embedder's size: a model file
+ * whose input side could not be read before it loaded.
+ */
+export function detailPicturesServe(detailSide: number | undefined, wantedSide: number, probe: { readonly width: number; readonly height: number }): boolean {
+  return detailSide !== undefined && (detailSide >= wantedSide || Math.min(probe.width, probe.height) <= detailSide);
 }
 
 /** Where --all-candidates puts the frames that are not representatives. */

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Observable } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
-import { detailDimensions, yuv420pBytes, yuvColorimetry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
+import { detailGeometry, yuv420pBytes, yuvColorimetry, type DetailGeometry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
 import { FramePool, type LentDetail } from '../core/FramePool.js';
 import { PiaggioError } from '../core/errors.js';
@@ -92,12 +92,17 @@ export function detailPipeFor(
   detail: DetailRequest,
   capacity: number,
   onDrain: () => void,
-): DetailPipe & { readonly picture: { readonly width: number; readonly height: number; readonly colorimetry: YuvColorimetry }; readonly lent: (buffer: Uint8Array) => LentDetail } {
-  const { width, height } = detailDimensions(probe.width, probe.height, detail.shorterSide);
+): DetailPipe & {
+  readonly geometry: DetailGeometry;
+  readonly picture: { readonly width: number; readonly height: number; readonly colorimetry: YuvColorimetry };
+  readonly lent: (buffer: Uint8Array) => LentDetail;
+} {
+  const geometry = detailGeometry(probe.width, probe.height, detail);
+  const { width, height } = geometry;
   const colorimetry = yuvColorimetry(probe.colorSpace, probe.colorRange, probe.pixelFormat);
   const pool = new FramePool(capacity, yuv420pBytes(width, height));
   const picture = { width, height, colorimetry };
-  return { pool, onDrain, picture, lent: (buffer) => ({ ...picture, pool, buffer }) };
+  return { pool, onDrain, geometry, picture, lent: (buffer) => ({ ...picture, pool, buffer }) };
 }
 
 /**
@@ -157,7 +162,7 @@ export function fromVideo(path: string, options: FromVideoOptions = {}): Observa
     const log = new ShowinfoLog((presentationTime) => frames.addTime(presentationTime), startTime, probe.fps > 0 ? probe.fps : 25);
 
     const filter = { pixelFormat: probe.pixelFormat, pixelParity };
-    const args = decodeArguments({ path, streamIndex: probe.streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities, detail: details?.picture });
+    const args = decodeArguments({ path, streamIndex: probe.streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities, detail: details?.geometry });
     run(args, frames, {
       stdout: (chunk) => frames.write(chunk),
       ...(details ? { detail: (chunk: Buffer) => frames.writeDetail(chunk) } : {}),

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { Observable, type Subscription } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
-import { detailDimensions, yuv420pBytes } from '../core/detailPicture.js';
+import { detailGeometry, yuv420pBytes } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
 import { DecodeCostModel } from '../operators/kernels/scenes/fastScenePlan.js';
 import { messages } from '../core/messages.js';
@@ -183,7 +183,7 @@ export function fromVideoLanes(path: string, options: FromVideoLanesOptions = {}
       waiting = Array.from({ length: laneCount }, () => []);
       const longest = Math.max(...chunks.map((chunk) => chunk.last - chunk.first + 1));
       const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
-      const detailSize = detail ? detailDimensions(probe.width, probe.height, detail.shorterSide) : { width: 0, height: 0 };
+      const detailSize = detail ? detailGeometry(probe.width, probe.height, detail) : { width: 0, height: 0 };
       const frameBytes = width * height * 3 + (detail ? yuv420pBytes(detailSize.width, detailSize.height) : 0);
       const lanePoolSize = framePoolSize + Math.max(1, Math.min(longest, MAXIMUM_AHEAD_FRAMES, Math.floor(MAXIMUM_AHEAD_BYTES / frameBytes)));
       let emitting = false;

@@ -256,7 +256,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
       const analysis = `${filter},showinfo@p${position}=checksum=0`;
       const selected = `[${position}:${stream}]select='${selectExpression(table, input.segments, input.mode === 'keyframes')}',`;
       const detailLabel = inputs.length === 1 ? '[details]' : `[d${position}]`;
-      chains.push(details ? `${selected}${withDetail(analysis, details.picture, probe.pixelFormat, label, detailLabel, `s${position}`)}` : `${selected}${analysis}${label}`);
+      chains.push(details ? `${selected}${withDetail(analysis, details.geometry, probe.pixelFormat, label, detailLabel, `s${position}`)}` : `${selected}${analysis}${label}`);
     }
     if (inputs.length > 1) chains.push(`${inputs.map((_, position) => `[v${position}]`).join('')}concat=n=${inputs.length}:v=1:a=0[out]`);
     if (inputs.length > 1 && details) chains.push(`${inputs.map((_, position) => `[d${position}]`).join('')}concat=n=${inputs.length}:v=1:a=0[details]`);

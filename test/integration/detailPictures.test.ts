@@ -4,7 +4,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, toArray, type Observable } from 'rxjs';
-import { detailDimensions, detailFilter, yuv420pBytes, yuvColorimetry } from '../../src/core/detailPicture.js';
+import { detailDimensions, detailFilter, detailGeometry, yuv420pBytes, yuvColorimetry, type DetailGeometry } from '../../src/core/detailPicture.js';
 import type { Frame } from '../../src/core/frame.js';
 import { yuv420pToRgb } from '../../src/operators/kernels/image/yuv420p.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
@@ -33,9 +33,9 @@ async function framesOf(frames: Observable<Frame>): Promise<string[]> {
   );
 }
 
-/** Frame `index` of `video` decoded alone and scaled by the detail filter, as ffmpeg's own yuv420p (and, with `rgb`, its own RGB conversion of that). */
-function ffmpegDetail(video: string, index: number, width: number, height: number, rgb = false): Uint8Array {
-  const filter = `select=eq(n\\,${index}),${detailFilter(width, height, 'yuv420p')}${rgb ? ',format=rgb24' : ''}`;
+/** Frame `index` of `video` decoded alone and cut and scaled by the detail filter, as ffmpeg's own yuv420p (and, with `rgb`, its own RGB conversion of that). */
+function ffmpegDetail(video: string, index: number, geometry: DetailGeometry, rgb = false): Uint8Array {
+  const filter = `select=eq(n\\,${index}),${detailFilter(geometry, 'yuv420p')}${rgb ? ',format=rgb24' : ''}`;
   const result = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', video, '-vf', filter, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', rgb ? 'rgb24' : 'yuv420p', 'pipe:1'], {
     maxBuffer: 64 << 20,
   });
@@ -73,7 +73,7 @@ describe('detail pictures: each frame also at an embedder\'s size, from the same
     const plain = await lastValueFrom(fromVideo(video).pipe(map((frame) => { const analysis = `${frame.index} ${frame.time} ${digest(frame.data)}`; frame.release(); return analysis; }), toArray()));
     assert.deepEqual(seen, plain, 'the same analysis frames as without detail pictures');
     for (const [index, bytes] of picked) {
-      assert.ok(Buffer.from(bytes).equals(Buffer.from(ffmpegDetail(video, index, size.width, size.height))), `frame ${index}: ffmpeg's own detail picture`);
+      assert.ok(Buffer.from(bytes).equals(Buffer.from(ffmpegDetail(video, index, size))), `frame ${index}: ffmpeg's own detail picture`);
     }
     assert.ok(!Buffer.from(picked.get(0)!).equals(Buffer.from(picked.get(137)!)), 'and frames differ');
   });
@@ -125,15 +125,70 @@ describe('detail pictures: each frame also at an embedder\'s size, from the same
         toArray(),
       ),
     );
-    assert.ok(Buffer.from(pictures[200]!).equals(Buffer.from(ffmpegDetail(rotated, 200, size.width, size.height))), 'ffmpeg\'s own picture of the turned frame');
+    assert.ok(Buffer.from(pictures[200]!).equals(Buffer.from(ffmpegDetail(rotated, 200, size))), 'ffmpeg\'s own picture of the turned frame');
+    const square = detailGeometry(probe.width, probe.height, { shorterSide: SIDE, centreSquare: true });
+    assert.deepEqual(square.crop, { width: HEIGHT, height: HEIGHT, left: 0, top: 140 }, 'the turned frame is cut on rows');
+    const squares = await lastValueFrom(
+      fromVideo(rotated, { probe, detail: { shorterSide: SIDE, centreSquare: true } }).pipe(
+        map((frame) => {
+          const picture = frame.index === 200 ? new Uint8Array(frame.detail!.data) : undefined;
+          frame.release();
+          return picture;
+        }),
+        toArray(),
+      ),
+    );
+    assert.ok(Buffer.from(squares[200]!).equals(Buffer.from(ffmpegDetail(rotated, 200, square))), 'ffmpeg\'s own centre square of the turned frame');
+  });
+
+  test('the centre square (what a centre-cropping model sees): only the middle of the frame, the same from lanes, ffmpeg\'s own bytes; the whole frame otherwise', async () => {
+    // Red and blue bands outside the centre 360x360 square of a 640x360 frame, green inside it; lossless, so no colour bleeds across.
+    const bands = join(temporary.path, 'bands.mp4');
+    const draw = 'drawbox=x=0:y=0:w=140:h=360:color=red:t=fill,drawbox=x=500:y=0:w=140:h=360:color=blue:t=fill';
+    const made = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=green:size=${WIDTH}x${HEIGHT}:rate=25:duration=4,${draw}`, '-c:v', 'libx264', '-qp', '0', '-pix_fmt', 'yuv420p', '-g', '25', bands]);
+    assert.equal(made.status, 0, String(made.stderr));
+    const request = { shorterSide: SIDE, centreSquare: true };
+    const geometry = detailGeometry(WIDTH, HEIGHT, request);
+    assert.deepEqual(geometry, { width: SIDE, height: SIDE, crop: { width: HEIGHT, height: HEIGHT, left: 140, top: 0 } });
+    const probe = await probeVideo(bands);
+    const colorimetry = yuvColorimetry(probe.colorSpace, probe.colorRange, probe.pixelFormat);
+    const hues = (picture: { data: Uint8Array; width: number; height: number }): Set<string> => {
+      const rgb = yuv420pToRgb(picture.data, picture.width, picture.height, colorimetry);
+      const seen = new Set<string>();
+      for (let byte = 0; byte < rgb.length; byte += 3) {
+        const [red, green, blue] = [rgb[byte], rgb[byte + 1], rgb[byte + 2]];
+        seen.add(red > green + 60 && red > blue + 60 ? 'red' : blue > red + 60 && blue > green + 60 ? 'blue' : green > red + 60 && green > blue + 60 ? 'green' : 'mixed');
+      }
+      return seen;
+    };
+    let frames = 0;
+    let first: Uint8Array | undefined;
+    await lastValueFrom(
+      fromVideo(bands, { probe, detail: request }).pipe(
+        map((frame) => {
+          frames += 1;
+          assert.ok(frame.detail);
+          assert.deepEqual([frame.detail.width, frame.detail.height, frame.detail.data.length], [SIDE, SIDE, yuv420pBytes(SIDE, SIDE)]);
+          assert.deepEqual([...hues(frame.detail)], ['green'], `frame ${frame.index}: the centre square alone`);
+          first ??= new Uint8Array(frame.detail.data);
+          frame.release();
+        }),
+        toArray(),
+      ),
+    );
+    assert.equal(frames, 100);
+    assert.ok(Buffer.from(first!).equals(Buffer.from(ffmpegDetail(bands, 0, geometry))), 'ffmpeg\'s own centre square');
+    assert.deepEqual(await framesOf(fromVideoLanes(bands, { probe, decodeLanes: 2, detail: request })), await framesOf(fromVideo(bands, { probe, detail: request })));
+    const whole = await lastValueFrom(fromVideo(bands, { probe, detail: { shorterSide: SIDE } }).pipe(map((frame) => { const seen = hues(frame.detail!); frame.release(); return seen; }), toArray()));
+    assert.ok(whole.every((seen) => seen.has('red') && seen.has('blue') && seen.has('green')), 'the whole frame has all three bands');
   });
 
   test('yuv420pToRgb is within 2 levels of ffmpeg\'s own RGB conversion of the same picture', async () => {
     const probe = await probeVideo(video);
     const size = detailDimensions(WIDTH, HEIGHT, SIDE);
     for (const index of [40, 300]) {
-      const converted = yuv420pToRgb(ffmpegDetail(video, index, size.width, size.height), size.width, size.height, yuvColorimetry(probe.colorSpace, probe.colorRange, probe.pixelFormat));
-      const reference = ffmpegDetail(video, index, size.width, size.height, true);
+      const converted = yuv420pToRgb(ffmpegDetail(video, index, size), size.width, size.height, yuvColorimetry(probe.colorSpace, probe.colorRange, probe.pixelFormat));
+      const reference = ffmpegDetail(video, index, size, true);
       assert.equal(converted.length, reference.length);
       let largest = 0;
       let total = 0;

@@ -8,8 +8,8 @@ import { ownedFrame, type Candidate } from '../../src/core/frame.js';
 import { ImageEncoder } from '../../src/models/ImageEncoder.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../src/models/preprocess.js';
 import { redecodeCandidates, redecodedSize, redecodeSizeFor } from '../../src/operators/redecodeCandidates.js';
-import { detailSideBeforeLoading, runKeyframes } from '../../src/pipelines/keyframes.js';
-import { detailFilter } from '../../src/core/detailPicture.js';
+import { detailPicturesServe, detailSideBeforeLoading, runKeyframes } from '../../src/pipelines/keyframes.js';
+import { detailFilter, detailGeometry, type DetailGeometry } from '../../src/core/detailPicture.js';
 import { yuv420pToRgb } from '../../src/operators/kernels/image/yuv420p.js';
 import { readNpy } from '../../src/sinks/npy.js';
 import { probeVideo, type VideoProbe } from '../../src/sources/probeVideo.js';
@@ -137,11 +137,11 @@ describe('keyframes: candidates embedded from full frames', () => {
   }
 
   /** The detail picture of frame `index` as the scene pass makes it (detailFilter), converted to RGB as embedDetailPictures converts it. */
-  function detailFrame(index: number, width: number, height: number): Uint8Array {
-    const result = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', video, '-vf', `select=eq(n\\,${index}),${detailFilter(width, height, 'yuv420p')}`,
+  function detailFrame(index: number, geometry: DetailGeometry): Uint8Array {
+    const result = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', video, '-vf', `select=eq(n\\,${index}),${detailFilter(geometry, 'yuv420p')}`,
       '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 64 << 20 });
     assert.equal(result.status, 0, String(result.stderr));
-    return yuv420pToRgb(new Uint8Array(result.stdout), width, height, { matrix: 'bt601', fullRange: false });
+    return yuv420pToRgb(new Uint8Array(result.stdout), geometry.width, geometry.height, { matrix: 'bt601', fullRange: false });
   }
 
   test('frames that differ only in detail the 256x144 analysis frame drops: one cluster from analysis frames, apart from full frames (the scene pass\'s detail pictures, or decoded again), each embedding that of its own frame', async () => {
@@ -158,15 +158,16 @@ describe('keyframes: candidates embedded from full frames', () => {
 
     const encoder = await ImageEncoder.load(model, { mean: IMAGENET_MEAN, std: IMAGENET_STD });
     try {
-      // The model file names no resize size: the scene pass decodes 256-px detail pictures and the embedder resizes them to its 224.
-      const detail = redecodedSize(WIDTH, HEIGHT, detailSideBeforeLoading({ embedder: 'model', model, modelInputSize: undefined }));
-      assert.deepEqual(detail, { width: 455, height: 256 });
+      // The model file leaves its side open, so the embedder uses 224, and the scene pass decodes 224-px centre squares.
+      const geometry = detailGeometry(WIDTH, HEIGHT, { shorterSide: await detailSideBeforeLoading({ embedder: 'model', model, modelInputSize: undefined }), centreSquare: true });
+      assert.deepEqual(geometry, { width: 224, height: 224, crop: { width: HEIGHT, height: HEIGHT, left: (WIDTH - HEIGHT) / 2, top: 0 } });
+      const detail = { width: geometry.width, height: geometry.height };
       const size = redecodedSize(WIDTH, HEIGHT, encoder.preprocessing.resizeShorterSide);
       for (const [item, frame] of full.frames.entries()) {
         const neighbourIndex = frame === 0 ? 1 : frame - 1;
-        const [fromDetail] = await encoder.embed([{ data: detailFrame(frame, detail.width, detail.height), ...detail }]);
+        const [fromDetail] = await encoder.embed([{ data: detailFrame(frame, geometry), ...detail }]);
         assert.deepEqual([...full.vectors[item]], [...fromDetail], `full: candidate ${item} is embedded from frame ${frame}'s detail picture`);
-        const [detailNeighbour] = await encoder.embed([{ data: detailFrame(neighbourIndex, detail.width, detail.height), ...detail }]);
+        const [detailNeighbour] = await encoder.embed([{ data: detailFrame(neighbourIndex, geometry), ...detail }]);
         assert.notDeepEqual([...full.vectors[item]], [...detailNeighbour], 'and not from its neighbour\'s');
         const [expected] = await encoder.embed([{ data: decodeFrame(video, frame, size.width, size.height), ...size }]);
         assert.deepEqual([...redecoded.vectors[item]], [...expected], `redecode: candidate ${item} is embedded from frame ${frame}`);
@@ -178,19 +179,29 @@ describe('keyframes: candidates embedded from full frames', () => {
     }
   });
 
-  test('a model that wants larger pictures than the scene pass decoded gets its candidates decoded again at its size', async () => {
+  test('a model file that wants larger pictures than 256 px: the scene pass decodes them at the side its file states', async () => {
     const large = writeTinyOnnxModel(directory.path, 'pool-320.onnx', { inputShape: ['batch', 3, 320, 320] });
     const full = await run('full', large);
     const encoder = await ImageEncoder.load(large, { mean: IMAGENET_MEAN, std: IMAGENET_STD });
     try {
       assert.equal(encoder.preprocessing.resizeShorterSide, 320);
-      const size = redecodedSize(WIDTH, HEIGHT, 320);
+      const geometry = detailGeometry(WIDTH, HEIGHT, { shorterSide: await detailSideBeforeLoading({ embedder: 'model', model: large, modelInputSize: undefined }), centreSquare: true });
+      assert.deepEqual([geometry.width, geometry.height], [320, 320]);
       for (const [item, frame] of full.frames.entries()) {
-        const [expected] = await encoder.embed([{ data: decodeFrame(video, frame, size.width, size.height), ...size }]);
-        assert.deepEqual([...full.vectors[item]], [...expected], `candidate ${item} is frame ${frame} decoded again at 569x320`);
+        const [expected] = await encoder.embed([{ data: detailFrame(frame, geometry), width: 320, height: 320 }]);
+        assert.deepEqual([...full.vectors[item]], [...expected], `candidate ${item} is frame ${frame}'s 320-px centre square`);
       }
     } finally {
       await encoder.release();
     }
+  });
+
+  test('detail pictures serve a model whose resize is no larger than theirs, or a source no larger than them; otherwise the candidates are decoded again', () => {
+    const probe = { width: WIDTH, height: HEIGHT };
+    assert.equal(detailPicturesServe(256, 224, probe), true);
+    assert.equal(detailPicturesServe(256, 256, probe), true);
+    assert.equal(detailPicturesServe(256, 320, probe), false);
+    assert.equal(detailPicturesServe(256, 320, { width: 320, height: 200 }), true, 'the source itself is smaller than the detail side');
+    assert.equal(detailPicturesServe(undefined, 224, probe), false, 'no detail pictures were decoded');
   });
 });

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { analysisFilter, type AnalysisFilterSettings } from '../../core/analysisSize.js';
-import { detailFilter, detailPixelFormat } from '../../core/detailPicture.js';
+import { detailFilter, detailPixelFormat, type DetailGeometry } from '../../core/detailPicture.js';
 import { passthroughFrameRateArguments, type FfmpegCapabilities } from '../../core/locateFfmpeg.js';
 
 /** What one analysis decode reads and how: everything its ffmpeg command line depends on. */
@@ -22,8 +22,8 @@ export interface DecodeRequest {
   readonly filter?: AnalysisFilterSettings | undefined;
   /** What the located ffmpeg supports (`-fps_mode` or only `-vsync`). */
   readonly capabilities: FfmpegCapabilities;
-  /** Also write each frame at this size (detailFilter, detailPixelFormat) to fd 3: the detail pictures. */
-  readonly detail?: { readonly width: number; readonly height: number } | undefined;
+  /** Also write each frame so cut and scaled (detailFilter, detailPixelFormat) to fd 3: the detail pictures. */
+  readonly detail?: DetailGeometry | undefined;
 }
 
 /**
@@ -63,8 +63,8 @@ export function decodeArguments(request: DecodeRequest): string[] {
  * `analysisLabel`, and the detail picture (detailFilter) into `detailLabel`. Starts with the split,
  * so the caller puts the input (a label, or a chain that ends in one frame stream) before it.
  */
-export function withDetail(analysis: string, detail: { readonly width: number; readonly height: number }, pixelFormat: string | undefined, analysisLabel: string, detailLabel: string, name = 'detail'): string {
-  return `split=2[${name}a][${name}d];[${name}a]${analysis}${analysisLabel};[${name}d]${detailFilter(detail.width, detail.height, pixelFormat)}${detailLabel}`;
+export function withDetail(analysis: string, detail: DetailGeometry, pixelFormat: string | undefined, analysisLabel: string, detailLabel: string, name = 'detail'): string {
+  return `split=2[${name}a][${name}d];[${name}a]${analysis}${analysisLabel};[${name}d]${detailFilter(detail, pixelFormat)}${detailLabel}`;
 }
 
 /** The two outputs of a decode with detail pictures: the frames (`frames`) on stdout, their detail pictures (`details`, detailPixelFormat) on fd 3. */
