@@ -3,22 +3,25 @@
  * frame at the model's resize size, src/core/detailPicture.ts): what each costs ffmpeg on every
  * frame, and how close the embeddings of pictures so scaled come to those of the full frames.
  *
- *   node --import tsx benchmarks/detailScaling.ts [--rounds 2] [--frames 60] [--model FILE.onnx]
+ *   node --import tsx benchmarks/detailScaling.ts [--rounds 3] [--frames 60] [--frames-held 200] [--loops 10] [--model FILE.onnx]
  *
  * Input: the 1080p bench video of benchmarks/peerVideos.ts (../shared/bench/make-bench-video.sh,
  * cached in benchmarks/.cache/), and the shared MobileNetV2 (../shared/models) unless --model.
  *
- * Cost: `--rounds` alternated rounds of one ffmpeg decode of the whole video into the analysis
- * frames alone (the scene pass's filter, into a null sink), then with each scaler as a second output
- * (`split`, the way the scene pass's decoder makes them), timing its CPU (user + system, from
- * /usr/bin/time); reported as ms of CPU a frame above the analysis-only decode. Closeness: `--frames`
+ * Cost: `--frames-held` frames from the middle of the video are decoded once into a raw file (in
+ * /dev/shm where there is one, else the temporary folder; removed at the end), and each scaler runs
+ * over them `--loops` times (ffmpeg `-stream_loop`), in `--rounds` alternated rounds, timing its CPU
+ * (user + system, from /usr/bin/time); reported as ms of CPU a frame above a scale to 16x16 of the
+ * same input (which costs what reading raw frames costs). Whole decodes with the scaler as a second
+ * output were the first method: on this VM their CPU varied by 10-20% from run to run, more than the
+ * scalers cost. Closeness: `--frames`
  * frames spread over the video, each decoded at full size and embedded Pillow-exactly by
  * ImageEncoder (the reference, as the original tool embeds), and scaled by each filter in ffmpeg
  * and embedded the same way: cosine similarity to the reference (mean, least). Writes
  * benchmarks/results/detailScaling.json with the machine and the load.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,9 +38,11 @@ const argument = (name: string, fallback: string): string => {
   return index < 0 ? fallback : process.argv[index + 1] ?? fallback;
 };
 const root = fileURLToPath(new URL('..', import.meta.url));
-const rounds = Number(argument('rounds', '2'));
+const rounds = Number(argument('rounds', '3'));
 const sampleCount = Number(argument('frames', '60'));
-if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(sampleCount) || sampleCount < 1) throw new Error('--rounds and --frames take whole numbers >= 1');
+const framesHeld = Number(argument('frames-held', '200'));
+const loops = Number(argument('loops', '10'));
+if (![rounds, sampleCount, framesHeld, loops].every((value) => Number.isInteger(value) && value >= 1)) throw new Error('--rounds, --frames, --frames-held and --loops take whole numbers >= 1');
 const model = argument('model', join(root, '..', 'shared', 'models', 'mobilenetv2-12-int8.embed.onnx'));
 if (!existsSync(model)) throw new Error(`model not found: ${model} (pass --model FILE.onnx)`);
 if (!existsSync('/usr/bin/time')) throw new Error('needs /usr/bin/time (Debian: apt-get install time)');
@@ -58,27 +63,39 @@ const SCALERS: Record<string, string> = {
   'centre square, area, yuv420p (used)': detailFilter(square, 'yuv420p'),
   'centre square, fast_bilinear, yuv420p': `${cut}scale=${square.width}:${square.height}:flags=fast_bilinear,format=yuv420p`,
   'whole frame, area, yuv420p': detailFilter(size, 'yuv420p'),
+  // What a model file got before its side was read from the file (6727ec4): the whole frame, 256 on the shorter side.
+  'whole frame at 256, area, yuv420p (before)': detailFilter(detailDimensions(probe.width, probe.height, 256), 'yuv420p'),
   'whole frame, fast_bilinear, yuv420p': `scale=${size.width}:${size.height}:flags=fast_bilinear,format=yuv420p`,
 };
 /** The pictures each scaler makes, for the closeness half. */
-const pictureSize = (name: string): { width: number; height: number } => (name.startsWith('centre square') ? square : size);
+const pictureSize = (name: string): { width: number; height: number } => (name.startsWith('centre square') ? square : name.includes('at 256') ? detailDimensions(probe.width, probe.height, 256) : size);
 
-/** CPU seconds (user + system) of one ffmpeg decode of the whole video: the analysis frames, and with `second` a second output. */
-function decodeCpuSeconds(second: string | undefined): number {
-  const graph = second === undefined ? `[0:v:0]${analysisChain}[a]` : `[0:v:0]split[x][y];[x]${analysisChain}[a];[y]${second}[d]`;
-  const outputs = ['-map', '[a]', '-f', 'rawvideo', '-y', '/dev/null', ...(second === undefined ? [] : ['-map', '[d]', '-f', 'rawvideo', '-y', '/dev/null'])];
-  const result = spawnSync('/usr/bin/time', ['-f', '%U %S', ffmpegPath, '-nostdin', '-v', 'error', '-i', video, '-an', '-filter_complex', graph, ...outputs], { encoding: 'utf8' });
+/** The frames every scaler reads: decoded once, raw, so that only the scaling differs between runs. */
+const heldDirectory = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'piaggio-detail-scaling-'));
+const heldFrames = join(heldDirectory, 'frames.raw');
+process.on('exit', () => rmSync(heldDirectory, { recursive: true, force: true }));
+const heldPixelFormat = probe.pixelFormat ?? 'yuv420p';
+const heldStart = Math.max(0, probe.duration / 2 - framesHeld / probe.fps / 2);
+const held = spawnSync(ffmpegPath, ['-nostdin', '-v', 'error', '-ss', heldStart.toFixed(3), '-i', video, '-map', '0:v:0', '-frames:v', String(framesHeld), '-f', 'rawvideo', '-pix_fmt', heldPixelFormat, '-y', heldFrames]);
+if (held.status !== 0) throw new Error(`ffmpeg failed: ${held.stderr}`);
+const framesScaled = framesHeld * loops;
+const BASELINE = 'scale=16:16:flags=neighbor';
+
+/** CPU seconds (user + system) of one ffmpeg run of `filter` over the held frames, `loops` times. */
+function scalingCpuSeconds(filter: string): number {
+  const input = ['-stream_loop', String(loops - 1), '-f', 'rawvideo', '-pix_fmt', heldPixelFormat, '-s', `${probe.width}x${probe.height}`, '-r', String(probe.fps), '-i', heldFrames];
+  const result = spawnSync('/usr/bin/time', ['-f', '%U %S', ffmpegPath, '-nostdin', '-v', 'error', ...input, '-an', '-vf', filter, '-f', 'rawvideo', '-y', '/dev/null'], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`ffmpeg failed: ${result.stderr}`);
   const [user, system] = result.stderr.trim().split('\n').at(-1)!.split(' ').map(Number);
   return user + system;
 }
 
 const loadBefore = os.loadavg();
-const cpu: Record<string, number[]> = { 'analysis only': [], ...Object.fromEntries(Object.keys(SCALERS).map((name) => [name, [] as number[]])) };
+const cpu: Record<string, number[]> = { baseline: [], ...Object.fromEntries(Object.keys(SCALERS).map((name) => [name, [] as number[]])) };
 for (let index = 0; index < rounds; index += 1) {
   const names = Object.keys(cpu);
   for (let turn = 0; turn < index; turn += 1) names.push(names.shift()!);
-  for (const name of names) cpu[name].push(decodeCpuSeconds(SCALERS[name]));
+  for (const name of names) cpu[name].push(scalingCpuSeconds(name === 'baseline' ? BASELINE : SCALERS[name]));
   process.stdout.write(`round ${index + 1}/${rounds}: ${names.map((name) => `${name} ${cpu[name].at(-1)!.toFixed(2)} s`).join(', ')}\n`);
 }
 
@@ -118,7 +135,7 @@ for (const [name, [filter, width, height]] of Object.entries(compared)) {
 }
 await encoder.release();
 
-const base = median(cpu['analysis only']);
+const base = median(cpu.baseline);
 const result = {
   benchmark: 'detailScaling',
   command: ['node --import tsx benchmarks/detailScaling.ts', ...process.argv.slice(2)].join(' '),
@@ -126,8 +143,9 @@ const result = {
   input: { video: relative(root, video), frames: probe.frameCount, width: probe.width, height: probe.height, side, wholeFrame: size, centreSquare: square, analysis },
   model: relative(root, model),
   machine: { ...machineFacts(), loadAverageBefore: loadBefore.map((load) => round(load, 2)), loadAverageAfter: os.loadavg().map((load) => round(load, 2)) },
-  decodeCpuSeconds: Object.fromEntries(Object.entries(cpu).map(([name, runs]) => [name, { median: round(median(runs), 2), runs: runs.map((value) => round(value, 2)) }])),
-  extraCpuMsPerFrame: Object.fromEntries(Object.keys(SCALERS).map((name) => [name, round(((median(cpu[name]) - base) * 1000) / probe.frameCount, 3)])),
+  scaling: { framesHeld, from: round(heldStart, 3), loops, framesScaled, baseline: BASELINE },
+  scalingCpuSeconds: Object.fromEntries(Object.entries(cpu).map(([name, runs]) => [name, { median: round(median(runs), 2), runs: runs.map((value) => round(value, 2)) }])),
+  extraCpuMsPerFrame: Object.fromEntries(Object.keys(SCALERS).map((name) => [name, round(((median(cpu[name]) - base) * 1000) / framesScaled, 3)])),
   cosineToFullFrame: closeness,
 };
 const path = join(root, 'benchmarks', 'results', 'detailScaling.json');

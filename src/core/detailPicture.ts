@@ -13,8 +13,8 @@ export interface DetailRequest {
   /**
    * Keep only the frame's centre square, `shorterSide` on each side: what an embedder that cuts the
    * centre square of its resized picture looks at (every ONNX image model here does; perceptual
-   * hashes look at the whole frame and must not ask for it). Scaling a square costs ffmpeg about
-   * 40% less than the whole 16:9 frame, and its picture is 44% smaller.
+   * hashes look at the whole frame and must not ask for it). From a 16:9 frame, scaling the square
+   * costs ffmpeg about 40% less than the whole frame (detailFilter) and its picture is 44% smaller.
    */
   readonly centreSquare?: boolean;
 }
@@ -91,12 +91,14 @@ export function detailPixelFormat(sourcePixelFormat: string | undefined): 'yuv42
  * beside its analysis frames, from the same decoded frames.
  *
  * Why `area`: it averages each picture pixel's whole footprint, as a resize for a model should,
- * at a third of bicubic's cost when it runs on every frame. benchmarks/detailScaling.ts (the 1080p
- * bench video, 455x256 pictures, results/detailScaling.json, on a machine running slow that day):
- * ffmpeg's extra CPU a frame area 1.06 ms, bicubic 3.12, fast_bilinear 0.27, area into RGB 1.49;
- * MobileNetV2's embeddings of 60 frames so scaled, cosine to those of the full frames resized
- * Pillow-exactly: area 0.981 (least 0.974), bicubic 0.980, fast_bilinear 0.972 (least 0.953), the
- * analysis frames 0.942. The picture is shrunk in the decoded format and sent as YUV 4:2:0.
+ * and is the cheapest scaler that does. benchmarks/detailScaling.ts (200 frames of the 1080p bench
+ * video held raw and scaled 10 times each, results/detailScaling.json; 2-core VM, load 2.2-2.8):
+ * ffmpeg's extra CPU a frame for the centre square at 224 `area` 0.60 ms, `fast_bilinear` 0.20; the
+ * whole frame at 398x224 `area` 1.02 ms, at 455x256 (what a model file got before its side was read
+ * from the file) 1.03 ms; MobileNetV2's embeddings of 60 frames so scaled, cosine to those of the
+ * full frames resized Pillow-exactly: centre square `area` 0.980 (least 0.972), `fast_bilinear`
+ * 0.960 (0.931); whole frame 455x256 `area` 0.981, 398x224 0.978; the analysis frames 0.942. The
+ * picture is cut and shrunk in the decoded format and sent as YUV 4:2:0.
  */
 export function detailFilter(geometry: DetailGeometry, sourcePixelFormat: string | undefined): string {
   const { width, height, crop } = geometry;
