@@ -216,14 +216,28 @@ describe('fromVideoLanes', () => {
       },
       (child) => children.push(child),
     );
-    assert.equal(children.length, 3, 'ffprobe for the table, then one ffmpeg per lane (none reads the table again)');
+    assert.equal(children.length, 2, 'the table from the MP4\'s sample tables (no child), then one ffmpeg per lane (none reads the table again)');
     assert.deepEqual(frames, await framesOf(fromVideo(closedGop)));
-
+    // Matroska, so that the table is read by a child the failure must end.
     const reader: ChildProcess[] = [];
+    let started: () => void = () => undefined;
+    const childStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
     await assert.rejects(
-      withPacketTablePrefetch(closedGop, 2, async () => {
-        throw new Error('refused before decoding');
-      }, (child) => reader.push(child)),
+      withPacketTablePrefetch(
+        matroska,
+        2,
+        async () => {
+          // Fails once ffprobe runs (the file is looked at first), so that the failure has a child to end.
+          await childStarted;
+          throw new Error('refused before decoding');
+        },
+        (child) => {
+          reader.push(child);
+          started();
+        },
+      ),
       /refused before decoding/,
     );
     assert.equal(reader.length, 1);
@@ -252,9 +266,13 @@ describe('fromVideoLanes', () => {
 
   test('readPacketTable aborted after ffprobe exited but before its pipes closed still settles (it rejects)', async () => {
     const controller = new AbortController();
-    let closed: Promise<unknown> = Promise.resolve();
-    const reading = readPacketTable(closedGop, {}, controller.signal, (child) => {
-      closed = new Promise((resolve) => child.once('close', resolve));
+    // Matroska, so that ffprobe lists it (an MP4's tables are read without a child); the child starts once the file has been looked at.
+    let onClose: (value: unknown) => void = () => undefined;
+    const closed = new Promise((resolve) => {
+      onClose = resolve;
+    });
+    const reading = readPacketTable(matroska, {}, controller.signal, (child) => {
+      child.once('close', onClose);
       // At 'exit' the pipes may still be open: Node's abort then finds no process to kill and emits no error.
       child.once('exit', () => controller.abort(new Error('stopped late')));
     });
