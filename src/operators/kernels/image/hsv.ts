@@ -10,6 +10,7 @@
 
 import { argumentError } from '../../../core/arguments.js';
 import { messages } from '../../../core/messages.js';
+import { SimdHsvConverter, simdHsvAvailable } from './hsvSimd.js';
 
 const FIXED_POINT_SHIFT = 12;
 const FIXED_POINT_HALF = 1 << (FIXED_POINT_SHIFT - 1);
@@ -30,7 +31,7 @@ for (let value = 1; value < 256; value += 1) {
 /** The HSV of one colour, for tests and diagnostics (the per-frame path is {@link rgbToHsvPlanes}). */
 export function rgbToHsv(red: number, green: number, blue: number): [hue: number, saturation: number, value: number] {
   const planes = { hue: new Uint8Array(1), saturation: new Uint8Array(1), value: new Uint8Array(1) };
-  rgbToHsvPlanes(Uint8Array.of(red, green, blue), planes.hue, planes.saturation, planes.value);
+  rgbToHsvPlanesScalar(Uint8Array.of(red, green, blue), planes.hue, planes.saturation, planes.value);
   return [planes.hue[0], planes.saturation[0], planes.value[0]];
 }
 
@@ -41,15 +42,29 @@ export interface HsvPlanes {
   readonly value: Uint8Array;
 }
 
+/** This thread's WebAssembly SIMD converter; null where the runtime has no WebAssembly SIMD. */
+let simdConverter: SimdHsvConverter | null | undefined;
+
 /**
  * Converts packed RGB (`3 * pixels` bytes) into three caller-owned planes of `pixels` bytes each.
- * Allocates nothing, so a detector can reuse the same planes for every frame.
+ * Allocates nothing after its first call, so a detector can reuse the same planes for every frame.
  *
- * With `previous` (planes of the same size) and `sums`, it also adds up, in the same pass, the
- * absolute differences of each plane against `previous` into `sums[0..2]` (hue, saturation,
- * value; exact integers): what the content score needs, without reading the planes a second time.
+ * With `previous` (planes of the same size, not overlapping the planes written unless they are
+ * those very planes) and `sums`, it also adds up, in the same pass, the absolute differences of
+ * each plane against `previous` into `sums[0..2]` (hue, saturation, value; exact integers): what
+ * the content score needs, without reading the planes a second time.
+ *
+ * Runs in WebAssembly SIMD where the runtime has it (hsvSimd.ts: the same planes and sums to the
+ * last bit, checked on every colour; about 6x faster), else as {@link rgbToHsvPlanesScalar}.
  */
 export function rgbToHsvPlanes(rgb: Uint8Array, hue: Uint8Array, saturation: Uint8Array, value: Uint8Array, previous?: HsvPlanes, sums?: Float64Array): void {
+  if (simdConverter === undefined) simdConverter = simdHsvAvailable() ? new SimdHsvConverter() : null;
+  if (simdConverter) simdConverter.convert(rgb, hue, saturation, value, previous, sums);
+  else rgbToHsvPlanesScalar(rgb, hue, saturation, value, previous, sums);
+}
+
+/** {@link rgbToHsvPlanes} in plain JavaScript, one pixel at a time: the reference the SIMD kernel is checked against. */
+export function rgbToHsvPlanesScalar(rgb: Uint8Array, hue: Uint8Array, saturation: Uint8Array, value: Uint8Array, previous?: HsvPlanes, sums?: Float64Array): void {
   const pixels = hue.length;
   if (rgb.length < pixels * 3 || saturation.length < pixels || value.length < pixels) {
     throw argumentError(messages.expectedPicturePlanes('rgbToHsvPlanes', pixels, rgb.length, saturation.length, value.length));
