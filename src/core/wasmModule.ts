@@ -291,15 +291,6 @@ export const f32x4 = (value: number): Expr => {
   if (view.getFloat32(0, true) !== value) throw new RangeError(`${value} is not a float32`);
   return i32x4(view.getInt32(0, true));
 };
-/** `i8x16.shuffle a b` with its 16 lane indices (0..15 from a, 16..31 from b). */
-export const shuffle = (a: Expr, b: Expr, lanes: readonly number[]): Expr => {
-  if (lanes.length !== 16 || lanes.some((lane) => lane < 0 || lane > 31)) throw new RangeError('i8x16.shuffle takes 16 lanes of 0..31');
-  return (body) => {
-    a(body);
-    b(body);
-    body.simd(SimdOp.i8x16Shuffle, lanes);
-  };
-};
 /** memarg: alignment exponent (4 = 16 bytes, a hint) and a constant offset. */
 const memarg = (offset: number): number[] => append([4], unsignedLeb128(offset));
 export const load = (address: Expr, offset = 0): Expr => (body) => {

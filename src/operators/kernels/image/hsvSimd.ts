@@ -55,7 +55,7 @@ import {
   webAssembly,
   type Expr,
   type WasmMemory,
-} from './wasmModule.js';
+} from '../../../core/wasmModule.js';
 
 /** Pixels per SIMD block. */
 const LANES = 16;
