@@ -9,6 +9,7 @@
  * list, not 350 MB of memory.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { openRegularFile } from '../core/paths.js';
 
 /** One NodeProto: its operator, domain ('' for the default ONNX domain) and integer attributes. */
 export interface OnnxNodeUse {
@@ -237,7 +238,9 @@ async function readShape(file: WindowedFile, start: number, end: number): Promis
  * Rejects when the file is not a readable ModelProto.
  */
 export async function readOnnxInputs(path: string): Promise<OnnxGraphInput[]> {
-  const handle = await open(path, 'r');
+  // Never a FIFO or a device (a model path may be anything until the model is loaded and checked).
+  const handle = await openRegularFile(path);
+  if (!handle) throw new RangeError('ONNX file: not a regular file');
   try {
     const file = new WindowedFile(handle, (await handle.stat()).size);
     for await (const graph of file.fields(0, file.size)) {

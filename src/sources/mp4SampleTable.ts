@@ -1,4 +1,5 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openRegularFile } from '../core/paths.js';
 
 /**
  * The packets of an MP4/MOV video track read from the file's sample tables (the `moov` box), as
@@ -282,7 +283,9 @@ function sampleOffsets(data: DataView, stbl: readonly Box[], sizes: Int32Array):
  * comment); rejects only when the file cannot be opened or read.
  */
 export async function readMp4Samples(path: string, streamIndex?: number): Promise<Mp4Samples | undefined> {
-  const handle = await open(path, 'r');
+  // Never a FIFO or a device: opening one could block, reading one could not end.
+  const handle = await openRegularFile(path);
+  if (!handle) return undefined;
   try {
     const fileSize = (await handle.stat()).size;
     const top = await topLevelBoxes(handle, fileSize);

@@ -86,6 +86,14 @@ describe('MP4 sample tables: the packet table without ffprobe, the same as ffpro
     for (const name of ['truncated.mp4', 'text.mp4', 'lying.mp4']) assert.equal(await readMp4Samples(path(name)), undefined, name);
   });
 
+  test('a FIFO or a device given as the video: not opened for reading, not read from the tables', async () => {
+    const fifo = path('fifo.mp4');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    // A plain open of a FIFO would wait for a writer forever, and /dev/zero would never end.
+    assert.equal(await readMp4Samples(fifo), undefined);
+    assert.equal(await readMp4Samples('/dev/zero'), undefined);
+  });
+
   test('the shared videos: the same table as ffprobe\'s', { skip: existsSync(SHARED_VIDEOS) ? false : '../shared/media/videos is absent' }, async () => {
     for (const name of readdirSync(SHARED_VIDEOS).filter((file) => file.endsWith('.mp4'))) {
       const video = join(SHARED_VIDEOS, name);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -68,6 +69,10 @@ describe('a model file\'s input side, read before the model loads', () => {
     const garbage = join(directory.path, 'garbage.onnx');
     writeFileSync(garbage, 'this is not a protobuf, just text long enough to look like fields');
     assert.equal(await readModelInputSide(garbage), undefined);
+    const fifo = join(directory.path, 'fifo.onnx');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    assert.equal(await readModelInputSide(fifo), undefined, 'a FIFO is not opened for reading (that would wait for a writer forever)');
+    assert.equal(await readModelInputSide('/dev/zero'), undefined);
     const missing = join(directory.path, 'missing.onnx');
     assert.equal(await readModelInputSide(missing), undefined);
     assert.equal(await detailSideBeforeLoading({ embedder: 'model', model: missing, modelInputSize: undefined }), 256);
