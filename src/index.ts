@@ -127,7 +127,7 @@ export { embedBatches, embedBatchesOptions, type BatchEncoder, type EmbedBatches
 export { redecodeCandidates, redecodeCandidatesOptions, redecodedSize, redecodeSizeFor, type RedecodeCandidatesOptions, type RedecodeCandidatesSettings } from './operators/redecodeCandidates.js';
 export { embedDetailPictures } from './operators/embedDetailPictures.js';
 export { yuv420pToRgb } from './operators/kernels/image/yuv420p.js';
-export { detailDimensions, yuvColorimetry, type DetailPicture, type DetailRequest, type YuvColorimetry } from './core/detailPicture.js';
+export { detailDimensions, detailGeometry, yuvColorimetry, type DetailGeometry, type DetailPicture, type DetailRequest, type YuvColorimetry } from './core/detailPicture.js';
 export { clusterDbscan, clusterDbscanOptions, decideClustering, dbscanProgressListener, DEFAULT_CLUSTERING, type ClusterDbscanOptions, type ClusterDbscanResources } from './operators/clusterDbscan.js';
 export { oneClusterPerCandidate } from './operators/oneClusterPerCandidate.js';
 export {
