@@ -72,21 +72,35 @@ export class PictureSketcher {
     const { columnCell, rowCell, sums, counts, stride } = this;
     sums.fill(0);
     counts.fill(0);
+    const step = 3 * stride;
     for (let y = 0; y < height; y += stride) {
       const rowBase = rowCell[y] * SKETCH_COLUMNS;
       let offset = y * width * 3;
-      for (let x = 0; x < width; x += stride) {
-        const cell = (rowBase + columnCell[x]) * 3;
-        const red = data[offset];
-        const green = data[offset + 1];
-        const blue = data[offset + 2];
+      let x = 0;
+      while (x < width) {
+        // The pixels of one cell in this row add up in locals, and reach the cell's sums once:
+        // sums of bytes are whole numbers, exact in any order, so the sketch is the same.
+        const column = columnCell[x];
+        let red = 0;
+        let green = 0;
+        let blue = 0;
+        do {
+          const r = data[offset];
+          const g = data[offset + 1];
+          const b = data[offset + 2];
+          red += r;
+          green += g;
+          blue += b;
+          counts[r >> 4] += 1;
+          counts[SKETCH_BINS + (g >> 4)] += 1;
+          counts[2 * SKETCH_BINS + (b >> 4)] += 1;
+          offset += step;
+          x += stride;
+        } while (x < width && columnCell[x] === column);
+        const cell = (rowBase + column) * 3;
         sums[cell] += red;
         sums[cell + 1] += green;
         sums[cell + 2] += blue;
-        counts[red >> 4] += 1;
-        counts[SKETCH_BINS + (green >> 4)] += 1;
-        counts[2 * SKETCH_BINS + (blue >> 4)] += 1;
-        offset += 3 * stride;
       }
     }
     const { cells, histogram, structure } = target;
