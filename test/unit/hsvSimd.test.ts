@@ -2,20 +2,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rgbToHsvPlanesScalar, type HsvPlanes } from '../../src/operators/kernels/image/hsv.js';
 import { SimdHsvConverter, buildHsvModule, simdHsvAvailable } from '../../src/operators/kernels/image/hsvSimd.js';
+import { seededRandom } from '../../src/core/seededRandom.js';
 
 type Planes = { hue: Uint8Array; saturation: Uint8Array; value: Uint8Array };
 const planes = (pixels: number): Planes => ({ hue: new Uint8Array(pixels), saturation: new Uint8Array(pixels), value: new Uint8Array(pixels) });
 
-/** mulberry32: reproducible pseudo-random bytes. */
+/** Reproducible pseudo-random bytes (the project's seeded generator). */
 function randomBytes(length: number, seed: number): Uint8Array {
+  const random = seededRandom(seed);
   const bytes = new Uint8Array(length);
-  let state = seed >>> 0;
-  for (let index = 0; index < length; index += 1) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = Math.imul(state ^ (state >>> 15), state | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    bytes[index] = ((mixed ^ (mixed >>> 14)) >>> 0) & 0xff;
-  }
+  for (let index = 0; index < length; index += 1) bytes[index] = Math.floor(random() * 256);
   return bytes;
 }
 

@@ -8,8 +8,7 @@
  * floating-point formula rounds differently for a few percent of colours, which moves scores.
  */
 
-import { argumentError } from '../../../core/arguments.js';
-import { messages } from '../../../core/messages.js';
+import { checkHsvArguments, type HsvPlanes } from './hsvPlanes.js';
 import { SimdHsvConverter, simdHsvAvailable } from './hsvSimd.js';
 
 const FIXED_POINT_SHIFT = 12;
@@ -35,12 +34,7 @@ export function rgbToHsv(red: number, green: number, blue: number): [hue: number
   return [planes.hue[0], planes.saturation[0], planes.value[0]];
 }
 
-/** Hue, saturation and value planes of one picture, each one byte per pixel. */
-export interface HsvPlanes {
-  readonly hue: Uint8Array;
-  readonly saturation: Uint8Array;
-  readonly value: Uint8Array;
-}
+export type { HsvPlanes } from './hsvPlanes.js';
 
 /** This thread's WebAssembly SIMD converter; null where the runtime has no WebAssembly SIMD. */
 let simdConverter: SimdHsvConverter | null | undefined;
@@ -66,13 +60,8 @@ export function rgbToHsvPlanes(rgb: Uint8Array, hue: Uint8Array, saturation: Uin
 /** {@link rgbToHsvPlanes} in plain JavaScript, one pixel at a time: the reference the SIMD kernel is checked against. */
 export function rgbToHsvPlanesScalar(rgb: Uint8Array, hue: Uint8Array, saturation: Uint8Array, value: Uint8Array, previous?: HsvPlanes, sums?: Float64Array): void {
   const pixels = hue.length;
-  if (rgb.length < pixels * 3 || saturation.length < pixels || value.length < pixels) {
-    throw argumentError(messages.expectedPicturePlanes('rgbToHsvPlanes', pixels, rgb.length, saturation.length, value.length));
-  }
+  checkHsvArguments(rgb, hue, saturation, value, previous, sums);
   const compare = previous !== undefined && sums !== undefined;
-  if (compare && (previous.hue.length < pixels || previous.saturation.length < pixels || previous.value.length < pixels || sums.length < 3)) {
-    throw argumentError(messages.expectedPicturePlanes('rgbToHsvPlanes previous', pixels, rgb.length, previous.saturation.length, previous.value.length));
-  }
   const previousHue = compare ? previous.hue : hue;
   const previousSaturation = compare ? previous.saturation : saturation;
   const previousValue = compare ? previous.value : value;

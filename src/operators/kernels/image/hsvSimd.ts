@@ -29,9 +29,7 @@
  * adds nothing to the sums.
  */
 
-import { argumentError } from '../../../core/arguments.js';
-import { messages } from '../../../core/messages.js';
-import type { HsvPlanes } from './hsv.js';
+import { checkHsvArguments, type HsvPlanes } from './hsvPlanes.js';
 import {
   EMPTY_BLOCK,
   FunctionBody,
@@ -295,13 +293,8 @@ export class SimdHsvConverter {
   /** Same contract as {@link rgbToHsvPlanes}: planes of `hue.length` pixels, sums with `previous`. */
   convert(rgb: Uint8Array, hue: Uint8Array, saturation: Uint8Array, value: Uint8Array, previous?: HsvPlanes, sums?: Float64Array): void {
     const pixels = hue.length;
-    if (rgb.length < pixels * 3 || saturation.length < pixels || value.length < pixels) {
-      throw argumentError(messages.expectedPicturePlanes('rgbToHsvPlanes', pixels, rgb.length, saturation.length, value.length));
-    }
+    checkHsvArguments(rgb, hue, saturation, value, previous, sums);
     const compare = previous !== undefined && sums !== undefined;
-    if (compare && (previous.hue.length < pixels || previous.saturation.length < pixels || previous.value.length < pixels || sums.length < 3)) {
-      throw argumentError(messages.expectedPicturePlanes('rgbToHsvPlanes previous', pixels, rgb.length, previous.saturation.length, previous.value.length));
-    }
     if (pixels === 0) {
       if (compare) sums.fill(0, 0, 3);
       return;
@@ -316,12 +309,9 @@ export class SimdHsvConverter {
     bytes.set(rgb.subarray(0, 3 * pixels), 0);
     bytes.fill(0, 3 * pixels, 3 * stride);
     if (compare) {
-      const previousPlanes = [previous.hue, previous.saturation, previous.value];
-      for (const [index, plane] of previousPlanes.entries()) {
-        const at = planesAt + (3 + index) * stride;
-        bytes.set(plane.subarray(0, pixels), at);
-        bytes.fill(0, at + pixels, at + stride);
-      }
+      this.placePrevious(previous.hue, planesAt + 3 * stride, pixels, stride);
+      this.placePrevious(previous.saturation, planesAt + 4 * stride, pixels, stride);
+      this.placePrevious(previous.value, planesAt + 5 * stride, pixels, stride);
       let hueSum = 0;
       let saturationSum = 0;
       let valueSum = 0;
@@ -344,6 +334,12 @@ export class SimdHsvConverter {
     hue.set(bytes.subarray(planesAt, planesAt + pixels));
     saturation.set(bytes.subarray(planesAt + stride, planesAt + stride + pixels));
     value.set(bytes.subarray(planesAt + 2 * stride, planesAt + 2 * stride + pixels));
+  }
+
+  /** Copies a previous plane's `pixels` bytes to `at` and zeroes the padding up to `stride`. */
+  private placePrevious(plane: Uint8Array, at: number, pixels: number, stride: number): void {
+    this.bytes.set(plane.subarray(0, pixels), at);
+    this.bytes.fill(0, at + pixels, at + stride);
   }
 
   /** Grows the memory to at least `needed` bytes. */
