@@ -119,7 +119,7 @@ export class PacketTableUnusable extends Error {
 /**
  * Lists the video stream's packets and builds a {@link PacketTable}: from an MP4 or MOV file's
  * sample tables where they are plain (readMp4Samples: milliseconds, no child process), else with
- * one ffprobe run (demux only: 0.2 s for 5 minutes of 1080p H.264, about a second for an hour,
+ * one ffprobe run (demux only: 0.21 s for 5 minutes of 1080p H.264 in benchmarks/readAhead.ts, about a second for an hour,
  * read from a warm cache); of the stream
  * `stream.streamIndex` names (a {@link VideoProbe} will do), else of the first video stream, which
  * the table's `streamIndex` then names (so the listing can start before the probe has chosen).

@@ -2,7 +2,7 @@
  * {@link rgbToHsvPlanes} in WebAssembly SIMD (128-bit): the same planes and sums to the last bit,
  * 16 pixels a loop iteration. The module (about 3.6 KB) is emitted by {@link buildHsvModule} with
  * the emitter of wasmModule.ts on first use (simdHsvAvailable or the first converter), not at
- * import: a few milliseconds on cold code, under one once warm; compiling it takes about 1 ms.
+ * import: 9 ms the first time, emitting, compiling and instantiating together (benchmarks/readAhead.ts).
  *
  * Why it is exact. OpenCV (and hsv.ts) computes, with integers,
  *   S = (d * sdiv[V] + 2048) >> 12,   sdiv[v] = round((255 << 12) / v)
