@@ -127,7 +127,7 @@ interface Edit {
 function readEdits(data: DataView, trak: readonly Box[]): Edit[] | undefined {
   const edts = only(trak, 'edts');
   if (!edts) return undefined;
-  const elst = required(boxesIn(data, edts.start, edts.end), 'elst');
+  const elst = required(childrenOf(data, edts), 'elst');
   const version = data.getUint8(elst.start);
   const count = data.getUint32(elst.start + 4);
   const entrySize = version === 1 ? 20 : 12;
@@ -150,17 +150,36 @@ interface Track {
   readonly edits: Edit[] | undefined;
 }
 
+/** The boxes inside `parent`. */
+function childrenOf(data: DataView, parent: Box): Box[] {
+  return boxesIn(data, parent.start, parent.end);
+}
+
 function readTrack(data: DataView, trak: Box): Track {
-  const boxes = boxesIn(data, trak.start, trak.end);
-  const mdia = boxesIn(data, required(boxes, 'mdia').start, required(boxes, 'mdia').end);
+  const boxes = childrenOf(data, trak);
+  const mdia = childrenOf(data, required(boxes, 'mdia'));
   const mdhd = required(mdia, 'mdhd');
   const timescale = data.getUint32(mdhd.start + (data.getUint8(mdhd.start) === 1 ? 20 : 12));
+  if (timescale === 0) unsupported('a track timescale of 0');
   const hdlr = required(mdia, 'hdlr');
   const handler = String.fromCharCode(data.getUint8(hdlr.start + 8), data.getUint8(hdlr.start + 9), data.getUint8(hdlr.start + 10), data.getUint8(hdlr.start + 11));
-  const minf = boxesIn(data, required(mdia, 'minf').start, required(mdia, 'minf').end);
-  const stblBox = required(minf, 'stbl');
-  if (timescale === 0) unsupported('a track timescale of 0');
-  return { handler, timescale, boxes, stbl: boxesIn(data, stblBox.start, stblBox.end), edits: readEdits(data, boxes) };
+  const stbl = childrenOf(data, required(childrenOf(data, required(mdia, 'minf')), 'stbl'));
+  return { handler, timescale, boxes, stbl, edits: readEdits(data, boxes) };
+}
+
+/** Which samples are keyframes: those stss lists (1-based), or all of them without stss, as ffmpeg reads it. */
+function keyframeFlags(data: DataView, stbl: readonly Box[], count: number): Uint8Array {
+  const keyframe = new Uint8Array(count);
+  const stss = only(stbl, 'stss');
+  if (!stss) return keyframe.fill(1);
+  const entries = data.getUint32(stss.start + 4);
+  if (stss.start + 8 + entries * 4 > stss.end) unsupported('stss runs past its box');
+  for (let entry = 0; entry < entries; entry += 1) {
+    const sample = data.getUint32(stss.start + 8 + entry * 4) - 1;
+    if (sample < 0 || sample >= count) unsupported('stss names a sample that does not exist');
+    keyframe[sample] = 1;
+  }
+  return keyframe;
 }
 
 /** Decode timestamps (from stts) and presentation timestamps (plus ctts), before any edit, by sample. */
@@ -332,18 +351,7 @@ export async function readMp4Samples(path: string, streamIndex?: number): Promis
       if (index !== chosen) continue;
       // ffprobe leaves discarded video packets out, but which ones ffmpeg discards depends on more than the tables.
       if (discarded) return undefined;
-      const keyframe = new Uint8Array(count);
-      const stss = only(other.stbl, 'stss');
-      if (!stss) keyframe.fill(1);
-      else {
-        const entries = data.getUint32(stss.start + 4);
-        if (stss.start + 8 + entries * 4 > stss.end) return undefined;
-        for (let entry = 0; entry < entries; entry += 1) {
-          const sample = data.getUint32(stss.start + 8 + entry * 4) - 1;
-          if (sample < 0 || sample >= count) return undefined;
-          keyframe[sample] = 1;
-        }
-      }
+      const keyframe = keyframeFlags(data, other.stbl, count);
       result = { streamIndex: index, timescale: other.timescale, presentationTimestamps: pts, decodeTimestamps: dts, sizes, keyframe, offsets: sampleOffsets(data, other.stbl, sizes) };
     }
     if (!result || !Number.isFinite(containerStart)) return undefined;
