@@ -73,7 +73,9 @@ const pictureSize = (name: string): { width: number; height: number } => (name.s
 /** The frames every scaler reads: decoded once, raw, so that only the scaling differs between runs. */
 const heldDirectory = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'piaggio-detail-scaling-'));
 const heldFrames = join(heldDirectory, 'frames.raw');
+// About 600 MB of memory when in /dev/shm: removed however the run ends, Ctrl-C included.
 process.on('exit', () => rmSync(heldDirectory, { recursive: true, force: true }));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
 const heldPixelFormat = probe.pixelFormat ?? 'yuv420p';
 const heldStart = Math.max(0, probe.duration / 2 - framesHeld / probe.fps / 2);
 const held = spawnSync(ffmpegPath, ['-nostdin', '-v', 'error', '-ss', heldStart.toFixed(3), '-i', video, '-map', '0:v:0', '-frames:v', String(framesHeld), '-f', 'rawvideo', '-pix_fmt', heldPixelFormat, '-y', heldFrames]);
