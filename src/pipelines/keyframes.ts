@@ -148,7 +148,9 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
           .filter((item) => item.path !== null)
           .map((item) => ({ frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output.pathFor(item.path as string) }));
         if (values.allCandidates) await mkdir(output.pathFor(CANDIDATES_FOLDER), { recursive: true });
-        await extractFrames(videoPath, probe, requests, { signal: settings.signal, quality: values.quality, width: values.width, height: values.height });
+        // Read beside the scene pass: each keyframe's run seeks straight to the keyframe it needs.
+        const packetTable = table ? await table : undefined;
+        await extractFrames(videoPath, probe, requests, { signal: settings.signal, quality: values.quality, width: values.width, height: values.height, ...(packetTable ? { table: packetTable } : {}) });
         const scenes = pass.sceneList.finish();
         await writeSceneExports(videoPath, scenes, probe, values, output, settings);
         return {

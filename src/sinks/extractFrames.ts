@@ -7,6 +7,7 @@ import { PiaggioError } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
+import type { PacketTable } from '../sources/packetTable.js';
 import { planExtractionRuns } from './extractionPlan.js';
 
 /** One frame to write: its 0-based index (for messages), its time from the stream start (`Frame.time`), and where to write it. */
@@ -32,6 +33,14 @@ export interface ExtractFramesOptions {
   /** Scale to this width (keeping the aspect ratio), or fit inside width x height when both are given. */
   readonly width?: number;
   readonly height?: number;
+  /**
+   * The video's packet table (readPacketTable), when the caller has one: each run then seeks to the
+   * keyframe its first frame needs (PacketTable.seekPointFor) instead of SEEK_MARGIN_SECONDS before
+   * it, which lands a whole GOP early whenever the frame lies less than that after its keyframe (the
+   * first frame of a scene after a cut, which encoders start with a keyframe). A run whose seek
+   * lands too late (a coarse container) runs again with the margin.
+   */
+  readonly table?: PacketTable;
 }
 
 /** Seconds decoded before the wanted frame: the input seek lands on the keyframe before this point. */
@@ -125,12 +134,60 @@ export function selectExpression(thresholds: readonly string[]): string {
   return `st(1,${reached});st(2,gt(ld(1),ld(0)));st(0,max(ld(0),ld(1)));ld(2)`;
 }
 
+/**
+ * Where a run whose first request is `request` seeks (input `-ss`, seconds from the container's
+ * first timestamp): with a packet table whose time for `request.frame` agrees with `request.time`
+ * (to within selectionThreshold's tolerance), at the keyframe that frame needs
+ * (PacketTable.seekPointFor); else, or when that would be earlier, SEEK_MARGIN_SECONDS before it.
+ */
+export function extractionSeekPoint(probe: VideoProbe, request: Pick<FrameExtractionRequest, 'frame' | 'time'>, table?: PacketTable): number {
+  const margin = Math.max(0, request.time - SEEK_MARGIN_SECONDS);
+  if (!table || !tableAgrees(probe, table, request)) return margin;
+  return Math.max(margin, table.seekPointFor(request.frame) ?? 0);
+}
+
+/** Whether `table` lists `request.frame` at `request.time` (to within selectionThreshold's tolerance). */
+export function tableAgrees(probe: VideoProbe, table: PacketTable, request: Pick<FrameExtractionRequest, 'frame' | 'time'>): boolean {
+  if (!Number.isInteger(request.frame) || request.frame < 0 || request.frame >= table.frameCount) return false;
+  const presented = table.presentationTimes[request.frame]! - probe.startTime;
+  return Math.abs(presented - request.time) <= toleranceSeconds(probe);
+}
+
+/**
+ * The select expression that passes exactly the frames presented inside one of `windows` (each
+ * `[from, to]` in seconds, written as they go into the expression). Windows that each hold one
+ * frame's presentation time and no other's pass those frames and nothing else: a decode that
+ * starts after a window's frame writes no image for it instead of the next frame's.
+ */
+export function windowSelectExpression(windows: ReadonlyArray<readonly [string, string]>): string {
+  if (windows.length === 0) throw new RangeError('windowSelectExpression: no window');
+  return balancedSum(windows.map(([from, to]) => `between(t,${from},${to})`));
+}
+
+/**
+ * The window (container clock, as `-copyts` keeps it) that holds `frame`'s presentation time in
+ * `table` and no neighbour's: a quarter of the shorter gap to a neighbour on either side.
+ */
+export function frameWindow(table: PacketTable, frame: number): readonly [string, string] {
+  const times = table.presentationTimes;
+  const before = frame > 0 ? times[frame]! - times[frame - 1]! : Infinity;
+  const after = frame + 1 < times.length ? times[frame + 1]! - times[frame]! : Infinity;
+  const margin = Math.min(before, after, 1) / 4;
+  return [(times[frame]! - margin).toFixed(9), (times[frame]! + margin).toFixed(9)];
+}
+
 /** What one ffmpeg run decodes and writes. */
 export interface ExtractionRun {
   /** Seconds from the stream start to seek to (the demuxer lands on the keyframe at or before). */
   readonly seekTo: number;
   /** Distinct thresholds from {@link selectionThreshold}, ascending: the run writes one image per threshold. */
   readonly thresholds: readonly string[];
+  /**
+   * With a packet table: for each threshold, the window of the frame it stands for (frameWindow);
+   * the run then writes exactly those frames (windowSelectExpression), so that a seek landing after
+   * one of them shows as a missing image rather than the wrong one.
+   */
+  readonly windows?: ReadonlyArray<readonly [string, string]>;
 }
 
 /**
@@ -159,7 +216,7 @@ export function runArguments(
   if (last === undefined) throw new RangeError('runArguments: a run needs at least one threshold');
   const filters = [
     ...(run.thresholds.length > 1 ? [`trim=end=${(Number(last) + SEEK_MARGIN_SECONDS).toFixed(9)}`] : []),
-    `select='${selectExpression(run.thresholds)}'`,
+    `select='${run.windows ? windowSelectExpression(run.windows) : selectExpression(run.thresholds)}'`,
     ...(scale ? [scale] : []),
   ];
   return [
@@ -183,6 +240,12 @@ function lastErrorLine(stderr: string): string | undefined {
   const lines = stderr.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
   const last = lines.at(-1);
   return last?.replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '').replace(/^\[(error|fatal|panic)\]\s*/, '');
+}
+
+/** One ffmpeg run to do: request indices of one format in time order, and whether it seeks by the packet table. */
+interface PlannedRun {
+  readonly run: readonly number[];
+  readonly exact: boolean;
 }
 
 /** A hidden name next to `path` for a file being written. */
@@ -303,11 +366,14 @@ export async function extractFrames(
     }
   };
 
+  const table = options.table;
+
   /**
-   * One run: `run` holds request indices of one format, in time order. Resolves with the halves to
-   * run again when the run did not write exactly one image per distinct threshold.
+   * One run: `run` holds request indices of one format, in time order; `exact` seeks by the packet
+   * table. Resolves with the runs to do again when the run did not write exactly one image per
+   * distinct threshold: its halves, or the same single frame seeking with the margin.
    */
-  const extractRun = async (run: readonly number[]): Promise<number[][] | undefined> => {
+  const extractRun = async ({ run, exact }: PlannedRun): Promise<PlannedRun[] | undefined> => {
     const first = requests[run[0]!]!;
     const fail = (request: FrameExtractionRequest, reason: string): PiaggioError =>
       new PiaggioError('EEXTRACT', messages.keyframeExtractFailed(videoPath, request.frame, reason));
@@ -328,8 +394,12 @@ export async function extractFrames(
       // image2 reads % as a pattern: a literal one in the folder's path is written %%.
       const pattern = join(folder.replaceAll('%', '%%'), `%06d${extension}`);
       const encoder = encoderArguments(extension, options.quality)!;
-      const seekTo = Math.max(0, requests[run[0]!]!.time - SEEK_MARGIN_SECONDS);
-      const result = await runFfmpeg(runArguments(videoPath, probe, { seekTo, thresholds }, pattern, encoder, passthrough, scale));
+      // The table's seek is taken only where every image can be checked to be its frame (windows).
+      const byTable = exact && table !== undefined && run.every((index) => tableAgrees(probe, table, requests[index]!));
+      const margin = extractionSeekPoint(probe, first);
+      const seekTo = byTable ? extractionSeekPoint(probe, first, table) : margin;
+      const windows = byTable && seekTo !== margin ? thresholds.map((threshold) => frameWindow(table, requests[byThreshold.get(threshold)![0]!]!.frame)) : undefined;
+      const result = await runFfmpeg(runArguments(videoPath, probe, { seekTo, thresholds, ...(windows ? { windows } : {}) }, pattern, encoder, passthrough, scale));
       if (failure) return undefined;
       if (result.error) throw fail(first, result.error.message);
       const images = result.code === 0 ? await Promise.all(thresholds.map((_, position) => stat(join(folder, `${String(position + 1).padStart(6, '0')}${extension}`)).catch(() => undefined))) : [];
@@ -339,8 +409,10 @@ export async function extractFrames(
         if (thresholds.length > 1) {
           // Not one image per wanted time (or ffmpeg failed): halve until each run is exact.
           const middle = run.findIndex((index) => selectionThreshold(probe, requests[index]!.time) === thresholds[thresholds.length >> 1]);
-          return [run.slice(0, middle), run.slice(middle)];
+          return [{ run: run.slice(0, middle), exact }, { run: run.slice(middle), exact }];
         }
+        // The table's seek may have landed after the frame: once more from further back.
+        if (seekTo !== margin) return [{ run, exact: false }];
         if (result.code !== 0) throw fail(first, lastErrorLine(result.stderr) ?? `ffmpeg exited with code ${result.code}`);
         throw fail(first, `no frame at ${first.time.toFixed(3)} s (the video stream lasts ${probe.duration.toFixed(3)} s)`);
       }
@@ -364,21 +436,21 @@ export async function extractFrames(
     requests.map((request) => ({ time: request.time, format: extensionOf(request) })),
     { gapSeconds: DECODE_THROUGH_SECONDS, maxFramesPerRun: MAX_FRAMES_PER_RUN, parallelRuns: concurrency, minFramesPerParallelRun: MIN_FRAMES_PER_PARALLEL_RUN },
   );
-  const queue = [...plan];
+  const queue: PlannedRun[] = plan.map((run) => ({ run, exact: table !== undefined }));
   try {
     await new Promise<void>((resolveAll) => {
       let active = 0;
       const schedule = (): void => {
         while (!failure && active < concurrency && queue.length > 0) {
-          const run = queue.shift()!;
+          const planned = queue.shift()!;
           active += 1;
-          void extractRun(run)
-            .then((halves) => {
+          void extractRun(planned)
+            .then((again) => {
               // Retried at the front, so a failing frame is found (and reported) first.
-              if (halves) queue.unshift(...halves);
+              if (again) queue.unshift(...again);
             })
             .catch((error: unknown) => {
-              const request = requests[run[0]!]!;
+              const request = requests[planned.run[0]!]!;
               stopAll(error instanceof PiaggioError ? error : new PiaggioError('EEXTRACT', messages.keyframeExtractFailed(videoPath, request.frame, String(error)), { cause: error }));
             })
             .finally(() => {

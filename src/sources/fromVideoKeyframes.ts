@@ -106,26 +106,12 @@ export function fromVideoRange(path: string, options: RangeDecodeOptions): Obser
   if (!(Number.isInteger(firstFrame) && Number.isInteger(lastFrame) && firstFrame >= 0 && lastFrame >= firstFrame && lastFrame < table.frameCount)) {
     throw new RangeError(`fromVideoRange: frames ${firstFrame} to ${lastFrame} are not a range of this video's ${table.frameCount} frames`);
   }
-  const times = table.presentationTimes;
   const indexOf = (presentationTime: number): number => table.indexOf(presentationTime);
-
-  /** ffmpeg's `-ss` for a decode that must show `frame`, `secondsBack` earlier; undefined = from the start. */
-  const seekFor = (frame: number, secondsBack: number): number | undefined => {
-    const keyframe = table.keyframeAtOrBefore(frame);
-    if (keyframe <= 0) return undefined;
-    // A quarter frame after the keyframe: MP4 and Matroska seek to the last keyframe presented at
-    // or before the target (half a frame before it would land a whole GOP early), and the next
-    // frame is still after the target so nothing is skipped; frames before `frame` are dropped here.
-    const after = keyframe + 1 < times.length ? times[keyframe + 1] - times[keyframe] : 0;
-    const target = times[keyframe] + after / 4 - secondsBack;
-    const seekTo = target - table.containerStartTime;
-    return seekTo > 0 ? seekTo : undefined;
-  };
 
   const attempts: RangeAttempt[] = [];
   const trimmed = trimmedSeekFor(table, firstFrame);
   if (trimmed !== undefined) attempts.push({ kind: 'trim', seekTo: trimmed });
-  for (const secondsBack of RETRY_SEEK_BACK_SECONDS) attempts.push({ kind: 'seek', seekTo: seekFor(firstFrame, secondsBack) });
+  for (const secondsBack of RETRY_SEEK_BACK_SECONDS) attempts.push({ kind: 'seek', seekTo: table.seekPointFor(firstFrame, secondsBack) });
   attempts.push({ kind: 'seek', seekTo: undefined });
 
   return new Observable<Frame>((subscriber) => {

@@ -88,6 +88,25 @@ export class PacketTable {
     return count === 0 ? -1 : this.keyframes[count - 1];
   }
 
+  /**
+   * ffmpeg's input `-ss` (seconds from the container's first timestamp) for a decode that must show
+   * `frame`, `secondsBack` before the keyframe it needs; undefined = decode from the start (the
+   * keyframe is the first frame, or the point falls before the file's start).
+   *
+   * A quarter frame after the keyframe: MP4 and Matroska seek to the last keyframe presented at or
+   * before the target (half a frame before it would land a whole GOP early), and the next frame is
+   * still after the target so nothing is skipped. A container whose seek is coarse (MPEG-TS) may
+   * still land later: callers check the first frame they get and seek again further back.
+   */
+  seekPointFor(frame: number, secondsBack = 0): number | undefined {
+    const times = this.presentationTimes;
+    const keyframe = this.keyframeAtOrBefore(frame);
+    if (keyframe <= 0) return undefined;
+    const after = keyframe + 1 < times.length ? times[keyframe + 1] - times[keyframe] : 0;
+    const seekTo = times[keyframe] + after / 4 - secondsBack - this.containerStartTime;
+    return seekTo > 0 ? seekTo : undefined;
+  }
+
   /** The first keyframe after `frame`, or -1 when there is none. */
   keyframeAfter(frame: number): number {
     const count = this.keyframesUpTo(frame);

@@ -10,9 +10,11 @@ import { locateFfmpeg } from '../../src/core/locateFfmpeg.js';
  *   surely still decoding when a test signals it;
  * - `hold-extract`: keyframe extractions (`-f image2`) never start: the double waits until killed;
  * - `crash`: decodes die of SIGSEGV once they have written `PIAGGIO_TEST_CRASH_AFTER` bytes;
- * - `no-frames`: decodes write nothing and exit 0, as an ffmpeg that cannot decode the stream but does not say so.
+ * - `no-frames`: decodes write nothing and exit 0, as an ffmpeg that cannot decode the stream but does not say so;
+ * - `late-first-extract`: the first keyframe extraction seeks (`-ss`) one second later than asked, as
+ *   a container whose seek is coarse may land; later ones run as asked.
  */
-export type DoubleMode = 'slow' | 'hold-extract' | 'crash' | 'no-frames' | 'plain';
+export type DoubleMode = 'slow' | 'hold-extract' | 'crash' | 'no-frames' | 'late-first-extract' | 'plain';
 
 /**
  * Writes an executable to use as FFMPEG_PATH: it announces every run on a FIFO (`decode PID`,
@@ -36,6 +38,16 @@ case "$PIAGGIO_TEST_MODE:$kind" in
   slow:decode) exec "$real" -re "$@" ;;
   hold-extract:extract) exec sleep infinity ;;
   no-frames:decode) exit 0 ;;
+  late-first-extract:extract)
+    if [ ! -e "$PIAGGIO_TEST_FIFO.late" ]; then
+      : > "$PIAGGIO_TEST_FIFO.late"
+      args=(); previous=
+      for argument in "$@"; do
+        [ "$previous" = "-ss" ] && argument=$(awk -v seconds="$argument" 'BEGIN { printf "%.6f", seconds + 1 }')
+        args+=("$argument"); previous=$argument
+      done
+      exec "$real" "\${args[@]}"
+    fi ;;
   crash:decode)
     # Watches the bytes this process (ffmpeg, after the exec below) has written, and kills it mid-stream.
     ( while written=$(sed -n 's/^wchar: //p' "/proc/$$/io" 2>/dev/null) && [ -n "$written" ]; do

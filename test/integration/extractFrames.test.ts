@@ -16,6 +16,7 @@ import {
 } from '../../src/sinks/extractFrames.js';
 import { planExtractionRuns } from '../../src/sinks/extractionPlan.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
+import { readPacketTable } from '../../src/sources/packetTable.js';
 import { probeVideo, type VideoProbe } from '../../src/sources/probeVideo.js';
 import { Announcements, writeFfmpegDouble, type DoubleMode } from '../helpers/ffmpegDouble.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
@@ -351,6 +352,49 @@ describe('extractFrames: frames grouped into runs', () => {
     }
     const size = String(execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=width,height', '-of', 'csv=p=0', at('grouped', '40.jpg')])).trim();
     assert.equal(size, '200,113');
+  });
+
+  test('with a packet table, frames right after keyframes come out exact, from MP4 and from MPEG-TS', async () => {
+    // A keyframe every 30 frames (1 s), B-frames on: the table's seek lands on the keyframe itself.
+    generateVideo(at('gop30.mp4'), [{ source: 'testsrc2', frames: 360 }], { width, height, fps: 30, extraOutputArgs: ['-g', '30', '-keyint_min', '30', '-sc_threshold', '0'] });
+    ffmpeg('-i', at('gop30.mp4'), '-c', 'copy', at('gop30.ts'));
+    const frames = [1, 30, 31, 59, 61, 62, 150, 181, 299, 331];
+    // Its own encode: every frame decoded from the start.
+    const gopReference = execFileSync('ffmpeg', ['-v', 'error', '-i', at('gop30.mp4'), '-map', '0:v:0', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+    const gopFrame = (index: number): Buffer => gopReference.subarray(index * frameBytes, (index + 1) * frameBytes);
+    for (const name of ['gop30.mp4', 'gop30.ts']) {
+      const video = at(name);
+      const probe = await probeVideo(video);
+      const table = await readPacketTable(video, probe);
+      assert.deepEqual([...table.keyframes].slice(0, 4), [0, 30, 60, 90], `${name}: keyframes`);
+      const folder = at(`${name}-table`);
+      mkdirSync(folder);
+      // Frame times as the keyframes pipeline gives them: fromVideo's, from the stream start.
+      const times = await frameTimes(video, probe);
+      const requests = frames.map((frame) => ({ frame, time: times[frame]!, outputPath: join(folder, `${frame}.png`) }));
+      await extractFrames(video, probe, requests, { table });
+      assert.deepEqual(hiddenIn(folder), []);
+      for (const frame of frames) {
+        const image = execFileSync('ffmpeg', ['-v', 'error', '-i', join(folder, `${frame}.png`), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+        assert.ok(image.equals(gopFrame(frame)), `${name}: frame ${frame}`);
+        assert.ok(!image.equals(gopFrame(frame - 1)), `${name}: frames ${frame - 1} and ${frame} look the same`);
+      }
+    }
+  });
+
+  test('with a packet table, a seek that lands after the frame is done again from two seconds back, and the image is exact', async () => {
+    const video = at('gop30.mp4');
+    const probe = await probeVideo(video);
+    const table = await readPacketTable(video, probe);
+    const folder = at('late-seek');
+    mkdirSync(folder);
+    const reference = execFileSync('ffmpeg', ['-v', 'error', '-i', video, '-vf', "select='eq(n,31)'", '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+    const { runs } = await throughDouble('late-first-extract', () => extractFrames(video, probe, [{ frame: 31, time: 31 / 30, outputPath: join(folder, '31.png') }], { table }));
+    // The first run, sent a second too far, found no frame 31; the second seeks with the margin.
+    assert.equal(runs.filter((run) => run.kind === 'extract').length, 2);
+    const image = execFileSync('ffmpeg', ['-v', 'error', '-i', join(folder, '31.png'), '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1']);
+    assert.ok(image.equals(reference), 'frame 31');
+    assert.deepEqual(hiddenIn(folder), []);
   });
 
   test('the same frame asked twice, and in two formats: every file is written, the copies are identical', async () => {
