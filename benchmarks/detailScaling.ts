@@ -58,17 +58,25 @@ const size = detailDimensions(probe.width, probe.height, side);
 const square = detailGeometry(probe.width, probe.height, { shorterSide: side, centreSquare: true });
 const cut = square.crop ? `crop=${square.crop.width}:${square.crop.height}:${square.crop.left}:${square.crop.top},` : '';
 
-/** The scalers compared; the centre square's `area` into yuv420p is what detailFilter makes for an ONNX model. */
+/**
+ * The scalers compared. What detailFilter makes for an ONNX model is the centre square at
+ * scalerFriendlySide (226 for a 224 model: the embedder resizes it to 224), marked "(used)".
+ */
+const exactSquare = `${cut}scale=${side}:${side}`;
 const SCALERS: Record<string, string> = {
-  'centre square, area, yuv420p (used)': detailFilter(square, 'yuv420p'),
-  'centre square, fast_bilinear, yuv420p': `${cut}scale=${square.width}:${square.height}:flags=fast_bilinear,format=yuv420p`,
+  [`centre square at ${square.width}, area, yuv420p (used)`]: detailFilter(square, 'yuv420p'),
+  [`centre square at ${side}, area, yuv420p (before)`]: `${exactSquare}:flags=area,format=yuv420p`,
+  [`centre square at ${side}, fast_bilinear, yuv420p`]: `${exactSquare}:flags=fast_bilinear,format=yuv420p`,
+  // A closer view instead of a resize by the embedder: 4 px more, and the model's side cut out of its centre.
+  [`centre square at ${side + 4}, area, ${side} cut out, yuv420p`]: `${cut}scale=${side + 4}:${side + 4}:flags=area,crop=${side}:${side}:2:2,format=yuv420p`,
   'whole frame, area, yuv420p': detailFilter(size, 'yuv420p'),
   // What a model file got before its side was read from the file (6727ec4): the whole frame, 256 on the shorter side.
   'whole frame at 256, area, yuv420p (before)': detailFilter(detailDimensions(probe.width, probe.height, 256), 'yuv420p'),
   'whole frame, fast_bilinear, yuv420p': `scale=${size.width}:${size.height}:flags=fast_bilinear,format=yuv420p`,
 };
 /** The pictures each scaler makes, for the closeness half. */
-const pictureSize = (name: string): { width: number; height: number } => (name.startsWith('centre square') ? square : name.includes('at 256') ? detailDimensions(probe.width, probe.height, 256) : size);
+const pictureSize = (name: string): { width: number; height: number } =>
+  name.includes('(used)') ? square : name.startsWith('centre square') ? { width: side, height: side } : name.includes('at 256') ? detailDimensions(probe.width, probe.height, 256) : size;
 
 /** The frames every scaler reads: decoded once, raw, so that only the scaling differs between runs. */
 const heldDirectory = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'piaggio-detail-scaling-'));

@@ -13,8 +13,9 @@ export interface DetailRequest {
   /**
    * Keep only the frame's centre square, `shorterSide` on each side: what an embedder that cuts the
    * centre square of its resized picture looks at (every ONNX image model here does; perceptual
-   * hashes look at the whole frame and must not ask for it). From a 16:9 frame, scaling the square
-   * costs ffmpeg about 40% less than the whole frame (detailFilter) and its picture is 44% smaller.
+   * hashes look at the whole frame and must not ask for it). From a 16:9 frame its picture is 44%
+   * smaller than the whole frame's; its side is scalerFriendlySide(shorterSide) (226 for 224), which
+   * the embedder resizes to its own.
    */
   readonly centreSquare?: boolean;
 }
@@ -73,12 +74,32 @@ export function detailDimensions(width: number, height: number, shorterSide: num
  * pixel.
  */
 export function detailGeometry(width: number, height: number, request: DetailRequest): DetailGeometry {
-  if (!request.centreSquare || width === height) return detailDimensions(width, height, request.shorterSide);
+  if (!request.centreSquare) return detailDimensions(width, height, request.shorterSide);
+  // The embedder resizes the square to its own side and cuts nothing from it.
+  const shorterSide = scalerFriendlySide(request.shorterSide);
+  if (width === height) return detailDimensions(width, height, shorterSide);
   const side = Math.min(width, height);
   const evenBelow = (value: number) => value - (value % 2);
   const crop = { width: side, height: side, left: evenBelow(Math.floor((width - side) / 2)), top: evenBelow(Math.floor((height - side) / 2)) };
-  const scaled = Math.min(side, request.shorterSide);
+  const scaled = Math.min(side, shorterSide);
   return { width: scaled, height: scaled, crop };
+}
+
+/**
+ * The smallest even side, at least `side`, whose picture ffmpeg 5.1's scaler does not shrink with
+ * its AVX2 horizontal filter, which it picks when the output width and its 4:2:0 chroma width are
+ * multiples of 16 (224 and 256 are) and which on some processors costs twice the SSE filter.
+ * benchmarks/detailScaling.ts (results/detailScaling.json; AMD EPYC VM, 2 cores): the 1080p centre
+ * square `area`-scaled to 226 took 0.44 ms of ffmpeg CPU a frame, to 224 0.91 ms. Checked by hand on
+ * the same frames: outputs 240 and 256 wide as slow as 224, 232, 248 and 264 as fast as 226, and 224
+ * as fast as 226 with AVX2 off (`-cpuflags -avx2`). The embedder resizes 226 to its 224 as it
+ * resizes any picture: MobileNetV2's embeddings, cosine 0.9788 to those of the full frames against
+ * 0.9797 from 224 directly (cutting 224 out of 228 instead, a 2% closer view: 0.9734).
+ */
+export function scalerFriendlySide(side: number): number {
+  let friendly = side + (side % 2);
+  while (friendly % 16 === 0 || (friendly / 2) % 16 === 0) friendly += 2;
+  return friendly;
 }
 
 /** The pixel format detail pictures travel in: yuvj420p for a full-range yuvj source (kept as it is), yuv420p otherwise. */
@@ -92,12 +113,13 @@ export function detailPixelFormat(sourcePixelFormat: string | undefined): 'yuv42
  *
  * Why `area`: it averages each picture pixel's whole footprint, as a resize for a model should,
  * and is the cheapest scaler that does. benchmarks/detailScaling.ts (200 frames of the 1080p bench
- * video held raw and scaled 10 times each, results/detailScaling.json; 2-core VM, load 2.2-2.8):
- * ffmpeg's extra CPU a frame for the centre square at 224 `area` 0.60 ms, `fast_bilinear` 0.20; the
- * whole frame at 398x224 `area` 1.02 ms, at 455x256 (what a model file got before its side was read
- * from the file) 1.03 ms; MobileNetV2's embeddings of 60 frames so scaled, cosine to those of the
- * full frames resized Pillow-exactly: centre square `area` 0.980 (least 0.972), `fast_bilinear`
- * 0.960 (0.931); whole frame 455x256 `area` 0.981, 398x224 0.978; the analysis frames 0.942. The
+ * video held raw and scaled 10 times each, 5 alternated rounds, results/detailScaling.json; AMD EPYC
+ * VM, 2 cores): ffmpeg's extra CPU a frame for the centre square at 226 `area` (the side
+ * scalerFriendlySide gives a 224 model) 0.44 ms, at 224 0.91 ms, at 224 `fast_bilinear` 0.32; the
+ * whole frame at 398x224 `area` 0.55 ms; MobileNetV2's embeddings of 60 frames so scaled, cosine to
+ * those of the full frames resized Pillow-exactly: centre square at 226 0.979 (least 0.969), at 224
+ * 0.980 (0.972), `fast_bilinear` 0.960 (0.931); whole frame 0.978; the analysis frames 0.942. (On
+ * the Intel VM of the first runs the centre square at 224 cost 0.60 ms and the whole frame 1.02.) The
  * picture is cut and shrunk in the decoded format and sent as YUV 4:2:0.
  */
 export function detailFilter(geometry: DetailGeometry, sourcePixelFormat: string | undefined): string {

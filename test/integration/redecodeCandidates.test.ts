@@ -158,9 +158,10 @@ describe('keyframes: candidates embedded from full frames', () => {
 
     const encoder = await ImageEncoder.load(model, { mean: IMAGENET_MEAN, std: IMAGENET_STD });
     try {
-      // The model file leaves its side open, so the embedder uses 224, and the scene pass decodes 224-px centre squares.
+      // The model file leaves its side open, so the embedder uses 224, and the scene pass decodes centre squares of
+      // 226 px (scalerFriendlySide: ffmpeg shrinks to it faster), which the embedder resizes to 224.
       const geometry = detailGeometry(WIDTH, HEIGHT, { shorterSide: await detailSideBeforeLoading({ embedder: 'model', model, modelInputSize: undefined }), centreSquare: true });
-      assert.deepEqual(geometry, { width: 224, height: 224, crop: { width: HEIGHT, height: HEIGHT, left: (WIDTH - HEIGHT) / 2, top: 0 } });
+      assert.deepEqual(geometry, { width: 226, height: 226, crop: { width: HEIGHT, height: HEIGHT, left: (WIDTH - HEIGHT) / 2, top: 0 } });
       const detail = { width: geometry.width, height: geometry.height };
       const size = redecodedSize(WIDTH, HEIGHT, encoder.preprocessing.resizeShorterSide);
       for (const [item, frame] of full.frames.entries()) {
@@ -186,10 +187,11 @@ describe('keyframes: candidates embedded from full frames', () => {
     try {
       assert.equal(encoder.preprocessing.resizeShorterSide, 320);
       const geometry = detailGeometry(WIDTH, HEIGHT, { shorterSide: await detailSideBeforeLoading({ embedder: 'model', model: large, modelInputSize: undefined }), centreSquare: true });
-      assert.deepEqual([geometry.width, geometry.height], [320, 320]);
+      // 322: the even side from 320 on that ffmpeg shrinks to without its slow AVX2 filter (scalerFriendlySide).
+      assert.deepEqual([geometry.width, geometry.height], [322, 322]);
       for (const [item, frame] of full.frames.entries()) {
-        const [expected] = await encoder.embed([{ data: detailFrame(frame, geometry), width: 320, height: 320 }]);
-        assert.deepEqual([...full.vectors[item]], [...expected], `candidate ${item} is frame ${frame}'s 320-px centre square`);
+        const [expected] = await encoder.embed([{ data: detailFrame(frame, geometry), width: 322, height: 322 }]);
+        assert.deepEqual([...full.vectors[item]], [...expected], `candidate ${item} is frame ${frame}'s 322-px centre square`);
       }
     } finally {
       await encoder.release();
