@@ -150,22 +150,32 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
         if (values.allCandidates) await mkdir(output.pathFor(CANDIDATES_FOLDER), { recursive: true });
         // Read beside the scene pass: each keyframe's run seeks straight to the keyframe it needs.
         const packetTable = table ? await table : undefined;
-        await extractFrames(videoPath, probe, requests, { signal: settings.signal, quality: values.quality, width: values.width, height: values.height, ...(packetTable ? { table: packetTable } : {}) });
-        const scenes = pass.sceneList.finish();
-        await writeSceneExports(videoPath, scenes, probe, values, output, settings);
-        return {
-          clustering,
-          ...(thumbnails ? { thumbnailFor: thumbnails.provider(items) } : {}),
-          body: {
-            input: { ...videoInput(probe, pass.sceneList.frameCount), damagedFrames: pass.decodeErrors.count },
-            settings: serializable({ ...values, ...clusterValues }),
-            items,
-            scenes,
-            transitions: [...transitions].sort((a, b) => a.startFrame - b.startFrame),
-            dropped,
-            skipped: [],
-          },
-        };
+        // ffmpeg writes the keyframes while node writes the scene list and the report (runIntoOutput waits for both).
+        const stillWriting = extractFrames(videoPath, probe, requests, { signal: settings.signal, quality: values.quality, width: values.width, height: values.height, ...(packetTable ? { table: packetTable } : {}) });
+        // Handled at once (a failure must not go unhandled while the report is written); rethrown where awaited.
+        stillWriting.catch(() => undefined);
+        try {
+          const scenes = pass.sceneList.finish();
+          await writeSceneExports(videoPath, scenes, probe, values, output, settings);
+          return {
+            stillWriting,
+            clustering,
+            ...(thumbnails ? { thumbnailFor: thumbnails.provider(items) } : {}),
+            body: {
+              input: { ...videoInput(probe, pass.sceneList.frameCount), damagedFrames: pass.decodeErrors.count },
+              settings: serializable({ ...values, ...clusterValues }),
+              items,
+              scenes,
+              transitions: [...transitions].sort((a, b) => a.startFrame - b.startFrame),
+              dropped,
+              skipped: [],
+            },
+          };
+        } catch (error) {
+          // As runIntoOutput does: the keyframes began first, and on a full disk their failure is the one to tell.
+          const own = await stillWriting.then(() => undefined, (writingError: unknown) => ({ writingError }));
+          throw own ? own.writingError : error;
+        }
       }, extras);
     } finally {
       analysis?.stop();

@@ -28,6 +28,21 @@ export interface RunContext {
   readonly output: OutputDirectory;
 }
 
+/** What a preset's body hands back to {@link runIntoOutput}. */
+export interface RunBodyResult {
+  readonly body: ManifestBody;
+  readonly clustering: Clustering;
+  readonly thumbnailFor?: ThumbnailProvider;
+  /**
+   * Writing the body started and that may go on while the plots and the report are written (a
+   * video's keyframes: ffmpeg's work beside node's). Awaited before the folder is committed, and
+   * before it is abandoned when the plots or the report fail: then its own failure, if it has one,
+   * is the run's (it began first; on a full disk both fail, and the message must not depend on
+   * which failed first). Its rejection must already be handled where it was made.
+   */
+  readonly stillWriting?: Promise<void>;
+}
+
 /** Where a run's output goes and what it reads, beside what the preset computes. */
 export interface RunOutputExtras {
   /** Files and folders the run reads: no output may replace or overlap them. */
@@ -57,7 +72,7 @@ export async function runIntoOutput(
   outputPath: string,
   encoderValues: EncoderOptions | undefined,
   settings: RunSettings,
-  body: (context: RunContext) => Promise<{ body: ManifestBody; clustering: Clustering; thumbnailFor?: ThumbnailProvider }>,
+  body: (context: RunContext) => Promise<RunBodyResult>,
   extras: RunOutputExtras,
 ): Promise<{ manifest: Manifest; outputDirectory: string }> {
   const embeddingsInOutput = extras.saveEmbeddings === undefined ? undefined : await pathInsideOutput(extras.saveEmbeddings, outputPath);
@@ -74,6 +89,7 @@ export async function runIntoOutput(
   let output: OutputDirectory | undefined;
   let encoder: ImageEmbedder | undefined;
   let embeddings: StagedFile | undefined;
+  let stillWriting: RunBodyResult['stillWriting'];
   try {
     output = await OutputDirectory.create(outputPath, {
       inputs: extras.inputs,
@@ -86,6 +102,7 @@ export async function runIntoOutput(
     encoder = loaded?.encoder;
     const embedding = loaded ? { metric: loaded.metric, defaultEpsilon: loaded.defaultEpsilon, nearDuplicates: loaded.nearDuplicates } : undefined;
     const result = await body({ encoder, output, ...(embedding ? { embedding } : {}) });
+    stillWriting = result.stillWriting;
     settings.signal?.throwIfAborted();
     const manifest: Manifest = {
       tool: { name: 'piaggio', version: toolVersion() },
@@ -102,6 +119,8 @@ export async function runIntoOutput(
       });
       settings.signal?.throwIfAborted();
     }
+    await stillWriting;
+    stillWriting = undefined;
     await writeManifest(output.pathFor('manifest.json'), manifest);
     const rows = result.clustering.items.map((item) => item.embedding);
     if (embeddingsInOutput !== undefined) {
@@ -118,7 +137,12 @@ export async function runIntoOutput(
     await output.commit();
     await embeddings?.commit();
     return { manifest, outputDirectory: output.finalPath };
-  } catch (error) {
+  } catch (failure) {
+    let error = failure;
+    if (stillWriting) {
+      const own = await stillWriting.then(() => undefined, (writingError: unknown) => ({ writingError }));
+      if (own) error = own.writingError;
+    }
     await embeddings?.abandon();
     await output?.abandon();
     throw asWriteError(error, resolve(outputPath));
