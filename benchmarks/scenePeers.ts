@@ -2,7 +2,7 @@
  * Scene detection side by side with PySceneDetect and ffmpeg's decode floor, on real footage.
  *
  *   node --import tsx benchmarks/scenePeers.ts [--rounds 3] [--videos bench,clip-1min]
- *       [--no-e2e] [--no-extraction] [--shared DIR] [--python PATH] [--model FILE.onnx] [--output FILE]
+ *       [--no-e2e] [--no-extraction] [--only-e2e] [--shared DIR] [--python PATH] [--model FILE.onnx] [--output FILE]
  *
  * Inputs (benchmarks/peerVideos.ts, generated once into benchmarks/.cache/): `bench` (the shared 24 s
  * clip at 1080p played 12 times), `bench-gop60` (the same pictures, keyframe every 60 frames, no
@@ -33,7 +33,9 @@
  *
  * Then (issue 14, deliverable 4), unless --no-e2e: `piaggio -v VIDEO -o TMP --model MobileNetV2
  * --no-cache` (an empty PIAGGIO_CACHE as well) against `piaggio scenes VIDEO --json` (both the default detector), alternated,
- * on `bench` and `clip-1min` (those of --videos): ratio e2e/scenes, target <= 1.2. And unless
+ * on `bench` and `clip-1min` (those of --videos): ratio e2e/scenes, target <= 1.2; the same run with
+ * `--embed-from analysis` (candidates embedded from the scene pass's 256-px frames, no detail
+ * pictures) alternated with them, informational. `--only-e2e` runs this part alone. And unless
  * --no-extraction: extractFrames (src/sinks/extractFrames.ts, in this process) writing 300 frames
  * of a generated 12 s 1080p 30 fps video (target < 5 s), alternated with one ffmpeg run writing all
  * of its frames as JPEG (informational).
@@ -70,8 +72,9 @@ const ROUNDS = Number(argument('rounds') ?? 3);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds takes a whole number >= 1');
 const VIDEOS = (argument('videos')?.split(',').map((name) => name.trim()).filter(Boolean) ?? [...PEER_VIDEOS]) as PeerVideo[];
 for (const video of VIDEOS) if (!PEER_VIDEOS.includes(video)) throw new Error(`--videos: unknown video ${video} (known: ${PEER_VIDEOS.join(', ')})`);
+const ONLY_END_TO_END = flag('only-e2e');
 const END_TO_END = !flag('no-e2e');
-const EXTRACTION = !flag('no-extraction');
+const EXTRACTION = !flag('no-extraction') && !ONLY_END_TO_END;
 /** Videos of the end-to-end comparison (deliverable 4), among those asked for. */
 const END_TO_END_VIDEOS: readonly PeerVideo[] = (['bench', 'clip-1min'] as const).filter((video) => VIDEOS.includes(video));
 const EXTRACTION_SECONDS = 12;
@@ -369,7 +372,7 @@ const skippedVideos: Array<{ video: PeerVideo; reason: string }> = [];
 const summaryLines: string[] = [];
 const fmtS = (ms: number | null): string => (ms === null ? '?' : `${(ms / 1000).toFixed(2)} s`);
 
-for (const video of VIDEOS) {
+for (const video of ONLY_END_TO_END ? [] : VIDEOS) {
   const cached = existsSync(peerVideoPath(video));
   if (!cached && video !== 'talk' && !existsSync(join(sharedDirectory, 'bench', 'make-bench-video.sh'))) {
     const reason = `not in ${relative(root, cacheDirectory)} and ${join(sharedDirectory, 'bench', 'make-bench-video.sh')} is missing`;
@@ -570,10 +573,12 @@ async function endToEnd(): Promise<Record<string, unknown>> {
     log(`end to end on ${video}: piaggio -v VIDEO -o TMP --model ${relative(root, modelPath)} --no-cache against piaggio scenes VIDEO --json`);
     const loadBefore = os.loadavg();
     const e2eRuns: Run[] = [];
+    const e2eAnalysisRuns: Run[] = [];
     const scenesRuns: Run[] = [];
     let manifestSummary: Record<string, unknown> | undefined;
     for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex += 1) {
-      const order = roundIndex % 2 === 0 ? (['e2e', 'scenes'] as const) : (['scenes', 'e2e'] as const);
+      const order: Array<'e2e' | 'e2eAnalysis' | 'scenes'> = ['e2e', 'e2eAnalysis', 'scenes'];
+      for (let turn = 0; turn < roundIndex % order.length; turn += 1) order.push(order.shift()!);
       for (const which of order) {
         if (which === 'scenes') {
           // Like for like: the keyframes run's scene pass uses the default detector too.
@@ -584,9 +589,11 @@ async function endToEnd(): Promise<Record<string, unknown>> {
         try {
           const output = join(scratch, 'out');
           const env = { ...process.env, PIAGGIO_CACHE: join(scratch, 'cache') };
-          e2eRuns.push((await measure(() => runProgram(process.execPath, [cliPath, '-v', path, '-o', output, '--model', modelPath, '--no-cache'], env))).run);
+          const extra = which === 'e2eAnalysis' ? ['--embed-from', 'analysis'] : [];
+          const run = (await measure(() => runProgram(process.execPath, [cliPath, '-v', path, '-o', output, '--model', modelPath, '--no-cache', ...extra], env))).run;
+          (which === 'e2e' ? e2eRuns : e2eAnalysisRuns).push(run);
           const manifestFile = join(output, 'manifest.json');
-          if (existsSync(manifestFile)) {
+          if (which === 'e2e' && existsSync(manifestFile)) {
             const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { items?: unknown[]; clusters?: unknown[]; scenes?: unknown[] };
             manifestSummary = { candidates: manifest.items?.length ?? null, clusters: manifest.clusters?.length ?? null, scenes: manifest.scenes?.length ?? null };
           }
@@ -594,9 +601,10 @@ async function endToEnd(): Promise<Record<string, unknown>> {
           rmSync(scratch, { recursive: true, force: true });
         }
       }
-      log(`  round ${roundIndex + 1}/${ROUNDS}: e2e ${fmtS(e2eRuns.at(-1)!.wallMs)}, scenes ${fmtS(scenesRuns.at(-1)!.wallMs)}`);
+      log(`  round ${roundIndex + 1}/${ROUNDS}: e2e ${fmtS(e2eRuns.at(-1)!.wallMs)}, e2e --embed-from analysis ${fmtS(e2eAnalysisRuns.at(-1)!.wallMs)}, scenes ${fmtS(scenesRuns.at(-1)!.wallMs)}`);
     }
     const ratio = pairedRatio(e2eRuns, scenesRuns);
+    const analysisRatio = pairedRatio(e2eAnalysisRuns, scenesRuns);
     report[video] = {
       command: `node ${relative(root, cliPath)} -v ${relative(root, path)} -o TMPDIR --model ${relative(root, modelPath)} --no-cache (PIAGGIO_CACHE empty)`,
       loadAverageBefore: loadBefore.map((load) => round(load, 2)),
@@ -606,9 +614,14 @@ async function endToEnd(): Promise<Record<string, unknown>> {
       e2eRuns,
       scenesRuns,
       e2eOverScenes: ratio,
+      e2eEmbedFromAnalysis: summarize(e2eAnalysisRuns),
+      e2eEmbedFromAnalysisRuns: e2eAnalysisRuns,
+      e2eEmbedFromAnalysisOverScenes: analysisRatio,
       output: manifestSummary ?? null,
     };
-    summaryLines.push(`end to end on ${video}: e2e ${fmtS(summarize(e2eRuns).wallMs)}, scenes ${fmtS(summarize(scenesRuns).wallMs)}, e2e/scenes ${ratio.wall} wall (CPU ${ratio.cpu ?? '?'}; per round ${ratio.wallPerRound.join(' ')}; target <= 1.2)`);
+    summaryLines.push(
+      `end to end on ${video}: e2e ${fmtS(summarize(e2eRuns).wallMs)}, scenes ${fmtS(summarize(scenesRuns).wallMs)}, e2e/scenes ${ratio.wall} wall (CPU ${ratio.cpu ?? '?'}; per round ${ratio.wallPerRound.join(' ')}; target <= 1.2); with --embed-from analysis ${analysisRatio.wall} (CPU ${analysisRatio.cpu ?? '?'}; per round ${analysisRatio.wallPerRound.join(' ')})`,
+    );
     log(summaryLines.at(-1)!);
   }
   return report;
