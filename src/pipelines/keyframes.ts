@@ -23,7 +23,7 @@ import { CandidateThumbnails } from '../sinks/CandidateThumbnails.js';
 import { runOutputOptions } from './runOutputs.js';
 import { runObservable } from '../core/runObservable.js';
 import { encoderOptions } from './loadEncoder.js';
-import { runIntoOutput, serializable } from './runIntoOutput.js';
+import { failureOnceWritten, runIntoOutput, serializable } from './runIntoOutput.js';
 import { messages } from '../core/messages.js';
 import { requireEntryArguments, requireOutputFolder } from '../core/arguments.js';
 import type { RunSettings } from '../core/progress.js';
@@ -172,9 +172,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
             },
           };
         } catch (error) {
-          // As runIntoOutput does: the keyframes began first, and on a full disk their failure is the one to tell.
-          const own = await stillWriting.then(() => undefined, (writingError: unknown) => ({ writingError }));
-          throw own ? own.writingError : error;
+          throw await failureOnceWritten(stillWriting, error);
         }
       }, extras);
     } finally {

@@ -36,11 +36,20 @@ export interface RunBodyResult {
   /**
    * Writing the body started and that may go on while the plots and the report are written (a
    * video's keyframes: ffmpeg's work beside node's). Awaited before the folder is committed, and
-   * before it is abandoned when the plots or the report fail: then its own failure, if it has one,
-   * is the run's (it began first; on a full disk both fail, and the message must not depend on
-   * which failed first). Its rejection must already be handled where it was made.
+   * before it is abandoned when the plots or the report fail (failureOnceWritten). Its rejection
+   * must already be handled where it was made.
    */
   readonly stillWriting?: Promise<void>;
+}
+
+/**
+ * What a run that failed with `error` while `stillWriting` went on fails with, once that has ended:
+ * its own failure if it has one (it began first; on a full disk both fail, and the message must not
+ * depend on which failed first), else `error`.
+ */
+export async function failureOnceWritten(stillWriting: Promise<void>, error: unknown): Promise<unknown> {
+  const own = await stillWriting.then(() => undefined, (writingError: unknown) => ({ writingError }));
+  return own ? own.writingError : error;
 }
 
 /** Where a run's output goes and what it reads, beside what the preset computes. */
@@ -138,11 +147,7 @@ export async function runIntoOutput(
     await embeddings?.commit();
     return { manifest, outputDirectory: output.finalPath };
   } catch (failure) {
-    let error = failure;
-    if (stillWriting) {
-      const own = await stillWriting.then(() => undefined, (writingError: unknown) => ({ writingError }));
-      if (own) error = own.writingError;
-    }
+    const error = stillWriting ? await failureOnceWritten(stillWriting, failure) : failure;
     await embeddings?.abandon();
     await output?.abandon();
     throw asWriteError(error, resolve(outputPath));
