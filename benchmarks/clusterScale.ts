@@ -72,7 +72,7 @@ import { chooseRepresentatives } from '../src/operators/kernels/clustering/repre
 import type { DbscanProgress } from '../src/operators/kernels/clustering/runDbscan.js';
 import { MODEL_REGISTRY } from '../src/models/registry.js';
 import { DATA_DESCRIPTION, DIMENSIONS, generateChunks } from './clusteredVectors.js';
-import { machineFacts } from './measuring.js';
+import { argument, machineFacts } from './measuring.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultsPath = join(root, 'benchmarks', 'results', 'clusterScale.json');
@@ -90,10 +90,6 @@ function nearThresholds(): { acceptBelow: number; verifyUpTo: number; neighbours
   return { acceptBelow: model.nearDuplicates.acceptBelow, verifyUpTo: model.nearDuplicates.verifyUpTo, neighbours: NEIGHBOURS, model: model.id };
 }
 
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback;
-};
 
 const gib = (bytes: number) => Number((bytes / 2 ** 30).toFixed(3));
 const seconds = (milliseconds: number) => Number((milliseconds / 1000).toFixed(2));

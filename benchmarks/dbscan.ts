@@ -41,7 +41,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Dbscan } from '../src/operators/kernels/clustering/Dbscan.js';
 import { ExactCosineScanner } from './exactScanner.js';
-import { adjustedRandIndex } from './measuring.js';
+import { adjustedRandIndex, argument } from './measuring.js';
 import { pairDistance, rowNorms } from '../src/operators/kernels/clustering/distance.js';
 import { ExactRangeSearch, RowList } from '../src/operators/kernels/clustering/rangeSearch.js';
 import { DEFAULT_HNSW_SETTINGS, type HnswSettings } from '../src/operators/kernels/clustering/HnswNeighbourhoodQuery.js';
@@ -58,10 +58,6 @@ const cacheDirectory = join(root, 'benchmarks', '.cache', 'dbscan');
 const EPSILON = 0.2;
 const MIN_SAMPLES = 2;
 
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback;
-};
 
 // ---------------------------------------------------------------- data
 

@@ -30,13 +30,9 @@ import { detailDimensions, detailFilter, detailGeometry } from '../src/core/deta
 import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
 import { ImageEncoder, readModelInputSide } from '../src/models/ImageEncoder.js';
 import { probeVideo } from '../src/sources/probeVideo.js';
-import { machineFacts, median, round } from './measuring.js';
+import { argument, machineFacts, median, round } from './measuring.js';
 import { ensurePeerVideo } from './peerVideos.js';
 
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? fallback : process.argv[index + 1] ?? fallback;
-};
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(argument('rounds', '3'));
 const sampleCount = Number(argument('frames', '60'));

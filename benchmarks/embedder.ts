@@ -25,12 +25,9 @@ import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
 import { embedBatches } from '../src/operators/embedBatches.js';
 import { WorkerImageEncoder } from '../src/models/WorkerImageEncoder.js';
 import { IMAGENET_MEAN, IMAGENET_STD, Preprocessor } from '../src/models/preprocess.js';
+import { argument } from './measuring.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback;
-};
 const repeats = Number(argument('repeats', '5'));
 const copies = Number(argument('copies', '6'));
 const modelPath = argument('model', join(root, '..', 'shared', 'models', 'mobilenetv2-12-int8.embed.onnx'));

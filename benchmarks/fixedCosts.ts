@@ -23,13 +23,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cliExecutable, machineFacts, median, round } from './measuring.js';
+import { argument, cliExecutable, machineFacts, median, round } from './measuring.js';
 import { ensurePeerVideo } from './peerVideos.js';
 
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? fallback : process.argv[index + 1] ?? fallback;
-};
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(argument('rounds', '5'));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number >= 1');

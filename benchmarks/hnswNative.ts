@@ -20,14 +20,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type hnswlib from 'hnswlib-node';
 import { DATA_DESCRIPTION, DIMENSIONS, generate } from './clusteredVectors.js';
+import { argument } from './measuring.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback;
-};
 
 /** hnswlib-node compiled with -march=native, built once into benchmarks/.cache. */
 function nativeBuild(): string {

@@ -32,16 +32,13 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { analysisDimensions, analysisFilter } from '../src/core/analysisSize.js';
+import { argument } from './measuring.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cacheFolder = join(root, 'benchmarks', '.cache', 'longVideo');
 const resultPath = join(root, 'benchmarks', 'results', 'longVideo.json');
 const execFileAsync = promisify(execFile);
 
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback;
-};
 
 const FPS = 25;
 const WIDTH = 1920;

@@ -12,6 +12,12 @@ const clockTicks = (() => {
   }
 })();
 
+/** The value after `--name` on the command line, or `fallback` when the flag or its value is missing. */
+export function argument(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1]! : fallback;
+}
+
 /** CPU milliseconds of waited-for children (Linux /proc/self/stat cutime + cstime); null elsewhere. */
 export function childrenCpuMs(): number | null {
   try {

@@ -25,13 +25,9 @@ import { rgbToHsvPlanes, rgbToHsvPlanesScalar } from '../src/operators/kernels/i
 import { simdHsvAvailable } from '../src/operators/kernels/image/hsvSimd.js';
 import { listPacketsWithFfprobe, readPacketTable } from '../src/sources/packetTable.js';
 import { probeVideo } from '../src/sources/probeVideo.js';
-import { machineFacts, median, round } from './measuring.js';
+import { argument, machineFacts, median, round } from './measuring.js';
 import { ensurePeerVideo, PEER_VIDEOS } from './peerVideos.js';
 
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? fallback : process.argv[index + 1] ?? fallback;
-};
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(argument('rounds', '5'));
 const frameCount = Number(argument('frames', '600'));

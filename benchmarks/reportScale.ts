@@ -39,15 +39,11 @@ import type { Manifest, ManifestCluster, ManifestItem, ManifestTransition } from
 import type { RunOutputInput } from '../src/sinks/plots.js';
 import { writeReport } from '../src/sinks/report.js';
 import type { RawPicture } from '../src/sinks/thumbnails.js';
-import { machineFacts, median, round } from './measuring.js';
+import { argument, machineFacts, median, round } from './measuring.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cacheFolder = join(root, 'benchmarks', '.cache', 'reportScale');
 const resultPath = join(root, 'benchmarks', 'results', 'reportScale.json');
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index >= 0 && process.argv[index + 1] ? process.argv[index + 1] : fallback;
-};
 const rounds = Number(argument('rounds', '3'));
 const imageCount = Number(argument('images', '10000'));
 const groupCount = Number(argument('groups', '1500'));

@@ -33,13 +33,9 @@ import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
 import { ImageEncoder } from '../src/models/ImageEncoder.js';
 import { readNpy } from '../src/sinks/npy.js';
 import { probeVideo } from '../src/sources/probeVideo.js';
-import { adjustedRandIndex, childrenCpuMs, cliExecutable, machineFacts, median, round } from './measuring.js';
+import { adjustedRandIndex, argument, childrenCpuMs, cliExecutable, machineFacts, median, round } from './measuring.js';
 import { ensurePeerVideo } from './peerVideos.js';
 
-const argument = (name: string, fallback: string): string => {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? fallback : process.argv[index + 1] ?? fallback;
-};
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(argument('rounds', '3'));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number >= 1');
