@@ -59,23 +59,32 @@ function unsupported(why: string): never {
   throw new Unsupported(why);
 }
 
+/**
+ * The box whose header starts at `position` of `data` (at least 8 bytes readable there; 16 when the
+ * size is 64-bit), placed at `at` in its file or buffer and bounded by its parent's `end`.
+ */
+function boxAt(data: DataView, position: number, readable: number, at: number, end: number): Box {
+  let size = data.getUint32(position);
+  const type = String.fromCharCode(data.getUint8(position + 4), data.getUint8(position + 5), data.getUint8(position + 6), data.getUint8(position + 7));
+  let header = 8;
+  if (size === 1) {
+    if (readable < 16) unsupported('a box header runs past its parent');
+    size = Number(data.getBigUint64(position + 8));
+    header = 16;
+  } else if (size === 0) {
+    size = end - at;
+  }
+  if (size < header || at + size > end) unsupported(`box ${type} runs past its parent`);
+  return { type, start: at + header, end: at + size };
+}
+
 function boxesIn(data: DataView, start: number, end: number): Box[] {
   const boxes: Box[] = [];
   let position = start;
   while (position + 8 <= end) {
-    let size = data.getUint32(position);
-    const type = String.fromCharCode(data.getUint8(position + 4), data.getUint8(position + 5), data.getUint8(position + 6), data.getUint8(position + 7));
-    let header = 8;
-    if (size === 1) {
-      if (position + 16 > end) unsupported('a box header runs past its parent');
-      size = Number(data.getBigUint64(position + 8));
-      header = 16;
-    } else if (size === 0) {
-      size = end - position;
-    }
-    if (size < header || position + size > end) unsupported(`box ${type} runs past its parent`);
-    boxes.push({ type, start: position + header, end: position + size });
-    position += size;
+    const box = boxAt(data, position, end - position, position, end);
+    boxes.push(box);
+    position = box.end;
   }
   if (position !== end) unsupported('trailing bytes in a box');
   return boxes;
@@ -100,19 +109,9 @@ async function topLevelBoxes(handle: FileHandle, fileSize: number): Promise<Box[
     if (position + 8 > fileSize) unsupported('a truncated box at the end of the file');
     const { bytesRead } = await handle.read(new Uint8Array(header.buffer), 0, 16, position);
     if (bytesRead < 8) unsupported('a short read');
-    let size = header.getUint32(0);
-    const type = String.fromCharCode(header.getUint8(4), header.getUint8(5), header.getUint8(6), header.getUint8(7));
-    let headerSize = 8;
-    if (size === 1) {
-      if (bytesRead < 16) unsupported('a short read');
-      size = Number(header.getBigUint64(8));
-      headerSize = 16;
-    } else if (size === 0) {
-      size = fileSize - position;
-    }
-    if (size < headerSize || position + size > fileSize) unsupported(`top-level box ${type} runs past the end of the file`);
-    boxes.push({ type, start: position + headerSize, end: position + size });
-    position += size;
+    const box = boxAt(header, 0, bytesRead, position, fileSize);
+    boxes.push(box);
+    position = box.end;
     if (boxes.length > 10_000) unsupported('too many top-level boxes');
   }
   return boxes;
