@@ -44,6 +44,21 @@ function compareWithJs(converter: SimdHsvConverter, rgb: Uint8Array, pixels: num
   assert.deepEqual(actualSums, expectedSums, `${what}: sums`);
 }
 
+/**
+ * Converts `rgb` with both implementations into `expected` (JavaScript) and `actual` (SIMD), each
+ * against `previousFor` of its own planes with `sumCount` sums, and checks planes and sums match;
+ * returns the sums.
+ */
+function convertBoth(converter: SimdHsvConverter, rgb: Uint8Array, expected: Planes, actual: Planes, previousFor: (own: Planes) => HsvPlanes, sumCount: number): Float64Array {
+  const expectedSums = new Float64Array(sumCount);
+  const actualSums = new Float64Array(sumCount);
+  rgbToHsvPlanesScalar(rgb, expected.hue, expected.saturation, expected.value, previousFor(expected), expectedSums);
+  converter.convert(rgb, actual.hue, actual.saturation, actual.value, previousFor(actual), actualSums);
+  assert.deepEqual(actual, expected);
+  assert.deepEqual(actualSums, expectedSums);
+  return actualSums;
+}
+
 describe('SimdHsvConverter (WebAssembly SIMD rgbToHsvPlanes)', () => {
   test('WebAssembly SIMD is available on this runtime (Node 20)', () => {
     assert.equal(simdHsvAvailable(), true);
@@ -138,14 +153,7 @@ describe('SimdHsvConverter (WebAssembly SIMD rgbToHsvPlanes)', () => {
     const previousFull = planes(pixels + 5);
     rgbToHsvPlanesScalar(randomBytes(3 * (pixels + 5), 98), previousFull.hue, previousFull.saturation, previousFull.value);
     const make = () => ({ hue: new Uint8Array(pixels), saturation: new Uint8Array(pixels + 3).fill(201), value: new Uint8Array(pixels + 9).fill(202) });
-    const expected = make();
-    const actual = make();
-    const expectedSums = new Float64Array(5);
-    const actualSums = new Float64Array(5);
-    rgbToHsvPlanesScalar(rgb, expected.hue, expected.saturation, expected.value, previousFull, expectedSums);
-    converter.convert(rgb, actual.hue, actual.saturation, actual.value, previousFull, actualSums);
-    assert.deepEqual(actual, expected);
-    assert.deepEqual(actualSums, expectedSums);
+    convertBoth(converter, rgb, make(), make(), () => previousFull, 5);
   });
 
   test('previous planes may be the very planes being written (differences against their old content)', () => {
@@ -157,13 +165,8 @@ describe('SimdHsvConverter (WebAssembly SIMD rgbToHsvPlanes)', () => {
     const actual = planes(pixels);
     rgbToHsvPlanesScalar(first, expected.hue, expected.saturation, expected.value);
     converter.convert(first, actual.hue, actual.saturation, actual.value);
-    const expectedSums = new Float64Array(3);
-    const actualSums = new Float64Array(3);
-    rgbToHsvPlanesScalar(second, expected.hue, expected.saturation, expected.value, expected, expectedSums);
-    converter.convert(second, actual.hue, actual.saturation, actual.value, actual, actualSums);
-    assert.deepEqual(actual, expected);
-    assert.deepEqual(actualSums, expectedSums);
-    assert.ok(actualSums[0] > 0);
+    const sums = convertBoth(converter, second, expected, actual, (own) => own, 3);
+    assert.ok(sums[0] > 0);
   });
 
   test('an empty picture converts nothing and sums to zero', () => {
