@@ -78,20 +78,50 @@ export class FramePool {
 
   /**
    * Wraps a filled buffer as a {@link Frame} whose release() gives the buffer back exactly once,
-   * and `detail`'s buffer to its own pool with it.
+   * and `detail`'s buffer to its own pool with it, or, when the detail picture was retained
+   * (DetailPicture.retain), once the last holder lets it go.
    */
   lend(info: FrameInfo, buffer: Uint8Array, detail?: LentDetail): Frame {
     let released = false;
+    const detailHolders = detail ? new Holders(() => detail.pool.giveBack(detail.buffer)) : undefined;
     return {
       ...info,
       data: buffer,
-      ...(detail ? { detail: { data: detail.buffer, width: detail.width, height: detail.height, colorimetry: detail.colorimetry } } : {}),
+      ...(detail && detailHolders
+        ? { detail: { data: detail.buffer, width: detail.width, height: detail.height, colorimetry: detail.colorimetry, retain: detailHolders.retain } }
+        : {}),
       release: () => {
         if (released) return;
         released = true;
         this.giveBack(buffer);
-        detail?.pool.giveBack(detail.buffer);
+        detailHolders?.drop();
       },
     };
   }
+}
+
+/** Counts who holds a buffer (its frame, and whoever retained it) and calls `onLast` when the last one lets go. */
+class Holders {
+  private count = 1;
+
+  constructor(private readonly onLast: () => void) {}
+
+  /** One holder fewer. */
+  drop(): void {
+    this.count -= 1;
+    if (this.count === 0) this.onLast();
+  }
+
+  /** One holder more; the returned function lets go, once. */
+  readonly retain = (): (() => void) => {
+    // A buffer back in its pool may already hold another frame's picture.
+    if (this.count === 0) throw new Error('FramePool: a detail picture was retained after its buffer went back to the pool');
+    this.count += 1;
+    let dropped = false;
+    return () => {
+      if (dropped) return;
+      dropped = true;
+      this.drop();
+    };
+  };
 }

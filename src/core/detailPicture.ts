@@ -18,6 +18,13 @@ export interface DetailRequest {
    * the embedder resizes to its own.
    */
   readonly centreSquare?: boolean;
+  /**
+   * Decode the picture for one frame in this many (the 1st, the (n+1)-th, ... of each ffmpeg run),
+   * not for every frame: scaling each 1080p frame a second time is the largest cost an embedding
+   * run adds to the scene pass, and neighbouring frames of a scene look alike. Default 1 (every
+   * frame). Frames between carry no detail picture; shareDetailPictures lends them a neighbour's.
+   */
+  readonly every?: number;
 }
 
 /** Where a detail picture comes from and how large it is: the part of the frame kept (`crop`, none = all of it), scaled to `width` x `height`. */
@@ -42,6 +49,12 @@ export interface DetailPicture {
   readonly width: number;
   readonly height: number;
   readonly colorimetry: YuvColorimetry;
+  /**
+   * For a pooled picture: keeps `data` from going back to its pool after the frame that carries it
+   * is released, until the returned function is called (once; later calls do nothing). What lets
+   * another frame carry the same picture (shareDetailPictures). Absent on pictures that own their bytes.
+   */
+  readonly retain?: () => () => void;
 }
 
 /** Bytes of a `width` x `height` yuv420p picture: the luma plane and two chroma planes of half size, rounded up. */
@@ -122,8 +135,15 @@ export function detailPixelFormat(sourcePixelFormat: string | undefined): 'yuv42
  * the Intel VM of the first runs the centre square at 224 cost 0.60 ms and the whole frame 1.02.) The
  * picture is cut and shrunk in the decoded format and sent as YUV 4:2:0.
  */
-export function detailFilter(geometry: DetailGeometry, sourcePixelFormat: string | undefined): string {
+export function detailFilter(geometry: DetailGeometry, sourcePixelFormat: string | undefined, every = 1): string {
   const { width, height, crop } = geometry;
+  // Before the crop and the scaler, so the frames left out cost nothing; `n` counts the frames this filter is given.
+  const thinned = every > 1 ? `select='not(mod(n,${every}))',` : '';
   const cut = crop ? `crop=${crop.width}:${crop.height}:${crop.left}:${crop.top},` : '';
-  return `${cut}scale=${width}:${height}:flags=area,format=${detailPixelFormat(sourcePixelFormat)}`;
+  return `${thinned}${cut}scale=${width}:${height}:flags=area,format=${detailPixelFormat(sourcePixelFormat)}`;
+}
+
+/** Whether the `ordinal`-th frame (0-based) of one detail branch gets a picture from detailFilter with `every`. */
+export function carriesDetail(ordinal: number, every = 1): boolean {
+  return ordinal % every === 0;
 }

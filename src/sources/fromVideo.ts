@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Observable } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
-import { detailGeometry, yuv420pBytes, yuvColorimetry, type DetailGeometry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
+import { carriesDetail, detailGeometry, yuv420pBytes, yuvColorimetry, type DetailGeometry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
 import { FramePool, type LentDetail } from '../core/FramePool.js';
 import { PiaggioError } from '../core/errors.js';
@@ -66,8 +66,9 @@ export interface FromVideoSettings {
    */
   readonly frameIndex?: (presentationTime: number, ordinal: number) => number;
   /**
-   * Also decode every frame into a detail picture (the frame's `detail`) with this shorter side,
-   * from the same decode: what an embedder reads, at the cost of scaling each frame twice.
+   * Also decode every frame (or one in `every`) into a detail picture (the frame's `detail`) with
+   * this shorter side, from the same decode: what an embedder reads, at the cost of scaling those
+   * frames twice.
    */
   readonly detail?: DetailRequest;
 }
@@ -96,13 +97,16 @@ export function detailPipeFor(
   readonly geometry: DetailGeometry;
   readonly picture: { readonly width: number; readonly height: number; readonly colorimetry: YuvColorimetry };
   readonly lent: (buffer: Uint8Array) => LentDetail;
+  readonly every: number;
 } {
   const geometry = detailGeometry(probe.width, probe.height, detail);
   const { width, height } = geometry;
   const colorimetry = yuvColorimetry(probe.colorSpace, probe.colorRange, probe.pixelFormat);
   const pool = new FramePool(capacity, yuv420pBytes(width, height));
   const picture = { width, height, colorimetry };
-  return { pool, onDrain, geometry, picture, lent: (buffer) => ({ ...picture, pool, buffer }) };
+  const every = detail.every ?? 1;
+  if (!Number.isInteger(every) || every < 1) throw new RangeError(`detail pictures: every must be a positive integer, got ${every}`);
+  return { pool, onDrain, geometry, picture, every, carries: (ordinal) => carriesDetail(ordinal, every), lent: (buffer) => ({ ...picture, pool, buffer }) };
 }
 
 /**
@@ -162,7 +166,7 @@ export function fromVideo(path: string, options: FromVideoOptions = {}): Observa
     const log = new ShowinfoLog((presentationTime) => frames.addTime(presentationTime), startTime, probe.fps > 0 ? probe.fps : 25);
 
     const filter = { pixelFormat: probe.pixelFormat, pixelParity };
-    const args = decodeArguments({ path, streamIndex: probe.streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities, detail: details?.geometry });
+    const args = decodeArguments({ path, streamIndex: probe.streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities, detail: details?.geometry, detailEvery: details?.every });
     run(args, frames, {
       stdout: (chunk) => frames.write(chunk),
       ...(details ? { detail: (chunk: Buffer) => frames.writeDetail(chunk) } : {}),

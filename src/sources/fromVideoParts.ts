@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Observable } from 'rxjs';
 import { analysisDimensions, analysisFilter } from '../core/analysisSize.js';
+import { carriesDetail } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
 import { FramePool } from '../core/FramePool.js';
 import { resolveOptions } from '../core/options.js';
@@ -239,7 +240,17 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
 
     const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
     const framePool = new FramePool(inputs.length > 1 ? Math.max(framePoolSize, total + 1) : framePoolSize, width * height * 3);
-    const details = detail ? detailPipeFor(probe, detail, framePool.capacity, resumeDetail) : undefined;
+    const piped = detail ? detailPipeFor(probe, detail, framePool.capacity, resumeDetail) : undefined;
+    // Each input thins its own frames (withDetail's select counts from 0 per input); the pipe sees the inputs one after another.
+    const inputStarts = inputs.map((_, position) => inputs.slice(0, position).reduce((sum, input) => sum + input.expected.length, 0));
+    const details = piped && {
+      ...piped,
+      carries: (ordinal: number) => {
+        let position = inputs.length - 1;
+        while (position > 0 && ordinal < inputStarts[position]) position -= 1;
+        return carriesDetail(ordinal - inputStarts[position], piped.every);
+      },
+    };
     const startTime = probe.startTime;
     const filter = analysisFilter(width, height, { pixelFormat: probe.pixelFormat, pixelParity });
     const stream = probe.streamIndex === undefined ? 'v:0' : String(probe.streamIndex);
@@ -256,7 +267,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
       const analysis = `${filter},showinfo@p${position}=checksum=0`;
       const selected = `[${position}:${stream}]select='${selectExpression(table, input.segments, input.mode === 'keyframes')}',`;
       const detailLabel = inputs.length === 1 ? '[details]' : `[d${position}]`;
-      chains.push(details ? `${selected}${withDetail(analysis, details.geometry, probe.pixelFormat, label, detailLabel, `s${position}`)}` : `${selected}${analysis}${label}`);
+      chains.push(details ? `${selected}${withDetail(analysis, details.geometry, probe.pixelFormat, label, detailLabel, `s${position}`, details.every)}` : `${selected}${analysis}${label}`);
     }
     if (inputs.length > 1) chains.push(`${inputs.map((_, position) => `[v${position}]`).join('')}concat=n=${inputs.length}:v=1:a=0[out]`);
     if (inputs.length > 1 && details) chains.push(`${inputs.map((_, position) => `[d${position}]`).join('')}concat=n=${inputs.length}:v=1:a=0[details]`);

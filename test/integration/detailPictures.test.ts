@@ -89,23 +89,53 @@ describe('detail pictures: each frame also at an embedder\'s size, from the same
     assert.deepEqual(lanes, await framesOf(fromVideo(video, { detail: { shorterSide: SIDE } })));
   });
 
-  test('a consumer that holds every frame it may: the pools are paired, so ffmpeg never waits on one pipe for the other; a source smaller than the side keeps its size', async () => {
-    const held: Frame[] = [];
-    let count = 0;
-    await new Promise<void>((resolve, reject) => {
-      fromVideo(video, { framePoolSize: 3, detail: { shorterSide: 1000 } }).subscribe({
-        next: (frame) => {
-          count += 1;
-          assert.deepEqual([frame.detail?.width, frame.detail?.height], [WIDTH, HEIGHT]);
-          held.push(frame);
-          // Release in bursts, late: the detail pipe (346 kB a picture) and stdout fill at different rates.
-          if (held.length === 3) setImmediate(() => held.splice(0).forEach((lent) => lent.release()));
-        },
-        error: reject,
-        complete: resolve,
+  test('every 4: one frame in 4 of each decode carries its picture, the same bytes as with every frame; two lanes count their own frames', async () => {
+    const everyFrame = new Map<number, string>();
+    for (const line of await framesOf(fromVideo(video, { detail: { shorterSide: SIDE } }))) everyFrame.set(Number(line.split(' ')[0]), line);
+    const single = await framesOf(fromVideo(video, { detail: { shorterSide: SIDE, every: 4 } }));
+    assert.equal(single.length, 600);
+    for (const line of single) {
+      const index = Number(line.split(' ')[0]);
+      if (index % 4 === 0) assert.equal(line, everyFrame.get(index), `frame ${index}: its own picture`);
+      else assert.ok(line.endsWith(' none'), `frame ${index}: no picture`);
+    }
+    const children: ChildProcess[] = [];
+    const lanes = await framesOf(fromVideoLanes(video, { decodeLanes: 2, detail: { shorterSide: SIDE, every: 4 }, onProcess: (child) => children.push(child) }));
+    assert.equal(children.length, 2);
+    assert.equal(lanes.length, 600);
+    const carrying = lanes.filter((line) => !line.endsWith(' none')).map((line) => Number(line.split(' ')[0]));
+    for (const index of carrying) assert.equal(lanes[index], everyFrame.get(index), `lanes, frame ${index}: its own picture`);
+    assert.equal(carrying[0], 0);
+    const gaps = carrying.slice(1).map((index, position) => index - carrying[position]);
+    assert.ok(gaps.every((gap) => gap >= 1 && gap <= 7), `gaps between pictures at most 7 where lanes meet: ${[...new Set(gaps)].join(', ')}`);
+    assert.ok(carrying.length >= 150 && carrying.length <= 152, `about a quarter of the frames: ${carrying.length}`);
+    assert.deepEqual(
+      lanes.map((line) => line.replace(/ [0-9x]+ [0-9a-f]+$| none$/, '')),
+      single.map((line) => line.replace(/ [0-9x]+ [0-9a-f]+$| none$/, '')),
+      'the same analysis frames',
+    );
+  });
+
+  test('a consumer that holds every frame it may: the pools are paired, so ffmpeg never waits on one pipe for the other (every frame with a picture, or one in 3); a source smaller than the side keeps its size', async () => {
+    for (const every of [1, 3]) {
+      const held: Frame[] = [];
+      let count = 0;
+      await new Promise<void>((resolve, reject) => {
+        fromVideo(video, { framePoolSize: 3, detail: { shorterSide: 1000, every } }).subscribe({
+          next: (frame) => {
+            count += 1;
+            if (every === 1 || frame.index % every === 0) assert.deepEqual([frame.detail?.width, frame.detail?.height], [WIDTH, HEIGHT]);
+            else assert.equal(frame.detail, undefined);
+            held.push(frame);
+            // Release in bursts, late: the detail pipe (346 kB a picture) and stdout fill at different rates.
+            if (held.length === 3) setImmediate(() => held.splice(0).forEach((lent) => lent.release()));
+          },
+          error: reject,
+          complete: resolve,
+        });
       });
-    });
-    assert.equal(count, 600);
+      assert.equal(count, 600, `every ${every}`);
+    }
   });
 
   test('a rotated video (a display matrix): the detail pictures are turned as the analysis frames are', async () => {

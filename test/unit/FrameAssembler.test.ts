@@ -189,3 +189,27 @@ test('with a detail pipe: each frame waits for its time and its detail picture, 
   assert.equal(assembler.unpairedDetails, 0);
   assert.equal(assembler.untimedFrames, 0);
 });
+
+test('with a detail pipe that carries every 3rd frame: frames between go on without one, and a carrying frame waits for its picture', () => {
+  const DETAIL = 4;
+  const pool = new FramePool(8, FRAME);
+  const detailPool = new FramePool(8, DETAIL);
+  const seen: Array<{ frame: number; detail: number | undefined }> = [];
+  const assembler = new FrameAssembler(
+    pool,
+    (buffer, _time, detail) => seen.push({ frame: buffer[0], detail: detail?.[0] }),
+    () => assert.fail('stdout was never paused'),
+    { pool: detailPool, onDrain: () => assert.fail('the detail pipe was never paused'), carries: (ordinal) => ordinal % 3 === 0 },
+  );
+  assembler.write(stream(5));
+  for (let frame = 0; frame < 5; frame += 1) assembler.addTime(frame / 25);
+  assembler.pump();
+  assert.deepEqual(seen, [], 'frame 1 carries a picture that has not come: it and the frames behind it wait');
+  assert.equal(assembler.unpairedDetails, 0);
+  assembler.writeDetail(Buffer.alloc(DETAIL, 100));
+  assert.deepEqual(seen, [{ frame: 1, detail: 100 }, { frame: 2, detail: undefined }, { frame: 3, detail: undefined }], 'frame 4 waits for the second picture');
+  assembler.writeDetail(Buffer.concat([Buffer.alloc(DETAIL, 101), Buffer.alloc(DETAIL, 102)]));
+  assert.deepEqual(seen.slice(3), [{ frame: 4, detail: 101 }, { frame: 5, detail: undefined }]);
+  assert.equal(assembler.unpairedDetails, 1, 'a picture no frame came for');
+  assert.equal(assembler.untimedFrames, 0);
+});

@@ -103,12 +103,14 @@ class PipeCutter {
   };
 }
 
-/** A second pipe of pictures, one per frame of the first (ffmpeg's detail output on fd 3). */
+/** A second pipe of pictures, one for each frame of the first that `carries` (ffmpeg's detail output on fd 3). */
 export interface DetailPipe {
   /** Lends the detail buffers; its `frameBytes` is the size of one detail picture. Its capacity should equal the frame pool's. */
   readonly pool: FramePool;
   /** Called when a chunk that {@link FrameAssembler.writeDetail} kept has been used up (resume that pipe). */
   readonly onDrain: () => void;
+  /** Whether the `ordinal`-th frame (0-based, in pipe order) has a picture on this pipe; default every frame. */
+  readonly carries?: (ordinal: number) => boolean;
 }
 
 /**
@@ -120,7 +122,9 @@ export interface DetailPipe {
  * Why pairing: ffmpeg writes a frame's pixels (stdout), its detail picture (fd 3) and its showinfo
  * line (stderr) on separate pipes, so any may arrive first. The queues stay short because ffmpeg
  * blocks once a pool is out; the two pools are equally large and a frame holds one buffer of each,
- * so the pipe that is ahead always leaves the other a free buffer.
+ * so the pipe that is ahead always leaves the other a free buffer. With a pipe that `carries`
+ * pictures for some frames only, a frame holds at most one, and frames that share one (DetailPicture's
+ * retain) hold fewer: the argument still holds.
  *
  * Backpressure, like a Node writable: {@link write} (and {@link writeDetail}) returns false when it
  * had to keep part of the chunk because no buffer was free; the caller then pauses that pipe. The
@@ -136,6 +140,9 @@ export class FrameAssembler {
   private readonly pictures: PipeCutter;
   private readonly details: PipeCutter | undefined;
   private readonly presentationTimes: number[] = [];
+  private readonly carries: (ordinal: number) => boolean;
+  /** Frames handed out so far: the next frame's ordinal. */
+  private handedOut = 0;
   private whenFlushed: (() => void) | undefined;
   private pumping = false;
   private disposed = false;
@@ -144,7 +151,7 @@ export class FrameAssembler {
    * @param pool lends the frame buffers; its `frameBytes` is the size of one frame.
    * @param onFrame receives each filled buffer with its presentation time (and its detail buffer, with a detail pipe); it may release frames, or dispose the assembler, synchronously.
    * @param onDrain called when a chunk that {@link write} kept has been used up (resume stdout).
-   * @param detail a second pipe whose pictures pair with the frames one for one.
+   * @param detail a second pipe whose pictures pair in order with the frames it `carries`.
    */
   constructor(
     pool: FramePool,
@@ -154,6 +161,7 @@ export class FrameAssembler {
   ) {
     this.pictures = new PipeCutter(pool, onDrain, this.pump);
     this.details = detail ? new PipeCutter(detail.pool, detail.onDrain, this.pump) : undefined;
+    this.carries = detail?.carries ?? (() => true);
   }
 
   /** Frames whose pixels came but whose time has not (at the end of a decode, a log that lost lines), or whose detail picture has not. */
@@ -163,7 +171,10 @@ export class FrameAssembler {
 
   /** Detail pictures that came without their frame (at the end of a decode: ffmpeg wrote more of them than frames). */
   get unpairedDetails(): number {
-    return this.details ? Math.max(0, this.details.completed.length - this.pictures.completed.length) : 0;
+    if (!this.details) return 0;
+    let waitingForOne = 0;
+    for (let offset = 0; offset < this.pictures.completed.length; offset += 1) if (this.carries(this.handedOut + offset)) waitingForOne += 1;
+    return Math.max(0, this.details.completed.length - waitingForOne);
   }
 
   /**
@@ -198,8 +209,11 @@ export class FrameAssembler {
     try {
       const { pictures, details, presentationTimes } = this;
       for (;;) {
-        while (pictures.completed.length > 0 && presentationTimes.length > 0 && (details === undefined || details.completed.length > 0) && !this.disposed) {
-          this.onFrame(pictures.completed.shift()!, presentationTimes.shift()!, details?.completed.shift());
+        while (pictures.completed.length > 0 && presentationTimes.length > 0 && !this.disposed) {
+          const withDetail = details !== undefined && this.carries(this.handedOut);
+          if (withDetail && details.completed.length === 0) break;
+          this.handedOut += 1;
+          this.onFrame(pictures.completed.shift()!, presentationTimes.shift()!, withDetail ? details.completed.shift() : undefined);
         }
         if (this.disposed) break;
         const copiedPicture = pictures.copyStep();

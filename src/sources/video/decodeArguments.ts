@@ -24,6 +24,8 @@ export interface DecodeRequest {
   readonly capabilities: FfmpegCapabilities;
   /** Also write each frame so cut and scaled (detailFilter, detailPixelFormat) to fd 3: the detail pictures. */
   readonly detail?: DetailGeometry | undefined;
+  /** With `detail`: a picture for one frame in this many only (DetailRequest's `every`). */
+  readonly detailEvery?: number | undefined;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface DecodeRequest {
  * showinfo hashing every picture. Pure apart from making `path` absolute against the working folder.
  */
 export function decodeArguments(request: DecodeRequest): string[] {
-  const { path, streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities, detail } = request;
+  const { path, streamIndex, width, height, keyframesOnly, seekTo, dropBeforeSeek, filter, capabilities, detail, detailEvery } = request;
   const streamSelector = streamIndex === undefined ? '0:v:0' : `0:${streamIndex}`;
   const input = [
     '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+info',
@@ -53,7 +55,7 @@ export function decodeArguments(request: DecodeRequest): string[] {
   }
   return [
     ...input,
-    '-filter_complex', `[${streamSelector}]${withDetail(analysis, detail, filter?.pixelFormat, '[out]', '[details]')}`,
+    '-filter_complex', `[${streamSelector}]${withDetail(analysis, detail, filter?.pixelFormat, '[out]', '[details]', 'detail', detailEvery)}`,
     ...detailOutputArguments('[out]', '[details]', filter?.pixelFormat, capabilities),
   ];
 }
@@ -61,10 +63,11 @@ export function decodeArguments(request: DecodeRequest): string[] {
 /**
  * A filter chain that splits each frame in two: `analysis` (ending with its showinfo) into
  * `analysisLabel`, and the detail picture (detailFilter) into `detailLabel`. Starts with the split,
- * so the caller puts the input (a label, or a chain that ends in one frame stream) before it.
+ * so the caller puts the input (a label, or a chain that ends in one frame stream) before it. With
+ * `every` above 1 only the first frame of each `every` gets a detail picture (carriesDetail).
  */
-export function withDetail(analysis: string, detail: DetailGeometry, pixelFormat: string | undefined, analysisLabel: string, detailLabel: string, name = 'detail'): string {
-  return `split=2[${name}a][${name}d];[${name}a]${analysis}${analysisLabel};[${name}d]${detailFilter(detail, pixelFormat)}${detailLabel}`;
+export function withDetail(analysis: string, detail: DetailGeometry, pixelFormat: string | undefined, analysisLabel: string, detailLabel: string, name = 'detail', every = 1): string {
+  return `split=2[${name}a][${name}d];[${name}a]${analysis}${analysisLabel};[${name}d]${detailFilter(detail, pixelFormat, every)}${detailLabel}`;
 }
 
 /** The two outputs of a decode with detail pictures: the frames (`frames`) on stdout, their detail pictures (`details`, detailPixelFormat) on fd 3. */
