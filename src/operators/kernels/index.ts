@@ -63,6 +63,7 @@ export { EdgeDetector } from './image/edges.js';
 export { FlashFilter, type FlashFilterMode } from './scenes/FlashFilter.js';
 export { rgbToHsv, rgbToHsvPlanes } from './image/hsv.js';
 export { CandidateSelector } from './scenes/CandidateSelector.js';
+export { DetailLender, type DetailLenderOptions, type Lending } from './scenes/DetailLender.js';
 export { TechnicalFrameClassifier, type TechnicalFrameKind } from './image/TechnicalFrameClassifier.js';
 export { Dbscan, ExactNeighbourhoodQuery, NOISE, type NeighbourhoodQuery, type NeighbourhoodQueryFactory } from './clustering/Dbscan.js';
 export { distance, METRICS, type Metric } from './clustering/distance.js';
