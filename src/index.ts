@@ -126,6 +126,7 @@ export { dropTechnicalFrames, dropTechnicalFramesOptions, type DropTechnicalFram
 export { embedBatches, embedBatchesOptions, type BatchEncoder, type EmbedBatchesOptions } from './operators/embedBatches.js';
 export { redecodeCandidates, redecodeCandidatesOptions, redecodedSize, redecodeSizeFor, type RedecodeCandidatesOptions, type RedecodeCandidatesSettings } from './operators/redecodeCandidates.js';
 export { embedDetailPictures } from './operators/embedDetailPictures.js';
+export { shareDetailPictures, shareDetailPicturesOptions, type ShareDetailPicturesOptions, type ShareDetailPicturesSettings } from './operators/shareDetailPictures.js';
 export { yuv420pToRgb } from './operators/kernels/image/yuv420p.js';
 export { detailDimensions, detailGeometry, yuvColorimetry, type DetailGeometry, type DetailPicture, type DetailRequest, type YuvColorimetry } from './core/detailPicture.js';
 export { clusterDbscan, clusterDbscanOptions, decideClustering, dbscanProgressListener, DEFAULT_CLUSTERING, type ClusterDbscanOptions, type ClusterDbscanResources } from './operators/clusterDbscan.js';

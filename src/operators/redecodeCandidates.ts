@@ -22,7 +22,7 @@ export const redecodeCandidatesOptions = declareOptions('candidates', {
     choices: ['full', 'redecode', 'analysis'],
     default: 'full',
     description:
-      "pixels the model embeds for a video candidate: full scales every frame of the scene pass's own decode a second time, to the model's resize size (224 or 256; area filter), and embeds the candidates' pictures; redecode decodes the candidate frames again in a few ffmpeg runs, scaled with the model's filter (bicubic): about as close to the full frames, several times the extra work; analysis embeds the 256-px analysis frames (upscaled, with less detail)",
+      "pixels the model embeds for a video candidate: full scales frames of the scene pass's own decode a second time (one in --detail-every), to the model's resize size (224 or 256; area filter), and embeds the candidates' pictures (or the nearest such frame's of their scene); redecode decodes the candidate frames again in a few ffmpeg runs, scaled with the model's filter (bicubic): about as close to the full frames, several times the extra work; analysis embeds the 256-px analysis frames (upscaled, with less detail)",
   },
 });
 

@@ -7,6 +7,7 @@ import { dropTechnicalFrames, dropTechnicalFramesOptions } from '../operators/dr
 import { embedBatches, embedBatchesOptions } from '../operators/embedBatches.js';
 import { DEFAULT_REDECODE_SIDE, redecodeCandidates, redecodeCandidatesOptions, redecodeSizeFor } from '../operators/redecodeCandidates.js';
 import { embedDetailPictures } from '../operators/embedDetailPictures.js';
+import { shareDetailPictures, shareDetailPicturesOptions } from '../operators/shareDetailPictures.js';
 import { findModel } from '../models/registry.js';
 import { readModelInputSide } from '../models/ImageEncoder.js';
 import { clusterDbscan, clusterDbscanOptions, dbscanProgressListener, decideClustering } from '../operators/clusterDbscan.js';
@@ -49,6 +50,7 @@ export const keyframesPipelineOptions = {
   ...selectCandidateFramesOptions,
   ...dropTechnicalFramesOptions,
   ...redecodeCandidatesOptions,
+  ...shareDetailPicturesOptions,
   ...encoderOptions,
   ...embedBatchesOptions,
   ...clusterDbscanOptions,
@@ -74,8 +76,9 @@ export interface KeyframesResult {
  * then write one full-resolution keyframe per cluster and manifest.json. The output folder appears
  * complete or not at all. Options are validated here, once, with the CLI's sentences.
  *
- * With `embedFrom: 'full'` (the default) the scene pass's decode also scales every frame to the
- * model's resize size ({@link detailSideBeforeLoading}; fromVideo's `detail`) and the candidates
+ * With `embedFrom: 'full'` (the default) the scene pass's decode also scales one frame in
+ * `detailEvery` to the model's resize size ({@link detailSideBeforeLoading}; fromVideo's `detail`;
+ * shareDetailPictures lends each frame between the nearest such picture of its scene) and the candidates
  * are embedded from those pictures (embedDetailPictures); a model that turns out to want larger
  * pictures than that gets its candidates decoded again instead. `'redecode'` decodes the candidates
  * again from the video at the model's resize size (redecodeCandidates), in a few ffmpeg runs that
@@ -98,14 +101,16 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
     // Held after the detector: the candidate selector's samples and two embedder batches.
     // Gradual transitions are kept for the manifest and the report's scene table; they do not change the cuts.
     const transitions: ManifestTransition[] = [];
+    // Frames wait for the next frame with a picture at most twice the interval: where two decode lanes meet, the gap can be that long.
+    const detailWaiting = detailSide !== undefined && values.detailEvery > 1 ? 2 * values.detailEvery : undefined;
     const pass = sceneCutPass(videoPath, probe, values, {
-      heldDownstream: values.middleSamples + 3 + 2 * values.batchSize + 4,
+      heldDownstream: values.middleSamples + 3 + 2 * values.batchSize + 4 + (detailWaiting ?? 0),
       tooManyFrames: messages.framesHeldTooMany,
       onTransition: (transition) => transitions.push({ ...transition }),
       ...(onProgress ? { onProgress } : {}),
       ...(table ? { table } : {}),
       // An ONNX model looks only at the centre square of its resized picture; hashes see the whole frame.
-      ...(detailSide === undefined ? {} : { detail: { shorterSide: detailSide, centreSquare: values.embedder === 'model' } }),
+      ...(detailSide === undefined ? {} : { detail: { shorterSide: detailSide, centreSquare: values.embedder === 'model', every: values.detailEvery } }),
     });
     // The pass starts once the output folder is accepted, while the model loads; frames wait in
     // its pool (ffmpeg stops when the pool is lent out) until the pipeline below takes them.
@@ -120,7 +125,8 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
       return await runIntoOutput(outputPath, grouping ? pickOptions(encoderOptions, values) : undefined, settings, async ({ encoder, output, embedding }) => {
         const clusterValues = decideClustering(pickOptions(clusterDbscanOptions, values), embedding);
         const dropped: Manifest['dropped'] = [];
-        const pipeline = (analysis?.values ?? pass.frames).pipe(
+        const sceneFrames = analysis?.values ?? pass.frames;
+        const pipeline = (detailWaiting === undefined ? sceneFrames : sceneFrames.pipe(shareDetailPictures({ maxWaiting: detailWaiting }))).pipe(
           selectCandidateFrames(values),
           dropTechnicalFrames({ ...values, onDropped: (info, scene, reason) => dropped.push({ frame: info.index, time: info.time, scene, reason }) }),
           tap((candidate) => thumbnails?.capture(candidate.frame)),

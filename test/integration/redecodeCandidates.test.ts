@@ -127,10 +127,13 @@ describe('redecodeCandidates', () => {
 });
 
 describe('keyframes: candidates embedded from full frames', () => {
-  async function run(embedFrom: 'full' | 'redecode' | 'analysis', runModel = model): Promise<{ frames: number[]; clusters: number[]; vectors: Float32Array[] }> {
-    const output = join(directory.path, `out-${embedFrom}-${basename(runModel)}`);
-    const saved = join(directory.path, `embeddings-${embedFrom}-${basename(runModel)}.npy`);
-    const { manifest } = await runKeyframes(video, output, { model: runModel, embedFrom, saveEmbeddings: saved, embeddingCache: false, report: false });
+  let runs = 0;
+  /** A keyframes run, into a folder of its own; `detailEvery` 1 (every frame's own picture) unless given. */
+  async function run(embedFrom: 'full' | 'redecode' | 'analysis', runModel = model, detailEvery = 1): Promise<{ frames: number[]; clusters: number[]; vectors: Float32Array[] }> {
+    runs += 1;
+    const output = join(directory.path, `out-${runs}-${embedFrom}-${detailEvery}-${basename(runModel)}`);
+    const saved = join(directory.path, `embeddings-${runs}-${embedFrom}-${detailEvery}-${basename(runModel)}.npy`);
+    const { manifest } = await runKeyframes(video, output, { model: runModel, embedFrom, detailEvery, saveEmbeddings: saved, embeddingCache: false, report: false });
     const matrix = await readNpy(saved);
     const vectors = Array.from({ length: matrix.rows }, (_, row) => matrix.vectors.slice(row * matrix.dimensions, (row + 1) * matrix.dimensions));
     return { frames: manifest.items.map((item) => item.frame as number), clusters: manifest.items.map((item) => item.cluster), vectors };
@@ -175,6 +178,34 @@ describe('keyframes: candidates embedded from full frames', () => {
         const [neighbour] = await encoder.embed([{ data: decodeFrame(video, neighbourIndex, size.width, size.height), ...size }]);
         assert.notDeepEqual([...redecoded.vectors[item]], [...neighbour], 'and not from its neighbour');
       }
+    } finally {
+      await encoder.release();
+    }
+  });
+
+  test('detailEvery 4: the scene pass scales one frame in 4, and each candidate is embedded from the nearest frame of its scene that has a picture (the 2nd frame from the 1st)', async () => {
+    const thinned = await run('full', model, 4);
+    const exact = await run('full', model, 1);
+    assert.deepEqual(thinned.frames, exact.frames, 'the same candidates');
+    assert.equal(thinned.frames[0], 1, 'the start pick is the scene\'s 2nd frame');
+    const encoder = await ImageEncoder.load(model, { mean: IMAGENET_MEAN, std: IMAGENET_STD });
+    try {
+      const geometry = detailGeometry(WIDTH, HEIGHT, { shorterSide: await detailSideBeforeLoading({ embedder: 'model', model, modelInputSize: undefined }), centreSquare: true });
+      const embeddingOf = async (frame: number) => [...(await encoder.embed([{ data: detailFrame(frame, geometry), width: geometry.width, height: geometry.height }]))[0]];
+      const lenders: number[] = [];
+      for (const [item, frame] of thinned.frames.entries()) {
+        // Every frame has a grey of its own, so an embedding names the frame it came from.
+        let lender: number | undefined;
+        for (let distance = 0; distance <= 4 && lender === undefined; distance += 1) {
+          for (const other of [frame - distance, frame + distance]) {
+            if (lender === undefined && other >= 0 && other < FRAMES && JSON.stringify(await embeddingOf(other)) === JSON.stringify([...thinned.vectors[item]])) lender = other;
+          }
+        }
+        assert.ok(lender !== undefined, `candidate ${item} (frame ${frame}) is embedded from a frame at most 4 away`);
+        lenders.push(lender);
+      }
+      assert.equal(lenders[0], 0, 'frame 1 borrows from frame 0, the first frame a decode gives a picture, 1 away against 3 for frame 4');
+      assert.notDeepEqual([...thinned.vectors[0]], [...exact.vectors[0]], 'and so differs from frame 1\'s own');
     } finally {
       await encoder.release();
     }
