@@ -35,7 +35,8 @@
  * --no-cache` (an empty PIAGGIO_CACHE as well) against `piaggio scenes VIDEO --json` (both the default detector), alternated,
  * on `bench` and `clip-1min` (those of --videos): ratio e2e/scenes, target <= 1.2; the same run with
  * `--embed-from analysis` (candidates embedded from the scene pass's 256-px frames, no detail
- * pictures) alternated with them, informational. `--only-e2e` runs this part alone. And unless
+ * pictures) and with `--detail-every 1` (a detail picture of every frame, the default before
+ * 4) alternated with them, informational. `--only-e2e` runs this part alone. And unless
  * --no-extraction: extractFrames (src/sinks/extractFrames.ts, in this process) writing 300 frames
  * of a generated 12 s 1080p 30 fps video (target < 5 s), alternated with one ffmpeg run writing all
  * of its frames as JPEG (informational).
@@ -574,10 +575,11 @@ async function endToEnd(): Promise<Record<string, unknown>> {
     const loadBefore = os.loadavg();
     const e2eRuns: Run[] = [];
     const e2eAnalysisRuns: Run[] = [];
+    const e2eEveryFrameRuns: Run[] = [];
     const scenesRuns: Run[] = [];
     let manifestSummary: Record<string, unknown> | undefined;
     for (let roundIndex = 0; roundIndex < ROUNDS; roundIndex += 1) {
-      const order: Array<'e2e' | 'e2eAnalysis' | 'scenes'> = ['e2e', 'e2eAnalysis', 'scenes'];
+      const order: Array<'e2e' | 'e2eAnalysis' | 'e2eEveryFrame' | 'scenes'> = ['e2e', 'e2eAnalysis', 'e2eEveryFrame', 'scenes'];
       for (let turn = 0; turn < roundIndex % order.length; turn += 1) order.push(order.shift()!);
       for (const which of order) {
         if (which === 'scenes') {
@@ -589,9 +591,9 @@ async function endToEnd(): Promise<Record<string, unknown>> {
         try {
           const output = join(scratch, 'out');
           const env = { ...process.env, PIAGGIO_CACHE: join(scratch, 'cache') };
-          const extra = which === 'e2eAnalysis' ? ['--embed-from', 'analysis'] : [];
+          const extra = which === 'e2eAnalysis' ? ['--embed-from', 'analysis'] : which === 'e2eEveryFrame' ? ['--detail-every', '1'] : [];
           const run = (await measure(() => runProgram(process.execPath, [cliPath, '-v', path, '-o', output, '--model', modelPath, '--no-cache', ...extra], env))).run;
-          (which === 'e2e' ? e2eRuns : e2eAnalysisRuns).push(run);
+          (which === 'e2e' ? e2eRuns : which === 'e2eAnalysis' ? e2eAnalysisRuns : e2eEveryFrameRuns).push(run);
           const manifestFile = join(output, 'manifest.json');
           if (which === 'e2e' && existsSync(manifestFile)) {
             const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as { items?: unknown[]; clusters?: unknown[]; scenes?: unknown[] };
@@ -601,10 +603,11 @@ async function endToEnd(): Promise<Record<string, unknown>> {
           rmSync(scratch, { recursive: true, force: true });
         }
       }
-      log(`  round ${roundIndex + 1}/${ROUNDS}: e2e ${fmtS(e2eRuns.at(-1)!.wallMs)}, e2e --embed-from analysis ${fmtS(e2eAnalysisRuns.at(-1)!.wallMs)}, scenes ${fmtS(scenesRuns.at(-1)!.wallMs)}`);
+      log(`  round ${roundIndex + 1}/${ROUNDS}: e2e ${fmtS(e2eRuns.at(-1)!.wallMs)}, e2e --embed-from analysis ${fmtS(e2eAnalysisRuns.at(-1)!.wallMs)}, e2e --detail-every 1 ${fmtS(e2eEveryFrameRuns.at(-1)!.wallMs)}, scenes ${fmtS(scenesRuns.at(-1)!.wallMs)}`);
     }
     const ratio = pairedRatio(e2eRuns, scenesRuns);
     const analysisRatio = pairedRatio(e2eAnalysisRuns, scenesRuns);
+    const everyFrameRatio = pairedRatio(e2eEveryFrameRuns, scenesRuns);
     report[video] = {
       command: `node ${relative(root, cliPath)} -v ${relative(root, path)} -o TMPDIR --model ${relative(root, modelPath)} --no-cache (PIAGGIO_CACHE empty)`,
       loadAverageBefore: loadBefore.map((load) => round(load, 2)),
@@ -617,10 +620,13 @@ async function endToEnd(): Promise<Record<string, unknown>> {
       e2eEmbedFromAnalysis: summarize(e2eAnalysisRuns),
       e2eEmbedFromAnalysisRuns: e2eAnalysisRuns,
       e2eEmbedFromAnalysisOverScenes: analysisRatio,
+      e2eDetailEvery1: summarize(e2eEveryFrameRuns),
+      e2eDetailEvery1Runs: e2eEveryFrameRuns,
+      e2eDetailEvery1OverScenes: everyFrameRatio,
       output: manifestSummary ?? null,
     };
     summaryLines.push(
-      `end to end on ${video}: e2e ${fmtS(summarize(e2eRuns).wallMs)}, scenes ${fmtS(summarize(scenesRuns).wallMs)}, e2e/scenes ${ratio.wall} wall (CPU ${ratio.cpu ?? '?'}; per round ${ratio.wallPerRound.join(' ')}; target <= 1.2); with --embed-from analysis ${analysisRatio.wall} (CPU ${analysisRatio.cpu ?? '?'}; per round ${analysisRatio.wallPerRound.join(' ')})`,
+      `end to end on ${video}: e2e ${fmtS(summarize(e2eRuns).wallMs)}, scenes ${fmtS(summarize(scenesRuns).wallMs)}, e2e/scenes ${ratio.wall} wall (CPU ${ratio.cpu ?? '?'}; per round ${ratio.wallPerRound.join(' ')}; target <= 1.2); with --embed-from analysis ${analysisRatio.wall} (CPU ${analysisRatio.cpu ?? '?'}; per round ${analysisRatio.wallPerRound.join(' ')}); with --detail-every 1 ${everyFrameRatio.wall} (CPU ${everyFrameRatio.cpu ?? '?'}; per round ${everyFrameRatio.wallPerRound.join(' ')})`,
     );
     log(summaryLines.at(-1)!);
   }

@@ -50,8 +50,15 @@ const videos = existsSync(sharedVideos) ? readdirSync(sharedVideos).filter((name
 if (!process.argv.includes('--no-bench')) videos.push(await ensurePeerVideo('bench', (line) => process.stdout.write(`${line}\n`)));
 if (videos.length === 0) throw new Error('no input: ../shared is absent and --no-bench was given');
 
-type Mode = 'full' | 'redecode' | 'analysis';
-const MODES: readonly Mode[] = ['full', 'redecode', 'analysis'];
+/** `full-N`: `--embed-from full --detail-every N` (N from --every); `redecode` and `analysis` as named. */
+type Mode = string;
+const everyChoices = argument('every', '1,2,4,8').split(',').map(Number);
+if (everyChoices.some((every) => !Number.isInteger(every) || every < 1)) throw new Error('--every takes whole numbers >= 1, comma-separated');
+const MODES: readonly Mode[] = [...everyChoices.map((every) => `full-${every}`), 'redecode', 'analysis'];
+function modeArguments(mode: Mode): string[] {
+  const every = /^full-(\d+)$/.exec(mode);
+  return every ? ['--embed-from', 'full', '--detail-every', every[1]] : ['--embed-from', mode];
+}
 interface ManifestItem {
   readonly frame: number;
   readonly cluster: number;
@@ -71,7 +78,7 @@ function runCli(video: string, mode: Mode, scratch: string): RunOutcome {
   rmSync(output, { recursive: true, force: true });
   const cpuBefore = childrenCpuMs() ?? 0;
   const started = performance.now();
-  execFileSync(process.execPath, [cli, '-v', video, '-o', output, '-m', model, '--no-cache', '--embed-from', mode, '--save-embeddings', embeddings, '--overwrite'], {
+  execFileSync(process.execPath, [cli, '-v', video, '-o', output, '-m', model, '--no-cache', ...modeArguments(mode), '--save-embeddings', embeddings, '--overwrite'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -193,6 +200,7 @@ for (const video of videos) {
 const ffmpegVersion = execFileSync(locateFfmpeg().ffmpegPath, ['-hide_banner', '-version'], { encoding: 'utf8' }).split('\n')[0];
 const result = {
   benchmark: 'videoEmbedSize',
+  modes: Object.fromEntries(MODES.map((mode) => [mode, modeArguments(mode).join(' ')])),
   // The command as it was given, so the record reruns what was measured (--model included when it was passed).
   command: ['node --import tsx benchmarks/videoEmbedSize.ts', ...process.argv.slice(2)].join(' '),
   cli: relative(root, cli),
