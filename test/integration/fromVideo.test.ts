@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { firstValueFrom, lastValueFrom, map, take, toArray } from 'rxjs';
@@ -15,7 +14,6 @@ import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.
 import { exitOf, isAlive } from '../helpers/processes.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 
-/** Resolves when the child has exited (at once if it already has), with how it ended. */
 /** An independent decode of the whole file with the same analysis filter (the default: shrink in yuv420p first): the bytes fromVideo must reproduce. */
 function referenceFrames(path: string, width: number, height: number): Buffer {
   return execFileSync(
@@ -177,10 +175,16 @@ describe('fromVideo', () => {
         complete: resolve,
       });
     });
+    // The source pauses ffmpeg's pipe once it needs a buffer and none is free: it then waits for a credit.
+    const waitingForCredit = new Promise<void>((resolve) => {
+      const whenAvailable = pool.whenAvailable.bind(pool);
+      pool.whenAvailable = (callback) => {
+        resolve();
+        whenAvailable(callback);
+      };
+    });
     await poolExhausted;
-    const stdout = capture.child().stdout!;
-    // The source pauses ffmpeg's pipe once it needs a buffer and none is free.
-    if (!stdout.isPaused()) await once(stdout, 'pause');
+    await waitingForCredit;
     assert.equal(pool.available, 0);
     // With the pipe paused and no credit free, no frame can be emitted until one is released.
     assert.equal(emitted, framePoolSize);

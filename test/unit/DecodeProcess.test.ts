@@ -36,9 +36,9 @@ describe('decodeEndError', () => {
   });
 });
 
-describe('DecodeProcess', () => {
+for (const reuseReadBuffers of [true, false]) describe(`DecodeProcess (${reuseReadBuffers ? 'pipes read into reused buffers' : "pipes read by 'data' events"})`, () => {
   /** A node child that plays ffmpeg: `script` runs with stdout and stderr. */
-  const fake = (script: string) => new DecodeProcess(process.execPath, ['-e', script]);
+  const fake = (script: string) => new DecodeProcess(process.execPath, ['-e', script], false, reuseReadBuffers);
 
   test('reports stdout chunks, stderr as whole lines (the unterminated last one just before close), then the exit', async () => {
     const decoder = fake(`
@@ -75,12 +75,43 @@ describe('DecodeProcess', () => {
     // The child writes its second chunk 20 ms later; the paused pipe holds it.
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(chunks, 1, 'paused after the first chunk');
-    assert.equal(decoder.child.stdout!.isPaused(), true);
     decoder.resume();
     await came;
     assert.equal(chunks, 2);
     decoder.kill();
     assert.equal((await exitOf(decoder.child)).signal, 'SIGKILL');
+  });
+
+  test('a chunk kept (stdout returned false) keeps its bytes while later chunks come; a chunk used up may be reused', async () => {
+    // Two writes far enough apart to be two reads; the child stays until killed.
+    const decoder = fake(`process.stdout.write(Buffer.alloc(1000, 1)); setTimeout(() => process.stdout.write(Buffer.alloc(1000, 2)), 50); setInterval(() => {}, 1000);`);
+    const kept: Buffer[] = [];
+    const copies: Buffer[] = [];
+    let bytes = 0;
+    let allCame!: () => void;
+    const done = new Promise<void>((resolve) => (allCame = resolve));
+    decoder.listen({
+      stdout: (chunk) => {
+        kept.push(chunk);
+        copies.push(Buffer.from(chunk));
+        bytes += chunk.length;
+        if (bytes === 2000) allCame();
+        // Keep the first chunk (as FrameAssembler does when no frame buffer is free), then resume at once.
+        if (kept.length === 1) {
+          setImmediate(() => decoder.resume());
+          return false;
+        }
+        return true;
+      },
+      stderrLines: () => {},
+      error: assert.fail,
+      close: () => {},
+    });
+    await done;
+    assert.ok(kept[0].equals(copies[0]), 'the kept chunk was not overwritten by the next read');
+    assert.deepEqual([...new Set(copies.flatMap((chunk) => [...chunk]))].sort(), [1, 2]);
+    decoder.kill();
+    await exitOf(decoder.child);
   });
 
   test('kill() sends SIGKILL to a running child, destroys its pipes and silences every later event', async () => {
