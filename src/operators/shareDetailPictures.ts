@@ -11,7 +11,7 @@ export const shareDetailPicturesOptions = declareOptions('candidates', {
     max: 16,
     default: 4,
     description:
-      "with --embed-from full, scale one frame in this many to the model's size, not every frame; a candidate between two is embedded from the nearest frame of its own scene that was (at most this many frames away; never across a cut). 1 scales every frame: exact, and the costliest part of an embedding run",
+      "with --embed-from full, scale one frame in this many to the model's size, not every frame; a candidate between two is embedded from the nearest frame of its own scene that was (fewer than this many frames away, fewer than twice that where two decoding lanes meet; never across a cut). 1 scales every frame: exact, and the costliest part of an embedding run",
   },
 });
 
