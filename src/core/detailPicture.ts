@@ -143,6 +143,18 @@ export function detailFilter(geometry: DetailGeometry, sourcePixelFormat: string
   return `${thinned}${cut}scale=${width}:${height}:flags=area,format=${detailPixelFormat(sourcePixelFormat)}`;
 }
 
+/**
+ * Frames a decode with detail pictures needs in its frame pool beyond those its consumer holds:
+ * ffmpeg writes the analysis pictures of up to `every` frames (2 with a picture for every frame)
+ * before a frame's detail picture, and those frames wait in the pool for it, in order; a pool with
+ * no room for them leaves ffmpeg blocked on the analysis pipe and the frame waiting forever
+ * (measured: the most analysis frames waiting for a detail picture, 600 frames decoded 4 times
+ * under a 4-process CPU load, was 2, 3, 4 and 8 frames for every 1, 3, 4 and 8). 2 more for safety.
+ */
+export function detailLeadFrames(detail: DetailRequest | undefined): number {
+  return detail ? (detail.every ?? 1) + 2 : 0;
+}
+
 /** Whether the `ordinal`-th frame (0-based) of one detail branch gets a picture from detailFilter with `every`. */
 export function carriesDetail(ordinal: number, every = 1): boolean {
   return ordinal % every === 0;

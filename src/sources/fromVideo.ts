@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Observable } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
-import { carriesDetail, detailGeometry, yuv420pBytes, yuvColorimetry, type DetailGeometry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
+import { carriesDetail, detailGeometry, detailLeadFrames, yuv420pBytes, yuvColorimetry, type DetailGeometry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
 import { FramePool, type LentDetail } from '../core/FramePool.js';
 import { PiaggioError } from '../core/errors.js';
@@ -127,7 +127,9 @@ export function detailPipeFor(
  *
  * With `detail`, ffmpeg also scales every frame to a detail picture (detailFilter: the embedder's
  * size, YUV 4:2:0) and writes it on a third pipe (fd 3); each frame carries its picture as
- * `detail`, from a second pool as large as the first, and releasing the frame gives both back. The
+ * `detail`, from a second pool as large as the first, and releasing the frame gives both back. Both
+ * pools then hold detailLeadFrames more than `framePoolSize`: ffmpeg writes a few frames ahead of a
+ * frame's picture, and those frames must find room while they wait for it. The
  * two pipes pause and resume on their own, so ffmpeg never waits on one while the other has room.
  *
  * Resources: one ffmpeg child per subscription (and one ffprobe run unless `probe` is given). It is
@@ -144,7 +146,8 @@ export function fromVideo(path: string, options: FromVideoOptions = {}): Observa
 
   return decodingObservable(path, givenProbe, onProcess, ({ probe, capabilities, subscriber, fail, isClosed, resume, resumeDetail, run }) => {
     const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
-    const framePool = framePoolFor(givenPool, framePoolSize, width, height);
+    // With detail pictures, room for the frames ffmpeg writes before a frame's picture (detailLeadFrames); a caller's own pool must leave that room itself.
+    const framePool = framePoolFor(givenPool, framePoolSize + detailLeadFrames(detail), width, height);
     const details = detail ? detailPipeFor(probe, detail, framePool.capacity, resumeDetail) : undefined;
     const sourcePath = path;
     const startTime = probe.startTime;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Observable } from 'rxjs';
 import { analysisDimensions, analysisFilter } from '../core/analysisSize.js';
-import { carriesDetail } from '../core/detailPicture.js';
+import { carriesDetail, detailLeadFrames } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
 import { FramePool } from '../core/FramePool.js';
 import { resolveOptions } from '../core/options.js';
@@ -239,7 +239,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
     const total = inputs.reduce((sum, input) => sum + input.expected.length, 0);
 
     const { width, height } = analysisDimensions(probe.width, probe.height, analysisSize);
-    const framePool = new FramePool(inputs.length > 1 ? Math.max(framePoolSize, total + 1) : framePoolSize, width * height * 3);
+    const framePool = new FramePool((inputs.length > 1 ? Math.max(framePoolSize, total + 1) : framePoolSize) + detailLeadFrames(detail), width * height * 3);
     const piped = detail ? detailPipeFor(probe, detail, framePool.capacity, resumeDetail) : undefined;
     // Each input thins its own frames (withDetail's select counts from 0 per input); the pipe sees the inputs one after another.
     const inputStarts = inputs.map((_, position) => inputs.slice(0, position).reduce((sum, input) => sum + input.expected.length, 0));

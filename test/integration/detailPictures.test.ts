@@ -128,6 +128,8 @@ describe('detail pictures: each frame also at an embedder\'s size, from the same
             else assert.equal(frame.detail, undefined);
             held.push(frame);
             // Release in bursts, late: the detail pipe (346 kB a picture) and stdout fill at different rates.
+            // With one picture in 3, ffmpeg writes up to 3 frames before a frame's picture: this hung
+            // under load until the pools got room for them (detailLeadFrames).
             if (held.length === 3) setImmediate(() => held.splice(0).forEach((lent) => lent.release()));
           },
           error: reject,
