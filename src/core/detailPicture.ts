@@ -1,3 +1,4 @@
+import { requireIntegerBetween } from './arguments.js';
 import { shorterSideResize } from './analysisSize.js';
 
 /**
@@ -148,11 +149,20 @@ export function detailFilter(geometry: DetailGeometry, sourcePixelFormat: string
  * ffmpeg writes the analysis pictures of up to `every` frames (2 with a picture for every frame)
  * before a frame's detail picture, and those frames wait in the pool for it, in order; a pool with
  * no room for them leaves ffmpeg blocked on the analysis pipe and the frame waiting forever
- * (measured: the most analysis frames waiting for a detail picture, 600 frames decoded 4 times
- * under a 4-process CPU load, was 2, 3, 4 and 8 frames for every 1, 3, 4 and 8). 2 more for safety.
+ * (measured by hand, not by a committed benchmark: the most analysis frames waiting for a detail
+ * picture, 600 frames of detailPictures.test.ts's video decoded 4 times under a 4-process CPU load,
+ * was 2, 3, 4 and 8 frames for every 1, 3, 4 and 8; test/integration/detailPictures.test.ts's
+ * consumer that holds every frame it may hung under load without it). 2 more for safety.
  */
 export function detailLeadFrames(detail: DetailRequest | undefined): number {
-  return detail ? (detail.every ?? 1) + 2 : 0;
+  return detail ? detailInterval(detail) + 2 : 0;
+}
+
+/** The request's `every` (1 when absent), checked: a whole number of at least 1, else the library's sentence. */
+export function detailInterval(detail: DetailRequest): number {
+  const every = detail.every ?? 1;
+  requireIntegerBetween('detail every', every, 1, Number.MAX_SAFE_INTEGER);
+  return every;
 }
 
 /** Whether the `ordinal`-th frame (0-based) of one detail branch gets a picture from detailFilter with `every`. */

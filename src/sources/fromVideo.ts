@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { Observable } from 'rxjs';
 import { analysisDimensions } from '../core/analysisSize.js';
-import { carriesDetail, detailGeometry, detailLeadFrames, yuv420pBytes, yuvColorimetry, type DetailGeometry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
+import { carriesDetail, detailGeometry, detailInterval, detailLeadFrames, yuv420pBytes, yuvColorimetry, type DetailGeometry, type DetailRequest, type YuvColorimetry } from '../core/detailPicture.js';
 import type { Frame } from '../core/frame.js';
 import { FramePool, type LentDetail } from '../core/FramePool.js';
 import { PiaggioError } from '../core/errors.js';
@@ -104,8 +104,7 @@ export function detailPipeFor(
   const colorimetry = yuvColorimetry(probe.colorSpace, probe.colorRange, probe.pixelFormat);
   const pool = new FramePool(capacity, yuv420pBytes(width, height));
   const picture = { width, height, colorimetry };
-  const every = detail.every ?? 1;
-  if (!Number.isInteger(every) || every < 1) throw new RangeError(`detail pictures: every must be a positive integer, got ${every}`);
+  const every = detailInterval(detail);
   return { pool, onDrain, geometry, picture, every, carries: (ordinal) => carriesDetail(ordinal, every), lent: (buffer) => ({ ...picture, pool, buffer }) };
 }
 

@@ -242,7 +242,12 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
     const framePool = new FramePool((inputs.length > 1 ? Math.max(framePoolSize, total + 1) : framePoolSize) + detailLeadFrames(detail), width * height * 3);
     const piped = detail ? detailPipeFor(probe, detail, framePool.capacity, resumeDetail) : undefined;
     // Each input thins its own frames (withDetail's select counts from 0 per input); the pipe sees the inputs one after another.
-    const inputStarts = inputs.map((_, position) => inputs.slice(0, position).reduce((sum, input) => sum + input.expected.length, 0));
+    let framesBefore = 0;
+    const inputStarts = inputs.map((input) => {
+      const start = framesBefore;
+      framesBefore += input.expected.length;
+      return start;
+    });
     const details = piped && {
       ...piped,
       carries: (ordinal: number) => {

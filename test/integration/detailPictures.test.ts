@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, toArray, type Observable } from 'rxjs';
 import { detailDimensions, detailFilter, detailGeometry, scalerFriendlySide, yuv420pBytes, yuvColorimetry, type DetailGeometry } from '../../src/core/detailPicture.js';
+import { PiaggioError } from '../../src/core/errors.js';
 import type { Frame } from '../../src/core/frame.js';
 import { yuv420pToRgb } from '../../src/operators/kernels/image/yuv420p.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
@@ -114,6 +115,16 @@ describe('detail pictures: each frame also at an embedder\'s size, from the same
       single.map((line) => line.replace(/ [0-9x]+ [0-9a-f]+$| none$/, '')),
       'the same analysis frames',
     );
+  });
+
+  test('an interval that is not a whole number of at least 1 errors the source with the library sentence', async () => {
+    for (const every of [0, 1.5]) {
+      await assert.rejects(lastValueFrom(fromVideo(video, { detail: { shorterSide: SIDE, every } })), (error: unknown) => {
+        assert.ok(error instanceof PiaggioError);
+        assert.equal(error.message, `Expected integer between 1 and ${Number.MAX_SAFE_INTEGER} for detail every but received ${every}`);
+        return true;
+      });
+    }
   });
 
   test('a consumer that holds every frame it may: the pools are paired, so ffmpeg never waits on one pipe for the other (every frame with a picture, or one in 3); a source smaller than the side keeps its size', async () => {

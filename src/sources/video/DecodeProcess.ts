@@ -6,9 +6,13 @@ import { messages } from '../../core/messages.js';
 
 /** What a {@link DecodeProcess} reports, in the order ffmpeg produces it; nothing after kill(). */
 export interface DecodeProcessEvents {
-  /** A chunk of raw frames from stdout; return false to pause stdout until {@link DecodeProcess.resume}. */
+  /**
+   * A chunk of raw frames from stdout; return false to pause stdout until {@link DecodeProcess.resume}.
+   * Its bytes may be read into again once the call returns true (readPipe): copy what you keep, or
+   * return false, which leaves the chunk to you.
+   */
   readonly stdout: (chunk: Buffer) => boolean;
-  /** A chunk of the detail pipe (fd 3), when the process was started with one; return false to pause it until {@link DecodeProcess.resumeDetail}. */
+  /** A chunk of the detail pipe (fd 3), when the process was started with one; return false to pause it until {@link DecodeProcess.resumeDetail}. The same rule for its bytes as `stdout`. */
   readonly detail?: (chunk: Buffer) => boolean;
   /** The complete lines (without newlines) of one chunk of stderr; a last unterminated line comes just before `close`. */
   readonly stderrLines: (lines: readonly string[]) => void;
@@ -33,8 +37,9 @@ interface PipeReader {
  *
  * Why: a child's pipe read the usual way ('data' events) gets a new Buffer for every read, and the
  * raw frames of a decode come as about two reads a frame; that machinery cost node 0.19 ms of CPU a
- * frame (1,800 frames of the 1-minute clip read by a bare loop: 0.53 s against 0.17 s into one
- * buffer), 6-7% of the scene pass's CPU on the bench video. net.Socket reads into a buffer of its
+ * frame (measured by hand, not by a committed benchmark: 1,800 frames of the 1-minute clip read by a
+ * bare loop, 0.53 s against 0.17 s into one buffer; `piaggio scenes` on the bench video, alternated
+ * twice, 6-7% less CPU). benchmarks/revisions.ts measures the whole change on the shared media. net.Socket reads into a buffer of its
  * caller's (`onread`) but child_process never asks it to, so this opens a second socket on the
  * pipe's own handle (`handle`, the option child_process itself uses) with `onread`, and falls back
  * to 'data' events if that handle is not there. A chunk that `onChunk` could not use up (it
@@ -43,12 +48,7 @@ interface PipeReader {
  * socket, the child's own 'close' cannot be relied on, so DecodeProcess counts the pipes itself.
  */
 function readPipe(stream: Readable, onChunk: (chunk: Buffer) => boolean, reuseBuffer: boolean, onEnd: () => void): PipeReader {
-  let ended = false;
-  const endOnce = (): void => {
-    if (ended) return;
-    ended = true;
-    onEnd();
-  };
+  const endOnce = once(onEnd);
   const handle = (stream as unknown as { _handle?: unknown })._handle;
   if (reuseBuffer && typeof handle === 'object' && handle !== null) {
     let buffer = Buffer.allocUnsafe(PIPE_READ_BYTES);
@@ -99,9 +99,25 @@ function readPipe(stream: Readable, onChunk: (chunk: Buffer) => boolean, reuseBu
   stream.on('data', (chunk: Buffer) => {
     if (!onChunk(chunk)) stream.pause();
   });
-  stream.once('end', endOnce);
-  stream.once('close', endOnce);
+  whenEnded(stream, endOnce);
   return { resume: () => stream.resume(), destroy: () => stream.destroy() };
+}
+
+/** `callback` that runs the first time it is called and never again. */
+function once(callback: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    callback();
+  };
+}
+
+/** Calls `onEnd` (once) when `stream` ends or, without an end, closes. */
+function whenEnded(stream: Readable, onEnd: () => void): void {
+  const ended = once(onEnd);
+  stream.once('end', ended);
+  stream.once('close', ended);
 }
 
 /**
@@ -165,14 +181,7 @@ export class DecodeProcess {
       openPipes -= 1;
       closeWhenDone();
     };
-    let stderrEnded = false;
-    const stderrEnd = (): void => {
-      if (stderrEnded) return;
-      stderrEnded = true;
-      pipeEnded();
-    };
-    child.stderr!.once('end', stderrEnd);
-    child.stderr!.once('close', stderrEnd);
+    whenEnded(child.stderr!, pipeEnded);
     // After kill() nothing is reported, and reading stops (false pauses the pipe).
     this.stdoutReader = readPipe(child.stdout!, (chunk) => !this.killed && events.stdout(chunk), this.reuseReadBuffers, pipeEnded);
     if (detail && onDetail) this.detailReader = readPipe(detail, (chunk) => !this.killed && onDetail(chunk), this.reuseReadBuffers, pipeEnded);
