@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testCliArguments } from './piaggioCommand.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-// Resolved here, so the CLI can run from any working directory (tests of relative paths and patterns).
-const tsxLoader = import.meta.resolve('tsx');
 
 export interface CliResult {
   readonly code: number | null;
@@ -29,9 +27,9 @@ export interface RunningPiaggio {
   readonly result: Promise<CliResult>;
 }
 
-/** Starts the real `piaggio` executable (from source, through tsx) as a user would, without a TTY. */
+/** Starts the real `piaggio` executable (the bundle, or the sources through tsx: piaggioCommand.ts) as a user would, without a TTY. */
 export function startPiaggio(args: readonly string[], settings: PiaggioSettings = {}): RunningPiaggio {
-  const child = spawn(process.execPath, ['--import', tsxLoader, cliEntry, ...args], {
+  const child = spawn(process.execPath, testCliArguments(args), {
     cwd: settings.cwd ?? root,
     env: { ...process.env, ...settings.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,7 +48,7 @@ export function startPiaggio(args: readonly string[], settings: PiaggioSettings 
   return { child, result };
 }
 
-/** Runs the real `piaggio` executable (from source, through tsx) as a user would, without a TTY. */
+/** Runs the real `piaggio` executable (the bundle, or the sources through tsx: piaggioCommand.ts) as a user would, without a TTY. */
 export function runPiaggio(args: readonly string[], settings: PiaggioSettings = {}): Promise<CliResult> {
   return startPiaggio(args, settings).result;
 }

@@ -12,14 +12,10 @@
  * parent-death signal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { bundlePath, repositoryRoot as root, sourceCliArguments } from './piaggioCommand.js';
 import { killOnExit, withParentDeathSignal } from './redisServer.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const sourceEntry = join(root, 'src', 'cli', 'main.ts');
-const tsxLoader = import.meta.resolve('tsx');
 
 export interface Exit {
   readonly code: number | null;
@@ -72,9 +68,8 @@ export interface WorkerPool {
 
 /** The command and arguments that run `piaggio ARGS` (the bundle, or the sources through tsx). */
 export function piaggioCommand(args: readonly string[], settings: { readonly fromSources?: boolean } = {}): [string, string[]] {
-  if (settings.fromSources) return [process.execPath, ['--import', tsxLoader, sourceEntry, ...args]];
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { piaggio: string } };
-  const bundle = join(root, manifest.bin.piaggio);
+  if (settings.fromSources) return [process.execPath, sourceCliArguments(args)];
+  const bundle = bundlePath();
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first, or pass { fromSources: true }`);
   return [process.execPath, [bundle, ...args]];
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
+import { testCliArguments } from '../helpers/piaggioCommand.js';
 import { writeNpy } from '../../src/sinks/npy.js';
 import { runCli } from '../../src/cli/run.js';
 import { messages } from '../../src/core/messages.js';
@@ -17,8 +18,6 @@ import { messages } from '../../src/core/messages.js';
  */
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const tsxLoader = import.meta.resolve('tsx');
 const READER_CLOSED_EXIT_CODE = 141;
 
 const temporary = makeTemporaryDirectory();
@@ -53,7 +52,7 @@ function collect(command: string, args: readonly string[], stdio: StdioOptions, 
   });
 }
 
-const cliCommandLine = (args: readonly string[]) => [process.execPath, '--import', tsxLoader, cliEntry, ...args].map(shellQuoted).join(' ');
+const cliCommandLine = (args: readonly string[]) => [process.execPath, ...testCliArguments(args)].map(shellQuoted).join(' ');
 
 function shellQuoted(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
@@ -77,7 +76,7 @@ describe('stdout read by a reader that stops early', () => {
 
   for (const args of [['presets', '--json'], ['--help'], ['cluster', gridPath, '-e', '0.01', '-s', '2', '-t', 'euclidean']]) {
     test(`piaggio ${args.map((word) => word.replace(temporary.path, '…')).join(' ')}: the reader left before anything was written`, async () => {
-      const outcome = await collect(process.execPath, ['--import', tsxLoader, cliEntry, ...args], ['ignore', 'pipe', 'pipe'], (child) => child.stdout!.destroy());
+      const outcome = await collect(process.execPath, testCliArguments(args), ['ignore', 'pipe', 'pipe'], (child) => child.stdout!.destroy());
       assertQuiet(outcome);
       assert.equal(outcome.code, READER_CLOSED_EXIT_CODE);
     });
@@ -86,7 +85,7 @@ describe('stdout read by a reader that stops early', () => {
 
 describe('stdout read by a reader that does not read', () => {
   test('SIGINT while the result waits for the reader: one line and 130, not a signal swallowed by the wait', async () => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, cliEntry, 'cluster', gridPath, '-e', '0.01', '-s', '2', '-t', 'euclidean', '--json'], {
+    const child = spawn(process.execPath, testCliArguments(['cluster', gridPath, '-e', '0.01', '-s', '2', '-t', 'euclidean', '--json']), {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -109,7 +108,7 @@ describe('stdout that fails otherwise', () => {
   test('stdout on a full disk (/dev/full): one line naming standard output, exit 1', { skip: !existsSync('/dev/full') && 'no /dev/full here' }, async () => {
     const full = openSync('/dev/full', 'w');
     try {
-      const outcome = await collect(process.execPath, ['--import', tsxLoader, cliEntry, 'presets', '--json'], ['ignore', full, 'pipe']);
+      const outcome = await collect(process.execPath, testCliArguments(['presets', '--json']), ['ignore', full, 'pipe']);
       assert.equal(outcome.code, 1);
       assert.match(outcome.stderr, /^piaggio: Cannot write to standard output: ENOSPC[^\n]*\n$/);
     } finally {

@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { basename, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startPiaggio, type CliResult } from '../helpers/runPiaggio.js';
+import { testCliArguments } from '../helpers/piaggioCommand.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
 import { Announcements, writeFfmpegDouble, type DoubleMode } from '../helpers/ffmpegDouble.js';
@@ -114,8 +114,6 @@ async function becomesTrue(condition: () => boolean, deadlineMs: number): Promis
   return true;
 }
 
-const cliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-const tsxLoader = import.meta.resolve('tsx');
 
 /**
  * What `npx` does: a Node process that starts a command as its child, sharing its stdout and stderr,
@@ -145,7 +143,7 @@ interface StartedThroughParent {
 function startThroughParent(args: readonly string[], mode: DoubleMode, settings: { throughShell?: boolean } = {}): StartedThroughParent {
   fifoCount += 1;
   const announcements = new Announcements(at(`announcements-${fifoCount}`));
-  const cli = [process.execPath, '--import', tsxLoader, cliEntry, ...args];
+  const cli = [process.execPath, ...testCliArguments(args)];
   const command = settings.throughShell ? ['sh', '-c', '"$@"; exit $?', 'sh', ...cli] : cli;
   const parent = spawn(process.execPath, ['-e', INTERMEDIATE, JSON.stringify(command)], {
     cwd: temporary.path,
