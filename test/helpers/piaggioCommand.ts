@@ -15,15 +15,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
-const root = repositoryRoot;
-export const sourceEntry = join(root, 'src', 'cli', 'main.ts');
+export const sourceEntry = join(repositoryRoot, 'src', 'cli', 'main.ts');
 // Resolved here, so the CLI can run from any working directory (tests of relative paths and patterns).
 const tsxLoader = import.meta.resolve('tsx');
 
 /** The bundle's path, from package.json's bin. */
 export function bundlePath(): string {
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { piaggio: string } };
-  return join(root, manifest.bin.piaggio);
+  const manifest = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { bin: { piaggio: string } };
+  return join(repositoryRoot, manifest.bin.piaggio);
 }
 
 function newestModification(directory: string): number {
@@ -39,7 +38,11 @@ function newestModification(directory: string): number {
 export function bundleStaleness(): string | undefined {
   const bundle = bundlePath();
   if (!existsSync(bundle)) return `${bundle} is missing`;
-  const inputs = Math.max(newestModification(join(root, 'src')), statSync(join(root, 'package.json')).mtimeMs, statSync(join(root, 'scripts', 'bundleCli.mjs')).mtimeMs);
+  const inputs = Math.max(
+    newestModification(join(repositoryRoot, 'src')),
+    statSync(join(repositoryRoot, 'package.json')).mtimeMs,
+    statSync(join(repositoryRoot, 'scripts', 'bundleCli.mjs')).mtimeMs,
+  );
   return statSync(bundle).mtimeMs < inputs ? `${bundle} is older than src/` : undefined;
 }
 
@@ -55,7 +58,7 @@ export function testCliBuild(): 'bundle' | 'sources' {
     if (why?.endsWith('missing')) throw new Error(`PIAGGIO_TEST_CLI=bundle: ${why}: run \`npm run build\` first`);
   }
   const staleness = forced === undefined ? bundleStaleness() : undefined;
-  if (staleness) process.stderr.write(`# ${staleness}: the tests run the CLI from src/ through tsx (npm run build to test the bundle)\n`);
+  if (staleness) process.stderr.write(`${staleness}: the tests run the CLI from src/ through tsx (npm run build to test the bundle)\n`);
   chosen = forced ?? (staleness ? 'sources' : 'bundle');
   return chosen;
 }

@@ -16,7 +16,6 @@ import { existsSync } from 'node:fs';
 import { bundlePath, repositoryRoot as root, sourceCliArguments } from './piaggioCommand.js';
 import { killOnExit, withParentDeathSignal } from './redisServer.js';
 
-
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
