@@ -48,7 +48,6 @@ interface PipeReader {
  * socket, the child's own 'close' cannot be relied on, so DecodeProcess counts the pipes itself.
  */
 function readPipe(stream: Readable, onChunk: (chunk: Buffer) => boolean, reuseBuffer: boolean, onEnd: () => void): PipeReader {
-  const endOnce = once(onEnd);
   const handle = (stream as unknown as { _handle?: unknown })._handle;
   if (reuseBuffer && typeof handle === 'object' && handle !== null) {
     let buffer = Buffer.allocUnsafe(PIPE_READ_BYTES);
@@ -79,6 +78,7 @@ function readPipe(stream: Readable, onChunk: (chunk: Buffer) => boolean, reuseBu
     }
     if (socket) {
       const reader = socket;
+      const endOnce = once(onEnd);
       // The pipe's own stream shares the handle: it is let go here, and its end is this socket's.
       reader.once('end', endOnce);
       reader.once('close', () => {
@@ -99,7 +99,7 @@ function readPipe(stream: Readable, onChunk: (chunk: Buffer) => boolean, reuseBu
   stream.on('data', (chunk: Buffer) => {
     if (!onChunk(chunk)) stream.pause();
   });
-  whenEnded(stream, endOnce);
+  whenEnded(stream, onEnd);
   return { resume: () => stream.resume(), destroy: () => stream.destroy() };
 }
 
