@@ -43,7 +43,7 @@ export function bundleStaleness(): string | undefined {
     statSync(join(repositoryRoot, 'package.json')).mtimeMs,
     statSync(join(repositoryRoot, 'scripts', 'bundleCli.mjs')).mtimeMs,
   );
-  return statSync(bundle).mtimeMs < inputs ? `${bundle} is older than src/` : undefined;
+  return statSync(bundle).mtimeMs < inputs ? `${bundle} is older than its sources (src/, package.json, scripts/bundleCli.mjs)` : undefined;
 }
 
 let chosen: 'bundle' | 'sources' | undefined;
@@ -53,10 +53,7 @@ export function testCliBuild(): 'bundle' | 'sources' {
   if (chosen) return chosen;
   const forced = process.env.PIAGGIO_TEST_CLI;
   if (forced !== undefined && forced !== 'bundle' && forced !== 'sources') throw new Error(`PIAGGIO_TEST_CLI must be bundle or sources, not ${forced}`);
-  if (forced === 'bundle') {
-    const why = bundleStaleness();
-    if (why?.endsWith('missing')) throw new Error(`PIAGGIO_TEST_CLI=bundle: ${why}: run \`npm run build\` first`);
-  }
+  if (forced === 'bundle' && !existsSync(bundlePath())) throw new Error(`PIAGGIO_TEST_CLI=bundle: ${bundlePath()} is missing: run \`npm run build\` first`);
   const staleness = forced === undefined ? bundleStaleness() : undefined;
   if (staleness) process.stderr.write(`${staleness}: the tests run the CLI from src/ through tsx (npm run build to test the bundle)\n`);
   chosen = forced ?? (staleness ? 'sources' : 'bundle');
@@ -71,4 +68,15 @@ export function testCliArguments(args: readonly string[]): string[] {
 /** Node's arguments that run `piaggio ARGS` from the sources through tsx. */
 export function sourceCliArguments(args: readonly string[]): string[] {
   return ['--import', tsxLoader, sourceEntry, ...args];
+}
+
+/**
+ * The command and arguments that run `piaggio ARGS` for benchmarks and queue workers: the bundle
+ * (missing: an error that says to build), or with `fromSources` the sources through tsx.
+ */
+export function piaggioCommand(args: readonly string[], settings: { readonly fromSources?: boolean } = {}): [string, string[]] {
+  if (settings.fromSources) return [process.execPath, sourceCliArguments(args)];
+  const bundle = bundlePath();
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first, or pass { fromSources: true }`);
+  return [process.execPath, [bundle, ...args]];
 }

@@ -6,15 +6,16 @@
  *   try { ...; await waitForQueueWorkers(redis.url, 2); ... } finally { await pool.stopAll(); }
  *
  * By default the built CLI users run (package.json's bin, `dist/cli/piaggio.js`: run `npm run build`
- * first); `fromSources: true` runs `src/cli/main.ts` through tsx as runPiaggio.ts does. Each worker's
+ * first; piaggioCommand.ts); `fromSources: true` runs `src/cli/main.ts` through tsx. Each worker's
  * stdout and stderr are kept in memory. No worker outlives the test process: an exit handler kills
  * them (killOnExit, shared with redisServer.ts), and where setpriv exists they start with a
  * parent-death signal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { bundlePath, repositoryRoot as root, sourceCliArguments } from './piaggioCommand.js';
+import { piaggioCommand, repositoryRoot as root } from './piaggioCommand.js';
 import { killOnExit, withParentDeathSignal } from './redisServer.js';
+
+export { piaggioCommand };
 
 export interface Exit {
   readonly code: number | null;
@@ -63,14 +64,6 @@ export interface WorkerPool {
   outputs(): string;
   /** SIGTERM to every running worker, SIGKILL to those still running after `timeoutMs` (default 10 s); their exits in order. */
   stopAll(options?: { readonly timeoutMs?: number }): Promise<Exit[]>;
-}
-
-/** The command and arguments that run `piaggio ARGS` (the bundle, or the sources through tsx). */
-export function piaggioCommand(args: readonly string[], settings: { readonly fromSources?: boolean } = {}): [string, string[]] {
-  if (settings.fromSources) return [process.execPath, sourceCliArguments(args)];
-  const bundle = bundlePath();
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first, or pass { fromSources: true }`);
-  return [process.execPath, [bundle, ...args]];
 }
 
 /** Starts one piaggio process with ARGS, its output captured, killed if this process exits first. */

@@ -114,7 +114,6 @@ async function becomesTrue(condition: () => boolean, deadlineMs: number): Promis
   return true;
 }
 
-
 /**
  * What `npx` does: a Node process that starts a command as its child, sharing its stdout and stderr,
  * and prints the child's PID first. Killing it leaves that child running with a new parent.
