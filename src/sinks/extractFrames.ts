@@ -8,7 +8,9 @@ import { messages } from '../core/messages.js';
 import { ffmpegCapabilities, locateFfmpeg, passthroughFrameRateArguments } from '../core/locateFfmpeg.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 import type { PacketTable } from '../sources/packetTable.js';
-import { planExtractionRuns } from './extractionPlan.js';
+import { concatList, concatSegment, MAX_CONCAT_LIST_BYTES, partsDecodable, PartsMismatch, sortedDecodeTimes, type ConcatSegment } from '../sources/video/concatSegments.js';
+import { restartKeyframes } from '../sources/video/keyframeKinds.js';
+import { planExtractionRuns, planSharedRuns } from './extractionPlan.js';
 
 /** One frame to write: its 0-based index (for messages), its time from the stream start (`Frame.time`), and where to write it. */
 export interface FrameExtractionRequest {
@@ -41,6 +43,15 @@ export interface ExtractFramesOptions {
    * lands too late (a coarse container) runs again with the margin.
    */
   readonly table?: PacketTable;
+  /**
+   * With a packet table, let runs far apart share an ffmpeg process (default true): each process
+   * decodes its runs one after another as segments of one concat list, one process per core, so a
+   * video with frames wanted all through it takes a few processes instead of one per group
+   * (see extractionJobs for when a run cannot share). False: every run in an ffmpeg of its own.
+   */
+  readonly shareProcesses?: boolean;
+  /** Called with each ffmpeg child as it starts (to watch or count them); extractFrames still owns and ends them. */
+  readonly onProcess?: (child: ChildProcess) => void;
 }
 
 /** Seconds decoded before the wanted frame: the input seek lands on the keyframe before this point. */
@@ -166,14 +177,15 @@ export function windowSelectExpression(windows: ReadonlyArray<readonly [string, 
 
 /**
  * The window (container clock, as `-copyts` keeps it) that holds `frame`'s presentation time in
- * `table` and no neighbour's: a quarter of the shorter gap to a neighbour on either side.
+ * `table` and no neighbour's: a quarter of the shorter gap to a neighbour on either side; moved by
+ * `shift` seconds (a concat segment's place in the joined timeline).
  */
-export function frameWindow(table: PacketTable, frame: number): readonly [string, string] {
+export function frameWindow(table: PacketTable, frame: number, shift = 0): readonly [string, string] {
   const times = table.presentationTimes;
   const before = frame > 0 ? times[frame]! - times[frame - 1]! : Infinity;
   const after = frame + 1 < times.length ? times[frame + 1]! - times[frame]! : Infinity;
   const margin = Math.min(before, after, 1) / 4;
-  return [(times[frame]! - margin).toFixed(9), (times[frame]! + margin).toFixed(9)];
+  return [(times[frame]! + shift - margin).toFixed(9), (times[frame]! + shift + margin).toFixed(9)];
 }
 
 /** What one ffmpeg run decodes and writes. */
@@ -236,6 +248,38 @@ export function runArguments(
   ];
 }
 
+/**
+ * The arguments of a shared run: several runs' stretches of the file as segments of one concat list
+ * (`list`, from concatList), decoded one after another by one single-threaded decoder, writing the
+ * frames inside `windows` (joined-timeline times, see frameWindow's `shift`) as `pattern`, numbered
+ * from 1 in time order. Each segment stops feeding the decoder after the last packet its last frame
+ * needs (concatSegment), so nothing past a run is decoded; `-frames:v` ends the process at the last
+ * image.
+ */
+export function sharedRunArguments(
+  list: string,
+  probe: VideoProbe,
+  windows: ReadonlyArray<readonly [string, string]>,
+  pattern: string,
+  encoder: readonly string[],
+  passthrough: readonly string[],
+  scale?: string,
+): string[] {
+  return [
+    '-nostdin', '-hide_banner', '-nostats', '-loglevel', 'level+error', '-y',
+    '-copyts', '-threads', '1',
+    '-f', 'concat', '-safe', '0', '-protocol_whitelist', 'file,data',
+    '-i', list,
+    '-map', probe.streamIndex === undefined ? '0:v:0' : `0:${probe.streamIndex}`, '-an', '-sn', '-dn',
+    '-vf', [`select='${windowSelectExpression(windows)}'`, ...(scale ? [scale] : [])].join(','),
+    ...passthrough,
+    '-frames:v', String(windows.length),
+    ...encoder,
+    '-f', 'image2', '-start_number', '1',
+    pattern,
+  ];
+}
+
 function lastErrorLine(stderr: string): string | undefined {
   const lines = stderr.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
   const last = lines.at(-1);
@@ -246,6 +290,61 @@ function lastErrorLine(stderr: string): string | undefined {
 interface PlannedRun {
   readonly run: readonly number[];
   readonly exact: boolean;
+}
+
+/** Planned runs that one ffmpeg decodes one after another, each a segment of one concat list (sharedRunArguments). */
+interface SharedRuns {
+  readonly shared: ReadonlyArray<readonly number[]>;
+}
+
+type ExtractionJob = PlannedRun | SharedRuns;
+
+/**
+ * The plan's runs as jobs for the ffmpeg processes. Runs of one format that can share a process go
+ * to at most `lanes` processes (planSharedRuns: balanced by the frames each decodes from its
+ * keyframe), which saves a process start, a probe and a decoder set-up per run (most of what a
+ * keyframe costs where it lies near its keyframe). A run can share when the packet table's seek is
+ * exact (MP4/MOV sample tables: a concat segment starts at its keyframe, which a coarse MPEG-TS
+ * seek could miss, and the decoder would then go on from the run before with wrong references),
+ * every packet has a decode time (where a segment stops), every request agrees with the table
+ * (each image is checked by its frame's window), and it starts at a keyframe that restarts the
+ * decoder (an H.264/HEVC IDR: after an open-GOP I picture, frames held back from the run before
+ * would come out in the wrong order). The others run alone, as before.
+ */
+async function extractionJobs(
+  videoPath: string,
+  probe: VideoProbe,
+  requests: readonly FrameExtractionRequest[],
+  plan: readonly number[][],
+  formatOf: (request: FrameExtractionRequest) => string,
+  lanes: number,
+  table: PacketTable | undefined,
+  share: boolean,
+): Promise<ExtractionJob[]> {
+  const alone = (run: readonly number[]): PlannedRun => ({ run, exact: table !== undefined });
+  if (!share || !table || plan.length < 2 || !table.indexedSeeking || !partsDecodable(table, videoPath)) return plan.map(alone);
+  const keyframeOf = (run: readonly number[]): number => table.keyframeAtOrBefore(requests[run[0]!]!.frame);
+  const agreeing = plan.filter((run) => run.every((index) => tableAgrees(probe, table, requests[index]!)) && keyframeOf(run) >= 0);
+  // Unreadable keyframe packets only cost the sharing.
+  const restarts = await restartKeyframes(videoPath, table, probe.codec, new Set(agreeing.map(keyframeOf))).catch(() => () => false);
+  const shareable = new Set(agreeing.filter((run) => restarts(keyframeOf(run))));
+  const jobs: Array<{ readonly job: ExtractionJob; readonly first: number }> = plan.filter((run) => !shareable.has(run)).map((run) => ({ job: alone(run), first: run[0]! }));
+  // Each run is a segment of a concat list passed as one argument (MAX_CONCAT_LIST_BYTES, base64): long paths get fewer.
+  const segmentBytes = Buffer.byteLength(resolve(videoPath)) + 120;
+  const maxRunsPerProcess = Math.max(2, Math.floor((MAX_CONCAT_LIST_BYTES * 0.7) / segmentBytes));
+  for (const format of new Set(plan.map((run) => formatOf(requests[run[0]!]!)))) {
+    const runs = plan.filter((run) => shareable.has(run) && formatOf(requests[run[0]!]!) === format);
+    const processes = planSharedRuns(
+      runs.map((run) => ({ cost: Math.max(...run.map((index) => requests[index]!.frame)) - keyframeOf(run) + 1, images: new Set(run.map((index) => requests[index]!.frame)).size })),
+      { lanes, maxImagesPerProcess: MAX_FRAMES_PER_RUN, maxRunsPerProcess },
+    );
+    for (const process of processes) {
+      const shared = process.map((position) => runs[position]!);
+      jobs.push({ job: shared.length === 1 ? alone(shared[0]!) : { shared }, first: shared[0]![0]! });
+    }
+  }
+  // In order of their first request's time: the order the plan's runs had.
+  return jobs.sort((a, b) => requests[a.first]!.time - requests[b.first]!.time || a.first - b.first).map(({ job }) => job);
 }
 
 /** A hidden name next to `path` for a file being written. */
@@ -259,7 +358,10 @@ function partialPath(path: string): string {
  * number of ffmpeg runs: requests of one format at most DECODE_THROUGH_SECONDS apart share a run
  * that seeks once to SEEK_MARGIN_SECONDS before the first of them and decodes through the last
  * (see {@link planExtractionRuns}); far-apart frames get their own seek. `concurrency` runs at a
- * time. Each run writes its images as a numbered sequence into a private hidden folder (next to the
+ * time. With a packet table, far-apart runs also share processes (`shareProcesses`): one ffmpeg
+ * per core decodes its runs one after another, each from its own keyframe (see extractionJobs), so
+ * frames spread all through a long video take a few processes, not one per group; a shared process
+ * that does not write exactly one image per frame hands its runs back to run alone. Each run writes its images as a numbered sequence into a private hidden folder (next to the
  * first of its outputs), and each image is renamed into place once the run has ended well, so an
  * output path holds either the finished image or nothing. Requests with the same time and format
  * in one run share one encoded image (copied, then renamed, for all but one).
@@ -317,6 +419,7 @@ export async function extractFrames(
     new Promise((resolvePromise) => {
       const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'ignore', 'pipe'], windowsHide: true });
       running.add(child);
+      options.onProcess?.(child);
       let stderr = '';
       child.stderr!.setEncoding('utf8');
       child.stderr!.on('data', (text: string) => {
@@ -367,6 +470,34 @@ export async function extractFrames(
   };
 
   const table = options.table;
+  const fail = (request: FrameExtractionRequest, reason: string): PiaggioError =>
+    new PiaggioError('EEXTRACT', messages.keyframeExtractFailed(videoPath, request.frame, reason));
+
+  /** A private hidden folder for a run's numbered images, next to the first of its outputs. */
+  const privateFolder = (first: FrameExtractionRequest): Promise<string> =>
+    mkdtemp(join(dirname(resolve(first.outputPath)), '.piaggio-frames-')).catch((error: Error) => {
+      throw fail(first, `cannot write ${first.outputPath}: ${error.message}`);
+    });
+  const imagePath = (folder: string, position: number, extension: string): string => join(folder, `${String(position + 1).padStart(6, '0')}${extension}`);
+
+  /** Whether a run that ended with `code` wrote exactly `count` non-empty images into `folder`. */
+  const wroteAll = async (folder: string, extension: string, count: number, code: number | null): Promise<boolean> => {
+    if (code !== 0) return false;
+    const images = await Promise.all(Array.from({ length: count }, (_, position) => stat(imagePath(folder, position, extension)).catch(() => undefined)));
+    const written = (await readdir(folder)).length;
+    return written === count && images.every((image) => image !== undefined && image.size > 0);
+  };
+
+  /** Puts image n (from 0) of `folder` at the output of every request in `wanted[n]`; false once a failure stops everything. */
+  const placeAll = async (folder: string, extension: string, wanted: ReadonlyArray<readonly number[]>): Promise<boolean> => {
+    for (const [position, indices] of wanted.entries()) {
+      for (const [order, index] of indices.entries()) {
+        if (failure) return false;
+        await place(imagePath(folder, position, extension), requests[index]!, order < indices.length - 1);
+      }
+    }
+    return true;
+  };
 
   /**
    * One run: `run` holds request indices of one format, in time order; `exact` seeks by the packet
@@ -375,8 +506,6 @@ export async function extractFrames(
    */
   const extractRun = async ({ run, exact }: PlannedRun): Promise<PlannedRun[] | undefined> => {
     const first = requests[run[0]!]!;
-    const fail = (request: FrameExtractionRequest, reason: string): PiaggioError =>
-      new PiaggioError('EEXTRACT', messages.keyframeExtractFailed(videoPath, request.frame, reason));
     const byThreshold = new Map<string, number[]>();
     for (const index of run) {
       const threshold = selectionThreshold(probe, requests[index]!.time);
@@ -386,9 +515,7 @@ export async function extractFrames(
     }
     const thresholds = [...byThreshold.keys()].sort((a, b) => Number(a) - Number(b));
     const extension = extensionOf(first);
-    const folder = await mkdtemp(join(dirname(resolve(first.outputPath)), '.piaggio-frames-')).catch((error: Error) => {
-      throw fail(first, `cannot write ${first.outputPath}: ${error.message}`);
-    });
+    const folder = await privateFolder(first);
     try {
       if (failure) return undefined;
       // image2 reads % as a pattern: a literal one in the folder's path is written %%.
@@ -402,10 +529,7 @@ export async function extractFrames(
       const result = await runFfmpeg(runArguments(videoPath, probe, { seekTo, thresholds, ...(windows ? { windows } : {}) }, pattern, encoder, passthrough, scale));
       if (failure) return undefined;
       if (result.error) throw fail(first, result.error.message);
-      const images = result.code === 0 ? await Promise.all(thresholds.map((_, position) => stat(join(folder, `${String(position + 1).padStart(6, '0')}${extension}`)).catch(() => undefined))) : [];
-      const written = (await readdir(folder)).length;
-      const complete = result.code === 0 && written === thresholds.length && images.every((image) => image !== undefined && image.size > 0);
-      if (!complete) {
+      if (!(await wroteAll(folder, extension, thresholds.length, result.code))) {
         if (thresholds.length > 1) {
           // Not one image per wanted time (or ffmpeg failed): halve until each run is exact.
           const middle = run.findIndex((index) => selectionThreshold(probe, requests[index]!.time) === thresholds[thresholds.length >> 1]);
@@ -416,14 +540,60 @@ export async function extractFrames(
         if (result.code !== 0) throw fail(first, lastErrorLine(result.stderr) ?? `ffmpeg exited with code ${result.code}`);
         throw fail(first, `no frame at ${first.time.toFixed(3)} s (the video stream lasts ${probe.duration.toFixed(3)} s)`);
       }
-      for (const [position, threshold] of thresholds.entries()) {
-        const image = join(folder, `${String(position + 1).padStart(6, '0')}${extension}`);
-        const wanted = byThreshold.get(threshold)!;
-        for (const [order, index] of wanted.entries()) {
-          if (failure) return undefined;
-          await place(image, requests[index]!, order < wanted.length - 1);
+      await placeAll(folder, extension, thresholds.map((threshold) => byThreshold.get(threshold)!));
+      return undefined;
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  };
+
+  /**
+   * Several runs in one ffmpeg (extractionJobs says which can): each a concat segment from its
+   * keyframe, every image checked by its frame's window in the joined timeline. Anything short of
+   * one image per frame (a plan ffmpeg could not follow) hands the runs back to run alone, which
+   * find and report any frame that really cannot be written.
+   */
+  const extractShared = async ({ shared }: SharedRuns): Promise<PlannedRun[] | undefined> => {
+    const first = requests[shared[0]![0]!]!;
+    const alone = (): PlannedRun[] => shared.map((run) => ({ run, exact: true }));
+    const sharedTable = table!;
+    const wanted: number[][] = [];
+    const windows: Array<readonly [string, string]> = [];
+    const segments: ConcatSegment[] = [];
+    let list: string;
+    try {
+      for (const run of shared) {
+        const byFrame = new Map<number, number[]>();
+        for (const index of run) {
+          const frame = requests[index]!.frame;
+          const indices = byFrame.get(frame);
+          if (indices) indices.push(index);
+          else byFrame.set(frame, [index]);
+        }
+        const frames = [...byFrame.keys()].sort((a, b) => a - b);
+        const previous = segments.at(-1);
+        const segment = concatSegment(sharedTable, frames[0]!, frames.at(-1)!, frames, decodeTimes!, previous ? previous.start + previous.duration : 0);
+        segments.push(segment);
+        for (const frame of frames) {
+          windows.push(frameWindow(sharedTable, frame, segment.start - segment.inpoint));
+          wanted.push(byFrame.get(frame)!);
         }
       }
+      list = concatList(videoPath, segments);
+    } catch (error) {
+      if (error instanceof PartsMismatch) return alone();
+      throw error;
+    }
+    const extension = extensionOf(first);
+    const folder = await privateFolder(first);
+    try {
+      if (failure) return undefined;
+      const pattern = join(folder.replaceAll('%', '%%'), `%06d${extension}`);
+      const result = await runFfmpeg(sharedRunArguments(list, probe, windows, pattern, encoderArguments(extension, options.quality)!, passthrough, scale));
+      if (failure) return undefined;
+      if (result.error) throw fail(first, result.error.message);
+      if (!(await wroteAll(folder, extension, wanted.length, result.code))) return alone();
+      await placeAll(folder, extension, wanted);
       return undefined;
     } finally {
       await rm(folder, { recursive: true, force: true });
@@ -436,21 +606,22 @@ export async function extractFrames(
     requests.map((request) => ({ time: request.time, format: extensionOf(request) })),
     { gapSeconds: DECODE_THROUGH_SECONDS, maxFramesPerRun: MAX_FRAMES_PER_RUN, parallelRuns: concurrency, minFramesPerParallelRun: MIN_FRAMES_PER_PARALLEL_RUN },
   );
-  const queue: PlannedRun[] = plan.map((run) => ({ run, exact: table !== undefined }));
+  const queue = await extractionJobs(videoPath, probe, requests, plan, extensionOf, Math.min(concurrency, availableParallelism()), table, options.shareProcesses !== false);
+  const decodeTimes = queue.some((job) => 'shared' in job) ? sortedDecodeTimes(table!) : undefined;
   try {
     await new Promise<void>((resolveAll) => {
       let active = 0;
       const schedule = (): void => {
         while (!failure && active < concurrency && queue.length > 0) {
-          const planned = queue.shift()!;
+          const job = queue.shift()!;
           active += 1;
-          void extractRun(planned)
+          void ('shared' in job ? extractShared(job) : extractRun(job))
             .then((again) => {
               // Retried at the front, so a failing frame is found (and reported) first.
               if (again) queue.unshift(...again);
             })
             .catch((error: unknown) => {
-              const request = requests[planned.run[0]!]!;
+              const request = requests[('shared' in job ? job.shared[0]! : job.run)[0]!]!;
               stopAll(error instanceof PiaggioError ? error : new PiaggioError('EEXTRACT', messages.keyframeExtractFailed(videoPath, request.frame, String(error)), { cause: error }));
             })
             .finally(() => {

@@ -107,3 +107,70 @@ export function planExtractionRuns(frames: readonly PlannedFrame[], limits: Extr
     (a, b) => frames[a[0]!]!.time - frames[b[0]!]!.time || formatOrder.indexOf(frames[a[0]!]!.format) - formatOrder.indexOf(frames[b[0]!]!.format) || a[0]! - b[0]!,
   );
 }
+
+/** One planned run as far as sharing a process goes: what decoding it costs, and how many images it writes. */
+export interface ShareableRun {
+  /** Frames decoded: from the keyframe it starts at through its last frame. */
+  readonly cost: number;
+  /** Images it writes (distinct frames). */
+  readonly images: number;
+}
+
+export interface SharedRunLimits {
+  /** Processes that can work at once: the runs go to at most this many groups, balanced by cost. */
+  readonly lanes: number;
+  /** At most this many images in one process (keeps its select expression short). */
+  readonly maxImagesPerProcess: number;
+  /** At most this many runs in one process (each is a line of a concat list passed as one argument). */
+  readonly maxRunsPerProcess: number;
+}
+
+/**
+ * Which runs (indices into `runs`, which are in time order) share one ffmpeg process, each process
+ * decoding its runs one after another. Each run goes to the group with the least cost so far,
+ * dearest first (so the groups' costs differ by at most one run's); at most `lanes` groups, never
+ * more than there are runs. A group's runs are in time order, and a group over
+ * `maxImagesPerProcess` images or `maxRunsPerProcess` runs is cut into consecutive pieces that fit.
+ * Every index appears once; the processes are in order of their first run.
+ *
+ * Bounded, however far apart the runs are: with n images and r runs, fewer than lanes + 2n /
+ * maxImagesPerProcess + r / maxRunsPerProcess processes (every piece but a group's last holds
+ * `maxRunsPerProcess` runs, or would go over `maxImagesPerProcess` with the next run's images).
+ */
+export function planSharedRuns(runs: readonly ShareableRun[], limits: SharedRunLimits): number[][] {
+  requirePositiveInteger('lanes', limits.lanes);
+  requirePositiveInteger('maxImagesPerProcess', limits.maxImagesPerProcess);
+  requirePositiveInteger('maxRunsPerProcess', limits.maxRunsPerProcess);
+  runs.forEach((run, index) => {
+    if (!(run.cost >= 0) || !(run.images >= 1)) throw new RangeError(`planSharedRuns: run ${index} needs a cost of 0 or more and at least one image`);
+  });
+  const groups: number[][] = Array.from({ length: Math.min(limits.lanes, runs.length) }, () => []);
+  const costs = groups.map(() => 0);
+  const dearestFirst = runs.map((_, index) => index).sort((a, b) => runs[b]!.cost - runs[a]!.cost || a - b);
+  for (const index of dearestFirst) {
+    let cheapest = 0;
+    costs.forEach((cost, group) => {
+      if (cost < costs[cheapest]!) cheapest = group;
+    });
+    groups[cheapest]!.push(index);
+    costs[cheapest]! += runs[index]!.cost;
+  }
+  const processes: number[][] = [];
+  for (const group of groups) {
+    group.sort((a, b) => a - b);
+    let current: number[] = [];
+    let images = 0;
+    for (const index of group) {
+      const adding = runs[index]!.images;
+      if (current.length > 0 && (images + adding > limits.maxImagesPerProcess || current.length === limits.maxRunsPerProcess)) {
+        processes.push(current);
+        current = [];
+        images = 0;
+      }
+      current.push(index);
+      images += adding;
+    }
+    if (current.length > 0) processes.push(current);
+  }
+  return processes.sort((a, b) => a[0]! - b[0]!);
+}

@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { Observable } from 'rxjs';
 import { analysisDimensions, analysisFilter } from '../core/analysisSize.js';
 import { carriesDetail, detailLeadFrames } from '../core/detailPicture.js';
@@ -13,6 +12,9 @@ import { decodeEndError } from './video/DecodeProcess.js';
 import { decodingObservable } from './video/decodingObservable.js';
 import { FrameAssembler } from './video/FrameAssembler.js';
 import { ShowinfoLog } from './video/showinfoLog.js';
+import { concatList, concatSegment, PART_GAP_SECONDS, PartsMismatch, sortedDecodeTimes, type ConcatSegment } from './video/concatSegments.js';
+
+export { MAX_CONCAT_LIST_BYTES, partsDecodable, PartsMismatch } from './video/concatSegments.js';
 
 /**
  * What a {@link fromVideoParts} run emits of one stretch of the video: frames `first` to `last`
@@ -52,110 +54,18 @@ export type PartsDecodeOptions = Omit<FromVideoOptions, 'keyframesOnly' | 'seekT
   readonly threads?: number;
 };
 
-/** A part did not come out as planned (a seek that landed elsewhere, a frame skipped as non-reference): decode it another way. */
-export class PartsMismatch extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'PartsMismatch';
-  }
-}
-
-/**
- * Seconds of empty timeline put after each part in the joined stream, so that frames decoded past a
- * part's end (presented after it, decoded before it ends) can never be taken for the next part's.
- */
-const PART_GAP_SECONDS = 10;
-
 type DecodeMode = 'keyframes' | 'references' | 'all';
 
 function modeOf(part: VideoPart): DecodeMode {
   return part.keyframesOnly ? 'keyframes' : part.referencesOnly ? 'references' : 'all';
 }
 
-/** One segment of a concat list: where in the file, and where in the joined timeline. */
-interface Segment {
-  /** Seconds in the file: the keyframe the demuxer starts at, and the decode time it stops before. */
-  readonly inpoint: number;
-  readonly outpoint: number;
-  /** Where the segment starts in the joined timeline (ffmpeg's concat demuxer shifts timestamps by `start - inpoint`). */
-  readonly start: number;
-  readonly duration: number;
-  readonly frames: readonly number[];
-}
-
-/** Every decode time of the table, ascending, to stop a segment between two packets. */
-function sortedDecodeTimes(table: PacketTable): Float64Array {
-  return Float64Array.from(table.decodeTimes.filter((time) => Number.isFinite(time))).sort();
-}
-
-/**
- * Whether {@link fromVideoParts} can cut this file into segments: every packet has a decode time
- * (Matroska often gives none), and the path has no line break, since the concat list that names it
- * is read line by line (a break would end the name and start another directive).
- */
-export function partsDecodable(table: PacketTable, path: string): boolean {
-  return !/[\r\n]/.test(path) && table.decodeTimes.every((time) => Number.isFinite(time));
-}
-
-/** The first value in `sorted` greater than `value`, or undefined. */
-function nextAbove(sorted: Float64Array, value: number): number | undefined {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle] <= value) low = middle + 1;
-    else high = middle;
-  }
-  return low < sorted.length ? sorted[low] : undefined;
-}
-
-/**
- * The concat segment for `part`: from the keyframe at or before its first frame, to just after the
- * last packet it needs. A frame needs only packets decoded no later than itself (its references are
- * decoded before it), so the segment stops between the latest decode time among the frames up to
- * `last` (B frames before `last` can be decoded after it) and the next packet's, and the demuxer
- * hands the decoder nothing more: no frame is decoded past the part.
- */
-function segmentOf(table: PacketTable, part: VideoPart, frames: readonly number[], decodeTimes: Float64Array, start: number): Segment {
-  const keyframe = table.keyframeAtOrBefore(part.first);
-  if (keyframe < 0) throw new PartsMismatch(`no keyframe at or before frame ${part.first}`);
-  const times = table.presentationTimes;
-  let latest = -Infinity;
-  const lastNeeded = part.keyframesOnly || part.referencesOnly ? frames[frames.length - 1] : part.last;
-  for (let frame = keyframe; frame <= lastNeeded; frame += 1) latest = Math.max(latest, table.decodeTimes[frame]);
-  if (!Number.isFinite(latest)) throw new PartsMismatch('packets without decode times');
-  const next = nextAbove(decodeTimes, latest);
-  const inpoint = times[keyframe];
-  // The demuxer refuses an outpoint before the inpoint, which a part that is only a keyframe would
-  // give (decode times run ahead of presentation times): then a few packets more come through.
-  const outpoint = Math.max(next === undefined ? times[times.length - 1] + 1 : (latest + next) / 2, inpoint + 0.001);
-  const duration = Math.max(outpoint, times[lastNeeded]) - inpoint + PART_GAP_SECONDS;
-  return { inpoint, outpoint, start, duration, frames };
-}
-
-/** An ffconcat list of `segments` of `path`, as a `data:` URL (file names as `file:` URLs, so that they are not read relative to the list). */
-function concatList(path: string, segments: readonly Segment[]): string {
-  if (/[\r\n]/.test(path)) throw new PartsMismatch('a file name with a line break cannot go in a concat list');
-  const quoted = `'file:${resolve(path).replace(/'/g, "'\\''")}'`;
-  const lines = ['ffconcat version 1.0'];
-  for (const segment of segments) {
-    lines.push(`file ${quoted}`, `inpoint ${segment.inpoint.toFixed(6)}`, `outpoint ${segment.outpoint.toFixed(6)}`, `duration ${segment.duration.toFixed(6)}`);
-  }
-  const list = `data:text/plain;base64,${Buffer.from(`${lines.join('\n')}\n`, 'utf8').toString('base64')}`;
-  // It goes to ffmpeg as one argument, and Linux refuses any argument over 128 KiB (E2BIG).
-  if (list.length > MAX_CONCAT_LIST_BYTES) throw new PartsMismatch(`a concat list of ${segments.length} segments is too long for one command-line argument`);
-  return list;
-}
-
-/** The longest concat list passed as an argument: under Linux's 128 KiB limit on one argument (MAX_ARG_STRLEN). */
-export const MAX_CONCAT_LIST_BYTES = 120_000;
-
 /**
  * The `select` expression that keeps the segments' frames (joined-timeline times; runs of
  * consecutive frames joined, and a keyframes-only segment's keyframes, the only frames it decodes,
  * as one run).
  */
-function selectExpression(table: PacketTable, segments: readonly Segment[], keyframesOnly: boolean): string {
+function selectExpression(table: PacketTable, segments: readonly ConcatSegment[], keyframesOnly: boolean): string {
   const times = table.presentationTimes;
   const ranges: string[] = [];
   for (const segment of segments) {
@@ -223,7 +133,7 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
   return decodingObservable(path, givenProbe, onProcess, ({ probe, capabilities, subscriber, fail, isClosed, resume, resumeDetail, run }) => {
     // One input per way of decoding, its parts as concat segments, in part order.
     const decodeTimes = sortedDecodeTimes(table);
-    const inputs: Array<{ readonly mode: DecodeMode; readonly segments: Segment[]; readonly expected: number[] }> = [];
+    const inputs: Array<{ readonly mode: DecodeMode; readonly segments: ConcatSegment[]; readonly expected: number[] }> = [];
     for (const [position, part] of parts.entries()) {
       const mode = modeOf(part);
       let input = inputs.find((candidate) => candidate.mode === mode);
@@ -233,7 +143,9 @@ export function fromVideoParts(path: string, options: PartsDecodeOptions): Obser
       }
       const previous = input.segments[input.segments.length - 1];
       const segmentStart = previous ? previous.start + previous.duration : 0;
-      input.segments.push(segmentOf(table, part, partsFrames[position], decodeTimes, segmentStart));
+      const frames = partsFrames[position];
+      const lastNeeded = part.keyframesOnly || part.referencesOnly ? frames[frames.length - 1] : part.last;
+      input.segments.push(concatSegment(table, part.first, lastNeeded, frames, decodeTimes, segmentStart));
       input.expected.push(...partsFrames[position]);
     }
     const total = inputs.reduce((sum, input) => sum + input.expected.length, 0);

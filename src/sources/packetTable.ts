@@ -35,6 +35,12 @@ export class PacketTable {
   readonly streamIndex: number | undefined;
   /** Byte offset in the file of each keyframe's packet, by position in `keyframes` (NaN where the container gives none). */
   readonly keyframeOffsets: Float64Array;
+  /**
+   * Read from the file's MP4/MOV sample tables, an index of every packet that ffmpeg's demuxer seeks
+   * by: a seek to a keyframe's time lands on that keyframe. Other containers' seeks can be coarse
+   * (MPEG-TS seeks by bytes and may land between keyframes).
+   */
+  readonly indexedSeeking: boolean;
 
   constructor(
     presentationTimes: Float64Array,
@@ -44,6 +50,7 @@ export class PacketTable {
     decodeTimes?: Float64Array,
     streamIndex?: number,
     keyframeOffsets?: Float64Array,
+    indexedSeeking = false,
   ) {
     this.presentationTimes = presentationTimes;
     this.sizes = sizes;
@@ -52,6 +59,7 @@ export class PacketTable {
     this.decodeTimes = decodeTimes ?? new Float64Array(presentationTimes.length).fill(Number.NaN);
     this.streamIndex = streamIndex;
     this.keyframeOffsets = keyframeOffsets ?? new Float64Array(keyframes.length).fill(Number.NaN);
+    this.indexedSeeking = indexedSeeking;
   }
 
   get frameCount(): number {
@@ -154,7 +162,7 @@ export async function readPacketTable(path: string, stream: Pick<VideoProbe, 'st
   if (samples) {
     const { presentationTimestamps, decodeTimestamps, sizes, keyframe, offsets } = samples;
     const packets = { pts: presentationTimestamps, dts: decodeTimestamps, sizes, keyframe, count: sizes.length, keyframeOffset: (packet: number) => offsets[packet] };
-    return packetTableFrom(packets, 1, samples.timescale, samples.containerStartTime, samples.streamIndex);
+    return packetTableFrom(packets, 1, samples.timescale, samples.containerStartTime, samples.streamIndex, true);
   }
   return listPacketsWithFfprobe(path, stream, signal, onProcess);
 }
@@ -301,7 +309,7 @@ interface RawPackets {
  * times in seconds, `(timestamp * numerator) / denominator` as ffprobe's own time base gives them.
  * Throws {@link PacketTableUnusable} when two packets share a timestamp.
  */
-function packetTableFrom(packets: RawPackets, timeBaseNumerator: number, timeBaseDenominator: number, containerStartTime: number, streamIndex: number | undefined): PacketTable {
+function packetTableFrom(packets: RawPackets, timeBaseNumerator: number, timeBaseDenominator: number, containerStartTime: number, streamIndex: number | undefined, indexedSeeking = false): PacketTable {
   const { pts, dts, sizes: packetSizes, keyframe, count } = packets;
   // Sorting the raw integer timestamps puts frames in presentation order (packets come in decode order).
   const order = Array.from({ length: count }, (_, index) => index).sort((left, right) => pts[left] - pts[right]);
@@ -322,7 +330,7 @@ function packetTableFrom(packets: RawPackets, timeBaseNumerator: number, timeBas
     }
   }
   const startTime = Number.isFinite(containerStartTime) ? containerStartTime : presentationTimes[0];
-  return new PacketTable(presentationTimes, sizes, Int32Array.from(keyframeList), startTime, decodeTimes, streamIndex, Float64Array.from(offsets));
+  return new PacketTable(presentationTimes, sizes, Int32Array.from(keyframeList), startTime, decodeTimes, streamIndex, Float64Array.from(offsets), indexedSeeking);
 }
 
 /** A packet listing under way ({@link startPacketListing}). */

@@ -12,14 +12,17 @@ import { locateFfmpeg } from '../../src/core/locateFfmpeg.js';
  * - `crash`: decodes die of SIGSEGV once they have written `PIAGGIO_TEST_CRASH_AFTER` bytes;
  * - `no-frames`: decodes write nothing and exit 0, as an ffmpeg that cannot decode the stream but does not say so;
  * - `late-first-extract`: the first keyframe extraction seeks (`-ss`) one second later than asked, as
- *   a container whose seek is coarse may land; later ones run as asked.
+ *   a container whose seek is coarse may land; later ones run as asked;
+ * - `refuse-shared-extract`: extractions of several runs in one process (a `concat` input) exit 1
+ *   at once, as an ffmpeg that cannot follow the concat list would.
  */
-export type DoubleMode = 'slow' | 'hold-extract' | 'crash' | 'no-frames' | 'late-first-extract' | 'plain';
+export type DoubleMode = 'slow' | 'hold-extract' | 'crash' | 'no-frames' | 'late-first-extract' | 'refuse-shared-extract' | 'plain';
 
 /**
  * Writes an executable to use as FFMPEG_PATH: it announces every run on a FIFO (`decode PID`,
- * `extract PID` or `other PID`, the PID being the one ffmpeg will have, as the double execs it),
- * then behaves as its mode says. Tests wait for an announcement instead of sleeping.
+ * `extract PID` or `other PID`, the PID being the one ffmpeg will have, as the double execs it;
+ * ` shared` follows when the run reads a concat list), then behaves as its mode says. Tests wait
+ * for an announcement instead of sleeping.
  */
 export function writeFfmpegDouble(directory: string): string {
   const real = locateFfmpeg().ffmpegPath;
@@ -33,7 +36,14 @@ case " $* " in
   *" rawvideo "*) kind=decode ;;
   *" image2 "*) kind=extract ;;
 esac
-[ -n "$PIAGGIO_TEST_FIFO" ] && printf '%s %s\\n' "$kind" "$$" > "$PIAGGIO_TEST_FIFO"
+shared=
+case " $* " in
+  *" concat "*) shared=" shared" ;;
+esac
+[ -n "$PIAGGIO_TEST_FIFO" ] && printf '%s %s%s\\n' "$kind" "$$" "$shared" > "$PIAGGIO_TEST_FIFO"
+case "$PIAGGIO_TEST_MODE:$kind$shared" in
+  refuse-shared-extract:"extract shared") exit 1 ;;
+esac
 case "$PIAGGIO_TEST_MODE:$kind" in
   slow:decode) exec "$real" -re "$@" ;;
   hold-extract:extract) exec sleep infinity ;;
@@ -66,7 +76,7 @@ exec "$real" "$@"
 /** Lines the double writes to a FIFO, read as they come. */
 export class Announcements {
   private readonly socket: net.Socket;
-  private readonly received: Array<{ kind: string; pid: number }> = [];
+  private readonly received: Array<{ kind: string; pid: number; shared: boolean }> = [];
   private readonly waiting: Array<{ kind: string; count: number; resolve: (pid: number) => void }> = [];
   private partial = '';
 
@@ -80,15 +90,15 @@ export class Announcements {
       const lines = (this.partial + text).split('\n');
       this.partial = lines.pop() ?? '';
       for (const line of lines) {
-        const [kind, pid] = line.split(' ');
-        this.received.push({ kind, pid: Number(pid) });
+        const [kind, pid, flag] = line.split(' ');
+        this.received.push({ kind, pid: Number(pid), shared: flag === 'shared' });
       }
       this.deliver();
     });
   }
 
-  /** Every run announced so far. */
-  get all(): ReadonlyArray<{ kind: string; pid: number }> {
+  /** Every run announced so far; `shared` when it read a concat list. */
+  get all(): ReadonlyArray<{ kind: string; pid: number; shared: boolean }> {
     return this.received;
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { planExtractionRuns, type ExtractionPlanLimits, type PlannedFrame } from '../../src/sinks/extractionPlan.js';
+import { planExtractionRuns, planSharedRuns, type ExtractionPlanLimits, type PlannedFrame, type ShareableRun, type SharedRunLimits } from '../../src/sinks/extractionPlan.js';
 
 const limits: ExtractionPlanLimits = { gapSeconds: 4, maxFramesPerRun: 250, parallelRuns: 2, minFramesPerParallelRun: 16 };
 
@@ -116,5 +116,67 @@ describe('planExtractionRuns', () => {
     assert.throws(() => planExtractionRuns(jpg([0]), { ...limits, gapSeconds: -1 }), RangeError);
     assert.throws(() => planExtractionRuns(jpg([0]), { ...limits, minFramesPerParallelRun: 0 }), RangeError);
     assert.throws(() => planExtractionRuns(jpg([Number.NaN]), limits), RangeError);
+  });
+});
+
+describe('planSharedRuns', () => {
+  const sharing: SharedRunLimits = { lanes: 2, maxImagesPerProcess: 250, maxRunsPerProcess: 100 };
+  const costed = (...costs: number[]): ShareableRun[] => costs.map((cost) => ({ cost, images: 1 }));
+  const costOf = (runs: readonly ShareableRun[], process: readonly number[]): number => process.reduce((sum, index) => sum + runs[index]!.cost, 0);
+
+  test('runs go to one process per lane, balanced by cost, each in time order', () => {
+    const runs = costed(100, 10, 10, 10, 80, 10);
+    const processes = planSharedRuns(runs, sharing);
+    // Dearest first, each to the cheapest lane (the first on a tie): 100 | 80, two tens bring the second to 100, then one each.
+    assert.deepEqual(processes, [[0, 3], [1, 2, 4, 5]]);
+    assert.deepEqual(processes.map((process) => costOf(runs, process)), [110, 110]);
+  });
+
+  test('never more processes than runs; one lane takes every run', () => {
+    assert.deepEqual(planSharedRuns(costed(5, 7), { ...sharing, lanes: 8 }), [[0], [1]]);
+    assert.deepEqual(planSharedRuns(costed(5, 7, 1), { ...sharing, lanes: 1 }), [[0, 1, 2]]);
+    assert.deepEqual(planSharedRuns([], sharing), []);
+  });
+
+  test('a lane over the image or run limit is cut into consecutive processes that fit', () => {
+    const runs: ShareableRun[] = [120, 120, 10, 120].map((images) => ({ cost: images, images }));
+    assert.deepEqual(planSharedRuns(runs, { ...sharing, lanes: 1 }), [[0, 1, 2], [3]]);
+    assert.deepEqual(planSharedRuns(costed(1, 1, 1, 1, 1), { ...sharing, lanes: 1, maxRunsPerProcess: 2 }), [[0, 1], [2, 3], [4]]);
+  });
+
+  test('random plans: every run once, within the limits and the stated bound, lanes within one run of each other', () => {
+    let seed = 7;
+    const next = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let trial = 0; trial < 200; trial += 1) {
+      const limits: SharedRunLimits = { lanes: 1 + Math.floor(next() * 4), maxImagesPerProcess: 1 + Math.floor(next() * 300), maxRunsPerProcess: 1 + Math.floor(next() * 20) };
+      const runs = Array.from({ length: Math.floor(next() * 60) }, () => ({ cost: Math.floor(next() * 500), images: 1 + Math.floor(next() * Math.min(250, limits.maxImagesPerProcess)) }));
+      const processes = planSharedRuns(runs, limits);
+      assert.deepEqual(processes.flat().sort((a, b) => a - b), runs.map((_, index) => index), `trial ${trial}`);
+      for (const process of processes) {
+        assert.ok(process.length >= 1 && process.length <= limits.maxRunsPerProcess);
+        assert.ok(process.length === 1 || process.reduce((sum, index) => sum + runs[index]!.images, 0) <= limits.maxImagesPerProcess);
+        for (let position = 1; position < process.length; position += 1) assert.ok(process[position - 1]! < process[position]!, 'time order');
+      }
+      for (let position = 1; position < processes.length; position += 1) assert.ok(processes[position - 1]![0]! < processes[position]![0]!, 'processes in order of their first run');
+      const images = runs.reduce((sum, run) => sum + run.images, 0);
+      assert.ok(processes.length < limits.lanes + (2 * images) / limits.maxImagesPerProcess + runs.length / limits.maxRunsPerProcess + 1e-9 || runs.length === 0, `trial ${trial}: ${processes.length} processes`);
+      if (limits.maxImagesPerProcess >= images && limits.maxRunsPerProcess >= runs.length && runs.length > 0) {
+        // Uncut lanes: their costs differ by at most the dearest run's.
+        const costs = processes.map((process) => costOf(runs, process));
+        assert.equal(processes.length, Math.min(limits.lanes, runs.length));
+        assert.ok(Math.max(...costs) - Math.min(...costs) <= Math.max(...runs.map((run) => run.cost)), `trial ${trial}: ${costs}`);
+      }
+    }
+  });
+
+  test('invalid limits and runs are refused', () => {
+    assert.throws(() => planSharedRuns(costed(1), { ...sharing, lanes: 0 }), RangeError);
+    assert.throws(() => planSharedRuns(costed(1), { ...sharing, maxImagesPerProcess: 0.5 }), RangeError);
+    assert.throws(() => planSharedRuns(costed(1), { ...sharing, maxRunsPerProcess: -1 }), RangeError);
+    assert.throws(() => planSharedRuns([{ cost: 1, images: 0 }], sharing), RangeError);
+    assert.throws(() => planSharedRuns([{ cost: Number.NaN, images: 1 }], sharing), RangeError);
   });
 });

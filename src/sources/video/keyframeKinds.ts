@@ -60,15 +60,17 @@ function annexBKind(bytes: Uint8Array, codec: 'h264' | 'hevc'): KeyframeKind | u
  * Which keyframes a decoder can start at as if the video began there, even in the middle of a run
  * that decoded other pictures before: for H.264 and HEVC the IDR keyframes (read from the first
  * bytes of each keyframe packet, at the offsets the packet table lists), for other codecs every
- * keyframe. A keyframe whose packet cannot be read or parsed counts as not one.
+ * keyframe. A keyframe whose packet cannot be read or parsed counts as not one. With `among`, only
+ * those keyframes are read (the others count as not one).
  */
-export async function restartKeyframes(path: string, table: PacketTable, codec: string): Promise<(keyframe: number) => boolean> {
+export async function restartKeyframes(path: string, table: PacketTable, codec: string, among?: ReadonlySet<number>): Promise<(keyframe: number) => boolean> {
   if (codec !== 'h264' && codec !== 'hevc') return () => true;
   const restarting = new Set<number>();
   const file = await open(path, 'r');
   try {
     const buffer = Buffer.alloc(HEADER_BYTES);
     for (const [position, keyframe] of table.keyframes.entries()) {
+      if (among && !among.has(keyframe)) continue;
       const offset = table.keyframeOffsets[position];
       if (!Number.isFinite(offset)) continue;
       const length = Math.min(HEADER_BYTES, table.sizes[keyframe]);
