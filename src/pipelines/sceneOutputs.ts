@@ -3,6 +3,7 @@ import { basename, extname } from 'node:path';
 import type { RunSettings } from '../core/progress.js';
 import type { Scene } from '../core/scenes.js';
 import type { OptionValues } from '../core/options.js';
+import type { PacketTable } from '../sources/packetTable.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 import type { OutputDirectory } from '../sinks/OutputDirectory.js';
 import { sanitizeFileName } from '../sinks/fileNames.js';
@@ -40,7 +41,7 @@ export function checkSceneExportNames(videoPath: string, outputPath: string, val
   }
 }
 
-/** With --save-images, PySceneDetect's N pictures per scene, into the output folder itself as it writes them. */
+/** With --save-images, PySceneDetect's N pictures per scene, into the output folder itself as it writes them (`table`: the video's packet table, when the pass read one). */
 export async function writeSceneImageFiles(
   videoPath: string,
   scenes: Scene[],
@@ -48,6 +49,7 @@ export async function writeSceneImageFiles(
   values: SceneImageValues,
   output: OutputDirectory,
   settings: RunSettings,
+  table?: PacketTable,
 ): Promise<string[]> {
   if (!values.saveImages) return [];
   settings.onProgress?.({ kind: 'stage', stage: 'Saving scene images' });
@@ -60,6 +62,7 @@ export async function writeSceneImageFiles(
     ...(values.width === undefined ? {} : { width: values.width }),
     ...(values.height === undefined ? {} : { height: values.height }),
     ...(settings.signal ? { signal: settings.signal } : {}),
+    ...(table ? { table } : {}),
   });
   return paths.map((path) => relative(output.stagingPath, path));
 }

@@ -6,6 +6,7 @@ import { declareOptions, resolveOptions, type OptionInput, type OptionValues } f
 import { runObservable } from '../core/runObservable.js';
 import type { Scene } from '../core/scenes.js';
 import type { RunSettings } from '../core/progress.js';
+import type { PacketTable } from '../sources/packetTable.js';
 import { isInside } from '../core/paths.js';
 import { StatsFileWriter } from '../sinks/StatsFile.js';
 import { checkSingleFileOutput, identifyInputs } from '../sinks/outputPaths.js';
@@ -149,7 +150,8 @@ export async function detectScenes(videoPath: string, options: ScenesOptions = {
       ...(statsFile ? { stats: statsFile.path } : {}),
     };
     if (values.output === undefined) return result;
-    return writeScenesFolder(videoPath, probe, result, values, settings);
+    // The table read for the lanes (if any, and of the stream decoded) lets --save-images seek by it and share ffmpeg processes.
+    return writeScenesFolder(videoPath, probe, result, values, settings, values.saveImages && table ? tableOfStream(await table, probe) : undefined);
   });
 }
 
@@ -169,8 +171,20 @@ export async function checkSceneOutputs(videoPath: string, values: ScenesValues)
   if (values.stats !== undefined) await checkSingleFileOutput(values.stats, '--stats', await identifyInputs(inputs));
 }
 
-/** scenes.json and the scene exports into the output folder, staged and moved into place at the end. */
-export async function writeScenesFolder<Result extends SceneDetectionResult>(videoPath: string, probe: VideoProbe, result: Result, values: ScenesValues, settings: RunSettings): Promise<Result> {
+/** `table` when it lists the stream `probe` chose (a prefetched table is of the first video stream), else undefined. */
+export function tableOfStream(table: PacketTable | undefined, probe: Pick<VideoProbe, 'streamIndex'>): PacketTable | undefined {
+  return table && (table.streamIndex === undefined || probe.streamIndex === undefined || table.streamIndex === probe.streamIndex) ? table : undefined;
+}
+
+/** scenes.json and the scene exports into the output folder, staged and moved into place at the end (`table`: the video's packet table, for --save-images). */
+export async function writeScenesFolder<Result extends SceneDetectionResult>(
+  videoPath: string,
+  probe: VideoProbe,
+  result: Result,
+  values: ScenesValues,
+  settings: RunSettings,
+  table?: PacketTable,
+): Promise<Result> {
   const outputPath = resolve(values.output as string);
   let output: OutputDirectory | undefined;
   try {
@@ -181,7 +195,7 @@ export async function writeScenesFolder<Result extends SceneDetectionResult>(vid
     });
     settings.onProgress?.({ kind: 'stage', stage: 'Writing scene files' });
     const files = await writeSceneExports(videoPath, result.scenes as Scene[], probe, values, output, settings);
-    files.push(...(await writeSceneImageFiles(videoPath, result.scenes as Scene[], probe, values, output, settings)));
+    files.push(...(await writeSceneImageFiles(videoPath, result.scenes as Scene[], probe, values, output, settings, table)));
     const written = { ...result, outputDirectory: output.finalPath, files: ['scenes.json', ...files] };
     await writeFileAtomically(output.pathFor('scenes.json'), `${JSON.stringify(result, null, 2)}\n`);
     settings.signal?.throwIfAborted();

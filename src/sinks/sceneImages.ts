@@ -4,6 +4,7 @@ import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { declareOptions, flagNameOf } from '../core/options.js';
 import type { Scene } from '../core/scenes.js';
+import type { PacketTable } from '../sources/packetTable.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 import { extractFrames } from './extractFrames.js';
 import { WRITTEN_NAME_MAX_BYTES, pathInsideFolder, renderNamesToFit, sanitizeFileName } from './fileNames.js';
@@ -69,6 +70,8 @@ export interface WriteSceneImagesSettings {
   readonly height?: number;
   /** Aborting kills the running ffmpeg processes, removes the images this call wrote, and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** The video's packet table (readPacketTable), when the caller has one: extractFrames then seeks by it and lets far-apart images share ffmpeg processes. */
+  readonly table?: PacketTable;
 }
 
 /**
@@ -250,7 +253,7 @@ export async function writeSceneImages(
     outputPath: paths[index]!,
   }));
   try {
-    await extractFrames(videoPath, probe, requests, { signal, quality: settings.quality, width: settings.width, height: settings.height });
+    await extractFrames(videoPath, probe, requests, { signal, quality: settings.quality, width: settings.width, height: settings.height, ...(settings.table ? { table: settings.table } : {}) });
   } catch (error) {
     await Promise.all(paths.filter((_, index) => !existed[index]).map((path) => rm(path, { force: true })));
     throw error;

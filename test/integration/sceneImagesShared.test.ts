@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { resetFfmpegLocation } from '../../src/core/locateFfmpeg.js';
+import { detectScenes } from '../../src/pipelines/scenes.js';
+import { detectScenesFast } from '../../src/pipelines/fastScenes.js';
+import { Announcements, writeFfmpegDouble } from '../helpers/ffmpegDouble.js';
+import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
+
+/**
+ * `scenes -o DIR --save-images` writes its pictures through extractFrames with the packet table the
+ * pass read for its decoding lanes: pictures far apart then share ffmpeg processes (one per core)
+ * instead of taking one each, and are the same bytes. The processes are counted through the ffmpeg
+ * double (test/helpers/ffmpegDouble.ts), which announces each run and whether it reads a concat list.
+ */
+describe('scenes --save-images: the pictures through shared ffmpeg processes', () => {
+  const temporary = makeTemporaryDirectory();
+  const at = (...parts: string[]) => join(temporary.path, ...parts);
+  let double = '';
+  let fifos = 0;
+  // Four 10-second shots (hard cuts, x264 puts a keyframe on each): three pictures per scene, at
+  // its start, middle and end, 5 s apart (more than DECODE_THROUGH_SECONDS), so the plan has a run
+  // for each middle and one for each end with the next scene's start.
+  const shots = [
+    { source: 'testsrc2', frames: 300 },
+    { source: 'smptehdbars', frames: 300 },
+    { source: 'rgbtestsrc', frames: 300 },
+    { source: 'testsrc', frames: 300 },
+  ];
+
+  before(() => {
+    generateVideo(at('four-shots.mp4'), shots, { width: 256, height: 144, fps: 30 });
+    double = writeFfmpegDouble(temporary.path);
+  });
+  after(() => temporary.remove());
+
+  /** Runs `work` with FFMPEG_PATH set to the double; returns the image extractions announced. */
+  async function extractionsOf(work: () => Promise<unknown>): Promise<ReadonlyArray<{ kind: string; pid: number; shared: boolean }>> {
+    fifos += 1;
+    const announcements = new Announcements(at(`announcements-${fifos}`));
+    const saved = { FFMPEG_PATH: process.env.FFMPEG_PATH, PIAGGIO_TEST_FIFO: process.env.PIAGGIO_TEST_FIFO };
+    Object.assign(process.env, { FFMPEG_PATH: double, PIAGGIO_TEST_FIFO: announcements.path });
+    resetFfmpegLocation();
+    try {
+      await work();
+      return announcements.all.filter((run) => run.kind === 'extract');
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      resetFfmpegLocation();
+      announcements.close();
+    }
+  }
+
+  const imagesIn = (folder: string): Map<string, Buffer> =>
+    new Map(readdirSync(folder).filter((name) => name.endsWith('.jpg')).map((name) => [name, readFileSync(join(folder, name))]));
+
+  test('with the lanes\' packet table the pictures share processes, and are the bytes one process per run writes', async () => {
+    const video = at('four-shots.mp4');
+    const shared = await extractionsOf(() => detectScenes(video, { output: at('shared'), saveImages: true }));
+    // Without lanes no table is read: every group of pictures runs in an ffmpeg of its own.
+    const alone = await extractionsOf(() => detectScenes(video, { output: at('alone'), saveImages: true, decodeLanes: 1 }));
+    const sharedImages = imagesIn(at('shared'));
+    assert.equal(sharedImages.size, 12, 'three pictures for each of the four scenes');
+    assert.ok(alone.length >= 6 && alone.every((run) => !run.shared), `${alone.length} processes alone`);
+    assert.equal(shared.length, Math.min(availableParallelism(), alone.length));
+    assert.ok(shared.every((run) => run.shared));
+    const aloneImages = imagesIn(at('alone'));
+    assert.deepEqual([...sharedImages.keys()].sort(), [...aloneImages.keys()].sort());
+    for (const [name, bytes] of sharedImages) assert.ok(bytes.equals(aloneImages.get(name)!), name);
+  });
+
+  test('--fast passes its packet table on too', async () => {
+    const extractions = await extractionsOf(() => detectScenesFast(at('four-shots.mp4'), { output: at('fast'), saveImages: true }));
+    assert.equal(imagesIn(at('fast')).size, 12);
+    assert.ok(extractions.length > 0 && extractions.every((run) => run.shared), `${extractions.length} processes`);
+    for (const [name, bytes] of imagesIn(at('fast'))) assert.ok(bytes.equals(readFileSync(at('shared', name))), name);
+  });
+});
