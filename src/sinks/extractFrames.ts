@@ -338,8 +338,8 @@ async function extractionJobs(
       runs.map((run) => ({ cost: Math.max(...run.map((index) => requests[index]!.frame)) - keyframeOf(run) + 1, images: new Set(run.map((index) => requests[index]!.frame)).size })),
       { lanes, maxImagesPerProcess: MAX_FRAMES_PER_RUN, maxRunsPerProcess },
     );
-    for (const process of processes) {
-      const shared = process.map((position) => runs[position]!);
+    for (const group of processes) {
+      const shared = group.map((position) => runs[position]!);
       jobs.push({ job: shared.length === 1 ? alone(shared[0]!) : { shared }, first: shared[0]![0]! });
     }
   }

@@ -122,14 +122,14 @@ describe('planExtractionRuns', () => {
 describe('planSharedRuns', () => {
   const sharing: SharedRunLimits = { lanes: 2, maxImagesPerProcess: 250, maxRunsPerProcess: 100 };
   const costed = (...costs: number[]): ShareableRun[] => costs.map((cost) => ({ cost, images: 1 }));
-  const costOf = (runs: readonly ShareableRun[], process: readonly number[]): number => process.reduce((sum, index) => sum + runs[index]!.cost, 0);
+  const costOf = (runs: readonly ShareableRun[], group: readonly number[]): number => group.reduce((sum, index) => sum + runs[index]!.cost, 0);
 
   test('runs go to one process per lane, balanced by cost, each in time order', () => {
     const runs = costed(100, 10, 10, 10, 80, 10);
     const processes = planSharedRuns(runs, sharing);
     // Dearest first, each to the cheapest lane (the first on a tie): 100 | 80, two tens bring the second to 100, then one each.
     assert.deepEqual(processes, [[0, 3], [1, 2, 4, 5]]);
-    assert.deepEqual(processes.map((process) => costOf(runs, process)), [110, 110]);
+    assert.deepEqual(processes.map((group) => costOf(runs, group)), [110, 110]);
   });
 
   test('never more processes than runs; one lane takes every run', () => {
@@ -155,17 +155,17 @@ describe('planSharedRuns', () => {
       const runs = Array.from({ length: Math.floor(next() * 60) }, () => ({ cost: Math.floor(next() * 500), images: 1 + Math.floor(next() * Math.min(250, limits.maxImagesPerProcess)) }));
       const processes = planSharedRuns(runs, limits);
       assert.deepEqual(processes.flat().sort((a, b) => a - b), runs.map((_, index) => index), `trial ${trial}`);
-      for (const process of processes) {
-        assert.ok(process.length >= 1 && process.length <= limits.maxRunsPerProcess);
-        assert.ok(process.length === 1 || process.reduce((sum, index) => sum + runs[index]!.images, 0) <= limits.maxImagesPerProcess);
-        for (let position = 1; position < process.length; position += 1) assert.ok(process[position - 1]! < process[position]!, 'time order');
+      for (const group of processes) {
+        assert.ok(group.length >= 1 && group.length <= limits.maxRunsPerProcess);
+        assert.ok(group.length === 1 || group.reduce((sum, index) => sum + runs[index]!.images, 0) <= limits.maxImagesPerProcess);
+        for (let position = 1; position < group.length; position += 1) assert.ok(group[position - 1]! < group[position]!, 'time order');
       }
       for (let position = 1; position < processes.length; position += 1) assert.ok(processes[position - 1]![0]! < processes[position]![0]!, 'processes in order of their first run');
       const images = runs.reduce((sum, run) => sum + run.images, 0);
       assert.ok(processes.length < limits.lanes + (2 * images) / limits.maxImagesPerProcess + runs.length / limits.maxRunsPerProcess + 1e-9 || runs.length === 0, `trial ${trial}: ${processes.length} processes`);
       if (limits.maxImagesPerProcess >= images && limits.maxRunsPerProcess >= runs.length && runs.length > 0) {
         // Uncut lanes: their costs differ by at most the dearest run's.
-        const costs = processes.map((process) => costOf(runs, process));
+        const costs = processes.map((group) => costOf(runs, group));
         assert.equal(processes.length, Math.min(limits.lanes, runs.length));
         assert.ok(Math.max(...costs) - Math.min(...costs) <= Math.max(...runs.map((run) => run.cost)), `trial ${trial}: ${costs}`);
       }
