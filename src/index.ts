@@ -83,6 +83,7 @@ export { createEmbedder, loadEncoder, encoderOptions, embedderOptions, type Crea
 
 // Sources: frames from a video or a folder of images, pulled through a frame pool.
 export { probeVideo, type VideoProbe } from './sources/probeVideo.js';
+export { readPacketTable, PacketTable } from './sources/packetTable.js';
 export { fromVideo, fromVideoOptions, type FromVideoOptions } from './sources/fromVideo.js';
 export { fromVideoLanes, fromVideoLanesOptions, type FromVideoLanesOptions, type FromVideoLanesSettings } from './sources/fromVideoLanes.js';
 export { fromVideoKeyframes, fromVideoRange, type PartialDecodeOptions, type RangeDecodeOptions } from './sources/fromVideoKeyframes.js';
@@ -141,7 +142,7 @@ export {
 export { groupIdenticalPictures } from './operators/groupIdenticalPictures.js';
 
 // Sinks: what a run writes.
-export { extractFrames, type FrameExtractionRequest } from './sinks/extractFrames.js';
+export { extractFrames, type ExtractFramesOptions, type FrameExtractionRequest } from './sinks/extractFrames.js';
 export {
   OutputDirectory,
   checkOutputFolder,
