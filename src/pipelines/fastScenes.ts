@@ -19,7 +19,8 @@ import { fromVideoParts, partFrames, partsDecodable, PartsMismatch, type VideoPa
 import { ffmpegCapabilities } from '../core/locateFfmpeg.js';
 import { PacketTableUnusable, readPacketTable, startPacketListing, type PacketListing, type PacketTable } from '../sources/packetTable.js';
 import { probeVideo, type VideoProbe } from '../sources/probeVideo.js';
-import { checkSceneOutputs, detectScenes, scenesPipelineOptions, tableOfStream, writeScenesFolder, type SceneDetectionResult } from './scenes.js';
+import { checkSceneOutputs, detectScenes, scenesPipelineOptions, writeScenesFolder, type SceneDetectionResult } from './scenes.js';
+import { packetTableFor } from './sceneCuts.js';
 import type { RunSettings } from '../core/progress.js';
 
 /** `piaggio scenes --fast` and its tuning knob; the rest are the `scenes` options. */
@@ -218,8 +219,8 @@ export async function detectScenesFast(videoPath: string, options: FastScenesOpt
   }
   const result = await fastOrFullPass(videoPath, values, probe, listing, settings);
   if (values.output === undefined) return result;
-  // The table (when read, and of the stream decoded) lets --save-images seek by it and share ffmpeg processes.
-  const table = values.saveImages ? tableOfStream(await listing.table.catch(() => undefined), probe) : undefined;
+  // With a packet table --save-images seeks straight to each picture's keyframe and shares ffmpeg processes.
+  const table = values.saveImages ? await packetTableFor(videoPath, probe, listing.table.catch(() => undefined), settings.signal) : undefined;
   return writeScenesFolder(videoPath, probe, result, values, settings, table);
 }
 

@@ -28,7 +28,7 @@ import { failureOnceWritten, runIntoOutput, serializable } from './runIntoOutput
 import { messages } from '../core/messages.js';
 import { requireEntryArguments, requireOutputFolder } from '../core/arguments.js';
 import type { RunSettings } from '../core/progress.js';
-import { sceneCutPass, sceneCutPassOptions, withPacketTablePrefetch } from './sceneCuts.js';
+import { packetTableFor, sceneCutPass, sceneCutPassOptions, withPacketTablePrefetch } from './sceneCuts.js';
 import { Prestarted } from '../core/Prestarted.js';
 import type { SceneFrame } from '../core/scenes.js';
 import { checkSceneExportNames, writeSceneExports } from './sceneOutputs.js';
@@ -154,8 +154,8 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
           .filter((item) => item.path !== null)
           .map((item) => ({ frame: item.frame ?? 0, time: item.time ?? 0, outputPath: output.pathFor(item.path as string) }));
         if (values.allCandidates) await mkdir(output.pathFor(CANDIDATES_FOLDER), { recursive: true });
-        // Read beside the scene pass: each keyframe's run seeks straight to the keyframe it needs.
-        const packetTable = table ? await table : undefined;
+        // Read beside the scene pass (else now): each keyframe's run seeks straight to the keyframe it needs.
+        const packetTable = await packetTableFor(videoPath, probe, table, settings.signal);
         // ffmpeg writes the keyframes while node writes the scene list and the report (runIntoOutput waits for both).
         const stillWriting = extractFrames(videoPath, probe, requests, { signal: settings.signal, quality: values.quality, width: values.width, height: values.height, ...(packetTable ? { table: packetTable } : {}) });
         // Handled at once (a failure must not go unhandled while the report is written); rethrown where awaited.

@@ -20,7 +20,7 @@ import { isLearnedSceneDetector, LEARNED_SCENE_DETECTORS } from '../models/scene
 import { DecodeErrorCounter } from '../sources/DecodeErrorCounter.js';
 import { fromVideoOptions } from '../sources/fromVideo.js';
 import { fromVideoLanes, fromVideoLanesOptions } from '../sources/fromVideoLanes.js';
-import { startPacketListing, type PacketTable } from '../sources/packetTable.js';
+import { readPacketTable, startPacketListing, type PacketTable } from '../sources/packetTable.js';
 import type { VideoProbe } from '../sources/probeVideo.js';
 
 /** The options of the pass every video preset starts with: the frame source's and the detector's. */
@@ -77,6 +77,23 @@ export async function withPacketTablePrefetch<T>(
   } finally {
     await listing.stop();
   }
+}
+
+/**
+ * The packet table of the stream `probe` chose, for writing pictures (extractFrames seeks by it,
+ * and lets far-apart pictures share processes): the prefetched one when it lists that stream (a
+ * prefetch reads the first video stream), else read now (milliseconds from MP4 sample tables, one
+ * ffprobe demux pass otherwise); undefined where none can be read (extractFrames then seeks by time).
+ */
+export async function packetTableFor(
+  videoPath: string,
+  probe: Pick<VideoProbe, 'streamIndex'>,
+  prefetched: Promise<PacketTable | undefined> | PacketTable | undefined,
+  signal?: AbortSignal,
+): Promise<PacketTable | undefined> {
+  const table = await prefetched;
+  if (table && (table.streamIndex === undefined || probe.streamIndex === undefined || table.streamIndex === probe.streamIndex)) return table;
+  return readPacketTable(videoPath, probe, signal).catch(() => undefined);
 }
 
 /**

@@ -16,7 +16,7 @@ import { writeFileAtomically } from '../sinks/atomicWrite.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { requireEntryArguments } from '../core/arguments.js';
-import { sceneCutPass, sceneCutPassOptions, withPacketTablePrefetch } from './sceneCuts.js';
+import { packetTableFor, sceneCutPass, sceneCutPassOptions, withPacketTablePrefetch } from './sceneCuts.js';
 import { isLearnedSceneDetector } from '../models/sceneModels.js';
 import { checkSceneExportNames, sceneImageOptions, writeSceneExports, writeSceneImageFiles } from './sceneOutputs.js';
 
@@ -150,8 +150,8 @@ export async function detectScenes(videoPath: string, options: ScenesOptions = {
       ...(statsFile ? { stats: statsFile.path } : {}),
     };
     if (values.output === undefined) return result;
-    // The table read for the lanes (if any, and of the stream decoded) lets --save-images seek by it and share ffmpeg processes.
-    return writeScenesFolder(videoPath, probe, result, values, settings, values.saveImages && table ? tableOfStream(await table, probe) : undefined);
+    // With a packet table --save-images seeks straight to each picture's keyframe and shares ffmpeg processes.
+    return writeScenesFolder(videoPath, probe, result, values, settings, values.saveImages ? await packetTableFor(videoPath, probe, table, settings.signal) : undefined);
   });
 }
 
@@ -169,11 +169,6 @@ export async function checkSceneOutputs(videoPath: string, values: ScenesValues)
     }
   }
   if (values.stats !== undefined) await checkSingleFileOutput(values.stats, '--stats', await identifyInputs(inputs));
-}
-
-/** `table` when it lists the stream `probe` chose (a prefetched table is of the first video stream), else undefined. */
-export function tableOfStream(table: PacketTable | undefined, probe: Pick<VideoProbe, 'streamIndex'>): PacketTable | undefined {
-  return table && (table.streamIndex === undefined || probe.streamIndex === undefined || table.streamIndex === probe.streamIndex) ? table : undefined;
 }
 
 /** scenes.json and the scene exports into the output folder, staged and moved into place at the end (`table`: the video's packet table, for --save-images). */
