@@ -41,7 +41,7 @@ export function checkSceneExportNames(videoPath: string, outputPath: string, val
   }
 }
 
-/** With --save-images, PySceneDetect's N pictures per scene, into the output folder itself as it writes them (`table`: the video's packet table, when the pass read one). */
+/** With --save-images, PySceneDetect's N pictures per scene, into the output folder itself as it writes them (`table`: the video's packet table, when the caller has one: see packetTableFor). */
 export async function writeSceneImageFiles(
   videoPath: string,
   scenes: Scene[],
