@@ -11,8 +11,9 @@
  * benchmarks/.cache/ from ../shared on first use). The frames: those `piaggio -v VIDEO
  * --all-candidates --model M --no-cache` writes (runKeyframes once per video, in this process, with
  * the shared MobileNetV2 int8 by default): every candidate, and as a second set the keyframes
- * alone. Each set is written with the video's packet table, as piaggio does, to JPEG at the
- * default quality. Per set and way: medians of wall time, the ffmpeg children's CPU (cutime +
+ * alone; and as a third set the pictures `piaggio scenes VIDEO -o DIR --save-images` writes (3 a
+ * scene, PySceneDetect's picks: sceneImageTimes over detectScenes' scenes). Each set is written
+ * with the video's packet table, as piaggio does, to JPEG at the default quality. Per set and way: medians of wall time, the ffmpeg children's CPU (cutime +
  * cstime of this process), the ffmpeg processes started (`onProcess`), and whether both ways wrote
  * byte-identical files (they must: same decoder, same frames). Writes
  * benchmarks/results/candidateExtraction.json with the command, machine and load.
@@ -23,6 +24,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractFrames, type FrameExtractionRequest } from '../src/sinks/extractFrames.js';
 import { runKeyframes } from '../src/pipelines/keyframes.js';
+import { detectScenes } from '../src/pipelines/scenes.js';
+import { frameAtTime, saveImagesOptions, sceneImageTimes } from '../src/sinks/sceneImages.js';
 import { readPacketTable } from '../src/sources/packetTable.js';
 import { probeVideo } from '../src/sources/probeVideo.js';
 import { argument, childrenCpuMs, machineFacts, median, round } from './measuring.js';
@@ -77,7 +80,17 @@ try {
     await runKeyframes(video, keyframesRun, { model, embeddingCache: false, allCandidates: true });
     const manifest = JSON.parse(readFileSync(join(keyframesRun, 'manifest.json'), 'utf8')) as { items: Array<{ frame: number; time: number; path: string | null; representative: boolean }> };
     const written = manifest.items.filter((item) => item.path !== null);
-    const sets = { candidates: written, keyframes: written.filter((item) => item.representative) };
+    log(`${name}: piaggio scenes, for the pictures --save-images writes`);
+    const { scenes } = await detectScenes(video);
+    const imagesPerScene = saveImagesOptions.imagesPerScene.default;
+    const margin = saveImagesOptions.imageFrameMargin.default;
+    // As writeSceneImages asks for them at a constant frame rate: each pick's frame, at frame / fps.
+    const lastFrame = table.frameCount - 1;
+    const pictures = sceneImageTimes(scenes, probe.fps, imagesPerScene, margin)
+      .flat()
+      .map((time) => Math.min(Math.max(0, frameAtTime(time, probe.fps)), lastFrame))
+      .map((frame) => ({ frame, time: frame / probe.fps }));
+    const sets = { candidates: written, keyframes: written.filter((item) => item.representative), scenePictures: pictures };
     const perVideo: Record<string, unknown> = {};
     for (const [setName, items] of Object.entries(sets)) {
       const requestsIn = (folder: string): FrameExtractionRequest[] => items.map((item, index) => ({ frame: item.frame, time: item.time, outputPath: join(folder, `${String(index).padStart(4, '0')}.jpg`) }));
