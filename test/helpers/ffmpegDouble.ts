@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, openSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { locateFfmpeg } from '../../src/core/locateFfmpeg.js';
+import { locateFfmpeg, resetFfmpegLocation } from '../../src/core/locateFfmpeg.js';
 
 /**
  * What the ffmpeg double does besides running the real ffmpeg:
@@ -76,7 +76,7 @@ exec "$real" "$@"
 /** Lines the double writes to a FIFO, read as they come. */
 export class Announcements {
   private readonly socket: net.Socket;
-  private readonly received: Array<{ kind: string; pid: number; shared: boolean }> = [];
+  private readonly received: AnnouncedRun[] = [];
   private readonly waiting: Array<{ kind: string; count: number; resolve: (pid: number) => void }> = [];
   private partial = '';
 
@@ -98,7 +98,7 @@ export class Announcements {
   }
 
   /** Every run announced so far; `shared` when it read a concat list. */
-  get all(): ReadonlyArray<{ kind: string; pid: number; shared: boolean }> {
+  get all(): readonly AnnouncedRun[] {
     return this.received;
   }
 
@@ -121,5 +121,40 @@ export class Announcements {
 
   close(): void {
     this.socket.destroy();
+  }
+}
+
+/** One run the double announced: its kind, the ffmpeg's PID, whether it read a concat list. */
+export interface AnnouncedRun {
+  readonly kind: string;
+  readonly pid: number;
+  readonly shared: boolean;
+}
+
+/**
+ * Runs `work` in this process with FFMPEG_PATH set to `double` (writeFfmpegDouble) in `mode`,
+ * announcing on a new FIFO at `fifoPath`; restores the environment (and the cached ffmpeg location)
+ * afterwards. Resolves with what `work` resolved to and every run announced meanwhile.
+ */
+export async function throughFfmpegDouble<T>(
+  double: string,
+  fifoPath: string,
+  mode: DoubleMode,
+  work: (announcements: Announcements) => Promise<T>,
+): Promise<{ value: T; runs: readonly AnnouncedRun[] }> {
+  const announcements = new Announcements(fifoPath);
+  const saved = { FFMPEG_PATH: process.env.FFMPEG_PATH, PIAGGIO_TEST_FIFO: process.env.PIAGGIO_TEST_FIFO, PIAGGIO_TEST_MODE: process.env.PIAGGIO_TEST_MODE };
+  Object.assign(process.env, { FFMPEG_PATH: double, PIAGGIO_TEST_FIFO: announcements.path, PIAGGIO_TEST_MODE: mode });
+  resetFfmpegLocation();
+  try {
+    const value = await work(announcements);
+    return { value, runs: [...announcements.all] };
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    resetFfmpegLocation();
+    announcements.close();
   }
 }

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lastValueFrom, map, toArray } from 'rxjs';
 import { PiaggioError } from '../../src/core/errors.js';
-import { resetFfmpegLocation } from '../../src/core/locateFfmpeg.js';
 import { messages } from '../../src/core/messages.js';
 import {
   DECODE_THROUGH_SECONDS,
@@ -20,7 +19,7 @@ import { fromVideo } from '../../src/sources/fromVideo.js';
 import { readPacketTable } from '../../src/sources/packetTable.js';
 import { probeVideo, type VideoProbe } from '../../src/sources/probeVideo.js';
 import { restartKeyframes } from '../../src/sources/video/keyframeKinds.js';
-import { Announcements, writeFfmpegDouble, type DoubleMode } from '../helpers/ffmpegDouble.js';
+import { Announcements, throughFfmpegDouble, writeFfmpegDouble, type DoubleMode } from '../helpers/ffmpegDouble.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { isRunning } from '../helpers/processes.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
@@ -270,24 +269,10 @@ describe('extractFrames: frames grouped into runs', () => {
   const frameOf = (index: number): Buffer => reference.subarray(index * frameBytes, (index + 1) * frameBytes);
 
   /** Runs `work` with FFMPEG_PATH set to the double in `mode`; returns what it resolved to and the runs announced. */
-  async function throughDouble<T>(mode: DoubleMode, work: (announcements: Announcements) => Promise<T>): Promise<{ value: T; runs: ReadonlyArray<{ kind: string; pid: number; shared: boolean }> }> {
+  const throughDouble = <T>(mode: DoubleMode, work: (announcements: Announcements) => Promise<T>) => {
     fifos += 1;
-    const announcements = new Announcements(at(`announcements-${fifos}`));
-    const saved = { FFMPEG_PATH: process.env.FFMPEG_PATH, PIAGGIO_TEST_FIFO: process.env.PIAGGIO_TEST_FIFO, PIAGGIO_TEST_MODE: process.env.PIAGGIO_TEST_MODE };
-    Object.assign(process.env, { FFMPEG_PATH: double, PIAGGIO_TEST_FIFO: announcements.path, PIAGGIO_TEST_MODE: mode });
-    resetFfmpegLocation();
-    try {
-      const value = await work(announcements);
-      return { value, runs: [...announcements.all] };
-    } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-      resetFfmpegLocation();
-      announcements.close();
-    }
-  }
+    return throughFfmpegDouble(double, at(`announcements-${fifos}`), mode, work);
+  };
 
   /** Every file and folder left in `folder` whose name starts with a dot (temporary images, private folders). */
   const hiddenIn = (folder: string): string[] => readdirSync(folder, { recursive: true }).map(String).filter((name) => name.split('/').some((part) => part.startsWith('.')));

@@ -3,7 +3,6 @@ import { availableParallelism } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { resetFfmpegLocation } from '../../src/core/locateFfmpeg.js';
 import { resolveOptions } from '../../src/core/options.js';
 import type { Scene } from '../../src/core/scenes.js';
 import { detectScenes } from '../../src/pipelines/scenes.js';
@@ -12,7 +11,7 @@ import { runKeyframes } from '../../src/pipelines/keyframes.js';
 import { sceneImageOptions } from '../../src/pipelines/sceneOutputs.js';
 import { writeSceneImages } from '../../src/sinks/sceneImages.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
-import { Announcements, writeFfmpegDouble } from '../helpers/ffmpegDouble.js';
+import { throughFfmpegDouble, writeFfmpegDouble, type AnnouncedRun } from '../helpers/ffmpegDouble.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
 /**
@@ -44,23 +43,10 @@ describe('scenes --save-images: the pictures through shared ffmpeg processes', (
   after(() => temporary.remove());
 
   /** Runs `work` with FFMPEG_PATH set to the double; returns the image extractions announced. */
-  async function extractionsOf(work: () => Promise<unknown>): Promise<ReadonlyArray<{ kind: string; pid: number; shared: boolean }>> {
+  async function extractionsOf(work: () => Promise<unknown>): Promise<readonly AnnouncedRun[]> {
     fifos += 1;
-    const announcements = new Announcements(at(`announcements-${fifos}`));
-    const saved = { FFMPEG_PATH: process.env.FFMPEG_PATH, PIAGGIO_TEST_FIFO: process.env.PIAGGIO_TEST_FIFO };
-    Object.assign(process.env, { FFMPEG_PATH: double, PIAGGIO_TEST_FIFO: announcements.path });
-    resetFfmpegLocation();
-    try {
-      await work();
-      return announcements.all.filter((run) => run.kind === 'extract');
-    } finally {
-      for (const [name, value] of Object.entries(saved)) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-      resetFfmpegLocation();
-      announcements.close();
-    }
+    const { runs } = await throughFfmpegDouble(double, at(`announcements-${fifos}`), 'plain', work);
+    return runs.filter((run) => run.kind === 'extract');
   }
 
   const imagesIn = (folder: string): Map<string, Buffer> =>
