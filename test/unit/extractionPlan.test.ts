@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom } from '../../src/core/seededRandom.js';
 import { planExtractionRuns, planSharedRuns, type ExtractionPlanLimits, type PlannedFrame, type ShareableRun, type SharedRunLimits } from '../../src/sinks/extractionPlan.js';
 
 const limits: ExtractionPlanLimits = { gapSeconds: 4, maxFramesPerRun: 250, parallelRuns: 2, minFramesPerParallelRun: 16 };
@@ -80,11 +81,7 @@ describe('planExtractionRuns', () => {
   });
 
   test('bounded: however the frames are spread, runs <= max(long gaps + formats + ceil(n / maxFramesPerRun), parallelRuns)', () => {
-    let seed = 12345;
-    const random = (): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed / 2147483648;
-    };
+    const random = seededRandom(12345);
     for (let trial = 0; trial < 200; trial += 1) {
       const count = 1 + Math.floor(random() * 600);
       const spread = random() * 600;
@@ -145,11 +142,7 @@ describe('planSharedRuns', () => {
   });
 
   test('random plans: every run once, within the limits and the stated bound, lanes within one run of each other', () => {
-    let seed = 7;
-    const next = (): number => {
-      seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed / 2147483648;
-    };
+    const next = seededRandom(7);
     for (let trial = 0; trial < 200; trial += 1) {
       const limits: SharedRunLimits = { lanes: 1 + Math.floor(next() * 4), maxImagesPerProcess: 1 + Math.floor(next() * 300), maxRunsPerProcess: 1 + Math.floor(next() * 20) };
       const runs = Array.from({ length: Math.floor(next() * 60) }, () => ({ cost: Math.floor(next() * 500), images: 1 + Math.floor(next() * Math.min(250, limits.maxImagesPerProcess)) }));
