@@ -82,17 +82,21 @@ export async function withPacketTablePrefetch<T>(
 /**
  * The packet table of the stream `probe` chose, for writing pictures (extractFrames seeks by it,
  * and lets far-apart pictures share processes): the prefetched one when it lists that stream (a
- * prefetch reads the first video stream), else read now (milliseconds from MP4 sample tables, one
- * ffprobe demux pass otherwise); undefined where none can be read (extractFrames then seeks by time).
+ * prefetch reads the first video stream); read now when nothing was prefetched (one decoding lane)
+ * or the prefetch listed another stream (milliseconds from MP4 sample tables, one ffprobe demux
+ * pass otherwise); undefined where none can be read, a failed prefetch included: the same file
+ * would fail again (extractFrames then seeks by time).
  */
 export async function packetTableFor(
   videoPath: string,
   probe: Pick<VideoProbe, 'streamIndex'>,
-  prefetched: Promise<PacketTable | undefined> | PacketTable | undefined,
+  prefetched: Promise<PacketTable | undefined> | undefined,
   signal?: AbortSignal,
 ): Promise<PacketTable | undefined> {
-  const table = await prefetched;
-  if (table && (table.streamIndex === undefined || probe.streamIndex === undefined || table.streamIndex === probe.streamIndex)) return table;
+  if (prefetched !== undefined) {
+    const table = await prefetched;
+    if (!table || table.streamIndex === undefined || probe.streamIndex === undefined || table.streamIndex === probe.streamIndex) return table;
+  }
   return readPacketTable(videoPath, probe, signal).catch(() => undefined);
 }
 
