@@ -334,8 +334,9 @@ async function extractionJobs(
   const maxRunsPerProcess = Math.max(2, Math.floor((MAX_CONCAT_LIST_BYTES * 0.7) / segmentBytes));
   for (const format of new Set(plan.map((run) => formatOf(requests[run[0]!]!)))) {
     const runs = plan.filter((run) => shareable.has(run) && formatOf(requests[run[0]!]!) === format);
+    // A shareable run's requests agree with the table, so their time order is frame order: first to last.
     const processes = planSharedRuns(
-      runs.map((run) => ({ cost: Math.max(...run.map((index) => requests[index]!.frame)) - keyframeOf(run) + 1, images: new Set(run.map((index) => requests[index]!.frame)).size })),
+      runs.map((run) => ({ cost: requests[run.at(-1)!]!.frame - keyframeOf(run) + 1, images: new Set(run.map((index) => requests[index]!.frame)).size })),
       { lanes, maxImagesPerProcess: MAX_FRAMES_PER_RUN, maxRunsPerProcess },
     );
     for (const group of processes) {
