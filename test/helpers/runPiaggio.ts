@@ -1,8 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { testCliArguments } from './piaggioCommand.js';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
+import { repositoryRoot as root, testCliArguments } from './piaggioCommand.js';
 
 export interface CliResult {
   readonly code: number | null;

@@ -4,9 +4,8 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { makeTemporaryDirectory } from '../helpers/generateVideo.js';
-import { testCliArguments } from '../helpers/piaggioCommand.js';
+import { repositoryRoot as root, testCliArguments } from '../helpers/piaggioCommand.js';
 import { writeNpy } from '../../src/sinks/npy.js';
 import { runCli } from '../../src/cli/run.js';
 import { messages } from '../../src/core/messages.js';
@@ -17,7 +16,6 @@ import { messages } from '../../src/core/messages.js';
  * unhandled EPIPE; any other failure to write stdout is one line and a non-zero exit.
  */
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const READER_CLOSED_EXIT_CODE = 141;
 
 const temporary = makeTemporaryDirectory();
