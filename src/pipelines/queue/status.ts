@@ -56,12 +56,14 @@ export async function queueStatus(url: string): Promise<QueueStatus> {
   const queue = new Queue<JobData, JobOutcome>(QUEUE_NAME, { connection });
   try {
     const counts = await queue.getJobCounts(...STATES);
-    const jobs: QueuedJobStatus[] = [];
+    // By id: a job that moves on while the states are listed one after another (waiting, then
+    // active, then completed) is listed twice; the later listing is the newer state.
+    const byId = new Map<string, QueuedJobStatus>();
     for (const state of STATES) {
       for (const job of await queue.getJobs(state, 0, -1, true)) {
         if (!job?.id || !job.data) continue;
         const data = job.data;
-        jobs.push({
+        byId.set(job.id, {
           id: job.id,
           kind: data.kind,
           run: data.run,
@@ -78,6 +80,7 @@ export async function queueStatus(url: string): Promise<QueueStatus> {
         });
       }
     }
+    const jobs = [...byId.values()];
     jobs.sort((a, b) => a.queuedOn - b.queuedOn || a.input.localeCompare(b.input));
     return { queue: displayUrl(url), counts, inputs: byInput(jobs), jobs };
   } finally {
