@@ -23,14 +23,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { argument, cliExecutable, machineFacts, median, round } from './measuring.js';
+import { argument, machineFacts, median, round } from './measuring.js';
+import { bundlePath } from '../test/helpers/piaggioCommand.js';
 import { ensurePeerVideo } from './peerVideos.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rounds = Number(argument('rounds', '5'));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number >= 1');
 const model = argument('model', join(root, '..', 'shared', 'models', 'mobilenetv2-12-int8.embed.onnx'));
-const cli = cliExecutable(root);
+const cli = bundlePath();
 const unbundledCli = join(root, 'dist', 'src', 'cli', 'main.js');
 if (!existsSync(cli) || !existsSync(unbundledCli)) throw new Error('run `npm run build` first: the built CLI is measured');
 if (!existsSync(model)) throw new Error(`model not found: ${model} (pass --model FILE.onnx)`);

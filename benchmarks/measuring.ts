@@ -2,7 +2,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
 
 const clockTicks = (() => {
   try {
@@ -26,12 +25,6 @@ export function childrenCpuMs(): number | null {
   } catch {
     return null;
   }
-}
-
-/** The built `piaggio` executable users run: package.json's `bin` (the bundle of scripts/bundleCli.mjs). */
-export function cliExecutable(root: string): string {
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { piaggio: string } };
-  return join(root, manifest.bin.piaggio);
 }
 
 export function median(values: readonly number[]): number {

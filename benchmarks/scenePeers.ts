@@ -48,7 +48,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { childrenCpuMs, cliExecutable, machineFacts, median, round } from './measuring.js';
+import { childrenCpuMs, machineFacts, median, round } from './measuring.js';
+import { bundlePath } from '../test/helpers/piaggioCommand.js';
 import { findPyscenedetect, readPyscenedetectCsv, type Pyscenedetect } from './pyscenedetect.js';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +87,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const sharedDirectory = argument('shared') ?? join(root, '..', 'shared');
 const pyscenedetectSource = join(sharedDirectory, 'peers', 'pyscenedetect');
 const modelPath = argument('model') ?? join(sharedDirectory, 'models', 'mobilenetv2-12-int8.embed.onnx');
-const cliPath = cliExecutable(root);
+const cliPath = bundlePath();
 const resultsPath = argument('output') === undefined ? join(root, 'benchmarks', 'results', 'scenePeers.json') : resolve(argument('output')!);
 
 function log(line: string): void {

@@ -33,7 +33,8 @@ import { locateFfmpeg } from '../src/core/locateFfmpeg.js';
 import { ImageEncoder } from '../src/models/ImageEncoder.js';
 import { readNpy } from '../src/sinks/npy.js';
 import { probeVideo } from '../src/sources/probeVideo.js';
-import { adjustedRandIndex, argument, childrenCpuMs, cliExecutable, machineFacts, median, round } from './measuring.js';
+import { adjustedRandIndex, argument, childrenCpuMs, machineFacts, median, round } from './measuring.js';
+import { bundlePath } from '../test/helpers/piaggioCommand.js';
 import { ensurePeerVideo } from './peerVideos.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -41,7 +42,7 @@ const rounds = Number(argument('rounds', '3'));
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds takes a whole number >= 1');
 const model = argument('model', join(root, '..', 'shared', 'models', 'mobilenetv2-12-int8.embed.onnx'));
 if (!existsSync(model)) throw new Error(`model not found: ${model} (pass --model FILE.onnx)`);
-const bundled = cliExecutable(root);
+const bundled = bundlePath();
 const cli = existsSync(bundled) ? bundled : join(root, 'dist', 'src', 'cli', 'main.js');
 if (!existsSync(cli)) throw new Error('run `npm run build` first: the built CLI is measured');
 
