@@ -17,7 +17,7 @@ import type { QueueStatus } from '../../src/pipelines/queue/status.js';
  * Distributed runs end to end: a real redis-server (append-only file, fsync always) on a free
  * loopback port, three `piaggio worker` processes of the built CLI, and the enqueuing commands as a
  * user types them. Every result is compared with the same run without a queue. Faults are in
- * queueFaults.test.ts, the shared media in queueShared.test.ts.
+ * queueFaults.test.ts, the shared media in queueSharedVideos.test.ts and queueSharedPhotos.test.ts.
  */
 const temporary = makeTemporaryDirectory('piaggio-queue-');
 const at = (...parts: string[]) => join(temporary.path, ...parts);
