@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { tap } from 'rxjs';
-import { probeVideo, type VideoProbe } from '../sources/probeVideo.js';
+import { probeVideo } from '../sources/probeVideo.js';
 import { outputDirectoryOptions } from '../sinks/OutputDirectory.js';
 import { selectCandidateFrames, selectCandidateFramesOptions } from '../operators/selectCandidateFrames.js';
 import { dropTechnicalFrames, dropTechnicalFramesOptions } from '../operators/dropTechnicalFrames.js';
@@ -15,7 +15,7 @@ import type { Clustering } from '../core/clustering.js';
 import { extractFrames } from '../sinks/extractFrames.js';
 import { keyframeFileName } from '../sinks/fileNames.js';
 import { writeKeyframesOptions, type WriteKeyframesValues } from '../sinks/keyframeOptions.js';
-import type { Manifest, ManifestItem, ManifestTransition } from '../sinks/manifest.js';
+import { videoManifestInput, type Manifest, type ManifestItem, type ManifestTransition } from '../sinks/manifest.js';
 import { declareOptions, pickOptions, resolveOptions, type OptionInput, type OptionValues } from '../core/options.js';
 import { oneClusterPerCandidate } from '../operators/oneClusterPerCandidate.js';
 import { sceneExportOptions } from '../sinks/sceneExportOptions.js';
@@ -168,7 +168,7 @@ export async function runKeyframes(videoPath: string, outputPath: string, option
             clustering,
             ...(thumbnails ? { thumbnailFor: thumbnails.provider(items) } : {}),
             body: {
-              input: { ...videoInput(probe, pass.sceneList.frameCount), damagedFrames: pass.decodeErrors.count },
+              input: { ...videoManifestInput(probe, pass.sceneList.frameCount), damagedFrames: pass.decodeErrors.count },
               settings: serializable({ ...values, ...clusterValues }),
               items,
               scenes,
@@ -234,21 +234,4 @@ function manifestItems(clustering: Clustering, videoPath: string, output: WriteK
       ...(item.sharpness === undefined ? {} : { sharpness: item.sharpness }),
     };
   });
-}
-
-function videoInput(probe: VideoProbe, decodedFrames: number): Record<string, unknown> {
-  return {
-    type: 'video',
-    path: probe.path,
-    fps: probe.fps,
-    frameRate: probe.frameRate,
-    frameCount: decodedFrames,
-    duration: probe.duration,
-    startTime: probe.startTime,
-    width: probe.width,
-    height: probe.height,
-    rotation: probe.rotation,
-    variableFrameRate: probe.variableFrameRate,
-    codec: probe.codec,
-  };
 }

@@ -13,6 +13,9 @@ import { checkSingleFileOutput, identifyInputs } from '../sinks/outputPaths.js';
 import { OutputDirectory, asWriteError, checkOutputFolder, outputDirectoryOptions, outputFolderOptions } from '../sinks/OutputDirectory.js';
 import { sceneExportOptions } from '../sinks/sceneExportOptions.js';
 import { writeFileAtomically } from '../sinks/atomicWrite.js';
+import { videoManifestInput, writeManifest, type Manifest } from '../sinks/manifest.js';
+import { toolVersion } from '../core/version.js';
+import { serializable } from './runIntoOutput.js';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
 import { requireEntryArguments } from '../core/arguments.js';
@@ -191,8 +194,9 @@ export async function writeScenesFolder<Result extends SceneDetectionResult>(
     settings.onProgress?.({ kind: 'stage', stage: 'Writing scene files' });
     const files = await writeSceneExports(videoPath, result.scenes as Scene[], probe, values, output, settings);
     files.push(...(await writeSceneImageFiles(videoPath, result.scenes as Scene[], probe, values, output, settings, table)));
-    const written = { ...result, outputDirectory: output.finalPath, files: ['scenes.json', ...files] };
+    const written = { ...result, outputDirectory: output.finalPath, files: ['scenes.json', 'manifest.json', ...files] };
     await writeFileAtomically(output.pathFor('scenes.json'), `${JSON.stringify(result, null, 2)}\n`);
+    await writeManifest(output.pathFor('manifest.json'), scenesManifest(probe, result, values));
     settings.signal?.throwIfAborted();
     await output.commit();
     return written;
@@ -200,4 +204,25 @@ export async function writeScenesFolder<Result extends SceneDetectionResult>(
     await output?.abandon();
     throw asWriteError(error, outputPath);
   }
+}
+
+/**
+ * manifest.json of a scenes run: every run that writes a folder writes one (the contract other
+ * tools read), with the scenes and transitions of scenes.json. A scenes run picks no candidate
+ * frames and groups nothing, so its `items` and `clusters` are empty and it names no model.
+ */
+export function scenesManifest(probe: VideoProbe, result: SceneDetectionResult, values: ScenesValues): Manifest {
+  return {
+    tool: { name: 'piaggio', version: toolVersion() },
+    createdAt: new Date().toISOString(),
+    input: videoManifestInput(probe, result.frameCount),
+    settings: serializable(values),
+    model: {},
+    items: [],
+    clusters: [],
+    scenes: [...result.scenes],
+    dropped: [],
+    skipped: [],
+    transitions: result.transitions.map((transition) => ({ ...transition })),
+  };
 }

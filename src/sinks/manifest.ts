@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Scene } from '../core/scenes.js';
+import type { VideoProbe } from '../sources/probeVideo.js';
 
 /**
  * manifest.json: the contract other tools read (README, "Output"). Fields may be added;
@@ -105,6 +106,24 @@ export interface ManifestDecisions {
   against?: string;
   earlierPictures?: number;
   duplicatesOfEarlier?: number;
+}
+
+/** A video run's `input`: what the probe found, and the frames the scene pass counted. */
+export function videoManifestInput(probe: VideoProbe, decodedFrames: number): Record<string, unknown> {
+  return {
+    type: 'video',
+    path: probe.path,
+    fps: probe.fps,
+    frameRate: probe.frameRate,
+    frameCount: decodedFrames,
+    duration: probe.duration,
+    startTime: probe.startTime,
+    width: probe.width,
+    height: probe.height,
+    rotation: probe.rotation,
+    variableFrameRate: probe.variableFrameRate,
+    codec: probe.codec,
+  };
 }
 
 export async function writeManifest(path: string, manifest: Manifest): Promise<void> {

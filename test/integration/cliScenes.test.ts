@@ -26,6 +26,24 @@ function oneLine(text: string): string {
   return lines[0];
 }
 
+/**
+ * The manifest.json contract (DESIGN.md: every run that writes to -o DIR writes one): items and
+ * clusters (empty: a scenes run picks no candidates), and the scenes and transitions of scenes.json.
+ */
+function assertScenesManifest(path: string, scenesJson: { scenes: unknown[]; transitions: unknown[]; frameCount: number; fps: number }): void {
+  const manifest = JSON.parse(readFileSync(path, 'utf8'));
+  assert.equal(manifest.tool.name, 'piaggio');
+  assert.deepEqual(manifest.items, []);
+  assert.deepEqual(manifest.clusters, []);
+  assert.deepEqual(manifest.scenes, scenesJson.scenes);
+  assert.ok(scenesJson.scenes.length > 1);
+  for (const scene of manifest.scenes) for (const key of ['startFrame', 'endFrame', 'startTime', 'endTime']) assert.equal(typeof scene[key], 'number', key);
+  assert.deepEqual(manifest.transitions, scenesJson.transitions);
+  assert.equal(manifest.input.type, 'video');
+  assert.equal(manifest.input.frameCount, scenesJson.frameCount);
+  assert.equal(manifest.input.fps, scenesJson.fps);
+}
+
 describe('piaggio scenes', () => {
   test('--json prints fps, frameCount and exactly the generated cuts', async () => {
     const result = await runPiaggio(['scenes', videoPath, '--json']);
@@ -109,6 +127,7 @@ describe('piaggio scenes', () => {
     assert.equal(images[0], 'shots-Scene-001-01.jpg');
     const written = JSON.parse(readFileSync(join(output, 'scenes.json'), 'utf8'));
     assert.deepEqual(written.cuts, expectedCuts);
+    assertScenesManifest(join(output, 'manifest.json'), written);
     assert.deepEqual([...report.files].sort(), [...readdirSync(output).filter((name) => !name.startsWith('.') && name !== 'scenes'), ...readdirSync(join(output, 'scenes')).map((name) => `scenes/${name}`)].sort());
   });
 
@@ -118,6 +137,7 @@ describe('piaggio scenes', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout).cuts, expectedCuts);
     assert.ok(existsSync(join(output, 'shots-Scenes.csv')));
+    assertScenesManifest(join(output, 'manifest.json'), JSON.parse(readFileSync(join(output, 'scenes.json'), 'utf8')));
   });
 
   test('a --save-images name template that leads outside -o is refused before decoding', async () => {
