@@ -33,7 +33,7 @@ export const fromVideoOptions = declareOptions('scenes', {
     type: 'boolean',
     default: false,
     description:
-      'convert every frame to RGB at full size before shrinking it, as PySceneDetect (OpenCV) does: scores equal to its to the last bit, but a 1080p scene pass takes 1.2 to 1.4x as long (benchmarks/scenePeers.ts); by default frames are shrunk first, which changed no cut in the parity tests',
+      'convert every frame to RGB at full size before shrinking it, as PySceneDetect (OpenCV) does: scores equal to its to the last bit, but a 1080p scene pass takes 1.2 to 1.6x as long (benchmarks/scenePeers.ts, results/scenePeers*.json); by default frames are shrunk first, which changed no cut in the parity tests',
   },
 });
 

@@ -22,7 +22,7 @@ export const fromVideoLanesOptions = declareOptions('scenes', {
     max: 16,
     default: 2,
     description:
-      'ffmpeg decoders run side by side, each single-threaded on whole keyframe intervals, their frames handed on in order (the same frames as one decoder): on 2 cores a 1080p H.264 scene pass takes 0.76-0.88x the time it takes with one frame-threaded ffmpeg (benchmarks/scenePeers.ts); 1 runs one frame-threaded ffmpeg',
+      'ffmpeg decoders run side by side, each single-threaded on whole keyframe intervals, their frames handed on in order (the same frames as one decoder): on 2 cores a 1080p H.264 scene pass takes 0.76-0.90x the time it takes with one frame-threaded ffmpeg (benchmarks/scenePeers.ts, results/scenePeers*.json); 1 runs one frame-threaded ffmpeg',
   },
 });
 
