@@ -127,35 +127,41 @@ export async function detectScenes(videoPath: string, options: ScenesOptions = {
     });
     try {
       await runObservable(pass.frames.pipe(tap((sceneFrame) => sceneFrame.frame.release())), settings.signal);
-      statsFile?.commit();
       if (pass.decodeErrors.count > 0) onProgress?.({ kind: 'warning', message: messages.framesDamaged(videoPath, pass.decodeErrors.count) });
+      const length = values.minSceneLength;
+      const result: SceneDetectionResult = {
+        path: videoPath,
+        fps: probe.fps,
+        frameRate: probe.frameRate,
+        frameCount: pass.sceneList.frameCount,
+        duration: probe.duration,
+        startTime: probe.startTime,
+        width: probe.width,
+        height: probe.height,
+        detector: resolved.detector,
+        threshold: resolved.threshold,
+        // A learned detector applies none, as its reference does not.
+        minSceneLength: isLearnedSceneDetector(resolved.detector) || length === undefined ? resolved.minSceneLength : 'frames' in length ? length.frames : `${length.seconds}s`,
+        cuts: [...pass.sceneList.cuts],
+        scenes: pass.sceneList.finish(),
+        transitions,
+        ...(statsFile ? { stats: statsFile.path } : {}),
+      };
+      // With a packet table --save-images seeks straight to each picture's keyframe and shares ffmpeg processes.
+      const finished = values.output === undefined ? result : await writeScenesFolder(videoPath, probe, result, values, settings, values.saveImages ? await packetTableFor(videoPath, probe, table, settings.signal) : undefined);
+      // Last: a run that fails (or is stopped) while writing its folder leaves no stats file either.
+      statsFile?.commit();
+      return finished;
     } catch (error) {
       statsFile?.abandon();
       throw error;
     }
-    const length = values.minSceneLength;
-    const result: SceneDetectionResult = {
-      path: videoPath,
-      fps: probe.fps,
-      frameRate: probe.frameRate,
-      frameCount: pass.sceneList.frameCount,
-      duration: probe.duration,
-      startTime: probe.startTime,
-      width: probe.width,
-      height: probe.height,
-      detector: resolved.detector,
-      threshold: resolved.threshold,
-      // A learned detector applies none, as its reference does not.
-      minSceneLength: isLearnedSceneDetector(resolved.detector) || length === undefined ? resolved.minSceneLength : 'frames' in length ? length.frames : `${length.seconds}s`,
-      cuts: [...pass.sceneList.cuts],
-      scenes: pass.sceneList.finish(),
-      transitions,
-      ...(statsFile ? { stats: statsFile.path } : {}),
-    };
-    if (values.output === undefined) return result;
-    // With a packet table --save-images seeks straight to each picture's keyframe and shares ffmpeg processes.
-    return writeScenesFolder(videoPath, probe, result, values, settings, values.saveImages ? await packetTableFor(videoPath, probe, table, settings.signal) : undefined);
   });
+}
+
+/** What a scenes run reads, which nothing it writes may replace or lie around: the video, and a learned detector's model file. */
+function sceneRunInputs(videoPath: string, values: Pick<ScenesValues, 'sceneModel'>): string[] {
+  return [videoPath, ...(values.sceneModel === undefined ? [] : [values.sceneModel])];
 }
 
 /**
@@ -163,7 +169,7 @@ export async function detectScenes(videoPath: string, options: ScenesOptions = {
  * (against the video, as every output folder), the split-file names, the stats file.
  */
 export async function checkSceneOutputs(videoPath: string, values: ScenesValues): Promise<void> {
-  const inputs = [videoPath];
+  const inputs = sceneRunInputs(videoPath, values);
   if (values.output !== undefined) {
     checkSceneExportNames(videoPath, values.output, values);
     await checkOutputFolder(resolve(values.output), { inputs, overwrite: values.overwrite });
@@ -187,7 +193,7 @@ export async function writeScenesFolder<Result extends SceneDetectionResult>(
   let output: OutputDirectory | undefined;
   try {
     output = await OutputDirectory.create(outputPath, {
-      inputs: [videoPath],
+      inputs: sceneRunInputs(videoPath, values),
       overwrite: values.overwrite,
       onWarning: (message) => settings.onProgress?.({ kind: 'warning', message }),
     });

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -129,6 +129,41 @@ describe('detectScenes with a learned detector', () => {
     );
     assert.ok(rows[49][1] > 0.99 && rows[48][1] < 0.01, 'frame 49 is the bright one');
     assert.ok(rows[152][1] < 0.01 && rows[152][2] > 0.99, 'frame 152: many_hot only');
+  });
+
+  test('the model file is an input: -o --overwrite on its folder and --stats onto it are refused, the model untouched', async () => {
+    const folder = join(temporary.path, 'models');
+    mkdirSync(folder);
+    const model = writeTransNetOnnxModel(folder, 'transnet.onnx');
+    writeFileSync(join(folder, 'notes.txt'), 'mine\n');
+    const bytes = readFileSync(model);
+    const overwrite = await runPiaggio(['scenes', videoPath, '-o', folder, '--overwrite', '--detector', 'transnetv2', '--scene-model', model]);
+    assert.equal(overwrite.code, 2, overwrite.stderr);
+    assert.match(overwrite.stderr, /input/);
+    assert.deepEqual(readdirSync(folder).sort(), ['notes.txt', 'transnet.onnx']);
+    const stats = await runPiaggio(['scenes', videoPath, '--detector', 'transnetv2', '--scene-model', model, '--stats', model]);
+    assert.notEqual(stats.code, 0, stats.stderr);
+    assert.match(stats.stderr, /input/);
+    assert.ok(readFileSync(model).equals(bytes), 'the model file is unchanged');
+  });
+
+  test('a run stopped while it writes its folder leaves no stats file and no folder', async () => {
+    const controller = new AbortController();
+    const output = join(temporary.path, 'stopped-scenes');
+    const stats = join(temporary.path, 'stopped-stats.csv');
+    await assert.rejects(
+      detectScenes(videoPath, { detector: 'transnetv2', sceneModel: standIn, output, stats }, {
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.kind === 'stage' && event.stage === 'Writing scene files') controller.abort(new Error('stop'));
+        },
+      }),
+    );
+    assert.equal(existsSync(stats), false, 'no stats file');
+    assert.equal(existsSync(output), false, 'no output folder');
+    // The same run to the end writes both.
+    await detectScenes(videoPath, { detector: 'transnetv2', sceneModel: standIn, output, stats });
+    assert.ok(existsSync(stats) && existsSync(join(output, 'manifest.json')));
   });
 
   test('aborting a run (Ctrl-C) rejects it as interrupted and the worker exits', async () => {
