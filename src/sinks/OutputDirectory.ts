@@ -200,13 +200,13 @@ export async function checkOutputFolder(finalPath: string, settings: OutputDirec
  * Makes (or reuses) the folder a batch writes one folder per video into. Each video's folder is
  * checked and replaced on its own, so the batch folder is never emptied; it may be new, empty, a
  * batch folder piaggio made (marked), or any folder with `overwrite`, and it may never overlap an
- * input, be a link, a file or a mount point.
+ * input, be a link, a file or a mount point. Resolves true when it made the folder.
  */
-export async function prepareBatchFolder(folder: string, settings: OutputDirectorySettings): Promise<void> {
+export async function prepareBatchFolder(folder: string, settings: OutputDirectorySettings): Promise<boolean> {
   const absolute = resolve(folder);
   const names = await checkOutputPlace(absolute, settings);
   if (names !== undefined && names.length > 0) {
-    if ((await readMarker(absolute))?.state === 'batch' || settings.overwrite) return;
+    if ((await readMarker(absolute))?.state === 'batch' || settings.overwrite) return false;
     throw new PiaggioError('EOUTPUTNOTOURS', messages.batchOutputNotEmpty(absolute, names[0]), { exitCode: USAGE_EXIT_CODE });
   }
   try {
@@ -215,6 +215,19 @@ export async function prepareBatchFolder(folder: string, settings: OutputDirecto
   } catch (error) {
     throw await creationFailure(absolute, error as NodeJS.ErrnoException);
   }
+  return true;
+}
+
+/**
+ * Takes back a batch folder that {@link prepareBatchFolder} made for a batch that wrote nothing
+ * into it (every video failed, or the batch was stopped before one finished): it goes only while
+ * it holds nothing but its marker, so anything else put there stays.
+ */
+export async function removeUnusedBatchFolder(folder: string): Promise<void> {
+  const names = await readdir(folder).catch(() => undefined);
+  if (names === undefined || names.some((name) => name !== OUTPUT_MARKER)) return;
+  await rm(join(folder, OUTPUT_MARKER), { force: true }).catch(() => undefined);
+  await rmdir(folder).catch(() => undefined);
 }
 
 /**

@@ -48,6 +48,21 @@ describe('batch runs', () => {
     assert.equal(manifestOf(join(output, 'demo')).scenes?.length, 1);
   });
 
+  test('a batch whose every video fails takes back the folder it made; a batch folder made before stays', async () => {
+    writeFileSync(at('broken-2.mp4'), 'not a video\n');
+    const output = at('out-all-failed');
+    const result = await runPiaggio(['-v', 'videos/broken.mp4', '-v', 'broken-2.mp4', '-o', output, '-m', model], { cwd: temporary.path });
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout.trimEnd().split('\n').at(-1), messages.batchSummary(2, 0, 2));
+    assert.equal(existsSync(output), false, 'no folder with only a marker in it');
+    // A batch folder from an earlier run (with a video folder in it) is not this run's to take back.
+    const earlier = at('out-several');
+    const before = readdirSync(earlier).sort();
+    const again = await runPiaggio(['-v', 'videos/broken.mp4', '-v', 'broken-2.mp4', '-o', earlier, '-m', model], { cwd: temporary.path });
+    assert.equal(again.code, 1, again.stderr);
+    assert.deepEqual(readdirSync(earlier).sort(), before);
+  });
+
   test('a folder of videos: its video files by name, exit 0 when all succeed; names made unique', async () => {
     const output = at('out-folder');
     const result = await runPiaggio(['-v', 'videos/more', '-v', 'videos/talk.mp4', '-o', output, '-m', model], { cwd: temporary.path });

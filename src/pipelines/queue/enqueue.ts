@@ -9,7 +9,7 @@ import type { RunSettings } from '../../core/progress.js';
 import { requireOptionalObject, requireRunSettings } from '../../core/arguments.js';
 import { listImageFiles } from '../../sources/fromImageDirectory.js';
 import { expandVideoInputs } from '../../sources/videoInputs.js';
-import { checkOutputFolder } from '../../sinks/OutputDirectory.js';
+import { checkOutputFolder, removeUnusedBatchFolder } from '../../sinks/OutputDirectory.js';
 import { writeFileAtomically } from '../../sinks/atomicWrite.js';
 import { planBatch, type BatchItem, type BatchResult, type BatchSpec } from '../batch.js';
 import { buildPipeline, type PresetOptions } from '../presets.js';
@@ -99,12 +99,14 @@ async function queueVideos(
   let unmatched: ReadonlyArray<{ input: string; reason: string }> = [];
   let options: Record<string, unknown>;
   let outputDirectory = resolve(output);
+  let madeFolder = false;
   if (batch) {
     const plan = await planBatch(inputs, output, spec);
     layout = [...plan.files];
     unmatched = plan.unmatched;
     options = plan.checked.options as Record<string, unknown>;
     outputDirectory = plan.outputDirectory;
+    madeFolder = plan.madeFolder;
   } else {
     const checked = buildPipeline({ ...spec, video: inputs[0] ?? '', output: outputDirectory });
     if (checked.preset.kind !== 'keyframes') throw new PiaggioError('EUSAGE', messages.queueNotForCommand(`the ${checked.preset.name} preset`), { exitCode: USAGE_EXIT_CODE });
@@ -133,11 +135,13 @@ async function queueVideos(
     return { input, status: 'ok', output: end.outcome.output ?? job.data.output, keyframes: end.outcome.keyframes ?? 0, scenes: end.outcome.scenes ?? 0 };
   });
   for (const { input, reason } of unmatched) items.push({ input, status: 'failed', reason });
+  const ok = items.filter((item) => item.status === 'ok').length;
+  if (ok === 0 && madeFolder) await removeUnusedBatchFolder(outputDirectory);
   return {
     run,
     outputDirectory,
     items,
-    ok: items.filter((item) => item.status === 'ok').length,
+    ok,
     failed: items.filter((item) => item.status === 'failed').length,
   };
 }
