@@ -95,12 +95,14 @@ function relativeInside(root: string, path: string): string | undefined {
 
 /**
  * The parts of a row's `path`, or undefined when it is not a plain relative path: empty, absolute,
- * with an empty, `.` or `..` part, a backslash or a NUL. Rows may come back from a file a user
- * edited; a path that could lead outside the folder it is joined to is never acted on.
+ * with an empty, `.` or `..` part or a NUL, or, where the backslash separates folders (`separator`,
+ * the platform's: Windows), a backslash. Rows may come back from a file a user edited; a path that
+ * could lead outside the folder it is joined to is never acted on. On Linux and macOS a backslash
+ * is an ordinary character of a file name (`a\b.jpg` is one file) and joins to nothing else.
  */
-export function relativePathParts(path: string): string[] | undefined {
+export function relativePathParts(path: string, separator: string = sep): string[] | undefined {
   const parts = path.split('/');
-  const plain = parts.every((part) => part !== '' && part !== '.' && part !== '..' && !part.includes('\\') && !part.includes('\0'));
+  const plain = parts.every((part) => part !== '' && part !== '.' && part !== '..' && !(separator === '\\' && part.includes('\\')) && !part.includes('\0'));
   return plain && !isAbsolute(path) ? parts : undefined;
 }
 

@@ -103,6 +103,18 @@ describe('planMoves and applyMoves', () => {
     );
   });
 
+  test('a backslash in a name (one file on Linux and macOS, not a separator) is moved like any name', { skip: process.platform === 'win32' ? 'a separator on Windows' : false }, async () => {
+    const root = await temporaryFolder();
+    const input = join(root, 'photos');
+    const target = join(root, 'dups');
+    await writeTree(input, { 'a.jpg': 'A', 'a\\copy.jpg': 'A2', 'x\\..\\y.jpg': 'A3' });
+    const rows = await rowsFor(input, [['a.jpg', 'a\\copy.jpg', 'x\\..\\y.jpg']]);
+    const outcome = await applyMoves(await planMoves(rows, input, target));
+    assert.deepEqual(outcome.skipped, []);
+    assert.deepEqual((await readdir(target)).sort(), ['a\\copy.jpg', 'x\\..\\y.jpg']);
+    assert.deepEqual(await readdir(input), ['a.jpg']);
+  });
+
   test('a dry run lists the plan and changes nothing: no file moved, no folder made, no time touched', async () => {
     const root = await temporaryFolder();
     const input = join(root, 'in');

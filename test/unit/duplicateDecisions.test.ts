@@ -175,9 +175,14 @@ describe('decisionRows', () => {
 
   test('relative paths with empty, . or .. parts, or absolute ones, are not plain', () => {
     assert.deepEqual(relativePathParts('a/b c/d.jpg'), ['a', 'b c', 'd.jpg']);
-    for (const path of ['', '/etc/passwd', 'a//b.jpg', './a.jpg', 'a/../../b.jpg', '..', 'a\\..\\b.jpg', 'a\0b.jpg', 'a/']) {
+    for (const path of ['', '/etc/passwd', 'a//b.jpg', './a.jpg', 'a/../../b.jpg', '..', 'a\0b.jpg', 'a/']) {
       assert.equal(relativePathParts(path), undefined, JSON.stringify(path));
     }
+    // A backslash separates folders on Windows only; elsewhere it is part of a file's name.
+    assert.equal(relativePathParts('a\\..\\b.jpg', '\\'), undefined);
+    assert.equal(relativePathParts('a\\b.jpg', '\\'), undefined);
+    assert.deepEqual(relativePathParts('a\\b.jpg', '/'), ['a\\b.jpg']);
+    assert.deepEqual(relativePathParts('x/a\\..\\b.jpg', '/'), ['x', 'a\\..\\b.jpg']);
   });
 });
 
