@@ -1,6 +1,6 @@
 import type { DetailRequest } from '../core/detailPicture.js';
 import type { ChildProcess } from 'node:child_process';
-import { tap, type Observable } from 'rxjs';
+import { tap, throwIfEmpty, type Observable } from 'rxjs';
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { ffmpegCapabilities } from '../core/locateFfmpeg.js';
 import { pickOptions, type OptionValues } from '../core/options.js';
@@ -149,6 +149,8 @@ export function sceneCutPass(videoPath: string, probe: VideoProbe, values: Scene
       const index = sceneFrame.frame.index;
       if (onProgress && index % 25 === 0) onProgress({ kind: 'frames', done: index + 1, total: probe.frameCount });
     }),
+    // A stream that decodes to nothing (a zero-frame file) is bad input, not an empty result.
+    throwIfEmpty(() => new PiaggioError('ENOFRAMES', messages.videoHasNoFrames(videoPath))),
   );
   return { frames, sceneList, decodeErrors };
 }

@@ -64,6 +64,7 @@ interface ProbedStream {
 interface ProbedFormat {
   duration?: string;
   start_time?: string;
+  format_name?: string;
 }
 
 function parseRate(rate: string | undefined): number {
@@ -147,7 +148,7 @@ function runFfprobe(ffprobePath: string, absolutePath: string): Promise<{ stdout
  * Reads a video's geometry and timing with one ffprobe run. Throws a {@link PiaggioError} whose
  * message names the file and the problem: missing (`ENOENT`), a directory (`EISDIR`), a FIFO,
  * socket or device (`ENOTFILE`, never opened), empty (`EEMPTY`), unreadable by ffprobe (`EPROBE`, with ffprobe's reason), or without a video stream
- * (`ENOVIDEO`).
+ * (`ENOVIDEO`, also for a text file, which ffmpeg would otherwise draw as a video).
  */
 export async function probeVideo(path: string): Promise<VideoProbe> {
   await checkInputFile(path);
@@ -165,6 +166,8 @@ export async function probeVideo(path: string): Promise<VideoProbe> {
   } catch (error) {
     throw new PiaggioError('EPROBE', messages.videoProbeFailed(path, 'ffprobe printed no readable description'), { cause: error });
   }
+  // ffmpeg's tty demuxer takes any text file for a video and draws its characters frame by frame.
+  if (parsed.format?.format_name === 'tty') throw new PiaggioError('ENOVIDEO', messages.videoIsText(path));
   // Cover art in audio files is a one-picture "video" stream, not a video.
   const stream = (parsed.streams ?? []).find(
     (candidate) => candidate.codec_type === 'video' && !candidate.disposition?.attached_pic && (candidate.width ?? 0) > 0,

@@ -1,11 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runPiaggio } from '../helpers/runPiaggio.js';
 import { generateVideo, makeTemporaryDirectory, SHOT_SOURCES } from '../helpers/generateVideo.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
 import { detectScenes } from '../../src/pipelines/scenes.js';
+import { messages } from '../../src/core/messages.js';
 
 const temporary = makeTemporaryDirectory();
 const videoPath = join(temporary.path, 'shots.mp4');
@@ -82,6 +84,19 @@ describe('piaggio scenes', () => {
     const line = oneLine(result.stderr);
     assert.equal(line, 'piaggio: Expected number between 0 and 255 for threshold but received 300');
     await assert.rejects(detectScenes(videoPath, { threshold: 300 }), { message: line.replace('piaggio: ', '') });
+  });
+
+  test('a video stream with no frame is bad input: one line and exit 1, for scenes, --fast and -v, and no folder', async () => {
+    const empty = join(temporary.path, 'no frames.y4m');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-frames:v', '0', empty]);
+    const output = join(temporary.path, 'no-frames-out');
+    for (const args of [['scenes', empty], ['scenes', '--fast', empty], ['-v', empty, '-o', output, '--clustering', 'none']]) {
+      const result = await runPiaggio(args);
+      assert.equal(result.code, 1, args.join(' '));
+      // --fast first warns that it falls back to the full pass (a y4m has no packet times).
+      assert.equal(result.stderr.trim().split('\n').at(-1), `piaggio: ${messages.videoHasNoFrames(empty)}`, args.join(' '));
+    }
+    assert.equal(existsSync(output), false);
   });
 
   test('a missing file is one line naming it, exit code 1, no stack trace', async () => {

@@ -137,6 +137,11 @@ describe('probeVideo', () => {
     await rejectsWith(at('text.mp4'), 'EPROBE', messages.videoProbeFailed(at('text.mp4'), 'Invalid data found when processing input (moov atom not found)'));
   });
 
+  test('a text file with a .txt name is not taken for a video (ffmpeg\'s tty demuxer would draw it)', async () => {
+    writeFileSync(at('notes.txt'), 'Licence: these videos may be shared.\n'.repeat(20));
+    await rejectsWith(at('notes.txt'), 'ENOVIDEO', messages.videoIsText(at('notes.txt')));
+  });
+
   test('audio only, and audio with cover art, have no video stream', async () => {
     await rejectsWith(at('audio.m4a'), 'ENOVIDEO', messages.videoHasNoVideoStream(at('audio.m4a')));
     await rejectsWith(at('cover-art.m4a'), 'ENOVIDEO', messages.videoHasNoVideoStream(at('cover-art.m4a')));
