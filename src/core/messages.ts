@@ -229,6 +229,8 @@ export const messages = {
   batchSummary: (total: number, ok: number, failed: number) => `${total} input${total === 1 ? '' : 's'}: ${ok} ok, ${failed} failed`,
   framesHeldTooMany: (needed: number, limit: number) =>
     `These settings hold up to ${needed} frames at once (min scene length + middle samples + 2 batches), more than the ${limit} the frame pool allows: lower --min-scene-len or --batch-size`,
+  optionNotForRun: (flag: string, run: string) => `${flag} does nothing for ${run}: leave it out (piaggio --help-all says which runs read each flag)`,
+  sceneExportWithoutOutput: (flag: string) => `${flag} needs -o DIR: it writes its files there`,
   presetWrongInput: (preset: string, input: string) => `The ${preset} preset works on ${input}: pick a preset for your input (piaggio presets lists them)`,
   plotsNeedEmbeddings: () => 'no plot: this run computed no embeddings (--clustering none), so there is nothing to place; the report shows scenes and clusters only',
   interrupted: (signal: string) => `Interrupted by ${signal}: nothing was written`,

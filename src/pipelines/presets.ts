@@ -1,6 +1,6 @@
 import { PiaggioError, USAGE_EXIT_CODE } from '../core/errors.js';
 import { messages } from '../core/messages.js';
-import { resolveOptions, type OptionInput } from '../core/options.js';
+import { flagNameOf, resolveOptions, type OptionInput } from '../core/options.js';
 import { requireObject, requireOptionalObject, requireOptionalString, requireOutputFolder, requireString } from '../core/arguments.js';
 import type { SceneDetectionResult } from './scenes.js';
 import type { RunSettings } from '../core/progress.js';
@@ -114,6 +114,20 @@ function requirePipelineSpec(spec: unknown): asserts spec is PipelineSpec {
  * with the CLI's sentences (a PiaggioError with exit code 2); the run below trusts them. Keyframes
  * and dedup need an output folder; the scenes preset writes its files into one when given.
  */
+/**
+ * Options that only another kind of run reads (--move-duplicates for -v, --split for -d, a model
+ * for --preset scenes) are refused rather than silently ignored: whoever gave one expected it to
+ * do something.
+ */
+function refuseOtherRunsOptions(preset: Preset, options: Readonly<Record<string, unknown>>): void {
+  const own = DECLARATIONS[preset.kind];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || key in own || !(key in presetPipelineOptions)) continue;
+    const flag = flagNameOf(key, presetPipelineOptions[key as keyof typeof presetPipelineOptions]);
+    throw new PiaggioError('EUSAGE', messages.optionNotForRun(`--${flag}`, preset.kind === 'dedup' ? 'an image run (-d)' : preset.kind === 'scenes' ? 'scene detection (--preset scenes)' : 'a keyframes run (-v)'), { exitCode: USAGE_EXIT_CODE });
+  }
+}
+
 export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
   requirePipelineSpec(spec);
   const isVideo = 'video' in spec;
@@ -124,6 +138,7 @@ export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
     });
   }
   if (preset.kind !== 'scenes') requireOutputFolder(spec.output);
+  refuseOtherRunsOptions(preset, spec.options ?? {});
   const given = { ...preset.options, ...spec.options };
   const options = resolveOptions(DECLARATIONS[preset.kind], given);
   return {

@@ -170,6 +170,12 @@ function sceneRunInputs(videoPath: string, values: Pick<ScenesValues, 'sceneMode
  */
 export async function checkSceneOutputs(videoPath: string, values: ScenesValues): Promise<void> {
   const inputs = sceneRunInputs(videoPath, values);
+  if (values.output === undefined) {
+    // Each writes into the folder: without one it would do nothing, silently.
+    for (const [given, flag] of [[values.edl, '--edl'], [values.split, '--split'], [values.saveImages, '--save-images'], [values.overwrite, '--overwrite']] as const) {
+      if (given) throw new PiaggioError('EUSAGE', messages.sceneExportWithoutOutput(flag), { exitCode: USAGE_EXIT_CODE });
+    }
+  }
   if (values.output !== undefined) {
     checkSceneExportNames(videoPath, values.output, values);
     await checkOutputFolder(resolve(values.output), { inputs, overwrite: values.overwrite });

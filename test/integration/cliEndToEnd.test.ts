@@ -8,6 +8,7 @@ import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
 import { sharedModelPath, sharedPath, skipWithoutShared } from '../helpers/shared.js';
 import type { Manifest } from '../../src/sinks/manifest.js';
+import { messages } from '../../src/core/messages.js';
 
 const temporary = makeTemporaryDirectory();
 const videoPath = join(temporary.path, 'four shots.mp4');
@@ -249,6 +250,24 @@ describe('presets', () => {
     const wrong = await runPiaggio(['-v', videoPath, '-o', join(temporary.path, 'never'), '--preset', 'dedup']);
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /The dedup preset works on a folder of images/);
+  });
+
+  test('a flag only another kind of run reads is refused with one line, not ignored; nothing is written', async () => {
+    const never = join(temporary.path, 'never-other');
+    const cases: Array<[string[], string]> = [
+      [['-v', videoPath, '-o', never, '--move-duplicates', join(temporary.path, 'moved')], messages.optionNotForRun('--move-duplicates', 'a keyframes run (-v)')],
+      [['-v', videoPath, '-o', never, '--mode', 'exact'], messages.optionNotForRun('--mode', 'a keyframes run (-v)')],
+      [['-d', temporary.path, '-o', never, '--split'], messages.optionNotForRun('--split', 'an image run (-d)')],
+      [['-v', videoPath, '-o', never, '--preset', 'scenes', '--epsilon', '0.3'], messages.optionNotForRun('--epsilon', 'scene detection (--preset scenes)')],
+      [['scenes', videoPath, '--split'], messages.sceneExportWithoutOutput('--split')],
+      [['scenes', videoPath, '--edl', '--save-images'], messages.sceneExportWithoutOutput('--edl')],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runPiaggio(args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim(), `piaggio: ${message}`);
+    }
+    assert.equal(existsSync(never), false);
   });
 });
 
