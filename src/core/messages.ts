@@ -201,6 +201,7 @@ export const messages = {
   outputIsMountPoint: (output: string) => `Refusing to write to ${output}: it is a mount point; give a new folder inside it, such as ${output}/piaggio-out`,
   outputHoldsWorkingDirectory: (output: string) =>
     `Refusing to overwrite ${output}: the current folder is inside it; run piaggio from another folder or choose another output`,
+  outputFileFolderMissing: (flag: string, path: string, folder: string) => `Cannot write ${flag} ${path}: the folder ${folder} does not exist (make it first)`,
   outputFileNotRegular: (flag: string, path: string, kind: string) =>
     `Refusing to write ${flag} to ${path}: it is ${kind}, not a regular file; give the path of a new or ordinary file`,
   outputFileIsInput: (flag: string, path: string, input: string) =>

@@ -162,6 +162,11 @@ export async function checkSingleFileOutput(path: string, flag: string, inputs: 
   if (existing && !existing.isFile()) {
     throw new PiaggioError('EOUTPUTFILE', messages.outputFileNotRegular(flag, absolute, kindOf(existing)), { exitCode: USAGE_EXIT_CODE });
   }
+  // Found now, not when the file is written at the end of the run's work.
+  const folder = dirname(absolute);
+  if (!(await stat(folder).then((stats) => stats.isDirectory(), () => false))) {
+    throw new PiaggioError('EOUTPUTFILE', messages.outputFileFolderMissing(flag, absolute, folder), { exitCode: USAGE_EXIT_CODE });
+  }
   const realOutput = await realPathOf(absolute);
   const foldersAbove = await identitiesUpward(dirname(realOutput));
   for (const input of inputs) {

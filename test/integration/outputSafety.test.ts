@@ -135,6 +135,17 @@ describe('single-file outputs never replace an input or something that is not a 
     assert.match(readFileSync(at('stats.csv'), 'utf8'), /^Frame Number,Timecode,/);
   });
 
+  test('a single-file output in a folder that does not exist is refused before any work, not at the end', async () => {
+    const npy = at('no such folder', 'e.npy');
+    assertRefused(
+      await runPiaggio(['-d', at('parent', 'photos'), '-o', at('never-npy'), '-m', model, '--save-embeddings', npy]),
+      messages.outputFileFolderMissing('--save-embeddings', npy, at('no such folder')),
+    );
+    const csv = at('no such folder', 'stats.csv');
+    assertRefused(await runPiaggio(['scenes', at('home', 'talk.mp4'), '--stats', csv]), messages.outputFileFolderMissing('--stats', csv, at('no such folder')));
+    assert.ok(!existsSync(at('never-npy')) && !existsSync(at('no such folder')));
+  });
+
   test('--save-embeddings onto an input picture is refused; inside -o it is written into the output folder', async () => {
     const picture = at('parent', 'photos', 'red.jpg');
     const before = readFileSync(picture);
