@@ -32,6 +32,7 @@ export const messages = {
     `Expected one of ${choices.join(', ')} for ${name} but received ${show(received)}`,
   expectedBoolean: (name: string, received: unknown) => `Expected boolean for ${name} but received ${show(received)}`,
   expectedString: (name: string, received: unknown) => `Expected string for ${name} but received ${show(received)}`,
+  expectedNonEmptyString: (name: string) => `Expected a non-empty string for ${name} but received ''`,
   expectedFramesOrSeconds: (name: string, received: unknown) =>
     `Expected a whole number of frames (15) or seconds with an s suffix (0.6s) for ${name} but received ${show(received)}`,
   expectedNumberList: (name: string, length: number, received: unknown) =>

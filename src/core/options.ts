@@ -156,8 +156,10 @@ export function framesAt(length: FramesOrSeconds, fps: number): number {
 }
 
 function coerceNumber(value: unknown, fromCommandLine: boolean): unknown {
-  if (fromCommandLine && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return value;
+  if (!fromCommandLine || typeof value !== 'string' || value.trim() === '') return value;
+  // NaN and Infinity too, so that the range check names them as the library's caller sees them (received NaN, not "NaN").
+  const number = Number(value);
+  return Number.isNaN(number) && value.trim() !== 'NaN' ? value : number;
 }
 
 function validateOne(name: string, declaration: OptionDeclaration, raw: unknown, fromCommandLine: boolean): unknown {
@@ -182,6 +184,8 @@ function validateOne(name: string, declaration: OptionDeclaration, raw: unknown,
     }
     case 'string': {
       if (typeof raw !== 'string') throw usageError(messages.expectedString(name, raw));
+      // Every text option is a path, a URL, a name or a list: empty, a path would mean the working folder.
+      if (raw === '') throw usageError(messages.expectedNonEmptyString(name));
       return raw;
     }
     case 'boolean': {

@@ -57,6 +57,13 @@ describe('resolveOptions', () => {
     assert.equal(rejection({ epsilon: 'abc' }, true), rejection({ epsilon: 'abc' }));
   });
 
+  test('empty text is refused for a text option; NaN and Infinity read the same from the command line as from the library', () => {
+    assert.equal(rejection({ label: '' }), "Expected a non-empty string for label but received ''");
+    assert.equal(rejection({ label: '' }, true), rejection({ label: '' }));
+    for (const text of ['NaN', 'Infinity', '-Infinity']) assert.equal(rejection({ epsilon: text }, true), rejection({ epsilon: Number(text) }), text);
+    assert.equal(rejection({ minSamples: 'NaN' }, true), 'Expected integer between 1 and 100 for minSamples but received NaN');
+  });
+
   test('numeric text is accepted only from the command line', () => {
     assert.equal(resolveOptions(declarations, { epsilon: '0.3' }, { fromCommandLine: true }).epsilon, 0.3);
     assert.match(rejection({ epsilon: '0.3' }), /received "0.3"/);
