@@ -14,6 +14,7 @@ import {
 } from './preprocess.js';
 import { DEFAULT_MODEL_ID, type ModelEntry } from './registry.js';
 import { batchCouplingOperators, readOnnxInputs, readOnnxNodes, type OnnxGraphInput } from './onnxOperators.js';
+import { firstLine, modelLoadReason } from './onnxRuntimeErrors.js';
 
 /**
  * The flags that choose and feed the image encoder. A registry model brings its own input size,
@@ -101,11 +102,6 @@ const MAX_INPUT_SIDE = imageEncoderOptions.modelInputSize.max;
 const MAX_FIXED_BATCH = 1024;
 /** Output names that hold an image embedding, best first. */
 const EMBEDDING_OUTPUT_PATTERNS = [/^image_embeds$/i, /embed/i, /pool/i, /feature/i];
-
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text;
-}
 
 function describeShape(shape: ReadonlyArray<number | string>): string {
   return `[${shape.join(', ')}]`;
@@ -323,7 +319,7 @@ export class ImageEncoder {
         ...(settings.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
       });
     } catch (error) {
-      throw new PiaggioError('EMODELLOAD', messages.modelLoadFailed(modelPath, firstLine(error)), { cause: error });
+      throw new PiaggioError('EMODELLOAD', messages.modelLoadFailed(modelPath, modelLoadReason(error)), { cause: error });
     }
     try {
       const input = chooseInput(modelPath, session, settings);

@@ -18,6 +18,7 @@ import { messages } from '../core/messages.js';
 import { loadOnnxRuntime } from '../core/nativeModules.js';
 import { providerLabel, type ExecutionProviderName } from './executionProviders.js';
 import { fixedWindowBatch, shotBoundarySignatureProblem, SHOT_BOUNDARY_SIGNATURE, SHOT_BOUNDARY_WINDOW_BYTES, SHOT_BOUNDARY_WINDOW_SCORES } from './sceneModels.js';
+import { firstLine, modelLoadReason } from './onnxRuntimeErrors.js';
 
 export interface ShotBoundaryWorkerData {
   readonly modelPath: string;
@@ -48,11 +49,6 @@ export type ShotBoundaryResponse =
 const WINDOW_BYTES = SHOT_BOUNDARY_WINDOW_BYTES;
 const WINDOW_SCORES = SHOT_BOUNDARY_WINDOW_SCORES;
 
-function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? text;
-}
-
 function serialize(error: unknown): SerializedError {
   if (isPiaggioError(error)) return { message: error.message, code: error.code, exitCode: error.exitCode };
   return { message: firstLine(error) };
@@ -69,7 +65,7 @@ async function createSession(path: string, providers: readonly ExecutionProvider
       extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
   } catch (error) {
-    throw new PiaggioError('EMODELLOAD', messages.modelLoadFailed(path, firstLine(error)), { cause: error });
+    throw new PiaggioError('EMODELLOAD', messages.modelLoadFailed(path, modelLoadReason(error)), { cause: error });
   }
 }
 
