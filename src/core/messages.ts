@@ -214,6 +214,8 @@ export const messages = {
     `Could not cut scene ${sceneNumber} out of ${path}: ${reason} (no part was kept; try --split-mode copy if the re-encode is the problem)`,
   splitNameInvalid: (template: string, reason: string) =>
     `Expected a file name template for split-name but received ${JSON.stringify(template)}: ${reason}`,
+  splitNameNotVideo: (extension: string, mode: string, containers: readonly string[]) =>
+    `.${extension} is not a video container --split-mode ${mode} writes: end the name with one of ${containers.map((name) => `.${name}`).join(', ')}`,
   splitNameTooLong: (maxBytes: number) => `a part's name would be longer than ${maxBytes} bytes (the file system's limit, less room for a temporary name): shorten the template`,
 
   // ---- cli ----

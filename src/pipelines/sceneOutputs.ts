@@ -35,7 +35,7 @@ const TEMPLATE_CHECK_SCENES: Scene[] = [{ startFrame: 0, endFrame: 1, startTime:
 
 /** Refuses a --split-name that leads outside the output folder: said before decoding, not after. */
 export function checkSceneExportNames(videoPath: string, outputPath: string, values: SceneExportValues & Partial<SceneImageValues>): void {
-  if (values.split) splitFileNames(videoPath, TEMPLATE_CHECK_SCENES, outputPath, values.splitName, 1);
+  if (values.split) splitFileNames(videoPath, TEMPLATE_CHECK_SCENES, outputPath, values.splitName, 1, values.splitMode);
   if (values.saveImages && values.imageNameTemplate !== undefined && values.format !== undefined) {
     imageFileNames(videoPath, TEMPLATE_CHECK_SCENES, [[{ frame: 0, time: 0 }]], values.imageNameTemplate, values.format, 1);
   }

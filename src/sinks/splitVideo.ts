@@ -43,6 +43,13 @@ export interface SplitVideoOptions {
   readonly onPart?: (path: string, sceneIndex: number, sceneCount: number) => void;
 }
 
+/**
+ * The extensions of containers a part may be written in: encode writes H.264 and AAC, which these
+ * hold; copy keeps the source's codecs, which WebM may hold too (VP8/VP9/AV1 sources).
+ */
+const ENCODE_CONTAINERS: readonly string[] = ['mp4', 'm4v', 'mov', 'mkv', 'ts', 'm2ts', 'mts', 'flv', 'avi'];
+const COPY_CONTAINERS: readonly string[] = [...ENCODE_CONTAINERS, 'webm'];
+
 /** Seconds decoded before a scene's first frame in encode mode: the input seek lands on the keyframe before this point. */
 const SEEK_MARGIN_SECONDS = 2;
 
@@ -53,11 +60,15 @@ const SEEK_MARGIN_SECONDS = 2;
  * `$END_TIME` (`HH;MM;SS.nnn`, ':' being invalid in Windows names). Substituted values are made
  * safe for file names; a template that leads outside the output folder is refused.
  */
-export function splitFileNames(videoPath: string, scenes: readonly Scene[], outputDirectory: string, template: string, fps: number): string[] {
+export function splitFileNames(videoPath: string, scenes: readonly Scene[], outputDirectory: string, template: string, fps: number, mode: SplitMode = 'encode'): string[] {
   const digits = Math.max(3, String(scenes.length).length);
   const videoName = sanitizeFileName(basename(videoPath, extname(videoPath)), 'video');
   const extensionLength = template.lastIndexOf('.') < 0 ? 0 : template.length - template.lastIndexOf('.') - 1;
   const fullTemplate = extensionLength >= 2 && extensionLength <= 4 ? template : `${template}.mp4`;
+  // Known now, not once every scene has been found: ffmpeg picks the container by this extension.
+  const extension = fullTemplate.slice(fullTemplate.lastIndexOf('.') + 1).toLowerCase();
+  const containers = mode === 'encode' ? ENCODE_CONTAINERS : COPY_CONTAINERS;
+  if (!containers.includes(extension)) throw templateError(template, messages.splitNameNotVideo(extension, mode, containers));
   const root = resolve(outputDirectory);
   const substitute = (videoNameUsed: string) => scenes.map((scene, index) => {
     const values: Record<string, string> = {
@@ -169,7 +180,7 @@ export async function splitVideo(videoPath: string, scenes: readonly Scene[], ou
   if (mode !== 'encode' && mode !== 'copy') throw new PiaggioError('ESPLIT', messages.expectedOneOf('mode', ['encode', 'copy'], mode), { exitCode: USAGE_EXIT_CODE });
   if (scenes.length === 0) return [];
   const probe = options.probe ?? (await probeVideo(videoPath));
-  const paths = splitFileNames(videoPath, scenes, outputDirectory, options.nameTemplate ?? splitVideoOptions.splitName.default, probe.fps > 0 ? probe.fps : 1);
+  const paths = splitFileNames(videoPath, scenes, outputDirectory, options.nameTemplate ?? splitVideoOptions.splitName.default, probe.fps > 0 ? probe.fps : 1, mode);
   const { ffmpegPath } = locateFfmpeg();
   const passthrough = passthroughFrameRateArguments(await ffmpegCapabilities());
   const encoder = { crf: options.crf ?? 22, preset: options.preset ?? 'veryfast' };

@@ -137,7 +137,8 @@ describe('splitVideo', () => {
   test('an ffmpeg failure is one PiaggioError naming the video and scene, and leaves nothing behind', async () => {
     const outputDirectory = join(directory.path, 'failed');
     await assert.rejects(
-      splitVideo(videoPath, SCENES, outputDirectory, { probe, nameTemplate: '$VIDEO_NAME-$SCENE_NUMBER.zzz' }),
+      // WebM cannot hold the H.264 a copy keeps: ffmpeg refuses to write the first part.
+      splitVideo(videoPath, SCENES, outputDirectory, { probe, mode: 'copy', nameTemplate: '$VIDEO_NAME-$SCENE_NUMBER.webm' }),
       (error: unknown) => error instanceof PiaggioError && error.code === 'ESPLIT' && error.message.includes('scene 1') && error.message.includes(videoPath) && !error.message.includes('\n'),
     );
     assert.deepEqual(readdirSync(outputDirectory), []);
@@ -151,6 +152,11 @@ describe('splitVideo', () => {
     assert.equal(basename(names[1199]), 'talk-1200-00;00;47.960-1200.mp4');
     assert.throws(() => splitFileNames('/v.mp4', SCENES, '/out', '../$SCENE_NUMBER.mp4', 25), (error: unknown) => error instanceof PiaggioError && error.exitCode === 2);
     assert.throws(() => splitFileNames('/v.mp4', SCENES, '/out', 'same.mp4', 25), /same name/);
+    // The container comes from the extension: one ffmpeg cannot write the parts in is refused before any scene is found.
+    assert.throws(() => splitFileNames('/v.mp4', SCENES, '/out', '$SCENE_NUMBER.csv', 25), (error: unknown) => error instanceof PiaggioError && error.exitCode === 2 && /\.csv is not a video container --split-mode encode writes/.test(error.message));
+    assert.throws(() => splitFileNames('/v.mp4', SCENES, '/out', '$SCENE_NUMBER.webm', 25), /\.webm is not a video container --split-mode encode writes/);
+    assert.equal(splitFileNames('/v.mp4', SCENES, '/out', '$SCENE_NUMBER.webm', 25, 'copy')[0], '/out/001.webm');
+    assert.equal(splitFileNames('/v.mp4', SCENES, '/out', '$SCENE_NUMBER.MKV', 25)[0], '/out/001.MKV');
   });
 
   test('a stream that starts late (delayed_start.mp4, first timestamp 1.075 s) is cut at the right frames in both modes', { skip: skipWithoutShared }, async () => {
