@@ -62,7 +62,7 @@ export const messages = {
     `${tool} was not found: install it (apt-get install ffmpeg, brew install ffmpeg, or https://ffmpeg.org/download.html), set ${tool === 'ffmpeg' ? 'FFMPEG_PATH' : 'FFPROBE_PATH'} to its path, or run npm install so the bundled @${tool}-installer/${tool} package is used`,
   ffmpegPathInvalid: (variable: string, path: string) => `${variable} is set to ${path}, which is not an executable file: fix the path or unset ${variable}`,
   inputNotFound: (path: string) => `Input not found: ${path}: check the path`,
-  inputIsDirectory: (path: string) => `Expected a video file but ${path} is a directory: use -d ${path} for a folder of images`,
+  inputIsDirectory: (path: string) => `Expected a video file but ${path} is a directory: give one video (-v ${path} -o DIR runs each video in it; -d ${path} is for a folder of images)`,
   inputNotDirectory: (path: string) => `Expected a folder of images but ${path} is not a directory: use -v ${path} for a video`,
   inputEmpty: (path: string) => `${path} is empty (0 bytes): nothing to read`,
   inputNotRegularFile: (path: string) => `${path} is not a regular file (a FIFO, socket or device): give a video file`,
