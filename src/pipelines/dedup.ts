@@ -15,7 +15,7 @@ import type { Cluster, Clustering } from '../core/clustering.js';
 import { checkOutputFolder, outputDirectoryOptions } from '../sinks/OutputDirectory.js';
 import type { Manifest, ManifestItem } from '../sinks/manifest.js';
 import { decisionRows, writeDuplicatesCsv, writeDuplicatesJson, type DecisionRow } from '../sinks/duplicateDecisions.js';
-import { applyMoves, planLines, planMoves, withMovedTo, type MoveOutcome, type MovePlan } from '../sinks/moveDuplicates.js';
+import { applyMoves, checkMoveTarget, planLines, planMoves, withMovedTo, type MoveOutcome, type MovePlan } from '../sinks/moveDuplicates.js';
 import { copyKeptPictures } from '../sinks/keptCopies.js';
 import { gatherPictureFacts } from '../sources/gatherPictureFacts.js';
 import { declareOptions, pickOptions, resolveOptions, type OptionInput, type OptionValues } from '../core/options.js';
@@ -184,6 +184,7 @@ async function checkRun(directory: string, outputPath: string, options: DedupOpt
   const inputs = [inputDirectory, ...(mode === 'exact' ? [] : [values.model]), ...(againstDirectory === undefined ? [] : [againstDirectory])];
   await checkOutputFolder(finalOutput, { inputs, overwrite: values.overwrite });
   refuseMoveIntoOutput(values.moveDuplicates, finalOutput);
+  if (values.moveDuplicates !== undefined) await checkMoveTarget(inputDirectory, resolve(values.moveDuplicates));
   const earlier = againstDirectory === undefined ? undefined : await readEarlierRun(againstDirectory);
   return { values, mode, inputDirectory, finalOutput, inputs, earlier };
 }

@@ -126,8 +126,8 @@ async function destinationProblem(targetDir: string, parts: readonly string[]): 
   return existing === undefined ? undefined : messages.moveDestinationExists(to, kindOf(existing));
 }
 
-/** Refuses (usage error) a target that overlaps the input folder or exists as something other than a folder. */
-async function checkTarget(inputRoot: string, targetDir: string): Promise<void> {
+/** Refuses (usage error) a --move-duplicates target that is not a folder (a file, a device) or overlaps the input folder; planMoves checks it again, and a run checks it first, before any work. */
+export async function checkMoveTarget(inputRoot: string, targetDir: string): Promise<void> {
   const existing = await lstatOrUndefined(targetDir);
   // A link to a folder is a folder to move into; where it leads is compared below.
   const followed = existing?.isSymbolicLink() ? await stat(targetDir).catch(() => existing) : existing;
@@ -157,7 +157,7 @@ export async function planMoves(rows: readonly DecisionRow[], inputRoot: string,
     throw new PiaggioError('EMOVEINPUT', messages.inputNotFound(root), { exitCode: USAGE_EXIT_CODE, cause: error });
   });
   if (!rootStats.isDirectory()) throw new PiaggioError('EMOVEINPUT', messages.inputNotDirectory(root), { exitCode: USAGE_EXIT_CODE });
-  await checkTarget(root, target);
+  await checkMoveTarget(root, target);
 
   const seenPaths = new Set<string>();
   const keptPerGroup = new Map<number, number>();

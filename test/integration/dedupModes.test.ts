@@ -9,6 +9,7 @@ import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
 import { sharedModelPath, sharedPath, skipWithoutShared } from '../helpers/shared.js';
 import { runDedup } from '../../src/pipelines/dedup.js';
 import type { Manifest } from '../../src/sinks/manifest.js';
+import { messages } from '../../src/core/messages.js';
 
 const temporary = makeTemporaryDirectory();
 const photos = join(temporary.path, 'photos');
@@ -123,6 +124,11 @@ describe('piaggio -d --mode exact', () => {
     const dry = await runPiaggio(['-d', photos, '-o', join(temporary.path, 'never'), '--mode', 'exact', '--dry-run']);
     assert.equal(dry.code, 2);
     assert.match(dry.stderr, /--dry-run needs --move-duplicates DIR/);
+    assert.equal(existsSync(join(temporary.path, 'never')), false);
+    // A target that cannot be one is refused before any picture is read, not after all of them.
+    const device = await runPiaggio(['-d', photos, '-o', join(temporary.path, 'never'), '--mode', 'exact', '--move-duplicates', '/dev/null']);
+    assert.equal(device.code, 2);
+    assert.equal(device.stderr.trim(), `piaggio: ${messages.moveTargetNotFolder('/dev/null', 'a character device')}`);
     assert.equal(existsSync(join(temporary.path, 'never')), false);
   });
 });
