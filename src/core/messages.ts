@@ -229,7 +229,7 @@ export const messages = {
   batchScenesPreset: () => 'The scenes preset prints the cut list of one video: give one video, or run piaggio scenes VIDEO for each',
   batchOneFile: (flag: string) => `${flag} names one file, which every video of a batch would overwrite: give one video, or run piaggio once per video`,
   batchInterrupted: (signal: string, written: number, total: number) =>
-    `Interrupted by ${signal}: ${written} of ${total} videos were written (marked ok above); the interrupted one left nothing`,
+    `Interrupted by ${signal}: ${written} of ${total} videos were written (status ok in the list); the interrupted one left nothing`,
   batchSummary: (total: number, ok: number, failed: number) => `${total} input${total === 1 ? '' : 's'}: ${ok} ok, ${failed} failed`,
   framesHeldTooMany: (needed: number, limit: number) =>
     `These settings hold up to ${needed} frames at once (min scene length + middle samples + 2 batches), more than the ${limit} the frame pool allows: lower --min-scene-len or --batch-size`,
