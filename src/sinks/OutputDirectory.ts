@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, rename, rm, rmdir, access, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, rename, rm, rmdir, access, writeFile } from 'node:fs/promises';
 import { constants, rmSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -147,7 +147,9 @@ async function checkOutputPlace(absolute: string, settings: OutputDirectorySetti
   });
   if (!existing) return undefined;
   if (existing.isSymbolicLink()) {
-    throw new PiaggioError('EOUTPUT', messages.outputFolderIsLink(absolute, await realPathOf(absolute)), { exitCode: USAGE_EXIT_CODE });
+    // Where the link points, even when nothing is there (realpath would give the link itself back).
+    const target = await readlink(absolute).then((text) => resolve(dirname(absolute), text), () => absolute);
+    throw new PiaggioError('EOUTPUT', messages.outputFolderIsLink(absolute, target), { exitCode: USAGE_EXIT_CODE });
   }
   if (!existing.isDirectory()) throw new PiaggioError('EOUTPUT', messages.outputNotAFolder(absolute, kindOf(existing)), { exitCode: USAGE_EXIT_CODE });
   if (await isMountPoint(await realPathOf(absolute), existing)) {

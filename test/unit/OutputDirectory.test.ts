@@ -236,6 +236,11 @@ test(
     await assert.rejects(checkOutputFolder(join(root, 'link'), { inputs: [], overwrite: true }), {
       message: messages.outputFolderIsLink(join(root, 'link'), join(root, 'real')),
     });
+    // A link to nothing names where it points, relative links resolved from the link's folder.
+    symlinkSync('nowhere', join(root, 'dangling'));
+    await assert.rejects(checkOutputFolder(join(root, 'dangling'), { inputs: [], overwrite: true }), {
+      message: messages.outputFolderIsLink(join(root, 'dangling'), join(root, 'nowhere')),
+    });
     await assert.rejects(checkOutputFolder(join(root, 'file'), { inputs: [], overwrite: true }), { message: messages.outputNotAFolder(join(root, 'file'), 'a file') });
     await assert.rejects(checkOutputFolder('/dev/null', { inputs: [], overwrite: true }), { message: messages.outputNotAFolder('/dev/null', 'a character device') });
     assert.equal(readFileSync(join(root, 'file'), 'utf8'), 'data');
