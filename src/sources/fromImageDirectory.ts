@@ -98,7 +98,8 @@ async function checkDirectory(directory: string): Promise<string> {
 function unreachableFolder(path: string, error: unknown): PiaggioError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM') return new PiaggioError('EINPUTUNREADABLE', messages.inputNotReadable(path), { cause: error });
-  return new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(path), { cause: error, exitCode: USAGE_EXIT_CODE });
+  // Exit 1, as a missing video: an input problem (README's exit codes), not a usage mistake.
+  return new PiaggioError('EINPUTNOTFOUND', messages.inputNotFound(path), { cause: error });
 }
 
 /** Settings of {@link listImageFiles}. */

@@ -313,7 +313,7 @@ describe('bad input: one line, an exit code, nothing written', { concurrency: 4 
   });
 
   test('a missing image folder', async () => {
-    assertFails(await run(['-d', 'no-such-folder', '-o', 'out-d-missing']), 2, messages.inputNotFound(at('no-such-folder')), 'out-d-missing');
+    assertFails(await run(['-d', 'no-such-folder', '-o', 'out-d-missing']), 1, messages.inputNotFound(at('no-such-folder')), 'out-d-missing');
   });
 
   test('an undecodable file among images is skipped with a warning; the rest is written', async () => {
