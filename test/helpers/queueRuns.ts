@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { startPiaggioProcess } from './workerProcesses.js';
+import { after, before } from 'node:test';
+import { startRedisServer, type RedisServer } from './redisServer.js';
+import { startPiaggioProcess, startWorkers, waitForQueueWorkers, type WorkerPool } from './workerProcesses.js';
 import { OUTPUT_MARKER } from '../../src/sinks/OutputDirectory.js';
 import type { QueueStatus } from '../../src/pipelines/queue/status.js';
 
@@ -12,6 +14,43 @@ export interface CommandResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+export interface QueueWorkers {
+  readonly redis: RedisServer;
+  readonly pool: WorkerPool;
+}
+
+/**
+ * A test file's queue: `prepare` (its fixtures), then a redis-server and `count` `piaggio worker`
+ * processes, started in a file-level `before` and stopped in `after`, which also removes the file's
+ * temporary folder. Nothing starts when `skip` says why not. The server and the pool are read
+ * through the returned object once `before` has run.
+ */
+export function queueWorkersForFile(temporary: { remove(): void }, skip: string | false, settings: { readonly count?: number; readonly prepare?: () => void | Promise<void> } = {}): QueueWorkers {
+  const count = settings.count ?? 3;
+  let redis: RedisServer | undefined;
+  let pool: WorkerPool | undefined;
+  before(async () => {
+    if (skip) return;
+    await settings.prepare?.();
+    redis = await startRedisServer();
+    pool = startWorkers({ queue: redis.url, count });
+    await waitForQueueWorkers(redis.url, count);
+  });
+  after(async () => {
+    await pool?.stopAll();
+    await redis?.stop();
+    temporary.remove();
+  });
+  return {
+    get redis() {
+      return redis!;
+    },
+    get pool() {
+      return pool!;
+    },
+  };
 }
 
 /** Runs the built CLI in `cwd` as a user types it; killed after `timeoutMs`. */

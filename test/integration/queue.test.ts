@@ -1,13 +1,12 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { writeTinyOnnxModel } from '../helpers/tinyOnnxModel.js';
-import { redisServerAvailable, redisServerMissing, startRedisServer, type RedisServer } from '../helpers/redisServer.js';
-import { startWorkers, waitForQueueWorkers, type WorkerPool } from '../helpers/workerProcesses.js';
-import { assertSameOutput, piaggioIn, queueStatusOf, type CommandResult } from '../helpers/queueRuns.js';
+import { redisServerAvailable, redisServerMissing } from '../helpers/redisServer.js';
+import { assertSameOutput, piaggioIn, queueStatusOf, queueWorkersForFile, type CommandResult } from '../helpers/queueRuns.js';
 import { runBatch } from '../../src/pipelines/batch.js';
 import { runDedup } from '../../src/pipelines/dedup.js';
 import { messages } from '../../src/core/messages.js';
@@ -21,8 +20,6 @@ import type { QueueStatus } from '../../src/pipelines/queue/status.js';
  */
 const temporary = makeTemporaryDirectory('piaggio-queue-');
 const at = (...parts: string[]) => join(temporary.path, ...parts);
-let redis: RedisServer;
-let pool: WorkerPool;
 let model = '';
 
 function piaggio(args: readonly string[], timeoutMs?: number): Promise<CommandResult> {
@@ -30,7 +27,7 @@ function piaggio(args: readonly string[], timeoutMs?: number): Promise<CommandRe
 }
 
 function status(): Promise<QueueStatus> {
-  return queueStatusOf(temporary.path, redis.url);
+  return queueStatusOf(temporary.path, workers.redis.url);
 }
 
 /** Images with copies and edits: four generated pictures, each also as a smaller JPEG and a slightly brighter PNG; one file that is no image. */
@@ -47,34 +44,24 @@ function writeImages(folder: string): void {
 
 const skip = redisServerAvailable() ? false : redisServerMissing;
 
-before(async () => {
-  if (skip) return;
-  mkdirSync(at('videos'));
-  generateVideo(at('videos', 'talk.mp4'), [{ source: 'testsrc2', frames: 40 }, { source: 'smptehdbars', frames: 40 }]);
-  generateVideo(at('videos', 'demo.mp4'), [{ source: 'rgbtestsrc', frames: 50 }, { source: 'mandelbrot', frames: 40 }]);
-  generateVideo(at('videos', 'lecture.mp4'), [{ source: 'gradients=seed=3:speed=0.02', frames: 60 }, { source: 'testsrc', frames: 30 }]);
-  writeFileSync(at('videos', 'broken.mp4'), 'not a video\n');
-  writeImages(at('images'));
-  model = writeTinyOnnxModel(temporary.path, 'tiny.onnx', { inputShape: ['batch', 3, 32, 32] });
-  redis = await startRedisServer();
-  pool = startWorkers({ queue: redis.url, count: 3 });
-  await waitForQueueWorkers(redis.url, 3);
-});
-
-after(async () => {
-  if (!skip) {
-    await pool?.stopAll();
-    await redis?.stop();
-  }
-  temporary.remove();
+const workers = queueWorkersForFile(temporary, skip, {
+  prepare: () => {
+    mkdirSync(at('videos'));
+    generateVideo(at('videos', 'talk.mp4'), [{ source: 'testsrc2', frames: 40 }, { source: 'smptehdbars', frames: 40 }]);
+    generateVideo(at('videos', 'demo.mp4'), [{ source: 'rgbtestsrc', frames: 50 }, { source: 'mandelbrot', frames: 40 }]);
+    generateVideo(at('videos', 'lecture.mp4'), [{ source: 'gradients=seed=3:speed=0.02', frames: 60 }, { source: 'testsrc', frames: 30 }]);
+    writeFileSync(at('videos', 'broken.mp4'), 'not a video\n');
+    writeImages(at('images'));
+    model = writeTinyOnnxModel(temporary.path, 'tiny.onnx', { inputShape: ['batch', 3, 32, 32] });
+  },
 });
 
 describe('distributed runs (BullMQ workers over Redis)', { skip }, () => {
   test('a batch of videos through 3 workers: the same folders as without a queue; a bad video fails once with its reason', async () => {
     const alone = await runBatch([at('videos')], at('alone-videos'), { options: { model } });
     assert.equal(alone.failed, 1);
-    const queued = await piaggio(['video', 'videos', '-o', 'queued-videos', '-m', 'tiny.onnx', '--queue', redis.url]);
-    assert.equal(queued.code, 1, `${queued.stderr}\n${pool.outputs()}`);
+    const queued = await piaggio(['video', 'videos', '-o', 'queued-videos', '-m', 'tiny.onnx', '--queue', workers.redis.url]);
+    assert.equal(queued.code, 1, `${queued.stderr}\n${workers.pool.outputs()}`);
     const lines = queued.stdout.trimEnd().split('\n');
     assert.equal(lines.at(-1), messages.batchSummary(4, 3, 1));
     const brokenLine = lines.find((line) => line.includes('broken.mp4'));
@@ -90,11 +77,11 @@ describe('distributed runs (BullMQ workers over Redis)', { skip }, () => {
   test('the same command again does no work: finished jobs are found in the queue, their folders untouched', async () => {
     const before = statSync(at('queued-videos', 'talk', 'manifest.json')).mtimeMs;
     const done = (text: string) => (text.match(/: done video/g) ?? []).length;
-    const doneBefore = done(pool.outputs());
-    const again = await piaggio(['video', 'videos', '-o', 'queued-videos', '-m', 'tiny.onnx', '--queue', redis.url]);
+    const doneBefore = done(workers.pool.outputs());
+    const again = await piaggio(['video', 'videos', '-o', 'queued-videos', '-m', 'tiny.onnx', '--queue', workers.redis.url]);
     assert.equal(again.code, 1, again.stderr);
     assert.equal(again.stdout.trimEnd().split('\n').at(-1), messages.batchSummary(4, 3, 1));
-    assert.equal(done(pool.outputs()), doneBefore, pool.outputs());
+    assert.equal(done(workers.pool.outputs()), doneBefore, workers.pool.outputs());
     assert.equal(statSync(at('queued-videos', 'talk', 'manifest.json')).mtimeMs, before);
   });
 
@@ -102,9 +89,9 @@ describe('distributed runs (BullMQ workers over Redis)', { skip }, () => {
     test(`-d in ${mode} mode, shards of 5 pictures: the same output as without a queue, the shards removed`, async () => {
       const options = mode === 'exact' ? { mode } : { mode, model };
       await runDedup(at('images'), at(`alone-images-${mode}`), options);
-      const args = ['-d', 'images', '-o', `queued-images-${mode}`, '--mode', mode, ...(mode === 'exact' ? [] : ['-m', 'tiny.onnx']), '--queue', redis.url, '--shard-size', '5'];
+      const args = ['-d', 'images', '-o', `queued-images-${mode}`, '--mode', mode, ...(mode === 'exact' ? [] : ['-m', 'tiny.onnx']), '--queue', workers.redis.url, '--shard-size', '5'];
       const queued = await piaggio(args);
-      assert.equal(queued.code, 0, `${queued.stderr}\n${pool.outputs()}`);
+      assert.equal(queued.code, 0, `${queued.stderr}\n${workers.pool.outputs()}`);
       assert.match(queued.stdout, new RegExp(`written to ${at(`queued-images-${mode}`)}`));
       assertSameOutput(at(`queued-images-${mode}`), at(`alone-images-${mode}`));
       assert.deepEqual(readdirSync(temporary.path).filter((name) => name.startsWith('.piaggio-shards')), []);
@@ -118,11 +105,11 @@ describe('distributed runs (BullMQ workers over Redis)', { skip }, () => {
   }
 
   test('-d --detach returns once queued; status shows the folder; waiting again finds the finished run', async () => {
-    const detached = await piaggio(['-d', 'images', '-o', 'detached-images', '-m', 'tiny.onnx', '--queue', redis.url, '--shard-size', '4', '--detach', '--json']);
+    const detached = await piaggio(['-d', 'images', '-o', 'detached-images', '-m', 'tiny.onnx', '--queue', workers.redis.url, '--shard-size', '4', '--detach', '--json']);
     assert.equal(detached.code, 0, detached.stderr);
     const queued = JSON.parse(detached.stdout) as { run: string; jobs: Array<{ id: string }> };
     assert.equal(queued.jobs.length, 5, '4 shards of 13 files and the grouping job');
-    const waited = await piaggio(['-d', 'images', '-o', 'detached-images', '-m', 'tiny.onnx', '--queue', redis.url, '--shard-size', '4']);
+    const waited = await piaggio(['-d', 'images', '-o', 'detached-images', '-m', 'tiny.onnx', '--queue', workers.redis.url, '--shard-size', '4']);
     assert.equal(waited.code, 0, waited.stderr);
     const folder = (await status()).inputs.find((input) => input.kind === 'images' && input.output === at('detached-images'));
     // 4 shards, the grouping, and the verify jobs of its rounds.
