@@ -158,3 +158,17 @@ export async function throughFfmpegDouble<T>(
     announcements.close();
   }
 }
+
+/**
+ * A test file's way through the double: writes it into `directory` on first use and gives each use
+ * a FIFO of its own there; otherwise {@link throughFfmpegDouble}.
+ */
+export function ffmpegDoubleIn(directory: string): <T>(mode: DoubleMode, work: (announcements: Announcements) => Promise<T>) => Promise<{ value: T; runs: readonly AnnouncedRun[] }> {
+  let double: string | undefined;
+  let uses = 0;
+  return (mode, work) => {
+    double ??= writeFfmpegDouble(directory);
+    uses += 1;
+    return throughFfmpegDouble(double, join(directory, `announcements-${uses}`), mode, work);
+  };
+}

@@ -17,7 +17,7 @@ import { planExtractionRuns } from '../../src/sinks/extractionPlan.js';
 import { fromVideo } from '../../src/sources/fromVideo.js';
 import { readPacketTable } from '../../src/sources/packetTable.js';
 import { probeVideo, type VideoProbe } from '../../src/sources/probeVideo.js';
-import { Announcements, throughFfmpegDouble, writeFfmpegDouble, type DoubleMode } from '../helpers/ffmpegDouble.js';
+import { ffmpegDoubleIn } from '../helpers/ffmpegDouble.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 import { isRunning } from '../helpers/processes.js';
 import { sharedPath, skipWithoutShared } from '../helpers/shared.js';
@@ -250,8 +250,6 @@ describe('extractFrames: frames grouped into runs', () => {
   const width = 256;
   const height = 144;
   const frameBytes = width * height * 3;
-  let double = '';
-  let fifos = 0;
   let reference: Buffer;
 
   before(() => {
@@ -260,17 +258,13 @@ describe('extractFrames: frames grouped into runs', () => {
     reference = execFileSync('ffmpeg', ['-v', 'error', '-i', at('dense.mp4'), '-map', '0:v:0', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
     assert.equal(reference.length, 360 * frameBytes);
     generateRegularAndVariable(at);
-    double = writeFfmpegDouble(temporary.path);
   });
   after(() => temporary.remove());
 
   const frameOf = (index: number): Buffer => reference.subarray(index * frameBytes, (index + 1) * frameBytes);
 
-  /** Runs `work` with FFMPEG_PATH set to the double in `mode`; returns what it resolved to and the runs announced. */
-  const throughDouble = <T>(mode: DoubleMode, work: (announcements: Announcements) => Promise<T>) => {
-    fifos += 1;
-    return throughFfmpegDouble(double, at(`announcements-${fifos}`), mode, work);
-  };
+  /** Runs `work` with FFMPEG_PATH set to the double in a mode; resolves with what it resolved to and the runs announced. */
+  const throughDouble = ffmpegDoubleIn(temporary.path);
 
   /** Every file and folder left in `folder` whose name starts with a dot (temporary images, private folders). */
   const hiddenIn = (folder: string): string[] => readdirSync(folder, { recursive: true }).map(String).filter((name) => name.split('/').some((part) => part.startsWith('.')));

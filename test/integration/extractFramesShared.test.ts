@@ -10,7 +10,7 @@ import { fromVideo } from '../../src/sources/fromVideo.js';
 import { readPacketTable } from '../../src/sources/packetTable.js';
 import { probeVideo, type VideoProbe } from '../../src/sources/probeVideo.js';
 import { restartKeyframes } from '../../src/sources/video/keyframeKinds.js';
-import { throughFfmpegDouble, writeFfmpegDouble, type Announcements, type DoubleMode } from '../helpers/ffmpegDouble.js';
+import { ffmpegDoubleIn, type DoubleMode } from '../helpers/ffmpegDouble.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
 function ffmpeg(...args: string[]): void {
@@ -32,8 +32,6 @@ describe('extractFrames: runs sharing processes', () => {
   const width = 256;
   const height = 144;
   const frameBytes = width * height * 3;
-  let double = '';
-  let fifos = 0;
 
   /**
    * spread.mp4: 30 s at 30 fps, a keyframe every second (IDR: x264's closed GOP); the frames asked
@@ -45,19 +43,14 @@ describe('extractFrames: runs sharing processes', () => {
 
   before(() => {
     generateVideo(at('spread.mp4'), [{ source: 'testsrc2', frames: 900 }], { width, height, fps: 30, extraOutputArgs: gopArguments });
-    double = writeFfmpegDouble(temporary.path);
   });
   after(() => temporary.remove());
 
-  /** Runs `work` with FFMPEG_PATH set to the double in `mode`; returns what it resolved to and the runs announced. */
-  const throughDouble = <T>(mode: DoubleMode, work: (announcements: Announcements) => Promise<T>) => {
-    fifos += 1;
-    return throughFfmpegDouble(double, at(`announcements-${fifos}`), mode, work);
-  };
+  /** Runs `work` with FFMPEG_PATH set to the double in a mode; resolves with what it resolved to and the runs announced. */
+  const throughDouble = ffmpegDoubleIn(temporary.path);
 
   /** Every file and folder left in `folder` whose name starts with a dot (temporary images, private folders). */
   const hiddenIn = (folder: string): string[] => readdirSync(folder, { recursive: true }).map(String).filter((name) => name.split('/').some((part) => part.startsWith('.')));
-
 
   /** Packed RGB of `frames` of `video`, decoded from the start: frame -> pixels. */
   function decodedFrames(video: string, frames: readonly number[]): Map<number, Buffer> {

@@ -11,7 +11,7 @@ import { runKeyframes } from '../../src/pipelines/keyframes.js';
 import { sceneImageOptions } from '../../src/pipelines/sceneOutputs.js';
 import { writeSceneImages } from '../../src/sinks/sceneImages.js';
 import { probeVideo } from '../../src/sources/probeVideo.js';
-import { throughFfmpegDouble, writeFfmpegDouble, type AnnouncedRun } from '../helpers/ffmpegDouble.js';
+import { ffmpegDoubleIn, type AnnouncedRun } from '../helpers/ffmpegDouble.js';
 import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.js';
 
 /**
@@ -24,8 +24,6 @@ import { generateVideo, makeTemporaryDirectory } from '../helpers/generateVideo.
 describe('scenes --save-images: the pictures through shared ffmpeg processes', () => {
   const temporary = makeTemporaryDirectory();
   const at = (...parts: string[]) => join(temporary.path, ...parts);
-  let double = '';
-  let fifos = 0;
   // Four 10-second shots (hard cuts, x264 puts a keyframe on each): three pictures per scene, at
   // its start, middle and end, 5 s apart (more than DECODE_THROUGH_SECONDS), so the plan has a run
   // for each middle and one for each end with the next scene's start.
@@ -38,14 +36,13 @@ describe('scenes --save-images: the pictures through shared ffmpeg processes', (
 
   before(() => {
     generateVideo(at('four-shots.mp4'), shots, { width: 256, height: 144, fps: 30 });
-    double = writeFfmpegDouble(temporary.path);
   });
   after(() => temporary.remove());
 
   /** Runs `work` with FFMPEG_PATH set to the double; returns the image extractions announced. */
+  const throughDouble = ffmpegDoubleIn(temporary.path);
   async function extractionsOf(work: () => Promise<unknown>): Promise<readonly AnnouncedRun[]> {
-    fifos += 1;
-    const { runs } = await throughFfmpegDouble(double, at(`announcements-${fifos}`), 'plain', work);
+    const { runs } = await throughDouble('plain', work);
     return runs.filter((run) => run.kind === 'extract');
   }
 
