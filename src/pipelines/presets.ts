@@ -108,12 +108,9 @@ function requirePipelineSpec(spec: unknown): asserts spec is PipelineSpec {
   requireOptionalObject('spec.options', spec.options);
 }
 
-/**
- * Builds a pipeline from a preset and overrides, as the CLI does from `--preset` and flags. This is
- * the library boundary: the spec and every option are validated here, once, before anything runs,
- * with the CLI's sentences (a PiaggioError with exit code 2); the run below trusts them. Keyframes
- * and dedup need an output folder; the scenes preset writes its files into one when given.
- */
+/** How a refusal names each kind of run. */
+const RUN_NAMES: Record<PresetKind, string> = { keyframes: 'a keyframes run (-v)', dedup: 'an image run (-d)', scenes: 'scene detection (--preset scenes)' };
+
 /**
  * Options that only another kind of run reads (--move-duplicates for -v, --split for -d, a model
  * for --preset scenes) are refused rather than silently ignored: whoever gave one expected it to
@@ -124,10 +121,16 @@ function refuseOtherRunsOptions(preset: Preset, options: Readonly<Record<string,
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || key in own || !(key in presetPipelineOptions)) continue;
     const flag = flagNameOf(key, presetPipelineOptions[key as keyof typeof presetPipelineOptions]);
-    throw new PiaggioError('EUSAGE', messages.optionNotForRun(`--${flag}`, preset.kind === 'dedup' ? 'an image run (-d)' : preset.kind === 'scenes' ? 'scene detection (--preset scenes)' : 'a keyframes run (-v)'), { exitCode: USAGE_EXIT_CODE });
+    throw new PiaggioError('EUSAGE', messages.optionNotForRun(`--${flag}`, RUN_NAMES[preset.kind]), { exitCode: USAGE_EXIT_CODE });
   }
 }
 
+/**
+ * Builds a pipeline from a preset and overrides, as the CLI does from `--preset` and flags. This is
+ * the library boundary: the spec and every option are validated here, once, before anything runs,
+ * with the CLI's sentences (a PiaggioError with exit code 2); the run below trusts them. Keyframes
+ * and dedup need an output folder; the scenes preset writes its files into one when given.
+ */
 export function buildPipeline(spec: PipelineSpec): BuiltPipeline {
   requirePipelineSpec(spec);
   const isVideo = 'video' in spec;

@@ -175,8 +175,7 @@ export async function checkSceneOutputs(videoPath: string, values: ScenesValues)
     for (const [given, flag] of [[values.edl, '--edl'], [values.split, '--split'], [values.saveImages, '--save-images'], [values.overwrite, '--overwrite']] as const) {
       if (given) throw new PiaggioError('EUSAGE', messages.sceneExportWithoutOutput(flag), { exitCode: USAGE_EXIT_CODE });
     }
-  }
-  if (values.output !== undefined) {
+  } else {
     checkSceneExportNames(videoPath, values.output, values);
     await checkOutputFolder(resolve(values.output), { inputs, overwrite: values.overwrite });
     if (values.stats !== undefined && isInside(resolve(values.stats), resolve(values.output))) {

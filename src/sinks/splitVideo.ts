@@ -58,7 +58,8 @@ const SEEK_MARGIN_SECONDS = 2;
  * name without extension), `$SCENE_NUMBER` (1-based, at least 3 digits, more when there are 1000+
  * scenes), `$START_FRAME` / `$END_FRAME` (0-based first frame, exclusive end), `$START_TIME` /
  * `$END_TIME` (`HH;MM;SS.nnn`, ':' being invalid in Windows names). Substituted values are made
- * safe for file names; a template that leads outside the output folder is refused.
+ * safe for file names; a template that leads outside the output folder, or whose extension names
+ * no container `mode` can write (it picks the container), is refused.
  */
 export function splitFileNames(videoPath: string, scenes: readonly Scene[], outputDirectory: string, template: string, fps: number, mode: SplitMode = 'encode'): string[] {
   const digits = Math.max(3, String(scenes.length).length);
