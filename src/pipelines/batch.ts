@@ -50,8 +50,8 @@ export interface BatchPlan {
   readonly files: ReadonlyArray<{ readonly file: string; readonly folder: string }>;
   /** Inputs that named no video, with the reason. */
   readonly unmatched: ReadonlyArray<{ readonly input: string; readonly reason: string }>;
-  /** Whether the batch folder is new (made by this plan): then a batch that writes nothing takes it back. */
-  readonly madeFolder: boolean;
+  /** The folders this plan made for the batch folder, outermost first: a batch that writes nothing takes them back. */
+  readonly madeFolders: readonly string[];
 }
 
 /**
@@ -69,10 +69,10 @@ export async function planBatch(inputs: readonly string[], output: string, spec:
   if (checked.options.saveEmbeddings !== undefined) throw new PiaggioError('EUSAGE', messages.batchOneFile('--save-embeddings'), { exitCode: USAGE_EXIT_CODE });
   const { files, unmatched } = await expandVideoInputs(inputs);
   if (files.length === 0) throw new PiaggioError('ENOVIDEOS', unmatched.map((entry) => entry.reason).join('; '));
-  const madeFolder = await prepareBatchFolder(outputDirectory, { inputs: [...inputs, ...files], overwrite: checked.options.overwrite === true });
+  const madeFolders = await prepareBatchFolder(outputDirectory, { inputs: [...inputs, ...files], overwrite: checked.options.overwrite === true });
   const used = new Set<string>();
   const laidOut = files.map((file) => ({ file, folder: join(outputDirectory, uniqueFolderName(sanitizeFileName(basename(file, extname(file)), 'video'), used)) }));
-  return { outputDirectory, checked, files: laidOut, unmatched, madeFolder };
+  return { outputDirectory, checked, files: laidOut, unmatched, madeFolders };
 }
 
 /** `name`, or `name-2`, `name-3`... when a folder of that name (in any case) was already given out. */
@@ -105,7 +105,7 @@ function oneLine(error: unknown): string {
  */
 export async function runBatch(inputs: readonly string[], output: string, spec: BatchSpec = {}, settings: RunSettings = {}): Promise<BatchResult> {
   requireRunSettings(settings);
-  const { outputDirectory, checked, files, unmatched, madeFolder } = await planBatch(inputs, output, spec);
+  const { outputDirectory, checked, files, unmatched, madeFolders } = await planBatch(inputs, output, spec);
   const items: BatchItem[] = [];
   let interrupted: string | undefined;
   for (const [index, { file, folder }] of files.entries()) {
@@ -132,7 +132,7 @@ export async function runBatch(inputs: readonly string[], output: string, spec: 
   }
   for (const { input, reason } of unmatched) items.push({ input, status: 'failed', reason });
   const ok = items.filter((item) => item.status === 'ok').length;
-  if (ok === 0 && madeFolder) await removeUnusedBatchFolder(outputDirectory);
+  if (ok === 0) await removeUnusedBatchFolder(outputDirectory, madeFolders);
   return {
     outputDirectory,
     items,

@@ -202,34 +202,40 @@ export async function checkOutputFolder(finalPath: string, settings: OutputDirec
  * Makes (or reuses) the folder a batch writes one folder per video into. Each video's folder is
  * checked and replaced on its own, so the batch folder is never emptied; it may be new, empty, a
  * batch folder piaggio made (marked), or any folder with `overwrite`, and it may never overlap an
- * input, be a link, a file or a mount point. Resolves true when it made the folder.
+ * input, be a link, a file or a mount point. Resolves with the folders it made, outermost first
+ * (none when the folder was there, even empty).
  */
-export async function prepareBatchFolder(folder: string, settings: OutputDirectorySettings): Promise<boolean> {
+export async function prepareBatchFolder(folder: string, settings: OutputDirectorySettings): Promise<readonly string[]> {
   const absolute = resolve(folder);
   const names = await checkOutputPlace(absolute, settings);
   if (names !== undefined && names.length > 0) {
-    if ((await readMarker(absolute))?.state === 'batch' || settings.overwrite) return false;
+    if ((await readMarker(absolute))?.state === 'batch' || settings.overwrite) return [];
     throw new PiaggioError('EOUTPUTNOTOURS', messages.batchOutputNotEmpty(absolute, names[0]), { exitCode: USAGE_EXIT_CODE });
   }
   try {
-    await makeFolders(absolute);
+    const made = await makeFolders(absolute);
     await writeMarker(absolute, 'batch', absolute);
+    return made;
   } catch (error) {
     throw await creationFailure(absolute, error as NodeJS.ErrnoException);
   }
-  return true;
 }
 
 /**
- * Takes back a batch folder that {@link prepareBatchFolder} made for a batch that wrote nothing
- * into it (every video failed, or the batch was stopped before one finished): it goes only while
- * it holds nothing but its marker, so anything else put there stays.
+ * Takes back what {@link prepareBatchFolder} wrote for a batch that wrote nothing (every video
+ * failed, or the batch was stopped before one finished), while the batch folder holds nothing but
+ * its marker: the marker, then the folders it made (`made`), innermost first while they are empty.
+ * A folder that was there before stays as it was found; anything put into one stays.
  */
-export async function removeUnusedBatchFolder(folder: string): Promise<void> {
-  const names = await readdir(folder).catch(() => undefined);
+export async function removeUnusedBatchFolder(folder: string, made: readonly string[]): Promise<void> {
+  const absolute = resolve(folder);
+  const names = await readdir(absolute).catch(() => undefined);
   if (names === undefined || names.some((name) => name !== OUTPUT_MARKER)) return;
-  await rm(join(folder, OUTPUT_MARKER), { force: true }).catch(() => undefined);
-  await rmdir(folder).catch(() => undefined);
+  await rm(join(absolute, OUTPUT_MARKER), { force: true });
+  // Innermost first; rmdir refuses a folder that is not empty, which ends the walk.
+  for (const path of [...made].reverse()) {
+    if (!(await rmdir(path).then(() => true, () => false))) return;
+  }
 }
 
 /**

@@ -50,11 +50,16 @@ describe('batch runs', () => {
 
   test('a batch whose every video fails takes back the folder it made; a batch folder made before stays', async () => {
     writeFileSync(at('broken-2.mp4'), 'not a video\n');
-    const output = at('out-all-failed');
+    const output = at('out-all-failed', 'deeper');
     const result = await runPiaggio(['-v', 'videos/broken.mp4', '-v', 'broken-2.mp4', '-o', output, '-m', model], { cwd: temporary.path });
     assert.equal(result.code, 1, result.stderr);
     assert.equal(result.stdout.trimEnd().split('\n').at(-1), messages.batchSummary(2, 0, 2));
-    assert.equal(existsSync(output), false, 'no folder with only a marker in it');
+    assert.equal(existsSync(at('out-all-failed')), false, 'no folder with only a marker in it, nor the folder made above it');
+    // An empty folder the user made is theirs: it stays, as empty as it was.
+    mkdirSync(at('empty-out'));
+    const intoEmpty = await runPiaggio(['-v', 'videos/broken.mp4', '-v', 'broken-2.mp4', '-o', at('empty-out'), '-m', model], { cwd: temporary.path });
+    assert.equal(intoEmpty.code, 1, intoEmpty.stderr);
+    assert.deepEqual(readdirSync(at('empty-out')), []);
     // A batch folder from an earlier run (with a video folder in it) is not this run's to take back.
     const earlier = at('out-several');
     const before = readdirSync(earlier).sort();

@@ -99,14 +99,14 @@ async function queueVideos(
   let unmatched: ReadonlyArray<{ input: string; reason: string }> = [];
   let options: Record<string, unknown>;
   let outputDirectory = resolve(output);
-  let madeFolder = false;
+  let madeFolders: readonly string[] = [];
   if (batch) {
     const plan = await planBatch(inputs, output, spec);
     layout = [...plan.files];
     unmatched = plan.unmatched;
     options = plan.checked.options as Record<string, unknown>;
     outputDirectory = plan.outputDirectory;
-    madeFolder = plan.madeFolder;
+    madeFolders = plan.madeFolders;
   } else {
     const checked = buildPipeline({ ...spec, video: inputs[0] ?? '', output: outputDirectory });
     if (checked.preset.kind !== 'keyframes') throw new PiaggioError('EUSAGE', messages.queueNotForCommand(`the ${checked.preset.name} preset`), { exitCode: USAGE_EXIT_CODE });
@@ -136,7 +136,7 @@ async function queueVideos(
   });
   for (const { input, reason } of unmatched) items.push({ input, status: 'failed', reason });
   const ok = items.filter((item) => item.status === 'ok').length;
-  if (ok === 0 && madeFolder) await removeUnusedBatchFolder(outputDirectory);
+  if (ok === 0) await removeUnusedBatchFolder(outputDirectory, madeFolders);
   return {
     run,
     outputDirectory,
